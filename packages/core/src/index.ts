@@ -1,0 +1,6 @@
+export * from "./amount.ts";
+export * from "./canonicalJson.ts";
+export * from "./config.ts";
+export * from "./contentId.ts";
+export * from "./errors.ts";
+export * from "./logger.ts";
