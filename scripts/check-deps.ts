@@ -10,7 +10,9 @@ const order = LAYERS.map((layer) => layer.name);
 for (const layer of LAYERS) {
   for (const dep of layer.allowed) {
     if (order.indexOf(dep) >= order.indexOf(layer.name)) {
-      throw new Error(`scripts/packages.ts: ${layer.name} may not be allowed ${dep}, which is listed after it`);
+      throw new Error(
+        `scripts/packages.ts: ${layer.name} may not be allowed ${dep}, which is listed after it`,
+      );
     }
   }
 }
@@ -54,7 +56,9 @@ const result = await cruise(
 const output = typeof result.output === "string" ? result.output : JSON.stringify(result.output);
 process.stdout.write(output.trim() ? `${output.trim()}\n` : "");
 if (result.exitCode !== 0) {
-  console.error(`dependency check failed: ${result.exitCode} violation(s) (see scripts/packages.ts for the layers)`);
+  console.error(
+    `dependency check failed: ${result.exitCode} violation(s) (see scripts/packages.ts for the layers)`,
+  );
   process.exit(1);
 }
 console.log(`dependency check passed: ${roots.length} packages, layers respected, no cycles`);

@@ -6,13 +6,16 @@ export const LAYERS: ReadonlyArray<{ name: string; allowed: readonly string[] }>
   { name: "core", allowed: [] },
   { name: "protocol", allowed: ["core"] },
   { name: "engine", allowed: ["core"] },
-  { name: "contracts", allowed: [] },
+  { name: "contracts", allowed: ["core", "protocol"] },
   { name: "chain", allowed: ["core", "protocol", "contracts"] },
   { name: "store", allowed: ["core"] },
   { name: "fl", allowed: ["core", "protocol", "engine"] },
   { name: "server", allowed: ["core", "protocol", "engine", "fl", "store", "chain"] },
   { name: "sdk", allowed: ["core"] },
   { name: "node", allowed: ["core", "protocol", "engine", "fl", "chain", "sdk"] },
-  { name: "cli", allowed: ["core", "protocol", "engine", "contracts", "chain", "store", "fl", "server", "sdk", "node"] },
+  {
+    name: "cli",
+    allowed: ["core", "protocol", "engine", "contracts", "chain", "store", "fl", "server", "sdk", "node"],
+  },
   { name: "dashboard", allowed: ["sdk"] },
 ];

@@ -57,9 +57,13 @@ export function formatFlock(amount: bigint, decimals = FLOCK_DECIMALS): string {
 
 function assertBigint(value: unknown, name: string): asserts value is bigint {
   if (typeof value !== "bigint") {
-    throw new AmountError("AMOUNT_NOT_BIGINT", `${name} must be a bigint of base units, got ${describe(value)}`, {
-      hint: "convert with parseFlock() or BigInt() before passing amounts around",
-    });
+    throw new AmountError(
+      "AMOUNT_NOT_BIGINT",
+      `${name} must be a bigint of base units, got ${describe(value)}`,
+      {
+        hint: "convert with parseFlock() or BigInt() before passing amounts around",
+      },
+    );
   }
 }
 
@@ -88,10 +92,15 @@ export function toAmount(value: unknown, name = "amount"): bigint {
     }
     return assertAmount(BigInt(value), name);
   }
-  if (typeof value === "string" && /^-?\d+$/.test(value.trim())) return assertAmount(BigInt(value.trim()), name);
-  throw new AmountError("AMOUNT_MALFORMED", `${name} ${describe(value)} is not an integer amount of base units`, {
-    hint: 'use an integer string of base units such as "3000000000000000000000", or parseFlock("3000")',
-  });
+  if (typeof value === "string" && /^-?\d+$/.test(value.trim()))
+    return assertAmount(BigInt(value.trim()), name);
+  throw new AmountError(
+    "AMOUNT_MALFORMED",
+    `${name} ${describe(value)} is not an integer amount of base units`,
+    {
+      hint: 'use an integer string of base units such as "3000000000000000000000", or parseFlock("3000")',
+    },
+  );
 }
 
 function describe(value: unknown): string {

@@ -43,7 +43,9 @@ describe("loadConfig", () => {
     const dir = mkdtempSync(join(tmpdir(), "flock-config-"));
     writeFileSync(join(dir, "bad.json"), "{not json");
     expect(() => loadConfig(schema, { file: join(dir, "bad.json") })).toThrow(/not valid JSON/);
-    expect(loadConfig(schema, { file: "/nonexistent/flock.json", fileOptional: true, env: {} }).apiPort).toBe(8545);
+    expect(loadConfig(schema, { file: "/nonexistent/flock.json", fileOptional: true, env: {} }).apiPort).toBe(
+      8545,
+    );
   });
 
   it("maps env names to camelCase keys", () => {
@@ -56,7 +58,12 @@ describe("FlockError", () => {
   it("carries code, hint, details and cause", () => {
     const cause = new Error("root");
     const error = new FlockError("X_FAILED", "x failed", { hint: "retry", details: { n: 1 }, cause });
-    expect(error.toJSON()).toEqual({ code: "X_FAILED", message: "x failed", hint: "retry", details: { n: 1 } });
+    expect(error.toJSON()).toEqual({
+      code: "X_FAILED",
+      message: "x failed",
+      hint: "retry",
+      details: { n: 1 },
+    });
     expect(error.cause).toBe(cause);
     expect(error).toBeInstanceOf(Error);
   });

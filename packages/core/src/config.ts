@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { z } from "zod";
+import type { z } from "zod";
 import { ConfigError } from "./errors.ts";
 
 export interface LoadConfigOptions {
