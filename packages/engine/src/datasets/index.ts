@@ -1,0 +1,3 @@
+export * from "./corpus.ts";
+export * from "./instructions.ts";
+export * from "./tabular.ts";

@@ -1,0 +1,3 @@
+export * from "./floatConversion.ts";
+export * from "./safetensors.ts";
+export type * from "./tensor.ts";
