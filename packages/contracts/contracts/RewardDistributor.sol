@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+
+/// @title Epoch reward settlement by Merkle proof.
+/// @notice Each epoch the coordinator posts the hash of its signed epoch report and two Merkle roots
+/// (OpenZeppelin StandardMerkleTree, leaf (uint256 epoch, address account, uint256 amount)): `liquid`,
+/// claimable at once, and `vesting`, trainers' locked 90% [FLock], released linearly over the vesting
+/// duration from the posting time. Anyone may submit a claim; FLOCK goes to the account, minus the claim
+/// fee, which goes to the treasury. Rewards are paid from this contract's FLOCK (the emission recipient).
+contract RewardDistributor is AccessControl, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    bytes32 public constant COORDINATOR_ROLE = keccak256("COORDINATOR_ROLE");
+    uint8 public constant TREE_LIQUID = 0;
+    uint8 public constant TREE_VESTING = 1;
+    uint16 public constant MAX_CLAIM_FEE_BPS = 1_000;
+    uint64 public constant MAX_VESTING_DURATION = 730 days;
+    uint256 internal constant BPS = 10_000;
+
+    struct Epoch {
+        bytes32 liquidRoot;
+        bytes32 vestingRoot;
+        bytes32 reportHash;
+        uint64 postedAt;
+        uint64 vestingDuration;
+    }
+
+    IERC20 public immutable flock;
+    address public treasury;
+    uint16 public claimFeeBps;
+    uint64 public vestingDuration;
+    mapping(uint256 epoch => Epoch) public epochs;
+    mapping(uint256 epoch => mapping(uint8 tree => mapping(address account => uint256))) public claimed;
+
+    event EpochRootPosted(
+        uint256 indexed epoch, bytes32 liquidRoot, bytes32 vestingRoot, bytes32 reportHash, uint64 vestingDuration
+    );
+    event Claimed(
+        uint256 indexed epoch,
+        address indexed account,
+        uint8 indexed tree,
+        uint256 amount,
+        uint256 fee,
+        uint256 totalClaimed
+    );
+    event ClaimFeeSet(uint16 claimFeeBps);
+    event VestingDurationSet(uint64 vestingDuration);
+    event TreasurySet(address treasury);
+
+    error ZeroAddress();
+    error EpochAlreadyPosted(uint256 epoch);
+    error EpochNotPosted(uint256 epoch);
+    error InvalidTree(uint8 tree);
+    error EmptyTree(uint256 epoch, uint8 tree);
+    error InvalidProof(uint256 epoch, uint8 tree, address account, uint256 amount);
+    error NothingToClaim(uint256 epoch, uint8 tree, address account);
+    error ClaimFeeTooHigh(uint16 claimFeeBps, uint16 maxBps);
+    error VestingDurationTooLong(uint64 vestingDuration, uint64 maxDuration);
+
+    constructor(IERC20 flock_, address treasury_, address admin, uint16 claimFeeBps_, uint64 vestingDuration_) {
+        if (address(flock_) == address(0) || treasury_ == address(0) || admin == address(0)) revert ZeroAddress();
+        flock = flock_;
+        treasury = treasury_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _setClaimFee(claimFeeBps_);
+        _setVestingDuration(vestingDuration_);
+    }
+
+    /// @notice Posts an epoch's report hash and reward roots; each epoch is posted once.
+    function postEpochRoot(uint256 epoch, bytes32 liquidRoot, bytes32 vestingRoot, bytes32 reportHash)
+        external
+        onlyRole(COORDINATOR_ROLE)
+    {
+        if (epochs[epoch].postedAt != 0) revert EpochAlreadyPosted(epoch);
+        epochs[epoch] = Epoch(liquidRoot, vestingRoot, reportHash, uint64(block.timestamp), vestingDuration);
+        emit EpochRootPosted(epoch, liquidRoot, vestingRoot, reportHash, vestingDuration);
+    }
+
+    /// @notice Leaf of the reward trees: keccak256(bytes.concat(keccak256(abi.encode(epoch, account, amount)))).
+    function leafOf(uint256 epoch, address account, uint256 amount) public pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(epoch, account, amount))));
+    }
+
+    /// @notice Part of `amount` released so far: all of it for the liquid tree, amount·elapsed/duration
+    /// (floor, capped at amount) for the vesting tree.
+    function vestedOf(uint256 epoch, uint8 tree, uint256 amount) public view returns (uint256) {
+        Epoch storage e = epochs[epoch];
+        if (e.postedAt == 0) revert EpochNotPosted(epoch);
+        if (tree == TREE_LIQUID) return amount;
+        if (tree != TREE_VESTING) revert InvalidTree(tree);
+        uint256 elapsed = block.timestamp - e.postedAt;
+        if (elapsed >= e.vestingDuration) return amount;
+        return (amount * elapsed) / e.vestingDuration;
+    }
+
+    /// @notice Pays `account` what it may claim now of its `amount` in `tree` of `epoch`.
+    function claim(uint256 epoch, uint8 tree, address account, uint256 amount, bytes32[] calldata proof)
+        external
+        nonReentrant
+        returns (uint256 paid)
+    {
+        Epoch storage e = epochs[epoch];
+        if (e.postedAt == 0) revert EpochNotPosted(epoch);
+        bytes32 root;
+        if (tree == TREE_LIQUID) root = e.liquidRoot;
+        else if (tree == TREE_VESTING) root = e.vestingRoot;
+        else revert InvalidTree(tree);
+        if (root == bytes32(0)) revert EmptyTree(epoch, tree);
+        if (!MerkleProof.verify(proof, root, leafOf(epoch, account, amount))) {
+            revert InvalidProof(epoch, tree, account, amount);
+        }
+
+        uint256 already = claimed[epoch][tree][account];
+        uint256 vested = vestedOf(epoch, tree, amount);
+        if (vested <= already) revert NothingToClaim(epoch, tree, account);
+        uint256 gross = vested - already;
+        claimed[epoch][tree][account] = vested;
+
+        // fee = floor(gross·claimFeeBps/10000), to the treasury
+        uint256 fee = (gross * claimFeeBps) / BPS;
+        paid = gross - fee;
+        flock.safeTransfer(account, paid);
+        if (fee > 0) flock.safeTransfer(treasury, fee);
+        emit Claimed(epoch, account, tree, gross, fee, vested);
+    }
+
+    /// @notice Sets the claim fee in bps (at most MAX_CLAIM_FEE_BPS).
+    function setClaimFee(uint16 claimFeeBps_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setClaimFee(claimFeeBps_);
+    }
+
+    /// @notice Sets the vesting duration (seconds) applied to epochs posted from now on.
+    function setVestingDuration(uint64 vestingDuration_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setVestingDuration(vestingDuration_);
+    }
+
+    /// @notice Sets the treasury that receives claim fees.
+    function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (treasury_ == address(0)) revert ZeroAddress();
+        treasury = treasury_;
+        emit TreasurySet(treasury_);
+    }
+
+    function _setClaimFee(uint16 claimFeeBps_) internal {
+        if (claimFeeBps_ > MAX_CLAIM_FEE_BPS) revert ClaimFeeTooHigh(claimFeeBps_, MAX_CLAIM_FEE_BPS);
+        claimFeeBps = claimFeeBps_;
+        emit ClaimFeeSet(claimFeeBps_);
+    }
+
+    function _setVestingDuration(uint64 vestingDuration_) internal {
+        if (vestingDuration_ > MAX_VESTING_DURATION) {
+            revert VestingDurationTooLong(vestingDuration_, MAX_VESTING_DURATION);
+        }
+        vestingDuration = vestingDuration_;
+        emit VestingDurationSet(vestingDuration_);
+    }
+}

@@ -1,0 +1,10 @@
+export * from "./artifacts.ts";
+export * from "./deployment.ts";
+export { delegationPoolsAbi, delegationPoolsBytecode } from "./generated/DelegationPools.ts";
+export { emissionAbi, emissionBytecode } from "./generated/Emission.ts";
+export { flockTokenAbi, flockTokenBytecode } from "./generated/FlockToken.ts";
+export { gmFlockAbi, gmFlockBytecode } from "./generated/GmFlock.ts";
+export { rewardDistributorAbi, rewardDistributorBytecode } from "./generated/RewardDistributor.ts";
+export { slashingAbi, slashingBytecode } from "./generated/Slashing.ts";
+export { taskStakingAbi, taskStakingBytecode } from "./generated/TaskStaking.ts";
+export * from "./roles.ts";
