@@ -1,0 +1,3 @@
+export * from "./artifactErrors.ts";
+export type * from "./artifactStore.ts";
+export * from "./folderArtifactStore.ts";

@@ -1,0 +1,67 @@
+import type { Kysely } from "kysely";
+import { ArtifactRecordRepository } from "./artifactRecords.ts";
+import { AssignmentRepository } from "./assignments.ts";
+import { ChainCursorRepository } from "./chainCursors.ts";
+import { DelegationRepository } from "./delegations.ts";
+import { EpochRepository } from "./epochs.ts";
+import { EventRepository } from "./events.ts";
+import { JobRepository } from "./jobs.ts";
+import { NonceRepository } from "./nonces.ts";
+import { RewardRepository } from "./rewards.ts";
+import type { Database } from "./schema.ts";
+import { ScoreRepository } from "./scores.ts";
+import { SlashRepository } from "./slashes.ts";
+import { StakeRepository } from "./stakes.ts";
+import { SubmissionRepository } from "./submissions.ts";
+import { TaskRepository } from "./tasks.ts";
+
+/** Every repository, bound to one database handle (the database itself or a transaction). */
+export interface Repositories {
+  tasks: TaskRepository;
+  submissions: SubmissionRepository;
+  assignments: AssignmentRepository;
+  scores: ScoreRepository;
+  epochs: EpochRepository;
+  rewards: RewardRepository;
+  slashes: SlashRepository;
+  stakes: StakeRepository;
+  delegations: DelegationRepository;
+  chainCursors: ChainCursorRepository;
+  nonces: NonceRepository;
+  jobs: JobRepository;
+  events: EventRepository;
+  artifacts: ArtifactRecordRepository;
+}
+
+/** Repositories over `db`. */
+export function createRepositories(db: Kysely<Database>): Repositories {
+  return {
+    tasks: new TaskRepository(db),
+    submissions: new SubmissionRepository(db),
+    assignments: new AssignmentRepository(db),
+    scores: new ScoreRepository(db),
+    epochs: new EpochRepository(db),
+    rewards: new RewardRepository(db),
+    slashes: new SlashRepository(db),
+    stakes: new StakeRepository(db),
+    delegations: new DelegationRepository(db),
+    chainCursors: new ChainCursorRepository(db),
+    nonces: new NonceRepository(db),
+    jobs: new JobRepository(db),
+    events: new EventRepository(db),
+    artifacts: new ArtifactRecordRepository(db),
+  };
+}
+
+/**
+ * Run `work` atomically with repositories bound to one transaction: all its writes commit together or
+ * none do. Inside, use only the given repositories (with PGlite the outer handle would wait forever).
+ * Nested calls join the outer transaction.
+ */
+export async function withTransaction<T>(
+  db: Kysely<Database>,
+  work: (repos: Repositories) => Promise<T>,
+): Promise<T> {
+  if (db.isTransaction) return work(createRepositories(db));
+  return db.transaction().execute((trx) => work(createRepositories(trx)));
+}

@@ -1,0 +1,194 @@
+import type { ColumnType, Generated, JSONColumnType } from "kysely";
+
+// Row types of the database, as Kysely sees them. Amounts and scores are numeric(78,0) and arrive as
+// decimal strings; repositories convert them to bigint. bigint columns arrive as numbers (see
+// database.ts: both dialects parse int8 to a safe integer). JSON columns are written as JSON text.
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type RequiredTimestamp = ColumnType<Date, Date | string, Date | string>;
+type Numeric = ColumnType<string, string, string>;
+
+export type TaskType = "lm-lora" | "lm-full" | "classifier" | "regressor";
+export type TaskStatus = "draft" | "open" | "validating" | "finalized" | "closed";
+export type SubmissionStatus = "committed" | "uploaded" | "accepted" | "rejected" | "copy";
+export type AssignmentStatus = "open" | "reported" | "timed_out" | "refused";
+export type StakeRole = "trainer" | "validator";
+export type RewardTree = "liquid" | "vesting";
+export type JobStatus = "pending" | "running" | "done" | "failed";
+
+export interface TasksTable {
+  id: Generated<number>;
+  title: string;
+  description: string;
+  type: TaskType;
+  base_model: string;
+  context_length: number;
+  max_trainable_params: number;
+  training_set_id: string;
+  validation_commitment: string;
+  hidden_validation_set_id: string | null;
+  submission_deadline: RequiredTimestamp;
+  end_time: RequiredTimestamp;
+  reward_weight: Numeric;
+  min_stake: Numeric;
+  min_lock_days: number;
+  status: ColumnType<TaskStatus, TaskStatus | undefined, TaskStatus>;
+  creator: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SubmissionsTable {
+  id: Generated<number>;
+  task_id: number;
+  trainer: string;
+  commit_hash: string;
+  committed_at: RequiredTimestamp;
+  artifact_id: string | null;
+  artifact_size: number | null;
+  uploaded_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  status: ColumnType<SubmissionStatus, SubmissionStatus | undefined, SubmissionStatus>;
+  reason: string | null;
+  copy_of: number | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AssignmentsTable {
+  id: Generated<number>;
+  submission_id: number;
+  validator: string;
+  seed: string;
+  assigned_at: RequiredTimestamp;
+  deadline: RequiredTimestamp;
+  status: ColumnType<AssignmentStatus, AssignmentStatus | undefined, AssignmentStatus>;
+  reason: string | null;
+  updated_at: Timestamp;
+}
+
+export interface ScoresTable {
+  assignment_id: number;
+  submission_id: number;
+  validator: string;
+  score: Numeric;
+  evidence: JSONColumnType<Record<string, unknown>>;
+  reported_at: RequiredTimestamp;
+}
+
+export interface EpochsTable {
+  number: number;
+  task_id: number | null;
+  report_id: string;
+  report_hash: string;
+  liquid_root: string;
+  vesting_root: string;
+  tx_hash: string | null;
+  posted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: Timestamp;
+}
+
+export interface RewardsTable {
+  epoch: number;
+  account: string;
+  tree: RewardTree;
+  amount: Numeric;
+  proof: JSONColumnType<string[]>;
+}
+
+export interface SlashesTable {
+  id: Generated<number>;
+  epoch: number | null;
+  task_id: number;
+  account: string;
+  amount: Numeric;
+  reason: string;
+  evidence_id: string;
+  prover: string | null;
+  created_at: Timestamp;
+}
+
+export interface StakesTable {
+  task_id: number;
+  account: string;
+  role: StakeRole;
+  amount: Numeric;
+  block_number: number;
+  log_index: number;
+}
+
+export interface DelegationsTable {
+  pool: string;
+  delegator: string;
+  amount: Numeric;
+  since: RequiredTimestamp;
+  block_number: number;
+  log_index: number;
+}
+
+export interface DelegationChangesTable {
+  block_number: number;
+  log_index: number;
+  pool: string;
+  delegator: string;
+  amount: Numeric;
+  at: RequiredTimestamp;
+}
+
+export interface ChainCursorsTable {
+  name: string;
+  last_block: number;
+  updated_at: Timestamp;
+}
+
+export interface RequestNoncesTable {
+  account: string;
+  nonce: string;
+  expires_at: RequiredTimestamp;
+}
+
+export interface JobsTable {
+  id: Generated<number>;
+  kind: string;
+  key: string | null;
+  run_at: RequiredTimestamp;
+  payload: JSONColumnType<Record<string, unknown>>;
+  status: ColumnType<JobStatus, JobStatus | undefined, JobStatus>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  type: string;
+  payload: JSONColumnType<Record<string, unknown>>;
+  created_at: Timestamp;
+}
+
+export interface ArtifactsTable {
+  id: string;
+  size: number;
+  media_type: string;
+  created_at: Timestamp;
+}
+
+/** Every table of the Flock database. */
+export interface Database {
+  tasks: TasksTable;
+  submissions: SubmissionsTable;
+  assignments: AssignmentsTable;
+  scores: ScoresTable;
+  epochs: EpochsTable;
+  rewards: RewardsTable;
+  slashes: SlashesTable;
+  stakes: StakesTable;
+  delegations: DelegationsTable;
+  delegation_changes: DelegationChangesTable;
+  chain_cursors: ChainCursorsTable;
+  request_nonces: RequestNoncesTable;
+  jobs: JobsTable;
+  events: EventsTable;
+  artifacts: ArtifactsTable;
+}

@@ -1,0 +1,3 @@
+export * from "./fixtures.ts";
+export * from "./postgresServer.ts";
+export * from "./testDatabases.ts";
