@@ -1,0 +1,578 @@
+import {
+  AmountError,
+  canonicalJson,
+  FlockError,
+  ProtocolError,
+  sha256Hex,
+  ValidationError,
+  WAD,
+} from "@flock/core";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { verifyRewardProof } from "../rewardTree.ts";
+import { computeEpoch, epochRewardProof } from "./computeEpoch.ts";
+import { epochReportHash } from "./reportHash.ts";
+import type {
+  EpochInputs,
+  EpochSlashInput,
+  EpochSubmissionInput,
+  EpochTaskInput,
+  EpochValidatorInput,
+} from "./types.ts";
+import { workedEpochInputs } from "./workedEpoch.ts";
+
+const F = WAD; // 1 FLOCK = 1e18 base units
+const A = "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const B = "0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+const C = "0xcccccccccccccccccccccccccccccccccccccccc";
+const D1 = "0xd1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1";
+const D2 = "0xd2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2";
+const V1 = "0x1111111111111111111111111111111111111111";
+const V2 = "0x2222222222222222222222222222222222222222";
+const TREASURY = "0x7777777777777777777777777777777777777777";
+
+describe("the hand-worked epoch (3 trainers, 2 validators, 1 delegation pool)", () => {
+  const result = computeEpoch(workedEpochInputs());
+  const reward = (account: string) => result.rewards.find((r) => r.account === account)!;
+
+  it("reaches consensus with the 4900-stake validator (95.6% of stake)", () => {
+    // sub-b: V1 says 1.10 (stake 4900), V2 says 1.15 (stake 225): sorted 1.10 first, 4900 ≥ 5125/2 → 1.10
+    expect(result.stages.consensus).toEqual([
+      { submission: "sub-a", task: "chat-bpc", consensus: 1_200_000_000_000_000_000n },
+      { submission: "sub-b", task: "chat-bpc", consensus: 1_100_000_000_000_000_000n },
+      { submission: "sub-c", task: "chat-bpc", consensus: 1_300_000_000_000_000_000n },
+    ]);
+    // lower BPC is better: b (1.10) rank 0, a (1.20) rank 1, c (1.30) rank 2
+    expect(result.stages.ranks.map((r) => r.rank)).toEqual([1, 0, 2]);
+  });
+
+  it("splits R0 = 1000 half and half between trainers and validators", () => {
+    // T = 900 + (2500 + 900 + 200) + 625 = 5125; V = 4900 + 225 = 5125
+    // γ = 0.1: trainers = 0.1 + 0.8 · 5125 / 10250 = 0.5 → 500 FLOCK, validators 500
+    expect(result.stages.stakes).toEqual([
+      { task: "chat-bpc", trainerStake: 5125n * F, validatorStake: 5125n * F },
+    ]);
+    expect(result.stages.splits).toEqual([
+      { task: "chat-bpc", r0: 1000n * F, trainers: 500n * F, validators: 500n * F },
+    ]);
+  });
+
+  it("pays trainers ∝ 0.8^rank × √stake, 60 : 24 : 16", () => {
+    // √(3600e18) = 60e9 (b, rank 0: weight 60), √(900e18) = 30e9 (a, rank 1: 0.8 · 30 = 24),
+    // √(625e18) = 25e9 (c, rank 2: 0.64 · 25 = 16); Σ = 100
+    // pw: b = 500 · 60/100 = 300, a = 500 · 24/100 = 120, c = 500 · 16/100 = 80
+    const byId = Object.fromEntries(result.stages.trainerShares.map((t) => [t.submission, t]));
+    expect(byId["sub-b"]!.pw).toBe(300n * F);
+    expect(byId["sub-a"]!.pw).toBe(120n * F);
+    expect(byId["sub-c"]!.pw).toBe(80n * F);
+    // po for b (own stake 2500 only: √ = 50): 500 · 50 / (50 + 24 + 16) = 2500/9 = 277.777… → floor
+    expect(byId["sub-b"]!.po).toBe(277_777_777_777_777_777_777n);
+  });
+
+  it("splits b's delegation gain with σ = 20% and the pool 3 : 1 by amount × seconds", () => {
+    // gain = 300e18 − 277777777777777777777 = 22222222222222222223
+    // pool = floor(0.8 · 22222222222222222223) = floor(17777777777777777778.4) = 17777777777777777778
+    // b keeps 300e18 − 17777777777777777778 = 282222222222222222222
+    const b = result.stages.delegation.find((d) => d.submission === "sub-b")!;
+    expect(b.effectiveSigmaBps).toBe(2000n);
+    expect(b.pool).toBe(17_777_777_777_777_777_778n);
+    expect(b.participant).toBe(282_222_222_222_222_222_222n);
+    // D1: 900 × 43200 = 38,880,000; D2: 200 × 64800 = 12,960,000 → 3 : 1
+    // D1 = floor(17777777777777777778 · 3/4) = floor(13333333333333333333.5) = 13333333333333333333
+    // D2 = floor(17777777777777777778 / 4) = floor(4444444444444444444.5) = 4444444444444444444; dust 1
+    expect(b.delegators.map((d) => d.reward)).toEqual([
+      13_333_333_333_333_333_333n,
+      4_444_444_444_444_444_444n,
+    ]);
+  });
+
+  it("pays validators ∝ √stake × accuracy × work", () => {
+    // V1: √4900 = 70, all scores on consensus → accuracy 1, work 3 → 210
+    // V2: √225 = 15; sub-a exact (1.0), sub-b off by 0.05 with tolerance 0.1 → 1 − 0.5 = 0.5;
+    //     accuracy (1 + 0.5)/2 = 0.75, work 2 → 15 · 0.75 · 2 = 22.5
+    // V1 = 500 · 210/232.5 = 500 · 28/31 = 451.612903225806451612903… → 451612903225806451612
+    // V2 = 500 · 22.5/232.5 = 500 · 3/31 = 48.387096774193548387096… → 48387096774193548387; dust 1
+    expect(result.stages.validatorShares.map((v) => [v.account, v.accuracyWad, v.amount])).toEqual([
+      [V1, WAD, 451_612_903_225_806_451_612n],
+      [V2, 750_000_000_000_000_000n, 48_387_096_774_193_548_387n],
+    ]);
+  });
+
+  it("vests 90% of trainer rewards and pays the rest, delegators, validators and the prover liquid", () => {
+    // a: 120 → vest 108, liquid 12; c: 80 → 72 / 8
+    // b: 282222222222222222222 → vest floor(0.9 ·) = floor(253999999999999999999.8) = 253999999999999999999,
+    //    liquid 282222222222222222222 − 253999999999999999999 = 28222222222222222223
+    // slash: 10% of 3000 = 300 → V1 (prover) 30, treasury 270
+    // V1 liquid = 451612903225806451612 + 30e18 = 481612903225806451612
+    // treasury = dust 1 (pool) + 1 (validators) + 270e18 = 270000000000000000002
+    expect(reward(A)).toEqual({ account: A, liquid: 12n * F, vesting: 108n * F });
+    expect(reward(B)).toEqual({
+      account: B,
+      liquid: 28_222_222_222_222_222_223n,
+      vesting: 253_999_999_999_999_999_999n,
+    });
+    expect(reward(C)).toEqual({ account: C, liquid: 8n * F, vesting: 72n * F });
+    expect(reward(D1).liquid).toBe(13_333_333_333_333_333_333n);
+    expect(reward(D2).liquid).toBe(4_444_444_444_444_444_444n);
+    expect(reward(V1).liquid).toBe(481_612_903_225_806_451_612n);
+    expect(reward(V2).liquid).toBe(48_387_096_774_193_548_387n);
+    expect(result.treasury).toEqual({
+      account: TREASURY,
+      dust: 2n,
+      unallocated: 0n,
+      slashes: 270n * F,
+      total: 270_000_000_000_000_000_002n,
+    });
+    expect(reward(TREASURY).liquid).toBe(270_000_000_000_000_000_002n);
+    expect(result.slashes).toEqual([
+      {
+        account: "0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee",
+        reason: "copied submission",
+        stake: 3000n * F,
+        fractionBps: 1000n,
+        slashed: 300n * F,
+        prover: V1,
+        toProver: 30n * F,
+        toTreasury: 270n * F,
+      },
+    ]);
+  });
+
+  it("pays out exactly emission + slashed: 1000 + 300 FLOCK", () => {
+    const total = result.rewards.reduce((sum, r) => sum + r.liquid + r.vesting, 0n);
+    expect(total).toBe(1300n * F);
+  });
+
+  it("publishes proofs that verify, and a tampered amount that does not", () => {
+    for (const r of result.rewards) {
+      const liquid = epochRewardProof(result, "liquid", r.account);
+      expect(
+        verifyRewardProof({
+          root: liquid.root,
+          epoch: 7n,
+          account: r.account,
+          amount: r.liquid,
+          proof: liquid.proof,
+        }),
+      ).toBe(true);
+      expect(
+        verifyRewardProof({
+          root: liquid.root,
+          epoch: 7n,
+          account: r.account,
+          amount: r.liquid + 1n,
+          proof: liquid.proof,
+        }),
+      ).toBe(false);
+    }
+    const vest = epochRewardProof(result, "vesting", B);
+    expect(vest.amount).toBe(253_999_999_999_999_999_999n);
+    expect(
+      verifyRewardProof({
+        root: result.trees.vesting.root,
+        epoch: 7n,
+        account: B,
+        amount: vest.amount,
+        proof: vest.proof,
+      }),
+    ).toBe(true);
+    expect(() => epochRewardProof(result, "vesting", V1)).toThrow(FlockError); // validators have nothing vesting
+  });
+
+  it("hashes the canonical JSON of the report", () => {
+    expect(result.reportJson).toBe(canonicalJson(result.report));
+    expect(result.reportHash).toBe(`0x${sha256Hex(result.reportJson)}`);
+    // a published report, parsed back from its JSON text, hashes to the same value
+    expect(epochReportHash(JSON.parse(result.reportJson))).toBe(result.reportHash);
+    const outputs = result.report.outputs as Record<string, unknown>;
+    expect(outputs.liquidRoot).toBe(result.trees.liquid.root);
+    expect((outputs.totals as Record<string, string>).liquid).toBe(
+      String(1300n * F - 108n * F - 72n * F - 253_999_999_999_999_999_999n),
+    );
+  });
+});
+
+// ---------- random epochs for the properties ----------
+
+/** Bounded runs: a failing property must report (shrunk as far as 10 s allow), never hang the suite. */
+const runs = (numRuns: number) => ({
+  numRuns,
+  interruptAfterTimeLimit: 10_000,
+  markInterruptAsFailure: true,
+});
+
+const address = (n: number): string => `0x${n.toString(16).padStart(40, "0")}`;
+
+const arbTask = fc.record({
+  weight: fc.bigInt({ min: 0n, max: 5n }),
+  gammaBps: fc.bigInt({ min: 0n, max: 5000n }),
+  higher: fc.boolean(),
+  submissions: fc.array(
+    fc.record({
+      stake: fc.bigInt({ min: 0n, max: 10n ** 23n }),
+      sigmaBps: fc.bigInt({ min: 0n, max: 10_000n }),
+      delegators: fc.array(
+        fc.record({
+          amount: fc.bigInt({ min: 0n, max: 10n ** 23n }),
+          seconds: fc.bigInt({ min: 0n, max: 86_400n }),
+        }),
+        { maxLength: 2 },
+      ),
+    }),
+    { minLength: 1, maxLength: 3 },
+  ),
+  validators: fc.array(
+    fc.record({
+      stake: fc.bigInt({ min: 1n, max: 10n ** 23n }),
+      completed: fc.integer({ min: 0, max: 3 }),
+      scores: fc.array(fc.option(fc.integer({ min: 0, max: 4 })), { minLength: 3, maxLength: 3 }),
+    }),
+    { minLength: 1, maxLength: 3 },
+  ),
+});
+
+const arbEpoch = fc
+  .record({
+    emission: fc.bigInt({ min: 0n, max: 10n ** 24n }),
+    tasks: fc.array(arbTask, { minLength: 1, maxLength: 2 }),
+    slashes: fc.array(
+      fc.record({
+        stake: fc.bigInt({ min: 0n, max: 10n ** 23n }),
+        bps: fc.bigInt({ min: 0n, max: 10_000n }),
+        prover: fc.boolean(),
+      }),
+      {
+        maxLength: 2,
+      },
+    ),
+  })
+  .map(({ emission, tasks, slashes }): EpochInputs => {
+    let next = 1;
+    const fresh = () => address(next++);
+    const taskList: EpochTaskInput[] = [];
+    const submissionList: EpochSubmissionInput[] = [];
+    const validatorList: EpochValidatorInput[] = [];
+    const slashList: EpochSlashInput[] = [];
+    tasks.forEach((t, ti) => {
+      const task = `task-${ti}`;
+      taskList.push({
+        id: task,
+        weight: t.weight,
+        gammaBps: t.gammaBps,
+        direction: t.higher ? "higher-is-better" : "lower-is-better",
+      });
+      t.submissions.forEach((s, si) => {
+        submissionList.push({
+          id: `${task}-s${si}`,
+          task,
+          account: fresh(),
+          stake: s.stake,
+          sigmaBps: s.sigmaBps,
+          delegators: s.delegators.map((d) => ({ account: fresh(), ...d })),
+        });
+      });
+      t.validators.forEach((v) => {
+        validatorList.push({
+          account: fresh(),
+          task,
+          stake: v.stake,
+          completedAssignments: v.completed,
+          scores: v.scores
+            .map((score, si) => ({ score, si }))
+            .filter(({ score, si }) => score !== null && si < t.submissions.length)
+            .map(({ score, si }) => ({ submission: `${task}-s${si}`, score: BigInt(score!) * 10n ** 17n })),
+        });
+      });
+    });
+    slashes.forEach((s) => {
+      slashList.push({
+        account: fresh(),
+        stake: s.stake,
+        fractionBps: s.bps,
+        prover: s.prover ? address(1) : null,
+        reason: "dishonest score",
+      });
+    });
+    return {
+      epoch: 1n,
+      emission,
+      treasury: address(0xffff),
+      tasks: taskList,
+      submissions: submissionList,
+      validators: validatorList,
+      slashes: slashList,
+      params: { toleranceScore: 2n * 10n ** 17n },
+    };
+  });
+
+/** A reordering of every list (and upper-cased accounts): the outputs must not change. */
+function scramble(inputs: EpochInputs, shift: number): EpochInputs {
+  const rotate = <T>(list: readonly T[] | undefined): T[] => {
+    const l = [...(list ?? [])].reverse();
+    const k = l.length === 0 ? 0 : shift % l.length;
+    return [...l.slice(k), ...l.slice(0, k)];
+  };
+  const upper = (account: string) => `0x${account.slice(2).toUpperCase()}`;
+  return {
+    ...inputs,
+    tasks: rotate(inputs.tasks),
+    submissions: rotate(inputs.submissions).map((s) => ({
+      ...s,
+      account: upper(s.account),
+      delegators: rotate(s.delegators),
+    })),
+    validators: rotate(inputs.validators).map((v) => ({ ...v, scores: rotate(v.scores) })),
+    slashes: rotate(inputs.slashes),
+  };
+}
+
+const totalOf = (result: ReturnType<typeof computeEpoch>, account: string): bigint => {
+  const r = result.rewards.find((x) => x.account === account);
+  return r === undefined ? 0n : r.liquid + r.vesting;
+};
+
+describe("epoch properties", () => {
+  it("conservation: Σ liquid + Σ vesting == emission + Σ slashed, exactly (property)", () => {
+    fc.assert(
+      fc.property(arbEpoch, (inputs) => {
+        const result = computeEpoch(inputs);
+        const out = result.rewards.reduce((sum, r) => sum + r.liquid + r.vesting, 0n);
+        const slashed = result.slashes.reduce((sum, s) => sum + s.slashed, 0n);
+        expect(out).toBe(BigInt(inputs.emission) + slashed);
+        const leaves = [...result.trees.liquid.leaves, ...result.trees.vesting.leaves].reduce(
+          (s, l) => s + l.amount,
+          0n,
+        );
+        expect(leaves).toBe(out);
+      }),
+      runs(60),
+    );
+  });
+
+  it("permutation invariance: reordered inputs give a byte-identical report (property)", () => {
+    fc.assert(
+      fc.property(arbEpoch, fc.nat(7), (inputs, shift) => {
+        expect(computeEpoch(scramble(inputs, shift)).reportJson).toBe(computeEpoch(inputs).reportJson);
+      }),
+      runs(40),
+    );
+  });
+
+  it("determinism: the same inputs give the same report bytes and hash (property)", () => {
+    fc.assert(
+      fc.property(arbEpoch, (inputs) => {
+        const first = computeEpoch(inputs);
+        const second = computeEpoch(structuredClone(inputs));
+        expect(second.reportJson).toBe(first.reportJson);
+        expect(second.reportHash).toBe(first.reportHash);
+      }),
+      runs(30),
+    );
+  });
+
+  it("monotonicity: more own stake never pays a trainer less, all else equal (property)", () => {
+    fc.assert(
+      fc.property(arbEpoch, fc.bigInt({ min: 1n, max: 10n ** 23n }), (inputs, extra) => {
+        const target = inputs.submissions[0]!;
+        const richer = {
+          ...inputs,
+          submissions: inputs.submissions.map((s, i) =>
+            i === 0 ? { ...s, stake: BigInt(s.stake) + extra } : s,
+          ),
+        };
+        expect(totalOf(computeEpoch(richer), target.account)).toBeGreaterThanOrEqual(
+          totalOf(computeEpoch(inputs), target.account),
+        );
+      }),
+      runs(40),
+    );
+  });
+
+  it("monotonicity: a better consensus score (better rank) never pays a trainer less (property)", () => {
+    fc.assert(
+      fc.property(arbEpoch, (inputs) => {
+        const target = inputs.submissions[0]!;
+        const direction = inputs.tasks.find((t) => t.id === target.task)!.direction;
+        const step = direction === "lower-is-better" ? -(10n ** 17n) : 10n ** 17n;
+        // every validator reports a better score for the target: distances to consensus are unchanged
+        const better = {
+          ...inputs,
+          validators: inputs.validators.map((v) => ({
+            ...v,
+            scores: v.scores.map((s) => (s.submission === target.id ? { ...s, score: s.score + step } : s)),
+          })),
+        };
+        expect(totalOf(computeEpoch(better), target.account)).toBeGreaterThanOrEqual(
+          totalOf(computeEpoch(inputs), target.account),
+        );
+      }),
+      runs(40),
+    );
+  });
+
+  it("monotonicity: more stake never pays a validator less when all validators agree (property)", () => {
+    fc.assert(
+      fc.property(arbEpoch, fc.bigInt({ min: 1n, max: 10n ** 23n }), (inputs, extra) => {
+        // make every validator agree exactly with one score per submission, so accuracy is fixed at 1
+        const agreed = {
+          ...inputs,
+          validators: inputs.validators.map((v) => ({
+            ...v,
+            scores: v.scores.map((s) => ({ ...s, score: 10n ** 18n })),
+          })),
+        };
+        const target = agreed.validators[0]!;
+        const richer = {
+          ...agreed,
+          validators: agreed.validators.map((v, i) =>
+            i === 0 ? { ...v, stake: BigInt(v.stake) + extra } : v,
+          ),
+        };
+        expect(totalOf(computeEpoch(richer), target.account)).toBeGreaterThanOrEqual(
+          totalOf(computeEpoch(agreed), target.account),
+        );
+      }),
+      runs(40),
+    );
+  });
+
+  it("bounds: a pool's σ outside [σmin, σmax] is clamped into them (property)", () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10_000n }), (sigma) => {
+        const inputs = workedEpochInputs();
+        const withSigma = {
+          ...inputs,
+          submissions: inputs.submissions.map((s) => (s.id === "sub-b" ? { ...s, sigmaBps: sigma } : s)),
+        };
+        const row = computeEpoch(withSigma).stages.delegation.find((d) => d.submission === "sub-b")!;
+        const expected = sigma < 1000n ? 1000n : sigma > 5000n ? 5000n : sigma;
+        expect(row.effectiveSigmaBps).toBe(expected);
+        expect(row.sigmaBps).toBe(sigma);
+      }),
+      runs(30),
+    );
+  });
+});
+
+describe("epoch inputs that are rejected with a clear FlockError", () => {
+  const base = workedEpochInputs;
+  const expectError = (inputs: EpochInputs, type: typeof FlockError, code: string) => {
+    try {
+      computeEpoch(inputs);
+      expect.unreachable(`expected ${code}`);
+    } catch (error) {
+      expect(error).toBeInstanceOf(type);
+      expect((error as FlockError).code).toBe(code);
+      expect((error as FlockError).hint).toBeTruthy();
+    }
+  };
+
+  it("a negative stake", () => {
+    const inputs = base();
+    expectError(
+      { ...inputs, submissions: inputs.submissions.map((s, i) => (i === 0 ? { ...s, stake: -1n } : s)) },
+      AmountError,
+      "AMOUNT_NEGATIVE",
+    );
+  });
+
+  it("a fractional amount", () => {
+    const inputs = base();
+    expectError({ ...inputs, emission: 1.5 }, AmountError, "AMOUNT_NOT_INTEGER");
+    expectError({ ...inputs, emission: "12.5" }, AmountError, "AMOUNT_MALFORMED");
+  });
+
+  it("σ out of range", () => {
+    const inputs = base();
+    expectError(
+      {
+        ...inputs,
+        submissions: inputs.submissions.map((s) => (s.id === "sub-b" ? { ...s, sigmaBps: 10_001n } : s)),
+      },
+      ValidationError,
+      "SIGMA_OUT_OF_RANGE",
+    );
+  });
+
+  it("a task with submissions but an empty validator set", () => {
+    expectError({ ...base(), validators: [] }, ProtocolError, "EMPTY_VALIDATOR_SET");
+  });
+
+  it("duplicate accounts: one trainer twice on a task, a validator twice, a delegator twice in a pool", () => {
+    const inputs = base();
+    const [first] = inputs.submissions;
+    expectError(
+      {
+        ...inputs,
+        submissions: [
+          ...inputs.submissions,
+          { ...first!, id: "sub-a2", account: first!.account.toLowerCase() },
+        ],
+      },
+      ProtocolError,
+      "DUPLICATE_ENTRY",
+    );
+    expectError(
+      { ...inputs, validators: [...inputs.validators, inputs.validators[1]!] },
+      ProtocolError,
+      "DUPLICATE_ENTRY",
+    );
+    expectError(
+      {
+        ...inputs,
+        submissions: inputs.submissions.map((s) =>
+          s.id === "sub-b"
+            ? {
+                ...s,
+                delegators: [
+                  ...s.delegators!,
+                  { ...s.delegators![0]!, account: D1.toUpperCase().replace("0X", "0x") },
+                ],
+              }
+            : s,
+        ),
+      },
+      ProtocolError,
+      "DUPLICATE_ENTRY",
+    );
+  });
+
+  it("a delegated stake that does not match the pool's delegators", () => {
+    const inputs = base();
+    const withDelegated = (amount: bigint) => ({
+      ...inputs,
+      submissions: inputs.submissions.map((s) => (s.id === "sub-b" ? { ...s, delegatedStake: amount } : s)),
+    });
+    expectError(withDelegated(1000n * F), ValidationError, "DELEGATED_STAKE_MISMATCH");
+    // the matching figure (900 + 200) is accepted and changes nothing
+    expect(computeEpoch(withDelegated(1100n * F)).reportHash).toBe(computeEpoch(inputs).reportHash);
+  });
+
+  it("an account that is trainer and validator on one task", () => {
+    const inputs = base();
+    expectError(
+      { ...inputs, validators: inputs.validators.map((v, i) => (i === 1 ? { ...v, account: C } : v)) },
+      ProtocolError,
+      "TRAINER_AND_VALIDATOR",
+    );
+  });
+
+  it("a malformed account and a score for an unknown submission", () => {
+    const inputs = base();
+    expectError({ ...inputs, treasury: "0x1234" }, ValidationError, "ACCOUNT_MALFORMED");
+    expectError(
+      {
+        ...inputs,
+        validators: inputs.validators.map((v, i) =>
+          i === 1 ? { ...v, scores: [{ submission: "nope", score: 1n }] } : v,
+        ),
+      },
+      ValidationError,
+      "UNKNOWN_SUBMISSION",
+    );
+  });
+
+  it("a β that is not a dyadic fraction", () => {
+    expectError({ ...base(), params: { betaWad: (WAD * 3n) / 10n } }, ValidationError, "BETA_NOT_DYADIC");
+  });
+});

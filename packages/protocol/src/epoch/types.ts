@@ -1,0 +1,179 @@
+import { BPS, WAD } from "@flock/core";
+import type { RewardTree } from "../rewardTree.ts";
+import type { ScoreDirection } from "../score.ts";
+import type { AmountLike } from "../validate.ts";
+
+/** A task of the epoch: its emission weight, γ (bps, ≤ 5000) and which way its metric improves. */
+export interface EpochTaskInput {
+  id: string;
+  weight: AmountLike;
+  gammaBps: bigint | number;
+  direction: ScoreDirection;
+}
+
+/** A delegator of a trainer's pool: how much it delegated and for how many seconds of the epoch. */
+export interface EpochDelegatorInput {
+  account: string;
+  amount: AmountLike;
+  seconds: bigint | number;
+}
+
+/** A trainer's submission to a task, with the trainer's own stake and its delegation pool. */
+export interface EpochSubmissionInput {
+  id: string;
+  task: string;
+  account: string;
+  /** The trainer's own stake (gmFLOCK base units). */
+  stake: AmountLike;
+  /** Stake delegated to the trainer's pool; optional, and when given it must equal Σ delegators' amounts. */
+  delegatedStake?: AmountLike;
+  /** The pool's σ (share of the delegation gain the trainer keeps), in bps; needed with delegators. */
+  sigmaBps?: bigint | number;
+  delegators?: readonly EpochDelegatorInput[];
+}
+
+/** A validator's scores on one task's submissions. */
+export interface EpochValidatorInput {
+  account: string;
+  task: string;
+  stake: AmountLike;
+  /** Assignments it completed on this task (the "work" of SPEC §2.1). */
+  completedAssignments: bigint | number;
+  /** Fixed-point scores (see scoreFromMetric), one per scored submission. */
+  scores: readonly { submission: string; score: bigint }[];
+}
+
+/** A proven fault: a fraction of the account's stake is slashed, 10% to the prover (if any). */
+export interface EpochSlashInput {
+  account: string;
+  stake: AmountLike;
+  fractionBps: bigint | number;
+  prover?: string | null;
+  reason: string;
+}
+
+/** The parameters of the epoch rules (network defaults in DEFAULT_EPOCH_PARAMS). */
+export interface EpochParams {
+  /** Consensus quantile κ, WAD. */
+  kappaWad: bigint;
+  /** Rank decay ρ, WAD. */
+  rhoWad: bigint;
+  /** Stake exponent β, WAD, a multiple of 1/256 in [0, 1]. */
+  betaWad: bigint;
+  /** Distance to consensus (in score units, 1e18 = 1.0) at which a score's accuracy reaches 0. */
+  toleranceScore: bigint;
+  sigmaMinBps: bigint | number;
+  sigmaMaxBps: bigint | number;
+  /** Share of trainer rewards that vests, bps. */
+  vestingBps: bigint | number;
+}
+
+/** Everything one epoch is computed from. */
+export interface EpochInputs {
+  epoch: bigint | number;
+  /** The Arena emission to distribute this epoch (after the FL share was split off). */
+  emission: AmountLike;
+  /** The named sink of rounding dust, unallocated emission and slashed stake. */
+  treasury: string;
+  tasks: readonly EpochTaskInput[];
+  submissions: readonly EpochSubmissionInput[];
+  validators: readonly EpochValidatorInput[];
+  slashes?: readonly EpochSlashInput[];
+  params?: Partial<EpochParams>;
+}
+
+/** SPEC defaults: κ 0.5, ρ 0.8, β 0.5, tolerance 0.01 score units, σ ∈ [0, 100%], 90% vesting. */
+export const DEFAULT_EPOCH_PARAMS: EpochParams = {
+  kappaWad: WAD / 2n,
+  rhoWad: (WAD * 8n) / 10n,
+  betaWad: WAD / 2n,
+  toleranceScore: WAD / 100n,
+  sigmaMinBps: 0n,
+  sigmaMaxBps: BPS,
+  vestingBps: 9000n,
+};
+
+/** One account's rewards for the epoch: claimable now, and vesting. */
+export interface EpochReward {
+  account: `0x${string}`;
+  liquid: bigint;
+  vesting: bigint;
+}
+
+/** One executed slash. */
+export interface EpochSlash {
+  account: `0x${string}`;
+  reason: string;
+  stake: bigint;
+  fractionBps: bigint;
+  slashed: bigint;
+  prover: `0x${string}` | null;
+  toProver: bigint;
+  toTreasury: bigint;
+}
+
+/** Where the treasury line comes from. */
+export interface TreasuryLine {
+  account: `0x${string}`;
+  /** Floor remainders of every pro-rata split. */
+  dust: bigint;
+  /** Emission no one could earn (a task without scored submissions, a pool with no weight). */
+  unallocated: bigint;
+  /** Slashed stake net of prover shares (and the prover share when no prover was named). */
+  slashes: bigint;
+  total: bigint;
+}
+
+/** The computed epoch: rewards, slashes, every intermediate figure, the two trees and the report. */
+export interface EpochResult {
+  epoch: bigint;
+  rewards: EpochReward[];
+  slashes: EpochSlash[];
+  treasury: TreasuryLine;
+  stages: EpochStages;
+  trees: { liquid: RewardTree; vesting: RewardTree };
+  /** Every input and output as a plain JSON object (amounts as decimal strings). */
+  report: Record<string, unknown>;
+  /** canonicalJson(report): the bytes that are hashed and published. */
+  reportJson: string;
+  /** sha256 of reportJson as 0x-prefixed bytes32 hex. */
+  reportHash: `0x${string}`;
+}
+
+/** The intermediate figures of each named stage, as they appear in the report. */
+export interface EpochStages {
+  stakes: { task: string; trainerStake: bigint; validatorStake: bigint }[];
+  consensus: { submission: string; task: string; consensus: bigint | null }[];
+  ranks: { submission: string; rank: number | null }[];
+  splits: { task: string; r0: bigint; trainers: bigint; validators: bigint }[];
+  trainerShares: {
+    submission: string;
+    task: string;
+    account: `0x${string}`;
+    ownStake: bigint;
+    delegatedStake: bigint;
+    weight: bigint;
+    weightWithoutDelegation: bigint;
+    pw: bigint;
+    po: bigint;
+  }[];
+  validatorShares: {
+    task: string;
+    account: `0x${string}`;
+    stake: bigint;
+    accuracyWad: bigint;
+    work: bigint;
+    weight: bigint;
+    amount: bigint;
+  }[];
+  delegation: {
+    submission: string;
+    account: `0x${string}`;
+    sigmaBps: bigint | null;
+    effectiveSigmaBps: bigint | null;
+    participant: bigint;
+    pool: bigint;
+    delegators: { account: `0x${string}`; amount: bigint; seconds: bigint; reward: bigint }[];
+  }[];
+  vesting: { submission: string; account: `0x${string}`; reward: bigint; vesting: bigint; liquid: bigint }[];
+}

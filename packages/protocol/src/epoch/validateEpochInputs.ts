@@ -1,0 +1,264 @@
+import { ProtocolError, ValidationError, WAD } from "@flock/core";
+import { clampSigma, readSigmaBounds, type SigmaBounds } from "../delegation.ts";
+import { assertGamma } from "../emissionSplit.ts";
+import { readDirection, type ScoreDirection } from "../score.ts";
+import { dyadicExponent } from "../stakePower.ts";
+import {
+  assertUnique,
+  normalizeAccount,
+  readAmount,
+  readBps,
+  readCount,
+  readSignedInteger,
+  readWad,
+} from "../validate.ts";
+import { DEFAULT_EPOCH_PARAMS, type EpochInputs } from "./types.ts";
+
+type Account = `0x${string}`;
+
+/** Epoch inputs after validation: bigints, lowercase accounts, every list in canonical order. */
+export interface NormalizedEpochInputs {
+  epoch: bigint;
+  emission: bigint;
+  treasury: Account;
+  tasks: { id: string; weight: bigint; gammaBps: bigint; direction: ScoreDirection }[];
+  submissions: {
+    id: string;
+    task: string;
+    account: Account;
+    stake: bigint;
+    delegatedStake: bigint;
+    sigmaBps: bigint | null;
+    delegators: { account: Account; amount: bigint; seconds: bigint }[];
+  }[];
+  validators: {
+    account: Account;
+    task: string;
+    stake: bigint;
+    completedAssignments: bigint;
+    scores: { submission: string; score: bigint }[];
+  }[];
+  slashes: {
+    account: Account;
+    stake: bigint;
+    fractionBps: bigint;
+    prover: Account | null;
+    reason: string;
+  }[];
+  params: {
+    kappaWad: bigint;
+    rhoWad: bigint;
+    betaWad: bigint;
+    toleranceScore: bigint;
+    sigma: SigmaBounds;
+    vestingBps: bigint;
+  };
+}
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function readId(value: unknown, name: string): string {
+  if (typeof value !== "string" || value.length === 0) {
+    throw new ValidationError("ID_INVALID", `${name} ${JSON.stringify(value)} is not a non-empty string`, {
+      hint: "give every task and submission a non-empty string id",
+    });
+  }
+  return value;
+}
+
+/**
+ * Stage 1: validate and normalize. Amounts become bigints (negative or fractional → AmountError),
+ * accounts lowercase, every list sorted by its key so the input order cannot change any output.
+ */
+export function validateEpochInputs(inputs: EpochInputs): NormalizedEpochInputs {
+  const raw = { ...DEFAULT_EPOCH_PARAMS, ...(inputs.params ?? {}) };
+  dyadicExponent(raw.betaWad);
+  const params = {
+    kappaWad: readWad(raw.kappaWad, "κ", 1n, WAD),
+    rhoWad: readWad(raw.rhoWad, "ρ", 0n, WAD),
+    betaWad: raw.betaWad,
+    toleranceScore: readAmount(raw.toleranceScore, "toleranceScore"),
+    sigma: readSigmaBounds(raw.sigmaMinBps, raw.sigmaMaxBps),
+    vestingBps: readBps(raw.vestingBps, "vestingBps"),
+  };
+
+  const tasks = inputs.tasks
+    .map((t, i) => ({
+      id: readId(t.id, `tasks[${i}].id`),
+      weight: readAmount(t.weight, `tasks[${i}].weight`),
+      gammaBps: assertGamma(t.gammaBps),
+      direction: readDirection(t.direction, `tasks[${i}].direction`),
+    }))
+    .sort((a, b) => compare(a.id, b.id));
+  assertUnique(
+    tasks.map((t) => t.id),
+    "task id",
+  );
+  const taskIds = new Set(tasks.map((t) => t.id));
+  const requireTask = (task: unknown, name: string): string => {
+    const id = readId(task, name);
+    if (!taskIds.has(id)) {
+      throw new ValidationError(
+        "UNKNOWN_TASK",
+        `${name} names task ${JSON.stringify(id)}, which is not listed`,
+        {
+          hint: "list every task that submissions or validators refer to in `tasks`",
+        },
+      );
+    }
+    return id;
+  };
+
+  const submissions = inputs.submissions
+    .map((s, i) => {
+      const delegators = (s.delegators ?? [])
+        .map((d, j) => ({
+          account: normalizeAccount(d.account, `submissions[${i}].delegators[${j}].account`),
+          amount: readAmount(d.amount, `submissions[${i}].delegators[${j}].amount`),
+          seconds: readCount(d.seconds, `submissions[${i}].delegators[${j}].seconds`),
+        }))
+        .sort((a, b) => compare(a.account, b.account));
+      assertUnique(
+        delegators.map((d) => d.account),
+        "delegator account in one pool",
+      );
+      let sigmaBps: bigint | null = null;
+      if (s.sigmaBps !== undefined) {
+        clampSigma(s.sigmaBps, params.sigma); // rejects σ outside [0, 10000] bps
+        sigmaBps = BigInt(s.sigmaBps);
+      } else if (delegators.length > 0) {
+        throw new ValidationError("SIGMA_MISSING", `submission ${s.id} has delegators but no pool σ`, {
+          hint: "give sigmaBps (the share of the delegation gain the trainer keeps) for every pool",
+        });
+      }
+      const delegatedStake = delegators.reduce((sum, d) => sum + d.amount, 0n);
+      if (
+        s.delegatedStake !== undefined &&
+        readAmount(s.delegatedStake, `submissions[${i}].delegatedStake`) !== delegatedStake
+      ) {
+        throw new ValidationError(
+          "DELEGATED_STAKE_MISMATCH",
+          `submission ${s.id}: delegatedStake ${String(s.delegatedStake)} is not the sum of its delegators' amounts (${delegatedStake})`,
+          { hint: "list every delegator of the pool with its amount, or leave delegatedStake out" },
+        );
+      }
+      return {
+        id: readId(s.id, `submissions[${i}].id`),
+        task: requireTask(s.task, `submissions[${i}].task`),
+        account: normalizeAccount(s.account, `submissions[${i}].account`),
+        stake: readAmount(s.stake, `submissions[${i}].stake`),
+        delegatedStake,
+        sigmaBps,
+        delegators,
+      };
+    })
+    .sort((a, b) => compare(a.id, b.id));
+  assertUnique(
+    submissions.map((s) => s.id),
+    "submission id",
+  );
+  assertUnique(submissions.map((s) => `${s.task}/${s.account}`).sort(), "trainer (task/account)");
+  const submissionTask = new Map(submissions.map((s) => [s.id, s.task]));
+
+  const validators = inputs.validators
+    .map((v, i) => {
+      const task = requireTask(v.task, `validators[${i}].task`);
+      const account = normalizeAccount(v.account, `validators[${i}].account`);
+      const scores = v.scores
+        .map((s, j) => {
+          const submission = readId(s.submission, `validators[${i}].scores[${j}].submission`);
+          if (submissionTask.get(submission) !== task) {
+            throw new ValidationError(
+              "UNKNOWN_SUBMISSION",
+              `validator ${account} scored ${JSON.stringify(submission)}, which is not a submission of task ${task}`,
+              { hint: "validators may score only submissions of the task they validate" },
+            );
+          }
+          return { submission, score: readSignedInteger(s.score, `validators[${i}].scores[${j}].score`) };
+        })
+        .sort((a, b) => compare(a.submission, b.submission));
+      assertUnique(
+        scores.map((s) => `${account} → ${s.submission}`),
+        "score of validator",
+      );
+      return {
+        account,
+        task,
+        stake: readAmount(v.stake, `validators[${i}].stake`),
+        completedAssignments: readCount(v.completedAssignments, `validators[${i}].completedAssignments`),
+        scores,
+      };
+    })
+    .sort((a, b) => compare(a.task, b.task) || compare(a.account, b.account));
+  assertUnique(
+    validators.map((v) => `${v.task}/${v.account}`),
+    "validator (task/account)",
+  );
+  const trainerKeys = new Set(submissions.map((s) => `${s.task}/${s.account}`));
+  for (const v of validators) {
+    if (trainerKeys.has(`${v.task}/${v.account}`)) {
+      throw new ProtocolError(
+        "TRAINER_AND_VALIDATOR",
+        `${v.account} is both trainer and validator on task ${v.task}`,
+        {
+          hint: "an account may stake on a task as trainer or as validator, not both (SPEC §3)",
+        },
+      );
+    }
+  }
+  for (const task of tasks) {
+    const hasSubmissions = submissions.some((s) => s.task === task.id);
+    const hasValidators = validators.some((v) => v.task === task.id);
+    if (hasSubmissions && !hasValidators) {
+      throw new ProtocolError("EMPTY_VALIDATOR_SET", `task ${task.id} has submissions but no validators`, {
+        hint: "assign validators to the task (or leave its submissions out) before computing the epoch",
+        details: { task: task.id },
+      });
+    }
+  }
+
+  const slashes = (inputs.slashes ?? [])
+    .map((s, i) => {
+      const account = normalizeAccount(s.account, `slashes[${i}].account`);
+      const prover =
+        s.prover === undefined || s.prover === null
+          ? null
+          : normalizeAccount(s.prover, `slashes[${i}].prover`);
+      if (prover === account) {
+        throw new ProtocolError("SELF_PROOF", `${account} cannot be paid for proving its own fault`, {
+          hint: "name a different prover, or none (the prover share then goes to the treasury)",
+        });
+      }
+      if (typeof s.reason !== "string" || s.reason.length === 0) {
+        throw new ValidationError("SLASH_REASON_MISSING", `slashes[${i}] has no reason`, {
+          hint: 'say which fault was proven, e.g. "copied submission" or "dishonest score"',
+        });
+      }
+      return {
+        account,
+        stake: readAmount(s.stake, `slashes[${i}].stake`),
+        fractionBps: readBps(s.fractionBps, `slashes[${i}].fractionBps`),
+        prover,
+        reason: s.reason,
+      };
+    })
+    .sort(
+      (a, b) =>
+        compare(a.account, b.account) ||
+        compare(a.reason, b.reason) ||
+        compare(a.prover ?? "", b.prover ?? "") ||
+        compare(String(a.stake), String(b.stake)) ||
+        compare(String(a.fractionBps), String(b.fractionBps)),
+    );
+
+  return {
+    epoch: readCount(inputs.epoch, "epoch"),
+    emission: readAmount(inputs.emission, "emission"),
+    treasury: normalizeAccount(inputs.treasury, "treasury"),
+    tasks,
+    submissions,
+    validators,
+    slashes,
+    params,
+  };
+}
