@@ -34,9 +34,17 @@ for (const layer of LAYERS) {
     severity: "error",
     comment: `${layer.name} may import only: ${layer.allowed.join(", ") || "nothing of ours"}`,
     from: { path: `^packages/${layer.name}/` },
-    to: { path: `^packages/(${disallowed.join("|")})/` },
+    to: { path: `^(packages/(${disallowed.join("|")})/|@flock/(${disallowed.join("|")})(/|$))` },
   });
 }
+
+forbidden.push({
+  name: "resolvable-flock-imports",
+  severity: "error",
+  comment: "an import of one of our packages must resolve, or the layer rules cannot see it",
+  from: {},
+  to: { couldNotResolve: true, path: "^@flock/" },
+});
 
 const roots = order.map((name) => `packages/${name}`).filter((dir) => existsSync(dir));
 const result = await cruise(
@@ -50,7 +58,12 @@ const result = await cruise(
     tsConfig: { fileName: "tsconfig.json" },
     outputType: "err",
   },
-  { extensions: [".ts", ".tsx", ".js", ".mjs", ".json"] },
+  {
+    extensions: [".ts", ".tsx", ".js", ".mjs", ".json"],
+    conditionNames: ["import", "default"],
+    exportsFields: ["exports"],
+    mainFields: ["main"],
+  },
 );
 
 const output = typeof result.output === "string" ? result.output : JSON.stringify(result.output);
