@@ -1,0 +1,132 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { ChainError } from "@flock/core";
+import { anvilBinaryPath } from "./anvilBinary.ts";
+
+/** Options of one anvil process. */
+export interface SpawnAnvilOptions {
+  /** File anvil loads its state from at start (if it exists) and dumps to at exit and every `stateInterval`. */
+  statePath: string;
+  /** Port on 127.0.0.1; 0 (the default) lets the OS pick a free one. */
+  port?: number;
+  chainId: number;
+  mnemonic: string;
+  accounts: number;
+  /** Seconds between periodic state dumps, so a crash loses at most this much. */
+  stateInterval?: number;
+  /** Milliseconds to wait for anvil to listen. */
+  startTimeoutMs?: number;
+}
+
+/** A running anvil. `stop()` ends it with SIGTERM (anvil dumps its state on the way out) and waits. */
+export interface AnvilProcess {
+  rpcUrl: string;
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+const LISTENING = /Listening on 127\.0\.0\.1:(\d+)/;
+const STOP_TIMEOUT_MS = 15_000;
+
+/** Every anvil this process started and has not yet seen exit; killed if Node exits first. */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // SIGTERM (not SIGKILL) so anvil still writes its state file when the parent exits without stop().
+  process.on("exit", () => {
+    for (const child of running) child.kill("SIGTERM");
+  });
+}
+
+/** Starts anvil on 127.0.0.1 and resolves once it prints its listening address. */
+export async function spawnAnvil(options: SpawnAnvilOptions): Promise<AnvilProcess> {
+  const args = [
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(options.port ?? 0),
+    "--state",
+    options.statePath,
+    "--state-interval",
+    String(options.stateInterval ?? 30),
+    "--chain-id",
+    String(options.chainId),
+    "--mnemonic",
+    options.mnemonic,
+    "--accounts",
+    String(options.accounts),
+  ];
+  const child = spawn(anvilBinaryPath(), args, { stdio: ["ignore", "pipe", "pipe"] });
+  installExitHook();
+  running.add(child);
+  const exited = new Promise<number | null>((resolve) => {
+    child.once("exit", (code) => {
+      running.delete(child);
+      resolve(code);
+    });
+  });
+
+  let output = "";
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(
+        new ChainError(
+          "ANVIL_START_TIMEOUT",
+          `anvil did not start listening within ${options.startTimeoutMs ?? 20_000} ms`,
+          {
+            hint: "Check that the machine is not overloaded and that the state file is readable.",
+            details: { output: output.slice(-2000) },
+          },
+        ),
+      );
+    }, options.startTimeoutMs ?? 20_000);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString("utf8");
+      const match = LISTENING.exec(output);
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("error", (cause) => {
+      clearTimeout(timer);
+      reject(
+        new ChainError("ANVIL_SPAWN_FAILED", "could not start anvil", { hint: "Run `npm install`.", cause }),
+      );
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(
+        new ChainError("ANVIL_EXITED", `anvil exited with code ${code} before it listened`, {
+          hint: "Read the output in details: a port already in use or a corrupt state file are the usual causes.",
+          details: { output: output.slice(-2000) },
+        }),
+      );
+    });
+  });
+  // Past this point nobody reads its output: drop it so the pipes never fill up and block anvil.
+  child.stdout?.removeAllListeners("data");
+  child.stderr?.removeAllListeners("data");
+  child.stdout?.resume();
+  child.stderr?.resume();
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    })();
+    return stopping;
+  };
+
+  return { rpcUrl: `http://127.0.0.1:${port}`, port, pid: child.pid ?? -1, stop };
+}
