@@ -1,0 +1,325 @@
+import { FlockError } from "@flock/core";
+import { type Hex, type LocalAccount, sha256 } from "viem";
+import { errorFromResponse } from "./errors.ts";
+import { signRequest } from "./signing.ts";
+import type {
+  Assignment,
+  AssignmentStatus,
+  Claim,
+  Epoch,
+  EpochProofs,
+  LeaderboardEntry,
+  LiveEvent,
+  NewTask,
+  Page,
+  Score,
+  Submission,
+  Task,
+  TaskStatus,
+} from "./types.ts";
+
+export interface FlockClientOptions {
+  /** The coordinator, e.g. `http://127.0.0.1:8545`. */
+  baseUrl: string;
+  /** The participant's chain key (viem local account): it signs every request that needs an identity. */
+  account?: LocalAccount;
+  /** The network's chain id (the EIP-712 domain); read from `/health` when omitted. */
+  chainId?: number;
+  /** Retries of idempotent reads after a network error or a 429/502/503/504 (default 3). */
+  retries?: number;
+  /** First backoff delay; doubles on every retry (default 200 ms). */
+  retryDelayMs?: number;
+  fetch?: typeof fetch;
+}
+
+/** Bytes to upload: in memory, or a stream with the content id its bytes hash to (what was committed). */
+export type UploadBody = Uint8Array | { stream: ReadableStream<Uint8Array>; contentId: string };
+
+type Query = Record<string, string | number | undefined>;
+
+interface RequestOptions {
+  query?: Query;
+  json?: unknown;
+  upload?: UploadBody;
+  signed?: boolean;
+}
+
+const RETRY_STATUSES = new Set([429, 502, 503, 504]);
+
+function withQuery(path: string, query: Query | undefined): string {
+  const entries = Object.entries(query ?? {}).filter(([, v]) => v !== undefined) as [
+    string,
+    string | number,
+  ][];
+  if (entries.length === 0) return path;
+  return `${path}?${entries.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join("&")}`;
+}
+
+const toTask = (t: Task & { rewardWeight: string | bigint; minStake: string | bigint }): Task => ({
+  ...t,
+  rewardWeight: BigInt(t.rewardWeight),
+  minStake: BigInt(t.minStake),
+});
+const toClaim = (c: { amount: string; proof: Hex[] } | null): Claim | null =>
+  c === null ? null : { amount: BigInt(c.amount), proof: c.proof };
+
+/**
+ * A typed client for every coordinator route. Requests that need an identity are signed with EIP-712
+ * (see `signing.ts`); reads are retried with exponential backoff; a refused request throws the
+ * coordinator's error as a FlockError with its code and hint.
+ */
+export function createFlockClient(options: FlockClientOptions) {
+  const baseUrl = options.baseUrl.replace(/\/$/, "");
+  const doFetch = options.fetch ?? fetch;
+  const retries = options.retries ?? 3;
+  const retryDelayMs = options.retryDelayMs ?? 200;
+  let chainId = options.chainId;
+
+  async function networkChainId(): Promise<number> {
+    chainId ??= (await send<{ chainId: number }>("GET", "/health")).chainId;
+    return chainId;
+  }
+
+  async function attempt(method: string, path: string, request: RequestOptions): Promise<Response> {
+    const headers: Record<string, string> = {};
+    let body: RequestInit["body"] | undefined;
+    let bodyHash: Hex | undefined;
+    if (request.json !== undefined) {
+      const bytes = new TextEncoder().encode(JSON.stringify(request.json));
+      body = bytes;
+      bodyHash = sha256(bytes);
+      headers["content-type"] = "application/json";
+    } else if (request.upload !== undefined) {
+      headers["content-type"] = "application/octet-stream";
+      if (request.upload instanceof Uint8Array) {
+        body = request.upload;
+        bodyHash = sha256(request.upload);
+      } else {
+        body = request.upload.stream;
+        bodyHash = `0x${request.upload.contentId.replace(/^sha256:/, "")}`;
+      }
+    }
+    if (request.signed) {
+      if (options.account === undefined) {
+        throw new FlockError(
+          "ACCOUNT_REQUIRED",
+          `${method} ${path} must be signed, and the client has no account`,
+          {
+            hint: "pass `account` (a viem local account, e.g. privateKeyToAccount(key)) to createFlockClient",
+          },
+        );
+      }
+      Object.assign(
+        headers,
+        await signRequest({
+          account: options.account,
+          chainId: await networkChainId(),
+          method,
+          path,
+          ...(bodyHash === undefined ? {} : { bodyHash }),
+        }),
+      );
+    }
+    const init: RequestInit & { duplex?: "half" } = { method, headers };
+    if (body !== undefined) init.body = body;
+    if (body instanceof ReadableStream) init.duplex = "half";
+    return doFetch(`${baseUrl}${path}`, init);
+  }
+
+  async function respond(method: string, path: string, request: RequestOptions): Promise<Response> {
+    const idempotent = method === "GET";
+    for (let n = 0; ; n++) {
+      let response: Response | undefined;
+      let failure: unknown;
+      try {
+        response = await attempt(method, path, request);
+      } catch (error) {
+        if (error instanceof FlockError) throw error;
+        failure = error;
+      }
+      const retryable = response === undefined || RETRY_STATUSES.has(response.status);
+      if (!retryable || !idempotent || n >= retries) {
+        if (response === undefined) {
+          throw new FlockError(
+            "COORDINATOR_UNREACHABLE",
+            `${method} ${path}: the coordinator did not answer`,
+            {
+              hint: `check that the coordinator runs at ${baseUrl}`,
+              cause: failure,
+            },
+          );
+        }
+        if (!response.ok) {
+          const text = await response.text();
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            parsed = { message: text };
+          }
+          throw errorFromResponse(response.status, parsed, `${method} ${path}`);
+        }
+        return response;
+      }
+      await response?.body?.cancel();
+      await new Promise((resolve) => setTimeout(resolve, retryDelayMs * 2 ** n));
+    }
+  }
+
+  async function send<T>(method: string, path: string, request: RequestOptions = {}): Promise<T> {
+    const response = await respond(method, withQuery(path, request.query), request);
+    return (await response.json()) as T;
+  }
+
+  async function bytes(path: string, request: RequestOptions = {}): Promise<Uint8Array> {
+    const response = await respond("GET", withQuery(path, request.query), request);
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
+  const toScore = (s: Omit<Score, "score"> & { score: string }): Score => ({ ...s, score: BigInt(s.score) });
+
+  return {
+    /** Liveness and the chain id requests are signed for. */
+    health: () => send<{ ok: boolean; chainId: number }>("GET", "/health"),
+
+    tasks: {
+      /** Create a task signed by the client's account (its creator). */
+      create: async (task: NewTask) =>
+        toTask(
+          await send("POST", "/tasks", {
+            signed: true,
+            json: {
+              ...task,
+              submissionDeadline: new Date(task.submissionDeadline).toISOString(),
+              endTime: new Date(task.endTime).toISOString(),
+              rewardWeight: task.rewardWeight.toString(),
+              minStake: task.minStake.toString(),
+            },
+          }),
+        ),
+      list: async (
+        filter: { status?: TaskStatus; creator?: string; limit?: number; after?: number } = {},
+      ) => {
+        const page = await send<Page<Task>>("GET", "/tasks", { query: filter });
+        return { ...page, items: page.items.map(toTask) };
+      },
+      get: async (id: number) => toTask(await send("GET", `/tasks/${id}`)),
+      leaderboard: async (id: number) => {
+        const board = await send<{
+          taskId: number;
+          items: (Omit<LeaderboardEntry, "consensusScore"> & { consensusScore: string | null })[];
+        }>("GET", `/tasks/${id}/leaderboard`);
+        return board.items.map(
+          (e): LeaderboardEntry => ({
+            ...e,
+            consensusScore: e.consensusScore === null ? null : BigInt(e.consensusScore),
+          }),
+        );
+      },
+      /** The hidden validation set, revealed once the task is finalized (for audits). */
+      validationSet: (id: number) => bytes(`/tasks/${id}/validation-set`),
+      /** The creator uploads the hidden validation set; its bytes must hash to the task's commitment. */
+      uploadValidationSet: async (id: number, upload: UploadBody) =>
+        toTask(await send("PUT", `/tasks/${id}/validation-set`, { signed: true, upload })),
+    },
+
+    submissions: {
+      /** Commit an artifact's content id before the deadline (trainers staked on the task). */
+      commit: (taskId: number, commitHash: string) =>
+        send<Submission>("POST", `/tasks/${taskId}/submissions`, { signed: true, json: { commitHash } }),
+      list: async (taskId: number) =>
+        (await send<{ items: Submission[] }>("GET", `/tasks/${taskId}/submissions`)).items,
+      get: (id: number) => send<Submission>("GET", `/submissions/${id}`),
+      /** Upload the committed artifact; the coordinator refuses bytes that do not hash to the commit. */
+      uploadArtifact: (id: number, upload: UploadBody) =>
+        send<Submission>("PUT", `/submissions/${id}/artifact`, { signed: true, upload }),
+    },
+
+    assignments: {
+      /** The account's assignments (open ones by default). */
+      list: async (status?: AssignmentStatus) =>
+        (await send<{ items: Assignment[] }>("GET", "/assignments", { signed: true, query: { status } }))
+          .items,
+      /** The hidden validation set, served only for the account's open assignment. */
+      validationSet: (id: number) => bytes(`/assignments/${id}/validation-set`, { signed: true }),
+      /** The artifact to evaluate. */
+      artifact: (id: number) => bytes(`/assignments/${id}/artifact`, { signed: true }),
+      /** Refuse an assignment (a malformed or oversized artifact) with a reason the coordinator records. */
+      refuse: (id: number, reason: string) =>
+        send<Assignment>("POST", `/assignments/${id}/refuse`, { signed: true, json: { reason } }),
+      /** Report a fixed-point score (1e18 = 1.0) with its evidence. */
+      reportScore: async (id: number, report: { score: bigint; evidence: Record<string, unknown> }) =>
+        toScore(
+          await send("POST", `/assignments/${id}/score`, {
+            signed: true,
+            json: { score: report.score.toString(), evidence: report.evidence },
+          }),
+        ),
+    },
+
+    epochs: {
+      list: async (filter: { taskId?: number } = {}) =>
+        (await send<{ items: Epoch[] }>("GET", "/epochs", { query: filter })).items,
+      get: (n: number) => send<Epoch>("GET", `/epochs/${n}`),
+      /** The report's canonical JSON, exactly the bytes whose sha256 is the posted report hash. */
+      report: (n: number) => bytes(`/epochs/${n}/report`),
+      proofs: async (n: number, account: string): Promise<EpochProofs> => {
+        const p = await send<{
+          epoch: number;
+          account: Hex;
+          liquid: { amount: string; proof: Hex[] } | null;
+          vesting: { amount: string; proof: Hex[] } | null;
+        }>("GET", `/epochs/${n}/proofs/${account}`);
+        return { epoch: p.epoch, account: p.account, liquid: toClaim(p.liquid), vesting: toClaim(p.vesting) };
+      },
+    },
+
+    /**
+     * Live events after `after` (0: from the start), as an async iterable; stop with the signal. A dropped
+     * stream is not resumed automatically: call again with the last id seen.
+     */
+    events: async function* (after = 0, signal?: AbortSignal): AsyncGenerator<LiveEvent> {
+      const init: RequestInit = signal === undefined ? {} : { signal };
+      const response = await doFetch(`${baseUrl}/events?after=${after}`, init);
+      if (!response.ok || response.body === null) {
+        throw errorFromResponse(response.status, await response.json().catch(() => ({})), "GET /events");
+      }
+      const decoder = new TextDecoder();
+      let buffer = "";
+      const reader = response.body.getReader();
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          buffer += decoder.decode(value, { stream: true });
+          let end = buffer.indexOf("\n\n");
+          while (end >= 0) {
+            const message = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            end = buffer.indexOf("\n\n");
+            const fields = new Map(
+              message
+                .split("\n")
+                .filter((line) => !line.startsWith(":") && line.includes(": "))
+                .map(
+                  (line) => [line.slice(0, line.indexOf(": ")), line.slice(line.indexOf(": ") + 2)] as const,
+                ),
+            );
+            const id = fields.get("id");
+            if (id === undefined) continue;
+            yield {
+              id: Number(id),
+              type: fields.get("event") ?? "message",
+              data: JSON.parse(fields.get("data") ?? "{}"),
+            };
+          }
+        }
+      } finally {
+        await reader.cancel().catch(() => undefined);
+      }
+    },
+  };
+}
+
+/** The client `createFlockClient` returns. */
+export type FlockClient = ReturnType<typeof createFlockClient>;

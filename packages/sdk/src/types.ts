@@ -1,0 +1,124 @@
+/** The coordinator's resources as the SDK returns them: amounts and scores as bigint, times as ISO 8601. */
+
+export type TaskType = "lm-lora" | "lm-full" | "classifier" | "regressor";
+export type TaskStatus = "draft" | "open" | "validating" | "finalized" | "closed";
+export type SubmissionStatus = "committed" | "uploaded" | "accepted" | "rejected" | "copy";
+export type AssignmentStatus = "open" | "reported" | "timed_out" | "refused";
+export type ContentId = `sha256:${string}`;
+export type Hex = `0x${string}`;
+
+export interface Task {
+  id: number;
+  title: string;
+  description: string;
+  type: TaskType;
+  baseModel: string;
+  contextLength: number;
+  maxTrainableParams: number;
+  trainingSetId: ContentId;
+  validationCommitment: ContentId;
+  submissionDeadline: string;
+  endTime: string;
+  rewardWeight: bigint;
+  minStake: bigint;
+  minLockDays: number;
+  status: TaskStatus;
+  creator: Hex;
+  createdAt: string;
+}
+
+export interface NewTask {
+  title: string;
+  description: string;
+  type: TaskType;
+  baseModel: string;
+  contextLength: number;
+  maxTrainableParams: number;
+  trainingSetId: string;
+  /** sha256 content id of the hidden validation set (uploaded later with `uploadValidationSet`). */
+  validationCommitment: string;
+  submissionDeadline: Date | string;
+  endTime: Date | string;
+  rewardWeight: bigint;
+  minStake: bigint;
+  minLockDays: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass as `after` for the next page; absent on the last page. */
+  next?: number;
+}
+
+export interface Submission {
+  id: number;
+  taskId: number;
+  trainer: Hex;
+  commitHash: ContentId;
+  committedAt: string;
+  artifactId: ContentId | null;
+  artifactSize: number | null;
+  uploadedAt: string | null;
+  status: SubmissionStatus;
+  reason: string | null;
+  copyOf: number | null;
+}
+
+export interface Assignment {
+  id: number;
+  submissionId: number;
+  validator: Hex;
+  seed: string;
+  assignedAt: string;
+  deadline: string;
+  status: AssignmentStatus;
+  reason: string | null;
+}
+
+export interface Score {
+  assignmentId: number;
+  submissionId: number;
+  validator: Hex;
+  /** Fixed point, 1e18 = 1.0. */
+  score: bigint;
+  evidence: Record<string, unknown>;
+  reportedAt: string;
+}
+
+export interface LeaderboardEntry {
+  /** 0 is the best; null before any score. */
+  rank: number | null;
+  submissionId: number;
+  trainer: Hex;
+  consensusScore: bigint | null;
+  reports: number;
+}
+
+export interface Epoch {
+  number: number;
+  taskId: number | null;
+  reportId: ContentId;
+  reportHash: Hex;
+  liquidRoot: Hex;
+  vestingRoot: Hex;
+  txHash: Hex | null;
+  postedAt: string | null;
+}
+
+export interface Claim {
+  amount: bigint;
+  proof: Hex[];
+}
+
+export interface EpochProofs {
+  epoch: number;
+  account: Hex;
+  liquid: Claim | null;
+  vesting: Claim | null;
+}
+
+export interface LiveEvent {
+  id: number;
+  type: string;
+  data: Record<string, unknown>;
+}

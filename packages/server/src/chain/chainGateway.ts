@@ -1,0 +1,56 @@
+import type { FlockEvent as ChainEvent, FlockEventKind } from "@flock/chain";
+import type { Hex } from "viem";
+
+/** The task as the chain knows it: who may stake, how much, until when. */
+export interface ChainTaskRegistration {
+  taskId: number;
+  minStake: bigint;
+  minLockDays: number;
+  endTime: Date;
+}
+
+/** The epoch settlement the coordinator posts (see shared economics: two trees and the report hash). */
+export interface EpochRootPost {
+  epoch: bigint;
+  liquidRoot: Hex;
+  vestingRoot: Hex;
+  reportHash: Hex;
+}
+
+/** A slash for a proven fault; each evidence hash slashes once on-chain. */
+export interface SlashRequest {
+  taskId: number;
+  account: string;
+  fractionBps: number;
+  /** sha256 of the published evidence, as bytes32. */
+  evidenceHash: Hex;
+  /** Paid 10% of the slash (SPEC §3). */
+  prover: string;
+}
+
+/**
+ * Everything the coordinator asks of the chain. One interface so the app can be built without a chain
+ * in unit tests; `createChainGateway` is the real implementation over `@flock/chain`.
+ */
+export interface ChainGateway {
+  readonly chainId: number;
+  /** The block to start indexing from (the deployment block). */
+  readonly startBlock: bigint;
+  registerTask(task: ChainTaskRegistration): Promise<void>;
+  postEpochRoot(post: EpochRootPost): Promise<{ transactionHash: Hex }>;
+  /** Close a settled task on-chain: its stakes become withdrawable after the dispute window. */
+  closeTask(taskId: number): Promise<void>;
+  /** Slash on-chain; returns the gmFLOCK seized (also when this evidence was already used: the earlier slash). */
+  slash(request: SlashRequest): Promise<{ amount: bigint }>;
+  headBlock(): Promise<bigint>;
+  /** Public randomness for validator draws: the hash of the latest block. */
+  randomnessBeacon(): Promise<Hex>;
+  /** The timestamp of a block (delegations are time-weighted by block time). */
+  blockTime(block: bigint): Promise<Date>;
+  /** Events of kinds `kinds` in `[fromBlock, toBlock]`, in chain order. */
+  readEvents(range: {
+    fromBlock: bigint;
+    toBlock: bigint;
+    kinds: readonly FlockEventKind[];
+  }): AsyncIterable<ChainEvent>;
+}

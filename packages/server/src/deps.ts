@@ -1,0 +1,72 @@
+import type { Logger } from "@flock/core";
+import type { ArtifactStore, FlockDatabase, Repositories } from "@flock/store";
+import type { ChainGateway } from "./chain/chainGateway.ts";
+
+/** The coordinator's clock; tests pass a manual one to cross deadlines without waiting. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** Coordinator settings (network parameters; SPEC: defaults, not constants). */
+export interface ServerConfig {
+  /** Largest artifact upload in bytes. */
+  maxArtifactBytes: number;
+  /** Longest task from creation to end (SPEC §2.1: ≤ 30 days [FLock]). */
+  maxTaskDurationMs: number;
+  /** How often the scheduler looks for due jobs. */
+  schedulerPollMs: number;
+  /** How often the stake indexer reads new chain events (a missing stake also triggers a read). */
+  indexerPollMs: number;
+  /** How often an open event stream looks for new events. */
+  eventPollMs: number;
+  /** Validators per submission (SPEC §2.1: k = 3). */
+  validatorsPerSubmission: number;
+  /** Time a validator has to report before its assignment times out and is given to another. */
+  assignmentTimeoutMs: number;
+  /**
+   * Arena emission a finalized task's epoch distributes (gmFLOCK/FLOCK base units). The RewardDistributor
+   * must hold at least this much (daily mints go there) for every claim of the epoch to succeed.
+   */
+  epochEmission: bigint;
+  /** Where dust, unallocated emission and slashed stake go (the treasury's account). */
+  treasury: string;
+  /** γ of the trainer/validator split, bps (SPEC §3). */
+  gammaBps: bigint;
+  /** Fraction of a copier's task stake slashed, bps (SPEC §3: copied submissions are slashable). */
+  copySlashBps: number;
+}
+
+export const defaultServerConfig: ServerConfig = {
+  maxArtifactBytes: 256 * 1024 * 1024,
+  maxTaskDurationMs: 30 * 24 * 60 * 60 * 1000,
+  schedulerPollMs: 1000,
+  indexerPollMs: 2000,
+  eventPollMs: 500,
+  validatorsPerSubmission: 3,
+  assignmentTimeoutMs: 30 * 60_000,
+  epochEmission: 10_000n * 10n ** 18n,
+  // The local chain's treasury (dev account 2); a deployment sets its own.
+  treasury: "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc",
+  gammaBps: 1000n,
+  copySlashBps: 5000,
+};
+
+/** What `createApp` is built from: real parts in production, the same parts over temp folders in tests. */
+export interface AppDeps {
+  db: FlockDatabase["db"];
+  repos: Repositories;
+  artifacts: ArtifactStore;
+  chain: ChainGateway;
+  clock?: Clock;
+  logger?: Logger;
+  config?: Partial<ServerConfig>;
+}
+
+/** What routes and jobs get: the dependencies with every default filled in. */
+export type AppContext = Omit<AppDeps, "clock" | "logger" | "config"> & {
+  clock: Clock;
+  logger: Logger;
+  config: ServerConfig;
+};

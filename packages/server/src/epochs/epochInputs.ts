@@ -1,0 +1,106 @@
+import type { EpochInputs, EpochSubmissionInput, EpochValidatorInput, ScoreDirection } from "@flock/protocol";
+import type { Assignment, Delegation, Stake, Submission, Task, TaskScore } from "@flock/store";
+
+/** Everything one task's epoch is computed from, read from the store in one go. */
+export interface TaskEpochSnapshot {
+  epoch: number;
+  task: Task;
+  submissions: Submission[];
+  stakes: Stake[];
+  scores: TaskScore[];
+  assignments: Assignment[];
+  emission: bigint;
+  treasury: string;
+  gammaBps: bigint;
+  /** Each trainer's delegation pool: its σ (from the chain's SigmaSet events) and current delegations. */
+  pools: Map<string, { sigmaBps: number | undefined; delegations: Delegation[] }>;
+}
+
+/** Seconds of the task's period [createdAt, endTime] a delegation held its current amount. */
+function delegationSeconds(task: Task, since: Date): bigint {
+  const from = Math.max(since.getTime(), task.createdAt.getTime());
+  return BigInt(Math.max(0, Math.floor((task.endTime.getTime() - from) / 1000)));
+}
+
+/** Which way a task's metric improves: BPC (language tasks) and RMSE fall, accuracy rises (SPEC §2.1). */
+export function scoreDirection(type: Task["type"]): ScoreDirection {
+  switch (type) {
+    case "lm-lora":
+    case "lm-full":
+    case "regressor":
+      return "lower-is-better";
+    case "classifier":
+      return "higher-is-better";
+    default:
+      throw new Error(`unknown task type ${type satisfies never}`);
+  }
+}
+
+/**
+ * The `computeEpoch` inputs of a finalized task (pure): accepted submissions with their trainers' stakes
+ * and delegation pools (delegators weighted by the seconds of the task they were in), every validator that reported with its stake, scores and completed assignments. Copies and rejected
+ * submissions earn nothing and are left out.
+ */
+export function epochInputsFor(snapshot: TaskEpochSnapshot): EpochInputs {
+  const taskKey = String(snapshot.task.id);
+  const stakeOf = new Map(snapshot.stakes.map((s) => [s.account, s.amount]));
+  const accepted = snapshot.submissions.filter((s) => s.status === "accepted");
+  const acceptedIds = new Set(accepted.map((s) => s.id));
+  const pooled = new Set<string>();
+  const submissions: EpochSubmissionInput[] = accepted.map((s) => {
+    const input: EpochSubmissionInput = {
+      id: String(s.id),
+      task: taskKey,
+      account: s.trainer,
+      stake: stakeOf.get(s.trainer) ?? 0n,
+    };
+    // SPEC §3: a trainer's pool shares its reward through σ; a pool counts once per trainer and task.
+    const pool = snapshot.pools.get(s.trainer);
+    const delegators = (pool?.delegations ?? [])
+      .filter((d) => d.amount > 0n)
+      .map((d) => ({
+        account: d.delegator,
+        amount: d.amount,
+        seconds: delegationSeconds(snapshot.task, d.since),
+      }));
+    if (pool?.sigmaBps === undefined || delegators.length === 0 || pooled.has(s.trainer)) return input;
+    pooled.add(s.trainer);
+    return {
+      ...input,
+      delegatedStake: delegators.reduce((sum, d) => sum + d.amount, 0n),
+      sigmaBps: pool.sigmaBps,
+      delegators,
+    };
+  });
+  const byValidator = new Map<string, TaskScore[]>();
+  for (const score of snapshot.scores) {
+    if (!acceptedIds.has(score.submissionId)) continue;
+    byValidator.set(score.validator, [...(byValidator.get(score.validator) ?? []), score]);
+  }
+  const validators: EpochValidatorInput[] = [...byValidator.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([account, scores]) => ({
+      account,
+      task: taskKey,
+      stake: stakeOf.get(account) ?? 0n,
+      completedAssignments: snapshot.assignments.filter(
+        (a) => a.validator === account && a.status === "reported",
+      ).length,
+      scores: scores.map((s) => ({ submission: String(s.submissionId), score: s.score })),
+    }));
+  return {
+    epoch: snapshot.epoch,
+    emission: snapshot.emission,
+    treasury: snapshot.treasury,
+    tasks: [
+      {
+        id: taskKey,
+        weight: snapshot.task.rewardWeight,
+        gammaBps: snapshot.gammaBps,
+        direction: scoreDirection(snapshot.task.type),
+      },
+    ],
+    submissions,
+    validators,
+  };
+}

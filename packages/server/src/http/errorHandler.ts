@@ -1,0 +1,78 @@
+import { FlockError, isFlockError, ValidationError } from "@flock/core";
+import type { FastifyError, FastifyInstance } from "fastify";
+import { httpStatusOf } from "./httpStatus.ts";
+import { errorText } from "./requestLog.ts";
+
+/** The body of every error response. */
+export interface ErrorBody {
+  code: string;
+  message: string;
+  hint?: string;
+  details?: Record<string, unknown>;
+}
+
+/** Turn whatever a route threw into a FlockError: Fastify's schema and body errors get stable codes. */
+export function toFlockError(error: unknown): FlockError {
+  if (isFlockError(error)) return error;
+  const fastifyError = error as Partial<FastifyError>;
+  if (fastifyError.validation !== undefined) {
+    return new ValidationError("REQUEST_INVALID", `the request is invalid: ${fastifyError.message}`, {
+      hint: "see /openapi.json for the expected parameters and body",
+      details: { context: fastifyError.validationContext, errors: fastifyError.validation },
+    });
+  }
+  const status = fastifyError.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    const code = fastifyError.code === "FST_ERR_CTP_BODY_TOO_LARGE" ? "BODY_TOO_LARGE" : "REQUEST_REFUSED";
+    return new HttpError(status, code, fastifyError.message ?? "the request was refused", {
+      hint:
+        code === "BODY_TOO_LARGE"
+          ? "send a smaller body; artifacts go through the upload route"
+          : "check the method, content type and body against /openapi.json",
+      details: { fastifyCode: fastifyError.code },
+    });
+  }
+  return new FlockError("INTERNAL_ERROR", "the coordinator failed unexpectedly", {
+    hint: "retry later; if it persists, report it with the request id",
+    cause: error,
+  });
+}
+
+/** A request refused by the HTTP layer itself (unsupported media type, body too large). */
+export class HttpError extends FlockError {
+  override readonly name: string = "HttpError";
+  readonly status: number;
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    options: ConstructorParameters<typeof FlockError>[2],
+  ) {
+    super(code, message, options);
+    this.status = status;
+  }
+}
+
+/** Install the one error handler and the not-found handler: every error leaves as `{ code, message, hint }`. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const flockError = toFlockError(error);
+    const status = flockError instanceof HttpError ? flockError.status : httpStatusOf(flockError);
+    if (status >= 500)
+      request.log.error(
+        { error: errorText(error), stack: error instanceof Error ? error.stack : undefined },
+        "request failed",
+      );
+    const body: ErrorBody = { code: flockError.code, message: flockError.message };
+    if (flockError.hint !== undefined) body.hint = flockError.hint;
+    if (flockError.details !== undefined && status < 500) body.details = flockError.details;
+    return reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    return reply.status(404).send({
+      code: "ROUTE_NOT_FOUND",
+      message: `no route ${request.method} ${request.url.split("?")[0]}`,
+      hint: "see /docs or /openapi.json for the routes",
+    } satisfies ErrorBody);
+  });
+}

@@ -1,0 +1,98 @@
+import type { Logger } from "@flock/core";
+import type { Job, Repositories } from "@flock/store";
+import type { Clock } from "../deps.ts";
+import { errorText } from "../http/requestLog.ts";
+
+/** Does one kind of job; throwing makes the scheduler retry it later. */
+export type JobHandler = (job: Job) => Promise<void>;
+
+export interface SchedulerOptions {
+  repos: Repositories;
+  clock: Clock;
+  logger: Logger;
+  handlers: Record<string, JobHandler>;
+  pollMs: number;
+  /** A claimed job is re-claimed by another worker if not settled within this time (its worker died). */
+  leaseMs?: number;
+  /** Attempts before a job is marked failed. */
+  maxAttempts?: number;
+}
+
+/** Runs due jobs from the store's `jobs` table: deadlines and timeouts survive a restart of the coordinator. */
+export interface Scheduler {
+  /** Claim and run every job due now; returns how many ran (successfully or not). */
+  runDue(): Promise<number>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** A scheduler over the `jobs` table. */
+export function createScheduler(options: SchedulerOptions): Scheduler {
+  const leaseMs = options.leaseMs ?? 5 * 60_000;
+  const maxAttempts = options.maxAttempts ?? 5;
+  let timer: NodeJS.Timeout | undefined;
+
+  async function runJob(job: Job): Promise<void> {
+    const handler = options.handlers[job.kind];
+    if (handler === undefined) {
+      await options.repos.jobs.fail(job, `no handler for job kind ${job.kind}`);
+      return;
+    }
+    try {
+      await handler(job);
+      await options.repos.jobs.complete(job);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      options.logger.warn({ error: errorText(error), jobId: job.id, kind: job.kind }, "job failed");
+      // Exponential backoff from 1 s; give up after maxAttempts and keep the error for the operator.
+      const retryAt =
+        job.attempts < maxAttempts
+          ? new Date(options.clock.now().getTime() + 1000 * 2 ** (job.attempts - 1))
+          : undefined;
+      await options.repos.jobs.fail(job, message, retryAt);
+    }
+  }
+
+  async function runDue(): Promise<number> {
+    let count = 0;
+    for (;;) {
+      const jobs = await options.repos.jobs.claimDue({ now: options.clock.now(), limit: 10, leaseMs });
+      for (const job of jobs) await runJob(job);
+      count += jobs.length;
+      if (jobs.length < 10) return count;
+    }
+  }
+
+  // One run at a time in this process: the background tick and explicit runDue calls queue behind each other.
+  let queue: Promise<unknown> = Promise.resolve();
+  let busy = false;
+  function serialized(): Promise<number> {
+    const run = queue.then(runDue);
+    queue = run.catch(() => 0);
+    return run;
+  }
+
+  function tick(): void {
+    if (busy) return;
+    busy = true;
+    serialized()
+      .catch((error: unknown) => options.logger.error({ error: errorText(error) }, "scheduler tick failed"))
+      .finally(() => {
+        busy = false;
+      });
+  }
+
+  return {
+    runDue: serialized,
+    start() {
+      if (timer !== undefined) return;
+      timer = setInterval(tick, options.pollMs);
+      tick();
+    },
+    async stop() {
+      if (timer !== undefined) clearInterval(timer);
+      timer = undefined;
+      await queue;
+    },
+  };
+}

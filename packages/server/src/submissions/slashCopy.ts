@@ -1,0 +1,77 @@
+import { canonicalJson } from "@flock/core";
+import { withTransaction } from "@flock/store";
+import type { Hex } from "viem";
+import type { AppContext } from "../deps.ts";
+import type { JobHandler } from "../scheduler/scheduler.ts";
+
+/** Job kind: slash the trainer of a submission found to be a copy. */
+export const SLASH_COPY_JOB = "submission.slashCopy";
+
+/**
+ * SPEC §2.1/§3: a copied submission is invalid and slashable. The evidence (both submissions, their
+ * artifacts and the reason) is published in the artifact store as canonical JSON; its sha256 is the
+ * on-chain evidence hash, so a retried job slashes once (the chain refuses an evidence hash twice and the
+ * store keeps one slash per evidence). The coordinator found the fault, so the prover share goes to the
+ * treasury.
+ */
+export function slashCopyHandlers(ctx: AppContext): Record<string, JobHandler> {
+  return {
+    [SLASH_COPY_JOB]: async (job) => {
+      const submissionId = job.payload.submissionId;
+      if (typeof submissionId !== "number") throw new Error(`job ${job.id} has no submissionId`);
+      const copy = await ctx.repos.submissions.get(submissionId);
+      if (copy.status !== "copy" || copy.copyOf === null) return;
+      const original = await ctx.repos.submissions.get(copy.copyOf);
+      const evidence = new TextEncoder().encode(
+        canonicalJson({
+          kind: "copied-submission",
+          taskId: copy.taskId,
+          copy: {
+            submission: copy.id,
+            trainer: copy.trainer,
+            artifact: copy.artifactId,
+            committedAt: copy.committedAt,
+          },
+          original: {
+            submission: original.id,
+            trainer: original.trainer,
+            artifact: original.artifactId,
+            committedAt: original.committedAt,
+          },
+          reason: copy.reason,
+        }),
+      );
+      const stored = await ctx.artifacts.put(evidence, { maxBytes: evidence.length });
+      const done = await ctx.repos.slashes.list({ taskId: copy.taskId, account: copy.trainer });
+      if (done.some((s) => s.evidenceId === stored.id)) return;
+      const { amount } = await ctx.chain.slash({
+        taskId: copy.taskId,
+        account: copy.trainer,
+        fractionBps: ctx.config.copySlashBps,
+        evidenceHash: `0x${stored.id.slice("sha256:".length)}` as Hex,
+        prover: ctx.config.treasury,
+      });
+      await withTransaction(ctx.db, async (tx) => {
+        await tx.artifacts.record({ id: stored.id, size: stored.size, mediaType: "application/json" });
+        if (amount > 0n) {
+          await tx.slashes.record({
+            epoch: null,
+            taskId: copy.taskId,
+            account: copy.trainer,
+            amount,
+            reason: copy.reason ?? "copied submission",
+            evidenceId: stored.id,
+            prover: null,
+          });
+        }
+        await tx.events.append("slash.recorded", {
+          taskId: copy.taskId,
+          submissionId: copy.id,
+          account: copy.trainer,
+          amount: amount.toString(),
+          evidenceId: stored.id,
+        });
+      });
+    },
+  };
+}

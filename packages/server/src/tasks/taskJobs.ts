@@ -1,0 +1,95 @@
+import { withTransaction } from "@flock/store";
+import type { AppContext } from "../deps.ts";
+import { settleTaskEpoch } from "../epochs/settleTaskEpoch.ts";
+import type { JobHandler } from "../scheduler/scheduler.ts";
+import { assignSubmission, taskSeed } from "../validation/assignSubmission.ts";
+
+/** Job kinds of the task lifecycle. */
+export const TASK_JOBS = {
+  closeSubmissions: "task.closeSubmissions",
+  finalize: "task.finalize",
+} as const;
+
+function taskIdOf(payload: Record<string, unknown>): number {
+  const id = payload.taskId;
+  if (typeof id !== "number") throw new Error(`job payload has no taskId: ${JSON.stringify(payload)}`);
+  return id;
+}
+
+/** Schedule a task's deadline transitions (keyed, so scheduling twice is harmless). */
+export async function scheduleTaskDeadlines(
+  repos: AppContext["repos"],
+  task: { id: number; submissionDeadline: Date; endTime: Date },
+): Promise<void> {
+  await repos.jobs.schedule({
+    kind: TASK_JOBS.closeSubmissions,
+    key: `task:${task.id}:closeSubmissions`,
+    runAt: task.submissionDeadline,
+    payload: { taskId: task.id },
+  });
+  await repos.jobs.schedule({
+    kind: TASK_JOBS.finalize,
+    key: `task:${task.id}:finalize`,
+    runAt: task.endTime,
+    payload: { taskId: task.id },
+  });
+}
+
+/**
+ * SPEC §2.1 lifecycle on deadlines: at the submission deadline open → validating and every accepted
+ * submission is assigned to validators; at the end validating → finalized, and commits whose artifact never
+ * came are rejected, the task's epoch is computed, stored and posted on-chain, and the task is closed
+ * (on-chain too). Each handler is idempotent (a job re-run after a crash finds the work done).
+ */
+export function taskJobHandlers(ctx: AppContext): Record<string, JobHandler> {
+  async function closeSubmissions(taskId: number) {
+    // The seed is read from the chain before the transaction: no network calls while it holds the database.
+    const seed = await taskSeed(ctx, taskId);
+    await withTransaction(ctx.db, async (tx) => {
+      const task = await tx.tasks.get(taskId);
+      if (task.status === "open") {
+        await tx.tasks.transition(taskId, "validating");
+        await tx.events.append("task.status", { taskId, from: "open", to: "validating" });
+      }
+      if (task.status !== "open" && task.status !== "validating") return;
+      const accepted = await tx.submissions.list({ taskId, status: "accepted", limit: 500 });
+      for (const submission of accepted.items) await assignSubmission(ctx, tx, submission, seed);
+    });
+  }
+  async function finalize(taskId: number) {
+    await withTransaction(ctx.db, async (tx) => {
+      const task = await tx.tasks.get(taskId);
+      if (task.status !== "validating") return;
+      const unrevealed = await tx.submissions.list({ taskId, status: "committed", limit: 500 });
+      for (const submission of unrevealed.items) {
+        await tx.submissions.reject(
+          submission.id,
+          "no artifact was uploaded for the commit before the task ended",
+        );
+      }
+      await tx.tasks.transition(taskId, "finalized");
+      await tx.events.append("task.status", { taskId, from: "validating", to: "finalized" });
+    });
+  }
+  // Settled: close on-chain (the dispute window starts; stakes are withdrawable after it), then here.
+  async function close(taskId: number) {
+    const task = await ctx.repos.tasks.get(taskId);
+    if (task.status !== "finalized") return;
+    await ctx.chain.closeTask(taskId);
+    await withTransaction(ctx.db, async (tx) => {
+      await tx.tasks.transition(taskId, "closed");
+      await tx.events.append("task.status", { taskId, from: "finalized", to: "closed" });
+    });
+  }
+  return {
+    [TASK_JOBS.closeSubmissions]: (job) => closeSubmissions(taskIdOf(job.payload)),
+    [TASK_JOBS.finalize]: async (job) => {
+      const taskId = taskIdOf(job.payload);
+      // A task whose deadline job has not run yet (both due at once after downtime) closes first.
+      await closeSubmissions(taskId);
+      await finalize(taskId);
+      await settleTaskEpoch(ctx, taskId);
+      await close(taskId);
+    },
+  };
+}

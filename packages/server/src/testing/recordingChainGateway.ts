@@ -1,0 +1,58 @@
+import type { FlockEvent as ChainEvent } from "@flock/chain";
+import type {
+  ChainGateway,
+  ChainTaskRegistration,
+  EpochRootPost,
+  SlashRequest,
+} from "../chain/chainGateway.ts";
+
+/**
+ * A chain gateway for tests of routes that only need the chain to accept calls: it records them.
+ * Tests of stake indexing and settlement use the real gateway over anvil instead.
+ */
+export interface RecordingChainGateway extends ChainGateway {
+  registered: ChainTaskRegistration[];
+  posted: EpochRootPost[];
+  slashed: SlashRequest[];
+  closed: number[];
+}
+
+/** `events`: chain events the gateway reports (e.g. SigmaSet), filtered by the kinds asked for. */
+export function createRecordingChainGateway(
+  chainId = 31337,
+  events: ChainEvent[] = [],
+): RecordingChainGateway {
+  const registered: ChainTaskRegistration[] = [];
+  const posted: EpochRootPost[] = [];
+  const slashed: SlashRequest[] = [];
+  const closed: number[] = [];
+  return {
+    slashed,
+    closed,
+    async closeTask(taskId) {
+      closed.push(taskId);
+    },
+    // The recorder holds no stakes: it reports 1 base unit seized (the anvil tests check real amounts).
+    async slash(request) {
+      slashed.push(request);
+      return { amount: 1n };
+    },
+    chainId,
+    startBlock: 0n,
+    registered,
+    posted,
+    async registerTask(task) {
+      registered.push(task);
+    },
+    async postEpochRoot(post) {
+      posted.push(post);
+      return { transactionHash: `0x${posted.length.toString(16).padStart(64, "0")}` };
+    },
+    headBlock: async () => 0n,
+    blockTime: async () => new Date(0),
+    randomnessBeacon: async () => `0x${"ab".repeat(32)}`,
+    readEvents: async function* (range): AsyncGenerator<ChainEvent> {
+      for (const event of events) if (range.kinds.includes(event.kind)) yield event;
+    },
+  };
+}

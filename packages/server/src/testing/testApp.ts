@@ -1,0 +1,104 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLogger } from "@flock/core";
+import { createRepositories, FolderArtifactStore, openDatabase, type Repositories } from "@flock/store";
+import type { LightMyRequestResponse } from "fastify";
+import type { LocalAccount } from "viem";
+import { createApp, type FlockApp } from "../app.ts";
+import type { ChainGateway } from "../chain/chainGateway.ts";
+import type { Clock, ServerConfig } from "../deps.ts";
+import { createRecordingChainGateway } from "./recordingChainGateway.ts";
+import { signedHeaders } from "./signedHeaders.ts";
+
+/** A clock tests move by hand. */
+export interface ManualClock extends Clock {
+  set(time: Date): void;
+  advance(ms: number): void;
+}
+
+export function manualClock(start: Date): ManualClock {
+  let current = start.getTime();
+  return {
+    now: () => new Date(current),
+    set: (time) => {
+      current = time.getTime();
+    },
+    advance: (ms) => {
+      current += ms;
+    },
+  };
+}
+
+/** A coordinator over PGlite and an artifact folder in one temp data folder. */
+export interface TestApp {
+  app: FlockApp;
+  dataDir: string;
+  repos: Repositories;
+  artifacts: FolderArtifactStore;
+  /** Send a signed JSON request through `inject`. */
+  signed(
+    account: LocalAccount,
+    method: "GET" | "POST" | "PUT" | "DELETE",
+    path: string,
+    body?: unknown,
+  ): Promise<LightMyRequestResponse>;
+  /** Close the app and database, keeping the folder (to reopen it). */
+  close(): Promise<void>;
+  /** Close and delete the folder. */
+  dispose(): Promise<void>;
+}
+
+/** Open (or reopen) a coordinator on `dataDir` (a new temp folder when omitted). */
+export async function startTestApp(
+  options: { dataDir?: string; clock?: Clock; chain?: ChainGateway; config?: Partial<ServerConfig> } = {},
+): Promise<TestApp> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "flock-server-")));
+  const database = await openDatabase({ dataDir });
+  const chain = options.chain ?? createRecordingChainGateway();
+  const clock = options.clock;
+  const repos = createRepositories(database.db);
+  const artifacts = new FolderArtifactStore(join(dataDir, "artifacts"));
+  const app = await createApp({
+    db: database.db,
+    repos,
+    artifacts,
+    chain,
+    logger: createLogger("flock-server-test", { level: "silent" }),
+    ...(clock === undefined ? {} : { clock }),
+    config: { schedulerPollMs: 50, ...options.config },
+  });
+  const nowSeconds = () => Math.floor((clock?.now() ?? new Date()).getTime() / 1000);
+  const close = async () => {
+    await app.close();
+    await database.close();
+  };
+  return {
+    app,
+    dataDir,
+    repos,
+    artifacts,
+    async signed(account, method, path, body) {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const headers = await signedHeaders({
+        account,
+        chainId: chain.chainId,
+        method,
+        path,
+        ...(payload === undefined ? {} : { body: payload }),
+        timestamp: nowSeconds(),
+      });
+      return app.http.inject({
+        method,
+        url: path,
+        headers: { ...headers, ...(payload === undefined ? {} : { "content-type": "application/json" }) },
+        ...(payload === undefined ? {} : { payload }),
+      });
+    },
+    close,
+    dispose: async () => {
+      await close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
