@@ -11,8 +11,11 @@ import {
   type ServerConfig,
   systemClock,
 } from "./deps.ts";
+import { disputeJobHandlers } from "./disputes/disputeJobs.ts";
+import { lazyEngineEvaluator } from "./disputes/lazyEngineEvaluator.ts";
 import { installErrorHandling } from "./http/errorHandler.ts";
 import { errorText, FlatRequestLog } from "./http/requestLog.ts";
+import { registerDisputeRoutes } from "./routes/disputeRoutes.ts";
 import { registerEpochRoutes } from "./routes/epochRoutes.ts";
 import { registerEventRoutes } from "./routes/eventRoutes.ts";
 import { registerSubmissionRoutes } from "./routes/submissionRoutes.ts";
@@ -48,7 +51,13 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
     // Closing means shutting down: open event streams and keep-alive sockets must not hold it up.
     forceCloseConnections: true,
   });
-  const ctx: AppContext = { ...deps, clock, config, logger };
+  const ctx: AppContext = {
+    ...deps,
+    clock,
+    config,
+    logger,
+    evaluator: deps.evaluator ?? lazyEngineEvaluator(),
+  };
 
   // JSON bodies are parsed from their raw bytes, which are kept: the signature covers their sha256.
   http.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
@@ -110,13 +119,19 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
   registerValidationRoutes(http, ctx);
   registerEpochRoutes(http, ctx);
   registerEventRoutes(http, ctx, { pollMs: config.eventPollMs });
+  registerDisputeRoutes(http, ctx);
 
   const scheduler = createScheduler({
     repos: deps.repos,
     clock,
     logger,
     pollMs: config.schedulerPollMs,
-    handlers: { ...taskJobHandlers(ctx), ...assignmentJobHandlers(ctx), ...slashCopyHandlers(ctx) },
+    handlers: {
+      ...taskJobHandlers(ctx),
+      ...assignmentJobHandlers(ctx),
+      ...slashCopyHandlers(ctx),
+      ...disputeJobHandlers(ctx),
+    },
   });
   await http.ready();
   let indexTimer: NodeJS.Timeout | undefined;

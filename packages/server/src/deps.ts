@@ -1,6 +1,8 @@
 import type { Logger } from "@flock/core";
+import { DEFAULT_EPOCH_PARAMS } from "@flock/protocol";
 import type { ArtifactStore, FlockDatabase, Repositories } from "@flock/store";
 import type { ChainGateway } from "./chain/chainGateway.ts";
+import type { SubmissionEvaluator } from "./disputes/submissionEvaluator.ts";
 
 /** The coordinator's clock; tests pass a manual one to cross deadlines without waiting. */
 export interface Clock {
@@ -36,6 +38,13 @@ export interface ServerConfig {
   gammaBps: bigint;
   /** Fraction of a copier's task stake slashed, bps (SPEC §3: copied submissions are slashable). */
   copySlashBps: number;
+  /**
+   * Distance from consensus (score units, 1e18 = 1.0) at which a score is disputed: the epoch's tolerance τ
+   * (protocol's DEFAULT_EPOCH_PARAMS.toleranceScore, 0.01), where a score's accuracy reaches 0.
+   */
+  disputeToleranceScore: bigint;
+  /** Fraction of a validator's task stake slashed for a score proven dishonest, bps (SPEC §3). */
+  dishonestScoreSlashBps: number;
 }
 
 export const defaultServerConfig: ServerConfig = {
@@ -51,6 +60,8 @@ export const defaultServerConfig: ServerConfig = {
   treasury: "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc",
   gammaBps: 1000n,
   copySlashBps: 5000,
+  disputeToleranceScore: DEFAULT_EPOCH_PARAMS.toleranceScore,
+  dishonestScoreSlashBps: 5000,
 };
 
 /** What `createApp` is built from: real parts in production, the same parts over temp folders in tests. */
@@ -62,11 +73,14 @@ export interface AppDeps {
   clock?: Clock;
   logger?: Logger;
   config?: Partial<ServerConfig>;
+  /** Re-runs disputed evaluations (the referee); the engine's by default, loaded on first use. */
+  evaluator?: SubmissionEvaluator;
 }
 
 /** What routes and jobs get: the dependencies with every default filled in. */
-export type AppContext = Omit<AppDeps, "clock" | "logger" | "config"> & {
+export type AppContext = Omit<AppDeps, "clock" | "logger" | "config" | "evaluator"> & {
   clock: Clock;
+  evaluator: SubmissionEvaluator;
   logger: Logger;
   config: ServerConfig;
 };

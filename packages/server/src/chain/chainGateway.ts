@@ -36,6 +36,8 @@ export interface ChainGateway {
   readonly chainId: number;
   /** The block to start indexing from (the deployment block). */
   readonly startBlock: bigint;
+  /** The coordinator's own account, which signs its transactions (paid as prover of faults it proves). */
+  readonly coordinator?: string;
   registerTask(task: ChainTaskRegistration): Promise<void>;
   postEpochRoot(post: EpochRootPost): Promise<{ transactionHash: Hex }>;
   /** Close a settled task on-chain: its stakes become withdrawable after the dispute window. */

@@ -37,6 +37,7 @@ export function createChainGateway(options: ChainGatewayOptions): ChainGateway {
   return {
     chainId: options.chainId,
     startBlock: options.startBlock,
+    coordinator: client.account.address.toLowerCase(),
     async registerTask(task) {
       await createTask(client, {
         taskId: BigInt(task.taskId),

@@ -1,5 +1,6 @@
 import { withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
+import { openDisputesForTask } from "../disputes/openDispute.ts";
 import { settleTaskEpoch } from "../epochs/settleTaskEpoch.ts";
 import type { JobHandler } from "../scheduler/scheduler.ts";
 import { assignSubmission, taskSeed } from "../validation/assignSubmission.ts";
@@ -88,6 +89,8 @@ export function taskJobHandlers(ctx: AppContext): Record<string, JobHandler> {
       // A task whose deadline job has not run yet (both due at once after downtime) closes first.
       await closeSubmissions(taskId);
       await finalize(taskId);
+      // Scores off consensus are disputed (re-run by the referee job) while stakes are still locked.
+      await openDisputesForTask(ctx, taskId);
       await settleTaskEpoch(ctx, taskId);
       await close(taskId);
     },

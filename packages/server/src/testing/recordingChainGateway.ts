@@ -39,6 +39,8 @@ export function createRecordingChainGateway(
     },
     chainId,
     startBlock: 0n,
+    // Dev account 1, the local network's coordinator.
+    coordinator: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
     registered,
     posted,
     async registerTask(task) {

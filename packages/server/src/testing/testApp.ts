@@ -8,6 +8,7 @@ import type { LocalAccount } from "viem";
 import { createApp, type FlockApp } from "../app.ts";
 import type { ChainGateway } from "../chain/chainGateway.ts";
 import type { Clock, ServerConfig } from "../deps.ts";
+import type { SubmissionEvaluator } from "../disputes/submissionEvaluator.ts";
 import { createRecordingChainGateway } from "./recordingChainGateway.ts";
 import { signedHeaders } from "./signedHeaders.ts";
 
@@ -51,7 +52,13 @@ export interface TestApp {
 
 /** Open (or reopen) a coordinator on `dataDir` (a new temp folder when omitted). */
 export async function startTestApp(
-  options: { dataDir?: string; clock?: Clock; chain?: ChainGateway; config?: Partial<ServerConfig> } = {},
+  options: {
+    dataDir?: string;
+    clock?: Clock;
+    chain?: ChainGateway;
+    config?: Partial<ServerConfig>;
+    evaluator?: SubmissionEvaluator;
+  } = {},
 ): Promise<TestApp> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "flock-server-")));
   const database = await openDatabase({ dataDir });
@@ -66,6 +73,7 @@ export async function startTestApp(
     chain,
     logger: createLogger("flock-server-test", { level: "silent" }),
     ...(clock === undefined ? {} : { clock }),
+    ...(options.evaluator === undefined ? {} : { evaluator: options.evaluator }),
     config: { schedulerPollMs: 50, ...options.config },
   });
   const nowSeconds = () => Math.floor((clock?.now() ?? new Date()).getTime() / 1000);
