@@ -1,0 +1,151 @@
+import { readFileSync } from "node:fs";
+import { contentId, formatFlock, parseFlock } from "@flock/core";
+import { createFlockClient, type Task } from "@flock/sdk";
+import type { CommandContext } from "../context.ts";
+import { publishLocal, readLocal } from "../network/localArtifacts.ts";
+import { readNetworkInfo } from "../network/networkFile.ts";
+import { participant } from "../network/participant.ts";
+import { table } from "../output.ts";
+import { parseInteger } from "./wallet.ts";
+
+export interface CreateTaskInput {
+  title: string;
+  description: string;
+  baseModel: Uint8Array;
+  trainingSet: Uint8Array;
+  validationSet: Uint8Array;
+  contextLength: number;
+  maxTrainableParams: number;
+  submissionDeadline: Date;
+  endTime: Date;
+  rewardWeight: bigint;
+  minStake: bigint;
+  minLockDays: number;
+}
+
+/**
+ * Create a task on the home's network: publish the base model and training set, post the task with the
+ * sha256 commitment of the hidden set, then upload the hidden set (it must hash to the commitment).
+ */
+export async function createTask(
+  ctx: CommandContext,
+  account: string,
+  input: CreateTaskInput,
+): Promise<Task> {
+  const me = participant(ctx.home, account);
+  const baseModel = await publishLocal(ctx.home, input.baseModel);
+  const trainingSetId = await publishLocal(ctx.home, input.trainingSet);
+  const created = await me.api.tasks.create({
+    title: input.title,
+    description: input.description,
+    type: "lm-lora",
+    baseModel,
+    contextLength: input.contextLength,
+    maxTrainableParams: input.maxTrainableParams,
+    trainingSetId,
+    validationCommitment: contentId(input.validationSet),
+    submissionDeadline: input.submissionDeadline,
+    endTime: input.endTime,
+    rewardWeight: input.rewardWeight,
+    minStake: input.minStake,
+    minLockDays: input.minLockDays,
+  });
+  await me.api.tasks.uploadValidationSet(created.id, input.validationSet);
+  return created;
+}
+
+/** `flock task create`: files on disk → a task. */
+export async function runTaskCreate(
+  ctx: CommandContext,
+  options: {
+    account: string;
+    title: string;
+    description: string;
+    baseModel: string;
+    train: string;
+    validation: string;
+    contextLength: string;
+    maxParams: string;
+    deadline: string;
+    duration: string;
+    weight: string;
+    minStake: string;
+    minLockDays: string;
+  },
+) {
+  const now = Date.now();
+  const deadlineMinutes = parseInteger(options.deadline, "--deadline");
+  const baseModel = /^sha256:[0-9a-f]{64}$/.test(options.baseModel)
+    ? await readLocal(ctx.home)(options.baseModel)
+    : new Uint8Array(readFileSync(options.baseModel));
+  const task = await createTask(ctx, options.account, {
+    title: options.title,
+    description: options.description,
+    baseModel,
+    trainingSet: new Uint8Array(readFileSync(options.train)),
+    validationSet: new Uint8Array(readFileSync(options.validation)),
+    contextLength: parseInteger(options.contextLength, "--context-length"),
+    maxTrainableParams: parseInteger(options.maxParams, "--max-params"),
+    submissionDeadline: new Date(now + deadlineMinutes * 60_000),
+    endTime: new Date(now + (deadlineMinutes + parseInteger(options.duration, "--duration")) * 60_000),
+    rewardWeight: parseFlock(options.weight),
+    minStake: parseFlock(options.minStake),
+    minLockDays: parseInteger(options.minLockDays, "--min-lock-days"),
+  });
+  ctx.output.result(
+    task,
+    () => `created task ${task.id} "${task.title}" (${task.status}), deadline ${task.submissionDeadline}`,
+  );
+}
+
+type FlockTasks = ReturnType<typeof createFlockClient>["tasks"];
+
+/** An unsigned client for public reads of the home's network. */
+export function publicClient(ctx: CommandContext) {
+  return createFlockClient({ baseUrl: readNetworkInfo(ctx.home).apiUrl });
+}
+
+/** `flock task list`. */
+export async function runTaskList(ctx: CommandContext, options: { status?: string }) {
+  const page = await publicClient(ctx).tasks.list(
+    options.status === undefined
+      ? {}
+      : { status: options.status as NonNullable<Parameters<FlockTasks["list"]>[0]>["status"] },
+  );
+  ctx.output.result(page.items, () =>
+    page.items.length === 0
+      ? "no tasks"
+      : table(
+          ["id", "status", "title", "deadline", "min stake"],
+          page.items.map((t) => [
+            String(t.id),
+            t.status,
+            t.title,
+            t.submissionDeadline,
+            formatFlock(t.minStake),
+          ]),
+        ),
+  );
+}
+
+/** `flock task show <id>`: the task and its submissions. */
+export async function runTaskShow(ctx: CommandContext, idText: string) {
+  const id = parseInteger(idText, "task");
+  const client = publicClient(ctx);
+  const task = await client.tasks.get(id);
+  const submissions = { items: await client.submissions.list(id) };
+  ctx.output.result({ task, submissions: submissions.items }, () => [
+    `task ${task.id}: ${task.title} (${task.status})`,
+    `base model   ${task.baseModel}`,
+    `training set ${task.trainingSetId}`,
+    `hidden set   ${task.validationCommitment} (commitment)`,
+    `deadline     ${task.submissionDeadline}, ends ${task.endTime}`,
+    "",
+    submissions.items.length === 0
+      ? "no submissions"
+      : table(
+          ["submission", "trainer", "status", "commit"],
+          submissions.items.map((s) => [String(s.id), s.trainer, s.status, s.commitHash.slice(0, 20)]),
+        ),
+  ]);
+}

@@ -1,0 +1,128 @@
+import { join } from "node:path";
+import { createLogger, ProtocolError } from "@flock/core";
+import {
+  engineEvaluationBackend,
+  engineTrainingBackend,
+  RECIPES,
+  recipe,
+  TrainerDaemon,
+  ValidatorDaemon,
+} from "@flock/node";
+import type { CommandContext } from "../context.ts";
+import { DEFAULT_DEMO, QUICK_DEMO } from "../demo/demoSettings.ts";
+import { renderDemoReport, runDemo } from "../demo/runDemo.ts";
+import { type EmbeddedNetwork, startEmbeddedNetwork } from "../network/embeddedNetwork.ts";
+import { participant } from "../network/participant.ts";
+import { trainerProgress, validatorProgress } from "../nodeProgress.ts";
+import { untilAborted } from "./nodes.ts";
+import { parseInteger } from "./wallet.ts";
+
+const LOCAL_TRAINERS = ["bo", "cy", "di"];
+const LOCAL_VALIDATORS = ["ed", "flo", "gus"];
+
+/**
+ * Start the home's embedded network, logging the coordinator to `<home>/logs/coordinator.log`; the database is
+ * PostgreSQL when `DATABASE_URL` is set, else PGlite in the home.
+ */
+export async function upNetwork(
+  ctx: CommandContext,
+  port: number,
+  serverConfig: Parameters<typeof startEmbeddedNetwork>[0]["serverConfig"] = {},
+) {
+  const logger = createLogger("flock-coordinator", {
+    level: ctx.io.env.FLOCK_LOG_LEVEL ?? "info",
+    transport: {
+      target: "pino/file",
+      options: { destination: join(ctx.home.logsDir, "coordinator.log"), mkdir: true },
+    },
+  });
+  const databaseUrl = ctx.io.env.DATABASE_URL;
+  return startEmbeddedNetwork({
+    home: ctx.home,
+    port,
+    logger,
+    serverConfig,
+    ...(databaseUrl ? { databaseUrl } : {}),
+  });
+}
+
+/** `flock up`: the embedded network (and optionally local nodes, or the demo) until Ctrl-C. */
+export async function runUp(
+  ctx: CommandContext,
+  options: { port: string; demo?: boolean; quick?: boolean; trainers: string; validators: string },
+) {
+  const port = parseInteger(options.port, "--port");
+  const trainerCount = Math.min(parseInteger(options.trainers, "--trainers"), LOCAL_TRAINERS.length);
+  const validatorCount = Math.min(parseInteger(options.validators, "--validators"), LOCAL_VALIDATORS.length);
+  const network = await upNetwork(ctx, port, options.demo === true ? demoServerConfig() : {});
+  const daemons: { stop(): Promise<void> }[] = [];
+  try {
+    ctx.output.note(`Flock network up in ${ctx.home.root}`);
+    ctx.output.note(`  API      ${network.apiUrl}  (docs: ${network.apiUrl}/docs)`);
+    ctx.output.note(`  chain    ${network.chain.rpcUrl}  (chain id ${network.chain.chainId})`);
+    ctx.output.note(`  keys     ${ctx.home.keysFile}  (dev accounts, local use only)`);
+    const names = Object.keys(RECIPES);
+    for (const [i, name] of LOCAL_TRAINERS.slice(0, trainerCount).entries()) {
+      const daemon = new TrainerDaemon({
+        coordinator: participant(ctx.home, name).coordinator,
+        backend: engineTrainingBackend(),
+        recipe: recipe(names[i % names.length]!),
+        stateDir: join(ctx.home.nodesDir, `trainer-${name}`),
+        onEvent: trainerProgress(ctx.io, ctx.output, name),
+      });
+      daemon.start(2000);
+      daemons.push(daemon);
+    }
+    for (const name of LOCAL_VALIDATORS.slice(0, validatorCount)) {
+      const daemon = new ValidatorDaemon({
+        coordinator: participant(ctx.home, name).coordinator,
+        backend: engineEvaluationBackend(),
+        stateDir: join(ctx.home.nodesDir, `validator-${name}`),
+        maxArtifactBytes: network.app.config.maxArtifactBytes,
+        onEvent: validatorProgress(ctx.io, ctx.output, name),
+      });
+      daemon.start(2000);
+      daemons.push(daemon);
+    }
+    if (trainerCount + validatorCount > 0)
+      ctx.output.note(`  nodes    ${trainerCount} trainer(s), ${validatorCount} validator(s)`);
+    if (options.demo === true) {
+      const report = await runDemo(ctx, network, options.quick === true ? QUICK_DEMO : DEFAULT_DEMO);
+      ctx.output.result(report, () => renderDemoReport(report));
+    }
+    ctx.output.note(`serving on ${network.apiUrl}; press Ctrl-C to stop`);
+    await untilAborted(ctx.signal);
+    ctx.output.note("stopping…");
+  } finally {
+    for (const daemon of daemons) await daemon.stop();
+    await network.stop();
+  }
+}
+
+/** Coordinator settings for the demo: quick polling and assignment timeouts that fit its minutes. */
+export function demoServerConfig() {
+  return { schedulerPollMs: 250, indexerPollMs: 500, assignmentTimeoutMs: 60_000 };
+}
+
+/** `flock demo`: bring the network up, run the story, stop everything; exit 0 on success. */
+export async function runDemoOnce(
+  ctx: CommandContext,
+  options: { quick?: boolean; deadline?: string },
+): Promise<void> {
+  const settings = { ...(options.quick === true ? QUICK_DEMO : DEFAULT_DEMO) };
+  if (options.deadline !== undefined) settings.deadlineSeconds = parseInteger(options.deadline, "--deadline");
+  let network: EmbeddedNetwork | undefined;
+  try {
+    network = await upNetwork(ctx, 0, demoServerConfig());
+    ctx.output.note(`Flock demo on an embedded network in ${ctx.home.root} (API ${network.apiUrl})`);
+    const report = await runDemo(ctx, network, settings);
+    ctx.output.result(report, () => renderDemoReport(report));
+    if (!report.audit.verified) {
+      throw new ProtocolError("AUDIT_FAILED", `the demo's epoch ${report.epoch} did not pass its audit`, {
+        hint: "see the failed checks above; the report, its recomputation and the chain disagree",
+      });
+    }
+  } finally {
+    await network?.stop();
+  }
+}

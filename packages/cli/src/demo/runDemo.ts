@@ -1,0 +1,367 @@
+import { join } from "node:path";
+import { approve, delegate, getBalances, lockFlock, setSigma, stake, transferFlock } from "@flock/chain";
+import { FlockError, formatFlock, parseFlock } from "@flock/core";
+import { formatShareGpt, generateInstructionDataset } from "@flock/engine";
+import {
+  engineEvaluationBackend,
+  engineTrainingBackend,
+  recipe,
+  TrainerDaemon,
+  ValidatorDaemon,
+} from "@flock/node";
+import { SCORE_DECIMALS } from "@flock/protocol";
+import type { Address } from "viem";
+import { type AuditCheck, auditEpoch } from "../commands/audit.ts";
+import { type ClaimLine, claimAll } from "../commands/claim.ts";
+import { createTask } from "../commands/task.ts";
+import type { CommandContext } from "../context.ts";
+import type { EmbeddedNetwork } from "../network/embeddedNetwork.ts";
+import { participant } from "../network/participant.ts";
+import { trainerProgress, validatorProgress } from "../nodeProgress.ts";
+import { table } from "../output.ts";
+import { createProgress } from "../progress.ts";
+import { demoBaseModel } from "./baseModel.ts";
+import type { DemoSettings } from "./demoSettings.ts";
+
+/** The demo's cast: dev accounts 3–9 (see keys.ts). */
+const CREATOR = "ada";
+const TRAINERS = [
+  { name: "bo", recipe: "careful", stake: "3000" },
+  { name: "cy", recipe: "balanced", stake: "6000" },
+  { name: "di", recipe: "bold", stake: "9000" },
+] as const;
+/** The trainer whose delegation pool the creator backs. */
+const DELEGATEE = "cy";
+const VALIDATORS = [
+  { name: "ed", stake: "5000" },
+  { name: "flo", stake: "5000" },
+  { name: "gus", stake: "5000" },
+] as const;
+
+export interface DemoLeaderboardLine {
+  rank: number | null;
+  submissionId: number;
+  trainer: string;
+  name: string;
+  recipe: string;
+  bpc: number | null;
+  reports: number;
+}
+
+export interface DemoReport {
+  taskId: number;
+  epoch: number;
+  epochTx: string;
+  leaderboard: DemoLeaderboardLine[];
+  claims: (ClaimLine & { name: string })[];
+  balances: { name: string; account: string; flockBefore: bigint; flockAfter: bigint }[];
+  audit: { verified: boolean; checks: AuditCheck[] };
+  seconds: number;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}
+
+function demoError(code: string, message: string, hint: string): FlockError {
+  return new FlockError(code, message, { hint });
+}
+
+/**
+ * The whole Arena story on one embedded network (SPEC §2.1, §3): a pretrained base model, a task from the
+ * synthetic instruction data with a hidden validation set, three trainers with different recipes, three
+ * validators, consensus and rewards computed by the protocol, the epoch root on-chain, claims, an audit.
+ */
+export async function runDemo(
+  ctx: CommandContext,
+  network: EmbeddedNetwork,
+  settings: DemoSettings,
+): Promise<DemoReport> {
+  const started = performance.now();
+  const { output, io, home, signal } = ctx;
+  const step = (text: string) => output.note(`\n== ${text}`);
+
+  step("base model");
+  const base = await demoBaseModel(home, settings, (total) =>
+    createProgress(io, "pretraining base model", total, "steps"),
+  );
+  output.note(
+    base.cached
+      ? "reusing the base model made earlier in this home"
+      : `pretrained a ${base.bytes.length}-byte base model`,
+  );
+
+  step("participants lock FLOCK for gmFLOCK (365 days: 3.01x)");
+  const names = [CREATOR, ...TRAINERS.map((t) => t.name), ...VALIDATORS.map((v) => v.name)];
+  const people = new Map(names.map((name) => [name, participant(home, name)]));
+  const who = (name: string) => people.get(name)!;
+  const locks = new Map<string, bigint>();
+  for (const { name } of [...TRAINERS, ...VALIDATORS]) {
+    const amount = parseFlock("10000");
+    await approve(who(name).chain, { token: "FLOCK", spender: "GmFlock", amount });
+    const lock = await lockFlock(who(name).chain, { amount, days: 365 });
+    locks.set(name, lock.lockId);
+    output.note(
+      `${name.padEnd(4)} locked 10000 FLOCK → ${formatFlock(lock.gmAmount)} gmFLOCK (lock #${lock.lockId})`,
+    );
+  }
+
+  step("a delegator backs a trainer's pool");
+  // SPEC §3: the trainer keeps po + σ·(pw − po) of its reward and the pool gets the rest.
+  await setSigma(who(DELEGATEE).chain, { sigmaBps: 5000 });
+  {
+    const amount = parseFlock("2000");
+    await approve(who(CREATOR).chain, { token: "FLOCK", spender: "GmFlock", amount });
+    const lock = await lockFlock(who(CREATOR).chain, { amount, days: 365 });
+    await approve(who(CREATOR).chain, {
+      token: "gmFLOCK",
+      spender: "DelegationPools",
+      amount: lock.gmAmount,
+    });
+    await delegate(who(CREATOR).chain, {
+      participant: who(DELEGATEE).address as Address,
+      amount: lock.gmAmount,
+    });
+    output.note(
+      `${DELEGATEE} opened its pool with σ = 50%; ${CREATOR} delegated ${formatFlock(lock.gmAmount)} gmFLOCK to it`,
+    );
+  }
+
+  const balancesBefore = new Map<string, bigint>();
+  for (const name of names)
+    balancesBefore.set(
+      name,
+      (await getBalances(who(name).chain, { account: who(name).address as Address })).flock,
+    );
+
+  step("task from the synthetic instruction data");
+  const train = generateInstructionDataset({ seed: 11, count: settings.data.trainExamples }).map(
+    (e) => e.conversation,
+  );
+  const hidden = generateInstructionDataset({ seed: 12, count: settings.data.hiddenExamples }).map(
+    (e) => e.conversation,
+  );
+  const now = Date.now();
+  const task = await createTask(ctx, CREATOR, {
+    title: "Follow instructions: arithmetic, units, dates, sorting, lookups",
+    description: "Fine-tune the base model to answer the generated instructions in their fixed reply style.",
+    baseModel: base.bytes,
+    trainingSet: new TextEncoder().encode(formatShareGpt(train)),
+    validationSet: new TextEncoder().encode(formatShareGpt(hidden)),
+    contextLength: settings.model.contextLength,
+    maxTrainableParams: 1_000_000,
+    submissionDeadline: new Date(now + settings.deadlineSeconds * 1000),
+    endTime: new Date(now + (settings.deadlineSeconds + settings.validationSeconds) * 1000),
+    rewardWeight: parseFlock("1"),
+    minStake: parseFlock("3000"),
+    minLockDays: 0,
+  });
+  output.note(
+    `task ${task.id} open: ${train.length} public training conversations, ${hidden.length} hidden (committed ${task.validationCommitment.slice(0, 19)}…)`,
+  );
+  output.note(
+    `submission deadline in ${settings.deadlineSeconds} s, validation for ${settings.validationSeconds} s after it`,
+  );
+
+  step("trainers and validators stake on the task");
+  for (const s of [
+    ...TRAINERS.map((t) => ({ ...t, role: "trainer" as const })),
+    ...VALIDATORS.map((v) => ({ ...v, role: "validator" as const })),
+  ]) {
+    const amount = parseFlock(s.stake);
+    await approve(who(s.name).chain, { token: "gmFLOCK", spender: "TaskStaking", amount });
+    await stake(who(s.name).chain, {
+      taskId: BigInt(task.id),
+      role: s.role,
+      amount,
+      lockId: locks.get(s.name)!,
+    });
+    output.note(`${s.name.padEnd(4)} staked ${s.stake} gmFLOCK as ${s.role}`);
+  }
+
+  step("trainers fine-tune LoRA adapters, commit and upload");
+  const trainers = TRAINERS.map(
+    (t) =>
+      new TrainerDaemon({
+        coordinator: who(t.name).coordinator,
+        backend: engineTrainingBackend(),
+        recipe: recipe(t.recipe, {
+          steps: settings.recipeSteps,
+          batchSize: settings.batchSize,
+          seqLen: settings.model.contextLength,
+        }),
+        stateDir: join(home.nodesDir, `trainer-${t.name}`),
+        onEvent: trainerProgress(io, output, `${t.name} (${t.recipe})`),
+      }),
+  );
+  const validators = VALIDATORS.map(
+    (v) =>
+      new ValidatorDaemon({
+        coordinator: who(v.name).coordinator,
+        backend: engineEvaluationBackend(),
+        stateDir: join(home.nodesDir, `validator-${v.name}`),
+        maxArtifactBytes: network.app.config.maxArtifactBytes,
+        onEvent: validatorProgress(io, output, v.name),
+      }),
+  );
+  try {
+    for (const t of trainers) t.start(500);
+    const deadline = new Date(task.submissionDeadline).getTime();
+    for (;;) {
+      const states = await Promise.all(trainers.map((t) => t.state()));
+      const phases = states.map((s) => s.tasks[String(task.id)]?.phase);
+      if (phases.every((p) => p === "uploaded")) break;
+      if (phases.some((p) => p === "failed")) {
+        const failed = states.map((s) => s.tasks[String(task.id)]).find((e) => e?.phase === "failed");
+        throw demoError(
+          "DEMO_TRAINER_FAILED",
+          `a trainer failed: ${failed?.error?.code} ${failed?.error?.message}`,
+          "see the trainer's state in <home>/nodes",
+        );
+      }
+      if (Date.now() > deadline) {
+        throw demoError(
+          "DEMO_TOO_SLOW",
+          "the trainers did not upload before the submission deadline",
+          "this machine is slower than the demo assumes; rerun with `flock demo --deadline <seconds>` and a larger value",
+        );
+      }
+      if (signal.aborted) throw demoError("DEMO_INTERRUPTED", "the demo was interrupted", "run it again");
+      await sleep(250, signal);
+    }
+    for (const t of trainers) await t.stop();
+
+    step("deadline: validators evaluate every submission on the hidden set");
+    for (const v of validators) v.start(500);
+    const endTime = new Date(task.endTime).getTime();
+    let epoch: Awaited<ReturnType<typeof network.repos.epochs.list>>[number] | undefined;
+    for (;;) {
+      [epoch] = await network.repos.epochs.list({ taskId: task.id });
+      if (epoch?.txHash != null) break;
+      if (Date.now() > endTime + 60_000) {
+        throw demoError(
+          "DEMO_NOT_SETTLED",
+          `task ${task.id} was not settled within a minute of its end`,
+          "check the coordinator's log in <home>/logs",
+        );
+      }
+      if (signal.aborted) throw demoError("DEMO_INTERRUPTED", "the demo was interrupted", "run it again");
+      await sleep(250, signal);
+    }
+    for (const v of validators) await v.stop();
+
+    step(`consensus, rewards and the epoch root on-chain (epoch ${epoch.number})`);
+    output.note(`report ${epoch.reportHash} posted in transaction ${epoch.txHash}`);
+    const api = who(CREATOR).api;
+    const board = await api.tasks.leaderboard(task.id);
+    const nameOf = (account: string) => TRAINERS.find((t) => who(t.name).address === account.toLowerCase());
+    const leaderboard: DemoLeaderboardLine[] = board.map((e) => ({
+      rank: e.rank,
+      submissionId: e.submissionId,
+      trainer: e.trainer,
+      name: nameOf(e.trainer)?.name ?? e.trainer,
+      recipe: nameOf(e.trainer)?.recipe ?? "",
+      bpc: e.consensusScore === null ? null : Number(e.consensusScore) / 10 ** SCORE_DECIMALS,
+      reports: e.reports,
+    }));
+
+    step("the reward pool is funded and everyone claims with Merkle proofs");
+    // On a live network the daily emission mint funds the distributor; a fresh local chain's next mint is
+    // 12 hours away, so the treasury (which received the first mint) funds this epoch's emission.
+    await transferFlock(network.chain.clientFor(network.chain.roles.treasury), {
+      to: network.chain.addresses.RewardDistributor,
+      amount: network.app.config.epochEmission,
+    });
+    const claims: DemoReport["claims"] = [];
+    for (const name of names) {
+      for (const line of await claimAll(ctx, name, epoch.number)) claims.push({ ...line, name });
+    }
+    const balances: DemoReport["balances"] = [];
+    for (const name of names) {
+      const after = (await getBalances(who(name).chain, { account: who(name).address as Address })).flock;
+      balances.push({
+        name,
+        account: who(name).address,
+        flockBefore: balancesBefore.get(name)!,
+        flockAfter: after,
+      });
+    }
+
+    step(`audit: recompute epoch ${epoch.number} from its published report`);
+    const audit = await auditEpoch(ctx, epoch.number);
+    const report: DemoReport = {
+      taskId: task.id,
+      epoch: epoch.number,
+      epochTx: epoch.txHash,
+      leaderboard,
+      claims,
+      balances,
+      audit: { verified: audit.checks.every((c) => c.ok), checks: audit.checks },
+      seconds: Math.round((performance.now() - started) / 100) / 10,
+    };
+    return report;
+  } finally {
+    for (const t of trainers) await t.stop();
+    for (const v of validators) await v.stop();
+  }
+}
+
+/** The demo's final screen. */
+export function renderDemoReport(report: DemoReport): string[] {
+  return [
+    "",
+    `Leaderboard of task ${report.taskId} (consensus BPC on the hidden set, lower is better)`,
+    table(
+      ["rank", "trainer", "recipe", "BPC", "reports"],
+      report.leaderboard.map((l) => [
+        l.rank === null ? "-" : String(l.rank + 1),
+        l.name,
+        l.recipe,
+        l.bpc === null ? "-" : l.bpc.toFixed(4),
+        String(l.reports),
+      ]),
+    ),
+    "",
+    `On-chain reward claims of epoch ${report.epoch} (root posted in ${report.epochTx.slice(0, 18)}…)`,
+    table(
+      ["account", "tree", "entitled FLOCK", "paid now", "result"],
+      report.claims.map((c) => [
+        c.name,
+        c.tree,
+        formatFlock(c.amount),
+        c.paid === undefined ? "-" : formatFlock(c.paid),
+        c.error === undefined
+          ? c.tree === "vesting"
+            ? "claimed what has vested so far"
+            : "claimed"
+          : c.error.code === "NOTHING_TO_CLAIM"
+            ? "vesting, nothing vested yet"
+            : c.error.code,
+      ]),
+    ),
+    "",
+    "FLOCK balances",
+    table(
+      ["account", "before", "after", "change"],
+      report.balances.map((b) => [
+        b.name,
+        formatFlock(b.flockBefore),
+        formatFlock(b.flockAfter),
+        formatFlock(b.flockAfter - b.flockBefore),
+      ]),
+    ),
+    "",
+    `Audit of epoch ${report.epoch}: ${report.audit.verified ? "verified" : "FAILED"} (${report.audit.checks.filter((c) => c.ok).length}/${report.audit.checks.length} checks)`,
+    `Demo finished in ${report.seconds} s`,
+  ];
+}

@@ -1,0 +1,109 @@
+import { join } from "node:path";
+import { type LocalChain, startLocalChain } from "@flock/chain";
+import { ConfigError, createLogger, type Logger } from "@flock/core";
+import { type Clock, createApp, createChainGateway, type FlockApp, type ServerConfig } from "@flock/server";
+import {
+  createRepositories,
+  type FlockDatabase,
+  FolderArtifactStore,
+  openDatabase,
+  type Repositories,
+} from "@flock/store";
+import type { Hex } from "viem";
+import type { FlockHome } from "../home.ts";
+import { DEV_ACCOUNT_NAMES, writeKeys } from "../keys.ts";
+import { removeNetworkInfo, writeNetworkInfo } from "./networkFile.ts";
+
+export interface EmbeddedNetworkOptions {
+  home: FlockHome;
+  /** API port on 127.0.0.1 (0: a free one). */
+  port?: number;
+  clock?: Clock;
+  serverConfig?: Partial<ServerConfig>;
+  logger?: Logger;
+  /** A PostgreSQL URL (from `DATABASE_URL`); PGlite in the home when absent. */
+  databaseUrl?: string;
+}
+
+/**
+ * A whole network in one process (SPEC §5 embedded default): anvil, PGlite (or PostgreSQL when a URL is
+ * given), artifact folder, coordinator.
+ */
+export interface EmbeddedNetwork {
+  apiUrl: string;
+  chain: LocalChain;
+  database: FlockDatabase;
+  repos: Repositories;
+  artifacts: FolderArtifactStore;
+  app: FlockApp;
+  /** Stop the coordinator, close the database and stop anvil (which saves the chain's state). */
+  stop(): Promise<void>;
+}
+
+/** Bring up the embedded network of a home and record how to reach it in the home's `network.json`. */
+export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions): Promise<EmbeddedNetwork> {
+  const { home } = options;
+  const logger = options.logger ?? createLogger("flock-up", { level: "silent" });
+  const chain = await startLocalChain({ dataDir: home.chainDir });
+  const stops: (() => Promise<void>)[] = [() => chain.stop()];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop();
+    stops.length = 0;
+  };
+  try {
+    const database = await openDatabase(
+      options.databaseUrl === undefined ? { dataDir: home.root } : { databaseUrl: options.databaseUrl },
+    );
+    stops.push(() => database.close());
+    const repos = createRepositories(database.db);
+    const artifacts = new FolderArtifactStore(home.artifactsDir);
+    const gateway = createChainGateway({
+      rpcUrl: chain.rpcUrl,
+      chainId: chain.chainId,
+      addresses: chain.addresses,
+      coordinatorKey: chain.roles.coordinator.privateKey,
+      startBlock: BigInt(chain.manifest.blockNumber),
+    });
+    const app = await createApp({
+      db: database.db,
+      repos,
+      artifacts,
+      chain: gateway,
+      logger,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.serverConfig === undefined ? {} : { config: options.serverConfig }),
+    });
+    stops.push(() => app.close());
+    try {
+      await app.http.listen({ host: "127.0.0.1", port: options.port ?? 0 });
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code !== "EADDRINUSE") throw cause;
+      throw new ConfigError("PORT_IN_USE", `port ${options.port} on 127.0.0.1 is already in use`, {
+        hint: "stop what listens there, or pass --port with another port (0 picks a free one)",
+        cause,
+      });
+    }
+    const address = app.http.server.address();
+    const port = typeof address === "object" && address !== null ? address.port : options.port;
+    const apiUrl = `http://127.0.0.1:${port}`;
+    app.start();
+    writeKeys(
+      home,
+      Object.fromEntries(
+        chain.accounts.map((a) => [DEV_ACCOUNT_NAMES[a.index] ?? `dev${a.index}`, a.privateKey as Hex]),
+      ),
+    );
+    writeNetworkInfo(home, {
+      apiUrl,
+      rpcUrl: chain.rpcUrl,
+      chainId: chain.chainId,
+      deploymentFile: join(home.chainDir, "deployment.json"),
+      pid: process.pid,
+    });
+    stops.splice(1, 0, async () => removeNetworkInfo(home));
+    return { apiUrl, chain, database, repos, artifacts, app, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

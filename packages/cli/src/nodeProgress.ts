@@ -1,0 +1,77 @@
+import type { TrainerEvent, ValidatorEvent } from "@flock/node";
+import type { CliIo } from "./io.ts";
+import type { Output } from "./output.ts";
+import { createProgress, type Progress } from "./progress.ts";
+
+/** Progress bars for a trainer: one per training run and one per upload. */
+export function trainerProgress(io: CliIo, output: Output, name: string): (event: TrainerEvent) => void {
+  let bar: Progress | undefined;
+  let upload: Progress | undefined;
+  return (event) => {
+    switch (event.kind) {
+      case "training":
+        bar ??= createProgress(io, `${name} training task ${event.taskId}`, event.totalSteps, "steps");
+        bar.update(event.step, `loss ${event.loss.toFixed(3)}`);
+        if (event.step === event.totalSteps) {
+          bar.finish(`loss ${event.loss.toFixed(3)}`);
+          bar = undefined;
+        }
+        return;
+      case "trained":
+        output.note(`${name}: artifact ${event.artifactId.slice(0, 19)}… (${event.bytes} bytes)`);
+        return;
+      case "committed":
+        output.note(`${name}: committed submission ${event.submissionId} to task ${event.taskId}`);
+        return;
+      case "uploading":
+        upload ??= createProgress(io, `${name} upload`, event.totalBytes, "bytes");
+        upload.update(event.bytes);
+        if (event.bytes === event.totalBytes) {
+          upload.finish();
+          upload = undefined;
+        }
+        return;
+      case "uploaded":
+        output.note(`${name}: uploaded submission ${event.submissionId}: ${event.status}`);
+        return;
+      case "failed":
+        output.note(`${name}: task ${event.taskId} failed: ${event.code} ${event.message}`);
+        return;
+      default:
+        event satisfies never;
+    }
+  };
+}
+
+/** Progress bars for a validator: one per evaluation. */
+export function validatorProgress(io: CliIo, output: Output, name: string): (event: ValidatorEvent) => void {
+  let bar: Progress | undefined;
+  return (event) => {
+    switch (event.kind) {
+      case "evaluating":
+        bar ??= createProgress(
+          io,
+          `${name} evaluating #${event.assignmentId}`,
+          event.totalBatches,
+          "batches",
+        );
+        bar.update(event.batch);
+        if (event.batch === event.totalBatches) {
+          bar.finish();
+          bar = undefined;
+        }
+        return;
+      case "reported":
+        output.note(`${name}: submission ${event.submissionId} scored BPC ${event.bpc.toFixed(4)}`);
+        return;
+      case "refused":
+        output.note(`${name}: refused submission ${event.submissionId}: ${event.code} ${event.message}`);
+        return;
+      case "failed":
+        output.note(`${name}: assignment ${event.assignmentId} failed: ${event.code} ${event.message}`);
+        return;
+      default:
+        event satisfies never;
+    }
+  };
+}

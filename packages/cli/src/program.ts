@@ -1,0 +1,148 @@
+import { Command, Option } from "commander";
+import { runAudit } from "./commands/audit.ts";
+import { runClaim } from "./commands/claim.ts";
+import { runDemoCommand } from "./commands/demo.ts";
+import { runTrain, runValidate } from "./commands/nodes.ts";
+import { runTaskCreate, runTaskList, runTaskShow } from "./commands/task.ts";
+import { runUp } from "./commands/up.ts";
+import { runBalance, runDelegate, runLock, runPool, runStake } from "./commands/wallet.ts";
+import { type CommandContext, commandContext } from "./context.ts";
+import type { CliIo } from "./io.ts";
+
+/** The `flock` command tree; handlers get a context built from the global options. */
+export function buildProgram(io: CliIo, signal: AbortSignal): Command {
+  const program = new Command("flock")
+    .description("Flock: decentralized, incentivized AI training on one machine or many")
+    .option("--home <dir>", "data folder (default: $FLOCK_HOME, else ~/.flock)")
+    .option("--json", "print results as JSON for scripts")
+    .exitOverride()
+    .showSuggestionAfterError()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      // Usage errors are printed by main as code + message + hint.
+      outputError: () => {},
+    });
+
+  const run =
+    <A extends unknown[]>(handler: (ctx: CommandContext, ...args: A) => Promise<void>) =>
+    async (...args: unknown[]) => {
+      const command = args[args.length - 1] as Command;
+      await handler(commandContext(command, io, signal), ...(args.slice(0, -1) as A));
+    };
+  const account = (defaultName: string) =>
+    new Option("--account <name>", "key name in the home's keys.json, or a 0x private key").default(
+      defaultName,
+    );
+
+  program
+    .command("up")
+    .description("run the embedded network (local chain, PGlite, artifact folder, coordinator) until Ctrl-C")
+    .option("--port <port>", "API port on 127.0.0.1 (0: any free port)", "8780")
+    .option("--demo", "run the demo story on the network, then keep serving")
+    .option("--quick", "with --demo: smaller model and fewer steps")
+    .option("--trainers <n>", "local trainer nodes to run (dev accounts bo, cy, di…)", "0")
+    .option("--validators <n>", "local validator nodes to run (dev accounts ed, flo, gus)", "0")
+    .action(run(runUp));
+
+  program
+    .command("demo")
+    .description(
+      "the whole story on one machine: base model, task, 3 trainers, 3 validators, consensus, claims",
+    )
+    .option("--quick", "smaller model and fewer steps (for tests)")
+    .option("--deadline <seconds>", "seconds the trainers get before the submission deadline")
+    .action(run(runDemoCommand));
+
+  const task = program.command("task").description("create, list and show training tasks");
+  task
+    .command("create")
+    .description(
+      "create a task from a base model file and ShareGPT JSONL training and hidden validation sets",
+    )
+    .requiredOption("--title <text>", "task title")
+    .option("--description <text>", "what the model should learn", "")
+    .requiredOption("--base-model <file|id>", "base model file (flock-llama/1) or its content id")
+    .requiredOption("--train <file>", "public training set (ShareGPT JSONL)")
+    .requiredOption(
+      "--validation <file>",
+      "hidden validation set (ShareGPT JSONL); only its sha256 is public",
+    )
+    .option("--context-length <n>", "tokens per conversation", "96")
+    .option("--max-params <n>", "maximum trainable parameters of a submission", "1000000")
+    .option("--deadline <minutes>", "minutes until the submission deadline", "10")
+    .option("--duration <minutes>", "minutes of validation after the deadline", "10")
+    .option("--weight <amount>", "reward weight of the task", "1")
+    .option("--min-stake <FLOCK>", "minimum stake to take part", "0")
+    .option("--min-lock-days <days>", "minimum lock duration to take part", "0")
+    .addOption(account("ada"))
+    .action(run(runTaskCreate));
+  task
+    .command("list")
+    .description("list tasks")
+    .option("--status <status>", "only tasks in this status (open, validating, finalized, closed)")
+    .action(run(runTaskList));
+  task.command("show <id>").description("one task and its submissions").action(run(runTaskShow));
+
+  program
+    .command("lock <amount>")
+    .description("lock FLOCK for gmFLOCK")
+    .option("--days <days>", "lock duration in days (0–365)", "365")
+    .addOption(account("ada"))
+    .action(run(runLock));
+  program
+    .command("stake <task> <amount>")
+    .description("stake gmFLOCK on a task")
+    .requiredOption("--role <role>", "trainer or validator")
+    .requiredOption("--lock <id>", "the lock backing the stake")
+    .addOption(account("ada"))
+    .action(run(runStake));
+  program
+    .command("delegate <participant> <amount>")
+    .description("delegate gmFLOCK to a participant's pool")
+    .addOption(account("ada"))
+    .action(run(runDelegate));
+  program
+    .command("pool <sigma-bps>")
+    .description(
+      "open your delegation pool (or change σ): the share, in bps, of the delegation gain you keep",
+    )
+    .addOption(account("bo"))
+    .action(run(runPool));
+  program
+    .command("claim")
+    .description("claim every reward of the account that the coordinator has a proof for")
+    .option("--epoch <n>", "only this epoch")
+    .addOption(account("ada"))
+    .action(run(runClaim));
+  program
+    .command("balance [account]")
+    .description("FLOCK, gmFLOCK and ETH of an account (a key name or address)")
+    .addOption(account("ada"))
+    .action(run(runBalance));
+
+  program
+    .command("train")
+    .description("run a trainer node: fine-tune, commit and upload for every open task it is staked on")
+    .option("--recipe <name>", "training recipe: careful, balanced or bold", "balanced")
+    .option("--steps <n>", "override the recipe's optimizer steps")
+    .option("--once", "one pass over open tasks, then exit")
+    .option("--poll <ms>", "milliseconds between passes", "2000")
+    .addOption(account("bo"))
+    .action(run(runTrain));
+  program
+    .command("validate")
+    .description("run a validator node: evaluate assigned submissions on the hidden set and report")
+    .option("--once", "one pass over open assignments, then exit")
+    .option("--poll <ms>", "milliseconds between passes", "2000")
+    .option("--max-artifact-bytes <n>", "largest artifact to download", String(256 * 1024 * 1024))
+    .addOption(account("ed"))
+    .action(run(runValidate));
+
+  program
+    .command("audit <epoch>")
+    .description("download an epoch's report, recompute it with the protocol and compare the hashes")
+    .action(run(runAudit));
+
+  return program;
+}

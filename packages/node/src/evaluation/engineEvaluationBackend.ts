@@ -1,0 +1,69 @@
+import { ValidationError } from "@flock/core";
+import { ByteTokenizer, LanguageModelEvaluator, makeBatches, parseShareGpt, renderChat } from "@flock/engine";
+import { decodeAdapterArtifact } from "../artifacts/adapterArtifact.ts";
+import { decodeBaseModel } from "../artifacts/baseModelArtifact.ts";
+import type { EvaluationBackend } from "./evaluationBackend.ts";
+
+export interface EngineEvaluationOptions {
+  /** Rows per evaluation batch (default 8); every validator of a network must use the same value. */
+  batchSize?: number;
+  /** ONNX Runtime threads; evaluation is bit-identical for any count (engine README). */
+  threads?: number;
+}
+
+/**
+ * BPC of base + adapter on the hidden set with `@flock/engine`:
+ * `BPC = Σ NLL_nats(scored tokens) / (ln 2 · Σ UTF-8 bytes of scored tokens)` (SPEC §2.1), token-weighted
+ * over all conversations, with the sums done by the engine in a fixed order so honest validators agree.
+ */
+export function engineEvaluationBackend(options: EngineEvaluationOptions = {}): EvaluationBackend {
+  return {
+    async evaluate(job, onProgress) {
+      const base = decodeBaseModel(job.baseModel);
+      const { lora, adapter } = decodeAdapterArtifact(job.artifact, base.config, {
+        baseModel: job.baseModelId,
+        maxTrainableParams: job.maxTrainableParams,
+      });
+      const seqLen = Math.min(job.contextLength, base.config.max_position_embeddings);
+      const tokenizer = new ByteTokenizer();
+      const examples = parseShareGpt(job.validationData).map((c) =>
+        renderChat(c, tokenizer, { maxTokens: seqLen + 1 }),
+      );
+      const batches = makeBatches(examples, {
+        batchSize: options.batchSize ?? 8,
+        seqLen,
+        padId: tokenizer.specials.pad,
+        pack: false,
+      });
+      if (batches.length === 0) {
+        throw new ValidationError("VALIDATION_SET_EMPTY", "the validation set holds no conversation", {
+          hint: "the task's hidden set must contain ShareGPT conversations",
+        });
+      }
+      const evaluator = new LanguageModelEvaluator(base.config, base.params, {
+        threads: options.threads ?? 1,
+        lora: { config: lora, adapter },
+      });
+      try {
+        // Same fixed-order float64 sums as LanguageModelEvaluator.evaluate, batch by batch for progress.
+        let nllSum = 0;
+        let bytes = 0;
+        let tokens = 0;
+        for (const [index, batch] of batches.entries()) {
+          const nll = await evaluator.tokenNll(batch);
+          for (let i = 0; i < nll.length; i++) {
+            const w = batch.weights[i]!;
+            if (w === 0) continue;
+            nllSum += w * nll[i]!;
+            bytes += batch.targetBytes[i]!;
+            tokens += w;
+          }
+          onProgress?.({ batch: index + 1, totalBatches: batches.length });
+        }
+        return { bpc: nllSum / (Math.LN2 * Math.max(bytes, 1)), tokens, bytes };
+      } finally {
+        await evaluator.release();
+      }
+    },
+  };
+}
