@@ -102,7 +102,7 @@ export async function* readEvents(
 
   let toBlock: bigint;
   try {
-    toBlock = parameters.toBlock ?? (await publicClient.getBlockNumber());
+    toBlock = parameters.toBlock ?? (await publicClient.getBlockNumber({ cacheTime: 0 }));
   } catch (error) {
     throw toChainError(error, "read the chain head");
   }

@@ -85,7 +85,7 @@ describe("startLocalChain", () => {
       const client = first.clientFor(alice);
       await approve(client, { token: "FLOCK", spender: "GmFlock", amount: parseFlock("1000") });
       ({ lockId } = await lockFlock(client, { amount: parseFlock("1000"), days: 365 }));
-      heightBefore = await client.publicClient.getBlockNumber();
+      heightBefore = await client.publicClient.getBlockNumber({ cacheTime: 0 });
     } finally {
       await first.stop();
     }
@@ -97,7 +97,7 @@ describe("startLocalChain", () => {
       expect(readFileSync(join(dataDir, "deployment.json"), "utf8")).toBe(manifestText);
       expect(second.addresses).toEqual(first.addresses);
       const client = second.clientFor(alice);
-      expect(await client.publicClient.getBlockNumber()).toBe(heightBefore);
+      expect(await client.publicClient.getBlockNumber({ cacheTime: 0 })).toBe(heightBefore);
       const balances = await getBalances(client, { account: alice.address });
       expect(balances.gmFlock).toBe(parseFlock("3010"));
       expect(balances.flock).toBe(parseFlock("99000"));

@@ -251,7 +251,7 @@ async function checkResumedChain(
   const client = createChainPublicClient(endpoint);
   const code = await client.getCode({ address: manifest.contracts.FlockToken.address });
   if (code !== undefined && code !== "0x") return manifest;
-  const height = await client.getBlockNumber();
+  const height = await client.getBlockNumber({ cacheTime: 0 });
   if (height === 0n) return undefined;
   throw new ChainError(
     "LOCAL_CHAIN_STATE_MISMATCH",

@@ -107,7 +107,7 @@ describe("roles from on-chain stake and settlement on-chain (real anvil)", () =>
       role: "validator",
       amount: parseFlock("4000"),
     });
-    const head = await chain.clientFor(trainer).publicClient.getBlockNumber();
+    const head = await chain.clientFor(trainer).publicClient.getBlockNumber({ cacheTime: 0 });
     expect(await t.repos.chainCursors.get(STAKE_CURSOR)).toBe(Number(head));
   });
 
