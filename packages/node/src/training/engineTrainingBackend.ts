@@ -37,9 +37,18 @@ export function engineTrainingBackend(options: EngineTrainingOptions = {}): Trai
       const base = decodeBaseModel(job.baseModel);
       const seqLen = Math.min(recipe.seqLen, base.config.max_position_embeddings);
       const tokenizer = new ByteTokenizer();
-      const examples = parseShareGpt(job.trainingData).map((c) =>
-        renderChat(c, tokenizer, { maxTokens: seqLen + 1 }),
-      );
+      // A conversation whose assistant turns all fall past the context has nothing to learn from: leave it
+      // out rather than spend steps on batches whose loss is zero.
+      const examples = parseShareGpt(job.trainingData)
+        .map((c) => renderChat(c, tokenizer, { maxTokens: seqLen + 1 }))
+        .filter((example) => example.scoredCount > 0);
+      if (examples.length === 0) {
+        throw new ValidationError(
+          "TRAINING_DATA_NOTHING_SCORED",
+          `no training conversation has an assistant token within the first ${seqLen + 1} tokens`,
+          { hint: "shorten the system and user turns, or use a base model with a longer context" },
+        );
+      }
       const batches = makeBatches(examples, {
         batchSize: recipe.batchSize,
         seqLen,
