@@ -118,12 +118,15 @@ export class LanguageModelEvaluator {
     return bucket.nll;
   }
 
-  /** BPC, loss and counts over all scored tokens of the batches. */
-  async evaluate(batches: readonly Batch[]): Promise<LanguageModelMetrics> {
+  /** BPC, loss and counts over all scored tokens of the batches; `onBatch` reports progress after each. */
+  async evaluate(
+    batches: readonly Batch[],
+    onBatch?: (done: number, total: number) => void,
+  ): Promise<LanguageModelMetrics> {
     let nllSum = 0;
     let bytes = 0;
     let tokens = 0;
-    for (const batch of batches) {
+    for (const [index, batch] of batches.entries()) {
       const nll = await this.tokenNll(batch);
       // Fixed-order float64 sums: Σ w·nll and Σ bytes of scored tokens.
       for (let i = 0; i < nll.length; i++) {
@@ -133,6 +136,7 @@ export class LanguageModelEvaluator {
         bytes += batch.targetBytes[i]!;
         tokens += w;
       }
+      onBatch?.(index + 1, batches.length);
     }
     return {
       bpc: nllSum / (Math.LN2 * Math.max(bytes, 1)),

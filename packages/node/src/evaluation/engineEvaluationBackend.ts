@@ -45,22 +45,10 @@ export function engineEvaluationBackend(options: EngineEvaluationOptions = {}): 
         lora: { config: lora, adapter },
       });
       try {
-        // Same fixed-order float64 sums as LanguageModelEvaluator.evaluate, batch by batch for progress.
-        let nllSum = 0;
-        let bytes = 0;
-        let tokens = 0;
-        for (const [index, batch] of batches.entries()) {
-          const nll = await evaluator.tokenNll(batch);
-          for (let i = 0; i < nll.length; i++) {
-            const w = batch.weights[i]!;
-            if (w === 0) continue;
-            nllSum += w * nll[i]!;
-            bytes += batch.targetBytes[i]!;
-            tokens += w;
-          }
-          onProgress?.({ batch: index + 1, totalBatches: batches.length });
-        }
-        return { bpc: nllSum / (Math.LN2 * Math.max(bytes, 1)), tokens, bytes };
+        const metrics = await evaluator.evaluate(batches, (batch, totalBatches) =>
+          onProgress?.({ batch, totalBatches }),
+        );
+        return { bpc: metrics.bpc, tokens: metrics.tokens, bytes: metrics.bytes };
       } finally {
         await evaluator.release();
       }

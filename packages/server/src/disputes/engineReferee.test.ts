@@ -46,7 +46,7 @@ describe("the referee re-runs evaluations with the real engine", () => {
   it("an adapter for another base model is refused, not scored", async () => {
     const foreign = tinyAdapterFile(contentId("another base"), 11);
     await expect(engineSubmissionEvaluator().evaluate(input(foreign))).rejects.toMatchObject({
-      code: "ARTIFACT_MALFORMED",
+      code: "ARTIFACT_WRONG_BASE",
     });
   });
 

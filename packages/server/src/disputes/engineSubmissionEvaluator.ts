@@ -1,58 +1,15 @@
 import { NotImplementedError, ValidationError } from "@flock/core";
 import {
   ByteTokenizer,
-  fromPeftConfig,
+  decodeAdapterArtifact,
+  decodeBaseModel,
   LanguageModelEvaluator,
-  type LlamaConfig,
-  llamaParameterShapes,
-  loraParameterShapes,
   makeBatches,
-  type ParameterSet,
-  parametersFromTensors,
   parseShareGpt,
-  readSafetensors,
   renderChat,
-  validateLlamaConfig,
 } from "@flock/engine";
 import { languageEvaluationSettings } from "./evaluationSettings.ts";
-import type { EvaluationInput, SubmissionEvaluator } from "./submissionEvaluator.ts";
-
-/** A base model file: Hugging Face Llama tensors with `config.json` in the safetensors metadata. */
-export const BASE_MODEL_FORMAT = "flock-llama/1";
-/** A LoRA submission: PEFT adapter tensors with `adapter_config.json` and the base model's id in the metadata. */
-export const ADAPTER_ARTIFACT_FORMAT = "flock-lora-adapter/1";
-
-function malformed(message: string): ValidationError {
-  return new ValidationError("ARTIFACT_MALFORMED", message, {
-    hint: "a scored submission must be a flock-lora-adapter/1 file for the task's base model",
-  });
-}
-
-function decodeBaseModel(bytes: Uint8Array): { config: LlamaConfig; params: ParameterSet } {
-  const file = readSafetensors(bytes);
-  if (file.metadata.flock_format !== BASE_MODEL_FORMAT || file.metadata.config === undefined) {
-    throw new ValidationError("BASE_MODEL_MALFORMED", `the base model is not a ${BASE_MODEL_FORMAT} file`, {
-      hint: "a task's base model must be stored in the flock-llama/1 format",
-    });
-  }
-  const config = validateLlamaConfig(JSON.parse(file.metadata.config));
-  return { config, params: parametersFromTensors(file.tensors, llamaParameterShapes(config)) };
-}
-
-function decodeAdapter(bytes: Uint8Array, config: LlamaConfig, input: EvaluationInput) {
-  const file = readSafetensors(bytes);
-  if (file.metadata.flock_format !== ADAPTER_ARTIFACT_FORMAT) {
-    throw malformed(`the artifact's format is ${file.metadata.flock_format ?? "missing"}`);
-  }
-  if (file.metadata.base_model !== input.baseModelId) {
-    throw malformed(`the adapter was trained on ${file.metadata.base_model}, not ${input.baseModelId}`);
-  }
-  const lora = fromPeftConfig(JSON.parse(file.metadata.adapter_config ?? "null"));
-  const expected = loraParameterShapes(config, lora);
-  const extra = Object.keys(file.tensors).filter((name) => !expected.has(name));
-  if (extra.length > 0) throw malformed(`unexpected tensors ${extra.slice(0, 3).join(", ")}`);
-  return { config: lora, adapter: parametersFromTensors(file.tensors, expected) };
-}
+import type { SubmissionEvaluator } from "./submissionEvaluator.ts";
 
 /**
  * The referee's evaluator on `@flock/engine`: BPC of base + LoRA adapter on the hidden ShareGPT set,
@@ -70,7 +27,7 @@ export function engineSubmissionEvaluator(): SubmissionEvaluator {
         });
       }
       const base = decodeBaseModel(input.baseModel);
-      const lora = decodeAdapter(input.artifact, base.config, input);
+      const { lora, adapter } = decodeAdapterArtifact(input.artifact, base.config, input.baseModelId);
       const settings = languageEvaluationSettings(input.contextLength, base.config.max_position_embeddings);
       const tokenizer = new ByteTokenizer();
       const examples = parseShareGpt(new TextDecoder().decode(input.validationSet)).map((c) =>
@@ -89,7 +46,7 @@ export function engineSubmissionEvaluator(): SubmissionEvaluator {
       }
       const evaluator = new LanguageModelEvaluator(base.config, base.params, {
         threads: settings.threads,
-        lora,
+        lora: { config: lora, adapter },
         mergeAdapter: settings.mergeAdapter,
       });
       try {

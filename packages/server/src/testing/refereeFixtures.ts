@@ -2,6 +2,8 @@ import { contentId } from "@flock/core";
 import {
   ByteTokenizer,
   createRng,
+  encodeAdapterArtifact,
+  encodeBaseModel,
   formatShareGpt,
   fromPeftConfig,
   generateInstructionDataset,
@@ -14,14 +16,10 @@ import {
   loraParameterShapes,
   makeBatches,
   parametersFromTensors,
-  parametersToTensors,
   parseShareGpt,
   readSafetensors,
   renderChat,
-  toPeftConfig,
-  writeSafetensors,
 } from "@flock/engine";
-import { ADAPTER_ARTIFACT_FORMAT, BASE_MODEL_FORMAT } from "../disputes/engineSubmissionEvaluator.ts";
 
 /** A tiny byte-level decoder config: evaluates in well under a second. */
 export const tinyConfig = llamaConfig({
@@ -34,11 +32,7 @@ export const tinyConfig = llamaConfig({
 
 /** The tiny decoder as a `flock-llama/1` base model file. */
 export function tinyBaseModelFile(seed = 1): Uint8Array {
-  return writeSafetensors(parametersToTensors(initLlamaParameters(tinyConfig, createRng(seed))), {
-    format: "pt",
-    flock_format: BASE_MODEL_FORMAT,
-    config: JSON.stringify(tinyConfig),
-  });
+  return encodeBaseModel({ config: tinyConfig, params: initLlamaParameters(tinyConfig, createRng(seed)) });
 }
 
 /**
@@ -52,12 +46,7 @@ export function tinyAdapterFile(baseModelId: string, seed: number): Uint8Array {
   for (const [name, p] of adapter) {
     if (name.includes("lora_B")) for (let i = 0; i < p.data.length; i++) p.data[i] = (rng.next() - 0.5) * 0.5;
   }
-  return writeSafetensors(parametersToTensors(adapter), {
-    format: "pt",
-    flock_format: ADAPTER_ARTIFACT_FORMAT,
-    base_model: baseModelId,
-    adapter_config: JSON.stringify(toPeftConfig(lora, baseModelId)),
-  });
+  return encodeAdapterArtifact({ lora, adapter, baseModel: baseModelId });
 }
 
 /** A small hidden set: synthetic instruction conversations as ShareGPT JSONL bytes. */
