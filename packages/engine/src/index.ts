@@ -8,6 +8,7 @@ export * from "./autodiff/gradCheck.ts";
 export * from "./autodiff/gradients.ts";
 export * from "./data/index.ts";
 export * from "./datasets/index.ts";
+export * from "./eval/chatEvaluationBatches.ts";
 export * from "./eval/evaluateLanguageModel.ts";
 export * from "./eval/evaluateTabular.ts";
 export * from "./generate/decodeGraph.ts";

@@ -5,7 +5,6 @@ export * from "./chain/chainGateway.ts";
 export * from "./chain/createChainGateway.ts";
 export * from "./deps.ts";
 export * from "./disputes/disputeRecords.ts";
-export * from "./disputes/evaluationSettings.ts";
 export * from "./disputes/judgeScore.ts";
 export * from "./disputes/lazyEngineEvaluator.ts";
 export * from "./disputes/offConsensus.ts";

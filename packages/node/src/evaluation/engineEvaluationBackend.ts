@@ -1,11 +1,10 @@
-import { ValidationError } from "@flock/core";
-import { ByteTokenizer, LanguageModelEvaluator, makeBatches, parseShareGpt, renderChat } from "@flock/engine";
+import { CHAT_EVALUATION_BATCH_SIZE, chatEvaluationBatches, LanguageModelEvaluator } from "@flock/engine";
 import { decodeAdapterArtifact } from "../artifacts/adapterArtifact.ts";
 import { decodeBaseModel } from "../artifacts/baseModelArtifact.ts";
 import type { EvaluationBackend } from "./evaluationBackend.ts";
 
 export interface EngineEvaluationOptions {
-  /** Rows per evaluation batch (default 8); every validator of a network must use the same value. */
+  /** Rows per evaluation batch (default `CHAT_EVALUATION_BATCH_SIZE`); every validator must use the same. */
   batchSize?: number;
   /** ONNX Runtime threads; evaluation is bit-identical for any count (engine README). */
   threads?: number;
@@ -24,22 +23,12 @@ export function engineEvaluationBackend(options: EngineEvaluationOptions = {}): 
         baseModel: job.baseModelId,
         maxTrainableParams: job.maxTrainableParams,
       });
-      const seqLen = Math.min(job.contextLength, base.config.max_position_embeddings);
-      const tokenizer = new ByteTokenizer();
-      const examples = parseShareGpt(job.validationData).map((c) =>
-        renderChat(c, tokenizer, { maxTokens: seqLen + 1 }),
+      const batches = chatEvaluationBatches(
+        job.validationData,
+        job.contextLength,
+        base.config.max_position_embeddings,
+        options.batchSize ?? CHAT_EVALUATION_BATCH_SIZE,
       );
-      const batches = makeBatches(examples, {
-        batchSize: options.batchSize ?? 8,
-        seqLen,
-        padId: tokenizer.specials.pad,
-        pack: false,
-      });
-      if (batches.length === 0) {
-        throw new ValidationError("VALIDATION_SET_EMPTY", "the validation set holds no conversation", {
-          hint: "the task's hidden set must contain ShareGPT conversations",
-        });
-      }
       const evaluator = new LanguageModelEvaluator(base.config, base.params, {
         threads: options.threads ?? 1,
         lora: { config: lora, adapter },
