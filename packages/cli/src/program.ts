@@ -62,7 +62,10 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     )
     .requiredOption("--title <text>", "task title")
     .option("--description <text>", "what the model should learn", "")
-    .requiredOption("--base-model <file|id>", "base model file (flock-llama/1) or its content id")
+    .requiredOption(
+      "--base-model <file|id>",
+      "base model file (flock-llama/1), or the content id of one the coordinator publishes",
+    )
     .requiredOption("--train <file>", "public training set (ShareGPT JSONL)")
     .requiredOption(
       "--validation <file>",

@@ -1,6 +1,6 @@
 import { contentId, FlockError } from "@flock/core";
 import { scoreFromMetric } from "@flock/protocol";
-import type { FlockClient, Submission, Task } from "@flock/sdk";
+import { type FlockClient, type Submission, type Task, uploadStream } from "@flock/sdk";
 import { ArtifactRejectedError } from "./artifacts/artifactRejection.ts";
 import type { SubmissionView, TaskView, TrainerCoordinator, ValidatorCoordinator } from "./coordinator.ts";
 
@@ -9,14 +9,7 @@ export interface SdkCoordinatorOptions {
   account: string;
   /** The account's stake role on a task, read from the chain (never from the coordinator). */
   stakeRole(taskId: number): Promise<"trainer" | "validator" | null>;
-  /**
-   * Public artifacts (base models, training sets) by content id. The coordinator API has no public
-   * artifact route yet, so the caller says where they come from (a local network reads its artifact folder).
-   */
-  fetchPublicArtifact(id: string): Promise<Uint8Array>;
 }
-
-const UPLOAD_CHUNK_BYTES = 64 * 1024;
 
 function taskView(task: Task): TaskView {
   return {
@@ -59,7 +52,8 @@ export function sdkCoordinator(
       return (await options.stakeRole(taskId)) === "trainer";
     },
 
-    fetchArtifact: (id) => options.fetchPublicArtifact(id),
+    // Public artifacts (base models, training sets) come from the coordinator, checked against their id.
+    fetchArtifact: (id) => client.artifacts.download(id),
 
     async listOwnSubmissions(taskId) {
       return (await client.submissions.list(taskId)).map(submissionView).filter((s) => s.trainer === account);
@@ -70,21 +64,8 @@ export function sdkCoordinator(
     },
 
     async upload(submissionId, artifact, onProgress) {
-      // Streamed in chunks, so progress follows the bytes the HTTP client actually pulls; the signature
-      // covers the content id the trainer committed.
-      let sent = 0;
-      const stream = new ReadableStream<Uint8Array>({
-        pull(controller) {
-          if (sent >= artifact.length) {
-            controller.close();
-            return;
-          }
-          const part = artifact.subarray(sent, sent + UPLOAD_CHUNK_BYTES);
-          sent += part.length;
-          controller.enqueue(part);
-          onProgress?.({ bytes: sent, totalBytes: artifact.length });
-        },
-      });
+      // Streamed, so progress follows the bytes sent; the signature covers the content id the trainer committed.
+      const stream = uploadStream(artifact, onProgress);
       const submission = await client.submissions.uploadArtifact(submissionId, {
         stream,
         contentId: contentId(artifact),

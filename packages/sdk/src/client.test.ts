@@ -68,14 +68,35 @@ describe("the SDK against a real coordinator on 127.0.0.1", () => {
 
     expect(await reader.health()).toEqual({ ok: true, chainId: 31337 });
     const hidden = new TextEncoder().encode('{"conversations":[]}\n');
+    // Public inputs are published first: one in memory, one streamed under its content id.
+    const baseModel = new TextEncoder().encode("base model weights");
+    const published = await creator.artifacts.publish(baseModel);
+    expect(published).toMatchObject({ id: contentId(baseModel), size: baseModel.length });
+    const training = new TextEncoder().encode('{"conversations":[]}\n{"conversations":[]}\n');
+    await creator.artifacts.publish({
+      stream: new ReadableStream({
+        start(controller) {
+          controller.enqueue(training.slice(0, 7));
+          controller.enqueue(training.slice(7));
+          controller.close();
+        },
+      }),
+      contentId: contentId(training),
+    });
+    expect(await reader.artifacts.download(contentId(baseModel))).toEqual(baseModel);
+    expect((await reader.artifacts.info(contentId(training))).size).toBe(training.length);
+    await expect(reader.artifacts.download(contentId(hidden))).rejects.toMatchObject({
+      code: "ARTIFACT_NOT_PUBLIC",
+      details: { httpStatus: 404 },
+    });
     const task = await creator.tasks.create({
       title: "SDK task",
       description: "end to end over HTTP",
       type: "lm-lora",
-      baseModel: "flock/tiny",
+      baseModel: published.id,
       contextLength: 64,
       maxTrainableParams: 1000,
-      trainingSetId: contentId("train"),
+      trainingSetId: contentId(training),
       validationCommitment: contentId(hidden),
       submissionDeadline: new Date(Date.now() + 3000),
       endTime: new Date(Date.now() + 6000),

@@ -1,4 +1,4 @@
-import { FlockError } from "@flock/core";
+import { contentId, FlockError } from "@flock/core";
 import { type Hex, type LocalAccount, sha256 } from "viem";
 import { errorFromResponse } from "./errors.ts";
 import { signRequest } from "./signing.ts";
@@ -12,6 +12,7 @@ import type {
   LiveEvent,
   NewTask,
   Page,
+  PublicArtifact,
   Score,
   Submission,
   Task,
@@ -181,6 +182,35 @@ export function createFlockClient(options: FlockClientOptions) {
   return {
     /** Liveness and the chain id requests are signed for. */
     health: () => send<{ ok: boolean; chainId: number }>("GET", "/health"),
+
+    artifacts: {
+      /**
+       * Publish a public artifact (a base model, a training set) under its content id; publishing what is
+       * already public changes nothing. Never publish a hidden validation set: the coordinator refuses it.
+       */
+      publish: (upload: UploadBody) => {
+        const id = upload instanceof Uint8Array ? contentId(upload) : upload.contentId;
+        return send<PublicArtifact>("PUT", `/artifacts/${id}`, { signed: true, upload });
+      },
+      /** A public artifact's size and publisher; NotFound ARTIFACT_NOT_PUBLIC when it is not published. */
+      info: (id: string) => send<PublicArtifact>("GET", `/artifacts/${id}/info`),
+      /** A public artifact's bytes, checked against their content id (a coordinator cannot swap them). */
+      download: async (id: string) => {
+        const data = await bytes(`/artifacts/${id}`);
+        const actual = contentId(data);
+        if (actual !== id) {
+          throw new FlockError(
+            "ARTIFACT_HASH_MISMATCH",
+            `the coordinator served bytes hashing to ${actual}, not ${id}`,
+            {
+              hint: "the coordinator's copy is damaged or was replaced; report it to its operator",
+              details: { expected: id, actual },
+            },
+          );
+        }
+        return data;
+      },
+    },
 
     tasks: {
       /** Create a task signed by the client's account (its creator). */

@@ -2,3 +2,4 @@ export * from "./client.ts";
 export * from "./errors.ts";
 export * from "./signing.ts";
 export type * from "./types.ts";
+export * from "./uploadStream.ts";

@@ -44,6 +44,15 @@ export interface NewTask {
   minLockDays: number;
 }
 
+/** A published artifact (SPEC §4): content-addressed, served to anyone. */
+export interface PublicArtifact {
+  id: ContentId;
+  size: number;
+  mediaType: string;
+  publishedBy: string;
+  createdAt: string;
+}
+
 export interface Page<T> {
   items: T[];
   /** Pass as `after` for the next page; absent on the last page. */

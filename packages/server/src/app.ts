@@ -15,6 +15,7 @@ import { disputeJobHandlers } from "./disputes/disputeJobs.ts";
 import { lazyEngineEvaluator } from "./disputes/lazyEngineEvaluator.ts";
 import { installErrorHandling } from "./http/errorHandler.ts";
 import { errorText, FlatRequestLog } from "./http/requestLog.ts";
+import { registerArtifactRoutes } from "./routes/artifactRoutes.ts";
 import { registerDisputeRoutes } from "./routes/disputeRoutes.ts";
 import { registerEpochRoutes } from "./routes/epochRoutes.ts";
 import { registerEventRoutes } from "./routes/eventRoutes.ts";
@@ -114,6 +115,7 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
     async () => ({ ok: true, chainId: deps.chain.chainId }),
   );
   const indexer = createStakeIndexer(ctx);
+  registerArtifactRoutes(http, ctx);
   registerTaskRoutes(http, ctx);
   registerSubmissionRoutes(http, ctx, indexer);
   registerValidationRoutes(http, ctx);

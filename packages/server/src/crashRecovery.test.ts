@@ -64,16 +64,24 @@ describe("coordinator killed with SIGKILL mid-validation", () => {
 
     const first = await startServerProcess(options);
     servers.push(first);
+    // The task's public inputs are published over HTTP first (a task cannot name unpublished ones).
+    const published: string[] = [];
+    for (const text of ["base model", "train"]) {
+      const bytes = new TextEncoder().encode(text);
+      const response = await call(first, creator, "PUT", `/artifacts/${contentId(bytes)}`, bytes);
+      expect(response.status).toBe(201);
+      published.push((await response.json()).id);
+    }
     const start = Date.now();
     const task = await (
       await call(first, creator, "POST", "/tasks", {
         title: "crash",
         description: "d",
         type: "lm-lora",
-        baseModel: "flock/tiny",
+        baseModel: published[0],
         contextLength: 64,
         maxTrainableParams: 1000,
-        trainingSetId: contentId("train"),
+        trainingSetId: published[1],
         validationCommitment: contentId("hidden"),
         submissionDeadline: new Date(start + 2500).toISOString(),
         endTime: new Date(start + 9000).toISOString(),

@@ -15,6 +15,8 @@ export const systemClock: Clock = { now: () => new Date() };
 export interface ServerConfig {
   /** Largest artifact upload in bytes. */
   maxArtifactBytes: number;
+  /** Largest public artifact (a base model, a training set) in bytes. */
+  maxPublicArtifactBytes: number;
   /** Longest task from creation to end (SPEC §2.1: ≤ 30 days [FLock]). */
   maxTaskDurationMs: number;
   /** How often the scheduler looks for due jobs. */
@@ -49,6 +51,7 @@ export interface ServerConfig {
 
 export const defaultServerConfig: ServerConfig = {
   maxArtifactBytes: 256 * 1024 * 1024,
+  maxPublicArtifactBytes: 2 * 1024 * 1024 * 1024,
   maxTaskDurationMs: 30 * 24 * 60 * 60 * 1000,
   schedulerPollMs: 1000,
   indexerPollMs: 2000,

@@ -9,10 +9,21 @@ export interface ArtifactRecord {
   size: number;
   mediaType: string;
   createdAt: Date;
+  /** Served to anyone by content id (base models, training sets, epoch reports); never a hidden set. */
+  public: boolean;
+  /** Who published it, when public. */
+  publishedBy: string | null;
 }
 
 function toRecord(row: Selectable<ArtifactsTable>): ArtifactRecord {
-  return { id: parseContentId(row.id), size: row.size, mediaType: row.media_type, createdAt: row.created_at };
+  return {
+    id: parseContentId(row.id),
+    size: row.size,
+    mediaType: row.media_type,
+    createdAt: row.created_at,
+    public: row.public,
+    publishedBy: row.published_by,
+  };
 }
 
 /** Artifact metadata, keyed by content id. */
@@ -46,6 +57,30 @@ export class ArtifactRecordRepository {
       );
     }
     return stored;
+  }
+
+  /**
+   * Record an artifact as public, published by `publisher`. Publishing is one-way and keeps the first
+   * publisher: publishing the same content again (or an artifact already recorded privately) only makes sure
+   * it is public.
+   */
+  async publish(artifact: {
+    id: string;
+    size: number;
+    mediaType: string;
+    publisher: string;
+  }): Promise<ArtifactRecord> {
+    const recorded = await this.record(artifact);
+    if (recorded.public) return recorded;
+    await guard({ what: `artifact ${recorded.id}` }, () =>
+      this.#db
+        .updateTable("artifacts")
+        .set({ public: true, published_by: artifact.publisher.toLowerCase() })
+        .where("id", "=", recorded.id)
+        .where("public", "=", false)
+        .execute(),
+    );
+    return this.get(recorded.id);
   }
 
   async find(id: string): Promise<ArtifactRecord | undefined> {

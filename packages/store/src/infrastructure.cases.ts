@@ -11,7 +11,7 @@ export function infrastructureCases(ctx: StoreTestContext): void {
     const applied = await sql<{ name: string }>`select name from flock_migrations order by name`.execute(
       ctx.db,
     );
-    expect(applied.rows.map((row) => row.name)).toEqual(["0001_initial"]);
+    expect(applied.rows.map((row) => row.name)).toEqual(["0001_initial", "0002_public_artifacts"]);
   });
 
   it("a replayed request nonce is an AuthError; another account may use the same nonce", async () => {
@@ -142,5 +142,34 @@ export function infrastructureCases(ctx: StoreTestContext): void {
     await expect(ctx.repos.artifacts.get(contentId("other"))).rejects.toMatchObject({
       code: "ARTIFACT_NOT_FOUND",
     });
+  });
+
+  it("publishing an artifact is one-way and keeps its first publisher", async () => {
+    const alice = "0x00000000000000000000000000000000000000a1";
+    const bob = "0x00000000000000000000000000000000000000b2";
+    const hidden = await ctx.repos.artifacts.record({ id: contentId("hidden"), size: 6, mediaType: "x" });
+    expect(hidden).toMatchObject({ public: false, publishedBy: null });
+    const base = await ctx.repos.artifacts.publish({
+      id: contentId("base"),
+      size: 4,
+      mediaType: "application/octet-stream",
+      publisher: alice.toUpperCase().replace("0X", "0x"),
+    });
+    expect(base).toMatchObject({ public: true, publishedBy: alice });
+    const again = await ctx.repos.artifacts.publish({ id: base.id, size: 4, mediaType: "x", publisher: bob });
+    expect(again).toEqual(base);
+    // Recording it privately later does not take it back.
+    expect(await ctx.repos.artifacts.record({ id: base.id, size: 4, mediaType: "x" })).toMatchObject({
+      public: true,
+    });
+    // A privately recorded artifact becomes public when published.
+    const report = await ctx.repos.artifacts.record({ id: contentId("report"), size: 6, mediaType: "x" });
+    expect(report.public).toBe(false);
+    expect(
+      await ctx.repos.artifacts.publish({ id: report.id, size: 6, mediaType: "x", publisher: bob }),
+    ).toMatchObject({ public: true, publishedBy: bob });
+    await expect(
+      ctx.db.updateTable("artifacts").set({ public: true }).where("id", "=", hidden.id).execute(),
+    ).rejects.toThrow();
   });
 }

@@ -172,6 +172,8 @@ export interface ArtifactsTable {
   size: number;
   media_type: string;
   created_at: Timestamp;
+  public: Generated<boolean>;
+  published_by: string | null;
 }
 
 /** Every table of the Flock database. */

@@ -182,6 +182,20 @@ export class TaskRepository {
     return toPage(rows.map(toTask), limit, (task) => task.id);
   }
 
+  /** Whether any task committed to this content as its hidden validation set (such bytes are never public). */
+  async isHiddenSet(id: string): Promise<boolean> {
+    const parsed = parseContentId(id);
+    const row = await this.#db
+      .selectFrom("tasks")
+      .select("id")
+      .where((eb) =>
+        eb.or([eb("validation_commitment", "=", parsed), eb("hidden_validation_set_id", "=", parsed)]),
+      )
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** Record the hidden validation set's content id (known to the coordinator, never served without an assignment). */
   async setHiddenValidationSet(id: number, contentId: string): Promise<Task> {
     const row = await this.#db

@@ -2,16 +2,17 @@ import { readFileSync } from "node:fs";
 import { contentId, formatFlock, parseFlock } from "@flock/core";
 import { createFlockClient, type Task } from "@flock/sdk";
 import type { CommandContext } from "../context.ts";
-import { publishLocal, readLocal } from "../network/localArtifacts.ts";
 import { readNetworkInfo } from "../network/networkFile.ts";
 import { participant } from "../network/participant.ts";
+import { publishArtifact } from "../network/publishArtifact.ts";
 import { table } from "../output.ts";
 import { parseInteger } from "./wallet.ts";
 
 export interface CreateTaskInput {
   title: string;
   description: string;
-  baseModel: Uint8Array;
+  /** The base model's bytes, or the content id of one the coordinator already publishes. */
+  baseModel: Uint8Array | string;
   trainingSet: Uint8Array;
   validationSet: Uint8Array;
   contextLength: number;
@@ -24,8 +25,9 @@ export interface CreateTaskInput {
 }
 
 /**
- * Create a task on the home's network: publish the base model and training set, post the task with the
- * sha256 commitment of the hidden set, then upload the hidden set (it must hash to the commitment).
+ * Create a task on the home's network: publish the base model and training set on the coordinator, post the
+ * task with the sha256 commitment of the hidden set, then upload the hidden set (it must hash to the
+ * commitment; it is never published).
  */
 export async function createTask(
   ctx: CommandContext,
@@ -33,8 +35,11 @@ export async function createTask(
   input: CreateTaskInput,
 ): Promise<Task> {
   const me = participant(ctx.home, account);
-  const baseModel = await publishLocal(ctx.home, input.baseModel);
-  const trainingSetId = await publishLocal(ctx.home, input.trainingSet);
+  const baseModel =
+    typeof input.baseModel === "string"
+      ? (await me.api.artifacts.info(input.baseModel)).id
+      : await publishArtifact(ctx, me.api, input.baseModel, "base model");
+  const trainingSetId = await publishArtifact(ctx, me.api, input.trainingSet, "training set");
   const created = await me.api.tasks.create({
     title: input.title,
     description: input.description,
@@ -76,7 +81,7 @@ export async function runTaskCreate(
   const now = Date.now();
   const deadlineMinutes = parseInteger(options.deadline, "--deadline");
   const baseModel = /^sha256:[0-9a-f]{64}$/.test(options.baseModel)
-    ? await readLocal(ctx.home)(options.baseModel)
+    ? options.baseModel
     : new Uint8Array(readFileSync(options.baseModel));
   const task = await createTask(ctx, options.account, {
     title: options.title,

@@ -12,7 +12,6 @@ import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import type { FlockHome } from "../home.ts";
 import { addressOf, keyFor } from "../keys.ts";
-import { readLocal } from "./localArtifacts.ts";
 import { type NetworkInfo, readNetworkInfo } from "./networkFile.ts";
 
 /** One participant acting on a network: its key, a chain client, the SDK client and the daemons' port. */
@@ -54,8 +53,6 @@ export function participant(
     account: address,
     stakeRole: async (taskId) =>
       (await getStake(chain, { taskId: BigInt(taskId), account: address as `0x${string}` })).role,
-    // The coordinator serves no public artifacts yet; a network this machine runs keeps them in the home.
-    fetchPublicArtifact: readLocal(home),
   });
   return { name: account, key, address, network, chain, api, coordinator };
 }

@@ -14,7 +14,7 @@ function taskBody(): Record<string, unknown> {
     title: "t",
     description: "d",
     type: "lm-lora",
-    baseModel: "flock/tiny",
+    baseModel: contentId("base model"),
     contextLength: 64,
     maxTrainableParams: 1000,
     trainingSetId: contentId("train"),
@@ -31,6 +31,8 @@ describe("signed requests (EIP-712 FlockRequest)", () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp();
+    await t.publish("base model");
+    await t.publish("train");
   });
   afterAll(() => t.dispose());
 

@@ -61,7 +61,7 @@ describe("a validator's false score is re-run, proven and slashed on-chain (real
     const trainerKey = chain.accounts[3]!;
     const validatorKeys = [chain.accounts[4]!, chain.accounts[5]!, chain.accounts[6]!];
     const liar = validatorKeys[1]!;
-    const base = await t.artifacts.put(files.baseModel, { maxBytes: files.baseModel.length });
+    const base = { id: await t.publish(files.baseModel) };
     const created = await t.signed(creator, "POST", "/tasks", {
       title: "refereed on-chain",
       description: "d",
@@ -69,7 +69,7 @@ describe("a validator's false score is re-run, proven and slashed on-chain (real
       baseModel: base.id,
       contextLength: 48,
       maxTrainableParams: 100_000,
-      trainingSetId: contentId("train"),
+      trainingSetId: await t.publish("train"),
       validationCommitment: files.hiddenSetId,
       submissionDeadline: new Date(clock.now().getTime() + 3_600_000).toISOString(),
       endTime: new Date(clock.now().getTime() + 7_200_000).toISOString(),

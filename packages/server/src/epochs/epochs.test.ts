@@ -55,12 +55,14 @@ describe("epochs: settlement at finalization, proofs, leaderboard, live events",
 
   beforeAll(async () => {
     t = await startTestApp({ clock, chain, config: { epochEmission: 1000n * WAD } });
+    await t.publish("base model");
+    await t.publish("train");
     taskId = (
       await t.signed(creator, "POST", "/tasks", {
         title: "t",
         description: "d",
         type: "lm-lora",
-        baseModel: "flock/tiny",
+        baseModel: contentId("base model"),
         contextLength: 64,
         maxTrainableParams: 1000,
         trainingSetId: contentId("train"),

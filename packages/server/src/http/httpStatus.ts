@@ -18,9 +18,11 @@ const STATUS_BY_CODE: Record<string, number> = {
   ROLE_REQUIRED: 403,
   NOT_ASSIGNED: 403,
   NOT_SUBMITTER: 403,
+  HIDDEN_SET_NOT_PUBLISHABLE: 403,
   ARTIFACT_TOO_LARGE: 413,
   DATABASE_UNREACHABLE: 503,
   CHAIN_UNREACHABLE: 503,
+  ARTIFACT_STORE_UNREACHABLE: 503,
 };
 
 /** The one place that maps a FlockError to an HTTP status: by code first, then by class. */

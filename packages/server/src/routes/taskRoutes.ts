@@ -36,7 +36,7 @@ const createTaskBody = {
     title: { type: "string", minLength: 1, maxLength: 200 },
     description: { type: "string", maxLength: 10_000 },
     type: { type: "string", enum: taskTypes },
-    baseModel: { type: "string", minLength: 1, maxLength: 200 },
+    baseModel: contentIdSchema,
     contextLength: { type: "integer", minimum: 1 },
     maxTrainableParams: { type: "integer", minimum: 1 },
     trainingSetId: contentIdSchema,
@@ -63,6 +63,36 @@ interface CreateTaskBody {
   rewardWeight: string;
   minStake: string;
   minLockDays: number;
+}
+
+/**
+ * A task's public inputs must be published before it opens (trainers fetch them by content id), and its
+ * hidden set must not be: a published set is not hidden (SPEC §2.1).
+ */
+async function requireTaskArtifacts(ctx: AppContext, body: CreateTaskBody): Promise<void> {
+  for (const [field, id] of [
+    ["baseModel", body.baseModel],
+    ["trainingSetId", body.trainingSetId],
+  ] as const) {
+    const record = await ctx.repos.artifacts.find(id);
+    if (record?.public !== true) {
+      throw new ValidationError("TASK_ARTIFACT_NOT_PUBLISHED", `${field} ${id} is not a published artifact`, {
+        hint: "publish it first with PUT /artifacts/<content id> (flock task create does this for you)",
+        details: { field, id },
+      });
+    }
+  }
+  const hidden = await ctx.repos.artifacts.find(body.validationCommitment);
+  if (hidden?.public === true) {
+    throw new ValidationError(
+      "VALIDATION_SET_PUBLIC",
+      `the hidden set ${body.validationCommitment} is a published artifact`,
+      {
+        hint: "use a validation set nobody has seen: trainers could fit a published one",
+        details: { validationCommitment: body.validationCommitment },
+      },
+    );
+  }
 }
 
 /** Task routes: create (signed by the creator), list, get. */
@@ -101,6 +131,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
           hint: "give a positive reward weight: emissions split over tasks by weight",
         });
       }
+      await requireTaskArtifacts(ctx, body);
       const draft = await ctx.repos.tasks.create({
         ...body,
         submissionDeadline,

@@ -25,6 +25,7 @@ describe.skipIf(availability.kind === "missing" && !availability.required)(
     const databases: FlockDatabase[] = [];
     const apps: FlockApp[] = [];
     const chains: RecordingChainGateway[] = [];
+    const creator = privateKeyToAccount(generatePrivateKey());
 
     beforeAll(async () => {
       if (availability.kind === "missing") throw new Error(availability.message);
@@ -52,6 +53,19 @@ describe.skipIf(availability.kind === "missing" && !availability.required)(
         );
       }
     });
+    beforeAll(async () => {
+      // The tasks' public inputs, published once into the shared database and artifact folder.
+      const artifacts = new FolderArtifactStore(join(folder, "artifacts"));
+      const repos = createRepositories(databases[0]!.db);
+      for (const text of ["base model", "train"]) {
+        const stored = await artifacts.put(new TextEncoder().encode(text), { maxBytes: 100 });
+        await repos.artifacts.publish({
+          ...stored,
+          mediaType: "application/octet-stream",
+          publisher: creator.address,
+        });
+      }
+    });
     afterAll(async () => {
       for (const app of apps) await app.close();
       for (const database of databases) await database.close();
@@ -60,14 +74,13 @@ describe.skipIf(availability.kind === "missing" && !availability.required)(
     });
 
     it("each task moves once and each epoch gets its own number, whichever coordinator runs the job", async () => {
-      const creator = privateKeyToAccount(generatePrivateKey());
       const ids: number[] = [];
       for (let i = 0; i < 6; i++) {
         const body = JSON.stringify({
           title: `task ${i}`,
           description: "d",
           type: "lm-lora",
-          baseModel: "flock/tiny",
+          baseModel: contentId("base model"),
           contextLength: 64,
           maxTrainableParams: 1000,
           trainingSetId: contentId("train"),

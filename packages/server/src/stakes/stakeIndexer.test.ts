@@ -52,12 +52,14 @@ describe("roles from on-chain stake and settlement on-chain (real anvil)", () =>
       startBlock: BigInt(chain.manifest.blockNumber),
     });
     t = await startTestApp({ chain: gateway, clock, dataDir: join(dataDir, "coordinator") });
+    await t.publish("base model");
+    await t.publish("train");
     const creator = privateKeyToAccount(chain.accounts[9]!.privateKey);
     const created = await t.signed(creator, "POST", "/tasks", {
       title: "t",
       description: "d",
       type: "lm-lora",
-      baseModel: "flock/tiny",
+      baseModel: contentId("base model"),
       contextLength: 64,
       maxTrainableParams: 1000,
       trainingSetId: contentId("train"),

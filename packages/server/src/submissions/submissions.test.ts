@@ -45,11 +45,13 @@ describe("submissions: commit, upload, duplicates", () => {
 
   beforeAll(async () => {
     t = await startTestApp({ clock, chain, config: { maxArtifactBytes: 1024 } });
+    await t.publish("base model");
+    await t.publish("train");
     const task = await t.signed(creator, "POST", "/tasks", {
       title: "t",
       description: "d",
       type: "lm-lora",
-      baseModel: "flock/tiny",
+      baseModel: contentId("base model"),
       contextLength: 64,
       maxTrainableParams: 1000,
       trainingSetId: contentId("train"),

@@ -13,7 +13,7 @@ function taskBody(overrides: Record<string, unknown> = {}): Record<string, unkno
     title: "Instruction following",
     description: "LoRA-tune the base model on the synthetic instruction set",
     type: "lm-lora",
-    baseModel: "flock/tiny-llama-d128",
+    baseModel: contentId("base model"),
     contextLength: 128,
     maxTrainableParams: 5_000_000,
     trainingSetId: contentId("training set"),
@@ -33,6 +33,8 @@ describe("tasks", () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp({ clock, chain });
+    await t.publish("base model");
+    await t.publish("training set");
   });
   afterAll(() => t.dispose());
   afterEach(() => clock.set(T0));
@@ -111,6 +113,8 @@ describe("the task scheduler across a restart", () => {
   it("a deadline passed while the coordinator was down still moves the task after it restarts", async () => {
     const clock = manualClock(T0);
     const first = await startTestApp({ clock });
+    await first.publish("base model");
+    await first.publish("training set");
     const task = (await first.signed(creator, "POST", "/tasks", taskBody())).json();
     await first.close();
 

@@ -39,7 +39,7 @@ export async function scoredTask(
   const validators = options.validatorStakes.map(key);
   const start = clock.now().getTime();
   const endTime = new Date(start + 120 * 60_000);
-  const base = await t.artifacts.put(options.baseModel, { maxBytes: options.baseModel.length });
+  const base = { id: await t.publish(options.baseModel) };
   const created = await t.signed(creator, "POST", "/tasks", {
     title: "refereed",
     description: "a task whose scores are disputed",
@@ -47,7 +47,7 @@ export async function scoredTask(
     baseModel: base.id,
     contextLength: 48,
     maxTrainableParams: 100_000,
-    trainingSetId: contentId("train"),
+    trainingSetId: await t.publish("train"),
     validationCommitment: contentId(options.hiddenSet),
     submissionDeadline: new Date(start + 60 * 60_000).toISOString(),
     endTime: endTime.toISOString(),

@@ -12,6 +12,9 @@ import type { SubmissionEvaluator } from "../disputes/submissionEvaluator.ts";
 import { createRecordingChainGateway } from "./recordingChainGateway.ts";
 import { signedHeaders } from "./signedHeaders.ts";
 
+/** The account recorded as the publisher of artifacts tests publish directly. */
+const TEST_PUBLISHER = "0x00000000000000000000000000000000000000f1";
+
 /** A clock tests move by hand. */
 export interface ManualClock extends Clock {
   set(time: Date): void;
@@ -44,6 +47,11 @@ export interface TestApp {
     path: string,
     body?: unknown,
   ): Promise<LightMyRequestResponse>;
+  /**
+   * Store and publish bytes as a public artifact (what PUT /artifacts does), for tasks' base models and
+   * training sets; returns the content id.
+   */
+  publish(bytes: string | Uint8Array): Promise<string>;
   /** Close the app and database, keeping the folder (to reopen it). */
   close(): Promise<void>;
   /** Close and delete the folder. */
@@ -102,6 +110,16 @@ export async function startTestApp(
         headers: { ...headers, ...(payload === undefined ? {} : { "content-type": "application/json" }) },
         ...(payload === undefined ? {} : { payload }),
       });
+    },
+    async publish(bytes) {
+      const data = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;
+      const stored = await artifacts.put(data, { maxBytes: data.length });
+      await repos.artifacts.publish({
+        ...stored,
+        mediaType: "application/octet-stream",
+        publisher: TEST_PUBLISHER,
+      });
+      return stored.id;
     },
     close,
     dispose: async () => {

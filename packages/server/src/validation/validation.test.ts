@@ -41,12 +41,14 @@ describe("validation: assignment, hidden data, scores, timeouts", () => {
 
   beforeAll(async () => {
     t = await startTestApp({ clock, config: { assignmentTimeoutMs: 10 * 60_000 } });
+    await t.publish("base model");
+    await t.publish("train");
     taskId = (
       await t.signed(creator, "POST", "/tasks", {
         title: "t",
         description: "d",
         type: "lm-lora",
-        baseModel: "flock/tiny",
+        baseModel: contentId("base model"),
         contextLength: 64,
         maxTrainableParams: 1000,
         trainingSetId: contentId("train"),

@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from "kysely/migration";
 import * as initial from "./0001_initial.ts";
+import * as publicArtifacts from "./0002_public_artifacts.ts";
 
 /**
  * Every migration, in order. Names sort in application order; never rename or edit a shipped
@@ -7,6 +8,7 @@ import * as initial from "./0001_initial.ts";
  */
 export const migrations: Record<string, Migration> = {
   "0001_initial": initial,
+  "0002_public_artifacts": publicArtifacts,
 };
 
 /** Kysely's migration provider over the in-code list (no file-system scanning). */
