@@ -52,7 +52,7 @@ const result = await cruise(
   {
     validate: true,
     ruleSet: { forbidden },
-    exclude: { path: "(node_modules|/dist/|/artifacts/|/cache/)" },
+    exclude: { path: "(node_modules|/dist/|packages/contracts/(artifacts|cache)/)" },
     doNotFollow: { path: "node_modules" },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },

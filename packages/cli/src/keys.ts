@@ -43,6 +43,14 @@ export function writeKeys(home: FlockHome, accounts: Record<string, Hex>): void 
   );
 }
 
+/** Record the local chain's dev keys under their names (admin, coordinator, treasury, ada, …). */
+export function writeDevKeys(home: FlockHome, accounts: readonly { index: number; privateKey: Hex }[]): void {
+  writeKeys(
+    home,
+    Object.fromEntries(accounts.map((a) => [DEV_ACCOUNT_NAMES[a.index] ?? `dev${a.index}`, a.privateKey])),
+  );
+}
+
 /** The private key for an account name, or a 0x key given directly. */
 export function keyFor(home: FlockHome, nameOrKey: string): Hex {
   if (/^0x[0-9a-fA-F]{64}$/.test(nameOrKey)) return nameOrKey as Hex;

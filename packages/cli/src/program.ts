@@ -2,6 +2,7 @@ import { Command, Option } from "commander";
 import { runAudit } from "./commands/audit.ts";
 import { runClaim } from "./commands/claim.ts";
 import { runDemoCommand } from "./commands/demo.ts";
+import { runJoin } from "./commands/join.ts";
 import { runTrain, runValidate } from "./commands/nodes.ts";
 import { runTaskCreate, runTaskList, runTaskShow } from "./commands/task.ts";
 import { runUp } from "./commands/up.ts";
@@ -141,6 +142,12 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .option("--max-artifact-bytes <n>", "largest artifact to download", String(256 * 1024 * 1024))
     .addOption(account("ed"))
     .action(run(runValidate));
+
+  program
+    .command("join <api-url>")
+    .description("take part in a network another process or machine runs (reads its GET /network)")
+    .option("--dev-keys", "also write the local chain's public dev keys (anvil, chain 31337, only)")
+    .action(run(runJoin));
 
   program
     .command("audit <epoch>")

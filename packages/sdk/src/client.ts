@@ -10,6 +10,7 @@ import type {
   EpochProofs,
   LeaderboardEntry,
   LiveEvent,
+  NetworkDescription,
   NewTask,
   Page,
   PublicArtifact,
@@ -182,6 +183,8 @@ export function createFlockClient(options: FlockClientOptions) {
   return {
     /** Liveness and the chain id requests are signed for. */
     health: () => send<{ ok: boolean; chainId: number }>("GET", "/health"),
+    /** The network to join: chain id, a JSON-RPC URL and the contracts' deployment manifest. */
+    network: () => send<NetworkDescription>("GET", "/network"),
 
     artifacts: {
       /**

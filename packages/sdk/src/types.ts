@@ -44,6 +44,15 @@ export interface NewTask {
   minLockDays: number;
 }
 
+/** What a coordinator tells nodes that join its network (`GET /network`). */
+export interface NetworkDescription {
+  chainId: number;
+  /** A JSON-RPC URL of the chain for participants. */
+  rpcUrl: string;
+  /** The deployment manifest (`flock-deployment/1`): contract addresses, roles, parameters. */
+  deployment: Record<string, unknown>;
+}
+
 /** A published artifact (SPEC §4): content-addressed, served to anyone. */
 export interface PublicArtifact {
   id: ContentId;

@@ -19,6 +19,7 @@ import { registerArtifactRoutes } from "./routes/artifactRoutes.ts";
 import { registerDisputeRoutes } from "./routes/disputeRoutes.ts";
 import { registerEpochRoutes } from "./routes/epochRoutes.ts";
 import { registerEventRoutes } from "./routes/eventRoutes.ts";
+import { registerNetworkRoutes } from "./routes/networkRoutes.ts";
 import { registerSubmissionRoutes } from "./routes/submissionRoutes.ts";
 import { registerTaskRoutes } from "./routes/taskRoutes.ts";
 import { registerValidationRoutes } from "./routes/validationRoutes.ts";
@@ -115,6 +116,7 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
     async () => ({ ok: true, chainId: deps.chain.chainId }),
   );
   const indexer = createStakeIndexer(ctx);
+  registerNetworkRoutes(http, ctx);
   registerArtifactRoutes(http, ctx);
   registerTaskRoutes(http, ctx);
   registerSubmissionRoutes(http, ctx, indexer);

@@ -1,3 +1,4 @@
+import type { DeploymentManifest } from "@flock/chain";
 import type { Logger } from "@flock/core";
 import { DEFAULT_EPOCH_PARAMS } from "@flock/protocol";
 import type { ArtifactStore, FlockDatabase, Repositories } from "@flock/store";
@@ -78,6 +79,15 @@ export interface AppDeps {
   config?: Partial<ServerConfig>;
   /** Re-runs disputed evaluations (the referee); the engine's by default, loaded on first use. */
   evaluator?: SubmissionEvaluator;
+  /** What `GET /network` tells joining nodes: the chain's JSON-RPC URL for them and the deployment manifest. */
+  network?: PublishedNetwork;
+}
+
+/** The network a coordinator publishes to nodes that join it. */
+export interface PublishedNetwork {
+  /** A JSON-RPC URL of the chain reachable by participants. */
+  rpcUrl: string;
+  deployment: DeploymentManifest;
 }
 
 /** What routes and jobs get: the dependencies with every default filled in. */

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "@flock/core";
@@ -37,6 +37,24 @@ describe("the coordinator process wiring", () => {
     expect(() => coordinatorOptionsFromEnv({ FLOCK_API_PORT: "http" })).toThrow(
       expect.objectContaining({ code: "CONFIG_INVALID" }),
     );
+    expect(
+      coordinatorOptionsFromEnv({
+        FLOCK_ARTIFACTS: "s3://flock-artifacts/prod?endpoint=http://127.0.0.1:9000",
+      }),
+    ).toMatchObject({ artifacts: "s3://flock-artifacts/prod?endpoint=http://127.0.0.1:9000" });
+  });
+
+  it("refuses a malformed artifact store location before it starts anything", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "flock-coordinator-"));
+    try {
+      await expect(
+        startCoordinator({ dataDir, chain: { kind: "local" }, artifacts: "gs://bucket/x" }),
+      ).rejects.toMatchObject({ code: "ARTIFACT_STORE_URL_INVALID", hint: expect.stringContaining("s3://") });
+      // No chain or database was started in the folder.
+      expect(await readdir(dataDir)).toEqual([]);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it("starts on a data folder with a local chain, serves HTTP on 127.0.0.1, and stops everything", async () => {
@@ -58,11 +76,22 @@ describe("the coordinator process wiring", () => {
         expect(coordinator.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
         const health = await (await fetch(`${coordinator.url}/health`)).json();
         expect(health).toEqual({ ok: true, chainId: 31337 });
+        // What a joining node reads: the chain's RPC URL and the deployment it started.
+        const network = await (await fetch(`${coordinator.url}/network`)).json();
+        expect(network).toMatchObject({
+          chainId: 31337,
+          rpcUrl: coordinator.localChain!.rpcUrl,
+          deployment: { format: "flock-deployment/1", chainId: 31337 },
+        });
+        expect(network.deployment.contracts.FlockToken.address).toBe(
+          coordinator.localChain!.addresses.FlockToken,
+        );
         expect(coordinator.localChain?.rpcUrl).toMatch(/127\.0\.0\.1/);
         expect((await fetch(`${coordinator.url}/tasks/12345`)).status).toBe(404);
         const completed = lines.map((line) => JSON.parse(line)).filter((l) => l.msg === "request completed");
         expect(completed.map((l) => [l.method, l.url, l.statusCode])).toEqual([
           ["GET", "/health", 200],
+          ["GET", "/network", 200],
           ["GET", "/tasks/12345", 404],
         ]);
       } finally {

@@ -1,23 +1,32 @@
 import { join } from "node:path";
 import { type LocalChain, manifestAddresses, readManifest, startLocalChain } from "@flock/chain";
 import { ConfigError, createLogger, type Logger } from "@flock/core";
-import { createRepositories, FolderArtifactStore, openDatabase } from "@flock/store";
+import { createRepositories, describeArtifactStore, openArtifactStore, openDatabase } from "@flock/store";
 import type { Hex } from "viem";
 import { createApp, type FlockApp } from "./app.ts";
 import type { ChainGateway } from "./chain/chainGateway.ts";
 import { createChainGateway } from "./chain/createChainGateway.ts";
-import type { ServerConfig } from "./deps.ts";
+import type { PublishedNetwork, ServerConfig } from "./deps.ts";
 
 /** Where the coordinator's chain is: a local anvil in the data folder, or a deployed network. */
 export type ChainOption =
   | { kind: "local" }
-  | { kind: "remote"; rpcUrl: string; manifestPath: string; coordinatorKey: Hex };
+  | {
+      kind: "remote";
+      rpcUrl: string;
+      manifestPath: string;
+      coordinatorKey: Hex;
+      /** The JSON-RPC URL participants should use, when it differs from the coordinator's own. */
+      publicRpcUrl?: string;
+    };
 
 export interface StartCoordinatorOptions {
   /** The data folder: PGlite in `<dataDir>/db`, artifacts in `<dataDir>/artifacts`, a local chain in `<dataDir>/chain`. */
   dataDir: string;
   /** PostgreSQL instead of PGlite. */
   databaseUrl?: string;
+  /** The artifact store: a folder path or an `s3://bucket/prefix?endpoint=…` URL (default `<dataDir>/artifacts`). */
+  artifacts?: string;
   chain: ChainOption;
   host?: string;
   port?: number;
@@ -36,8 +45,13 @@ export interface RunningCoordinator {
 /** The process entry's wiring: real database, artifact folder and chain, the app started and listening. */
 export async function startCoordinator(options: StartCoordinatorOptions): Promise<RunningCoordinator> {
   const logger = options.logger ?? createLogger("flock-server");
+  // Opened first: a malformed location is refused before anything is started.
+  const artifactLocation = { defaultFolder: join(options.dataDir, "artifacts") };
+  const artifacts = openArtifactStore(options.artifacts, artifactLocation);
+  logger.info({ artifacts: describeArtifactStore(options.artifacts, artifactLocation) }, "artifact store");
   let localChain: LocalChain | undefined;
   let chain: ChainGateway;
+  let network: PublishedNetwork;
   if (options.chain.kind === "local") {
     localChain = await startLocalChain({ dataDir: join(options.dataDir, "chain") });
     chain = createChainGateway({
@@ -47,6 +61,7 @@ export async function startCoordinator(options: StartCoordinatorOptions): Promis
       coordinatorKey: localChain.roles.coordinator.privateKey,
       startBlock: BigInt(localChain.manifest.blockNumber),
     });
+    network = { rpcUrl: localChain.rpcUrl, deployment: localChain.manifest };
   } else {
     const manifest = readManifest(options.chain.manifestPath);
     chain = createChainGateway({
@@ -57,6 +72,7 @@ export async function startCoordinator(options: StartCoordinatorOptions): Promis
       startBlock: BigInt(manifest.blockNumber),
       pollingIntervalMs: 1000,
     });
+    network = { rpcUrl: options.chain.publicRpcUrl ?? options.chain.rpcUrl, deployment: manifest };
   }
   const database = await openDatabase(
     options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : { dataDir: options.dataDir },
@@ -64,9 +80,10 @@ export async function startCoordinator(options: StartCoordinatorOptions): Promis
   const app = await createApp({
     db: database.db,
     repos: createRepositories(database.db),
-    artifacts: new FolderArtifactStore(join(options.dataDir, "artifacts")),
+    artifacts,
     chain,
     logger,
+    network,
     ...(options.config === undefined ? {} : { config: options.config }),
   });
   app.start();
@@ -78,6 +95,7 @@ export async function startCoordinator(options: StartCoordinatorOptions): Promis
     async close() {
       await app.close();
       await database.close();
+      await artifacts.close?.();
       await localChain?.stop();
     },
   };
@@ -114,6 +132,7 @@ export function coordinatorOptionsFromEnv(env: NodeJS.ProcessEnv = process.env):
       rpcUrl: env.FLOCK_RPC_URL,
       manifestPath,
       coordinatorKey: coordinatorKey as Hex,
+      ...(env.FLOCK_PUBLIC_RPC_URL === undefined ? {} : { publicRpcUrl: env.FLOCK_PUBLIC_RPC_URL }),
     };
   }
   return {
@@ -122,5 +141,8 @@ export function coordinatorOptionsFromEnv(env: NodeJS.ProcessEnv = process.env):
     host: env.FLOCK_API_HOST ?? "127.0.0.1",
     port,
     ...(env.DATABASE_URL === undefined ? {} : { databaseUrl: env.DATABASE_URL }),
+    ...(env.FLOCK_ARTIFACTS === undefined || env.FLOCK_ARTIFACTS === ""
+      ? {}
+      : { artifacts: env.FLOCK_ARTIFACTS }),
   };
 }

@@ -22,7 +22,8 @@ const LOCAL_VALIDATORS = ["ed", "flo", "gus"];
 
 /**
  * Start the home's embedded network, logging the coordinator to `<home>/logs/coordinator.log`; the database is
- * PostgreSQL when `DATABASE_URL` is set, else PGlite in the home.
+ * PostgreSQL when `DATABASE_URL` is set, else PGlite in the home; artifacts go to `FLOCK_ARTIFACTS` (a folder or
+ * an `s3://bucket/prefix?endpoint=…` URL) when set, else the home's artifact folder.
  */
 export async function upNetwork(
   ctx: CommandContext,
@@ -37,12 +38,14 @@ export async function upNetwork(
     },
   });
   const databaseUrl = ctx.io.env.DATABASE_URL;
+  const artifacts = ctx.io.env.FLOCK_ARTIFACTS;
   return startEmbeddedNetwork({
     home: ctx.home,
     port,
     logger,
     serverConfig,
     ...(databaseUrl ? { databaseUrl } : {}),
+    ...(artifacts ? { artifacts } : {}),
   });
 }
 

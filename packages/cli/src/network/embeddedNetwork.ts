@@ -3,15 +3,15 @@ import { type LocalChain, startLocalChain } from "@flock/chain";
 import { ConfigError, createLogger, type Logger } from "@flock/core";
 import { type Clock, createApp, createChainGateway, type FlockApp, type ServerConfig } from "@flock/server";
 import {
+  type ArtifactStore,
   createRepositories,
   type FlockDatabase,
-  FolderArtifactStore,
+  openArtifactStore,
   openDatabase,
   type Repositories,
 } from "@flock/store";
-import type { Hex } from "viem";
 import type { FlockHome } from "../home.ts";
-import { DEV_ACCOUNT_NAMES, writeKeys } from "../keys.ts";
+import { writeDevKeys } from "../keys.ts";
 import { removeNetworkInfo, writeNetworkInfo } from "./networkFile.ts";
 
 export interface EmbeddedNetworkOptions {
@@ -23,6 +23,8 @@ export interface EmbeddedNetworkOptions {
   logger?: Logger;
   /** A PostgreSQL URL (from `DATABASE_URL`); PGlite in the home when absent. */
   databaseUrl?: string;
+  /** The artifact store (from `FLOCK_ARTIFACTS`): a folder or an `s3://` URL; the home's folder when absent. */
+  artifacts?: string;
 }
 
 /**
@@ -34,7 +36,7 @@ export interface EmbeddedNetwork {
   chain: LocalChain;
   database: FlockDatabase;
   repos: Repositories;
-  artifacts: FolderArtifactStore;
+  artifacts: ArtifactStore;
   app: FlockApp;
   /** Stop the coordinator, close the database and stop anvil (which saves the chain's state). */
   stop(): Promise<void>;
@@ -44,8 +46,10 @@ export interface EmbeddedNetwork {
 export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions): Promise<EmbeddedNetwork> {
   const { home } = options;
   const logger = options.logger ?? createLogger("flock-up", { level: "silent" });
+  // Opened before anything starts: a malformed location is refused with nothing to stop.
+  const artifacts = openArtifactStore(options.artifacts, { defaultFolder: home.artifactsDir });
   const chain = await startLocalChain({ dataDir: home.chainDir });
-  const stops: (() => Promise<void>)[] = [() => chain.stop()];
+  const stops: (() => Promise<void>)[] = [async () => artifacts.close?.(), () => chain.stop()];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop();
     stops.length = 0;
@@ -56,7 +60,6 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions): Pro
     );
     stops.push(() => database.close());
     const repos = createRepositories(database.db);
-    const artifacts = new FolderArtifactStore(home.artifactsDir);
     const gateway = createChainGateway({
       rpcUrl: chain.rpcUrl,
       chainId: chain.chainId,
@@ -70,6 +73,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions): Pro
       artifacts,
       chain: gateway,
       logger,
+      network: { rpcUrl: chain.rpcUrl, deployment: chain.manifest },
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(options.serverConfig === undefined ? {} : { config: options.serverConfig }),
     });
@@ -87,12 +91,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions): Pro
     const port = typeof address === "object" && address !== null ? address.port : options.port;
     const apiUrl = `http://127.0.0.1:${port}`;
     app.start();
-    writeKeys(
-      home,
-      Object.fromEntries(
-        chain.accounts.map((a) => [DEV_ACCOUNT_NAMES[a.index] ?? `dev${a.index}`, a.privateKey as Hex]),
-      ),
-    );
+    writeDevKeys(home, chain.accounts);
     writeNetworkInfo(home, {
       apiUrl,
       rpcUrl: chain.rpcUrl,

@@ -25,7 +25,7 @@ export function removeNetworkInfo(home: FlockHome): void {
 export function readNetworkInfo(home: FlockHome): NetworkInfo {
   if (!existsSync(home.networkFile)) {
     throw new ConfigError("NETWORK_NOT_RUNNING", `no network is running for the home ${home.root}`, {
-      hint: `start one in another terminal with \`flock up --home ${home.root}\``,
+      hint: `start one in another terminal with \`flock up --home ${home.root}\`, or join a running one with \`flock join <api-url> --home ${home.root}\``,
     });
   }
   return JSON.parse(readFileSync(home.networkFile, "utf8")) as NetworkInfo;

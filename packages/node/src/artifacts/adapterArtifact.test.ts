@@ -29,7 +29,11 @@ function rejection(bytes: Uint8Array, overrides: Partial<typeof limits> = {}): s
 describe("submission artifacts", () => {
   it("round-trip: an encoded adapter decodes to the same tensors and config", () => {
     const params = adapter();
-    const decoded = decodeAdapterArtifact(encodeAdapterArtifact({ lora, adapter: params, baseModel }), config, limits);
+    const decoded = decodeAdapterArtifact(
+      encodeAdapterArtifact({ lora, adapter: params, baseModel }),
+      config,
+      limits,
+    );
     expect(decoded.lora).toEqual(lora);
     for (const [name, p] of params) expect(decoded.adapter.get(name)!.data).toEqual(p.data);
   });
@@ -42,9 +46,9 @@ describe("submission artifacts", () => {
   });
 
   it("refuses an adapter for another base model or with tensors that do not fit the base", () => {
-    expect(rejection(encodeAdapterArtifact({ lora, adapter: adapter(), baseModel: contentId("other") }))).toBe(
-      "ARTIFACT_WRONG_BASE",
-    );
+    expect(
+      rejection(encodeAdapterArtifact({ lora, adapter: adapter(), baseModel: contentId("other") })),
+    ).toBe("ARTIFACT_WRONG_BASE");
     const params = adapter();
     const [first] = params.keys();
     params.set(first!, { shape: [3, 3], data: new Float32Array(9) });
@@ -56,6 +60,8 @@ describe("submission artifacts", () => {
     expect(rejection(bytes, { maxTrainableParams: 10 })).toBe("ARTIFACT_TOO_MANY_PARAMS");
     const params = adapter();
     params.values().next().value!.data[0] = Number.NaN;
-    expect(rejection(encodeAdapterArtifact({ lora, adapter: params, baseModel }))).toBe("ARTIFACT_NOT_FINITE");
+    expect(rejection(encodeAdapterArtifact({ lora, adapter: params, baseModel }))).toBe(
+      "ARTIFACT_NOT_FINITE",
+    );
   });
 });

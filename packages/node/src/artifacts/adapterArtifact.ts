@@ -1,5 +1,10 @@
 import { isFlockError } from "@flock/core";
-import { type AdapterArtifact, countParameters, decodeAdapterArtifact as decodeFile, type LlamaConfig } from "@flock/engine";
+import {
+  type AdapterArtifact,
+  countParameters,
+  decodeAdapterArtifact as decodeFile,
+  type LlamaConfig,
+} from "@flock/engine";
 import { ArtifactRejectedError } from "./artifactRejection.ts";
 
 /** The single-file submission format lives in `@flock/engine`, shared with the coordinator's referee. */
@@ -26,7 +31,10 @@ export function decodeAdapterArtifact(
   try {
     artifact = decodeFile(bytes, config, limits.baseModel);
   } catch (cause) {
-    if (isFlockError(cause) && (cause.code === "ARTIFACT_MALFORMED" || cause.code === "ARTIFACT_WRONG_BASE")) {
+    if (
+      isFlockError(cause) &&
+      (cause.code === "ARTIFACT_MALFORMED" || cause.code === "ARTIFACT_WRONG_BASE")
+    ) {
       const error = new ArtifactRejectedError(cause.code, cause.message, cause.details ?? {});
       Object.defineProperty(error, "cause", { value: cause });
       throw error;

@@ -17,7 +17,13 @@ describe("public artifacts: publish by content id, served to anyone, never a hid
     const headers =
       account === null
         ? {}
-        : await signedHeaders({ account, chainId: 31337, method: "PUT", path, bodyHash: signedHash ?? sha256(bytes) });
+        : await signedHeaders({
+            account,
+            chainId: 31337,
+            method: "PUT",
+            path,
+            bodyHash: signedHash ?? sha256(bytes),
+          });
     return t.app.http.inject({
       method: "PUT",
       url: path,
@@ -56,7 +62,11 @@ describe("public artifacts: publish by content id, served to anyone, never a hid
     const id = contentId(bytes);
     const created = await publish(publisher, id, bytes);
     expect(created.statusCode).toBe(201);
-    expect(created.json()).toMatchObject({ id, size: bytes.length, publishedBy: publisher.address.toLowerCase() });
+    expect(created.json()).toMatchObject({
+      id,
+      size: bytes.length,
+      publishedBy: publisher.address.toLowerCase(),
+    });
 
     const download = await t.app.http.inject({ method: "GET", url: `/artifacts/${id}` });
     expect(download.statusCode).toBe(200);
@@ -82,7 +92,12 @@ describe("public artifacts: publish by content id, served to anyone, never a hid
 
   it("bytes that do not hash to the id, unsigned and oversized uploads are refused and publish nothing", async () => {
     const claimed = contentId("what the path names");
-    const mismatch = await publish(publisher, claimed, text("other bytes"), sha256(text("what the path names")));
+    const mismatch = await publish(
+      publisher,
+      claimed,
+      text("other bytes"),
+      sha256(text("what the path names")),
+    );
     expect(mismatch.statusCode).toBe(400);
     expect(mismatch.json().code).toBe("ARTIFACT_HASH_MISMATCH");
     expect((await t.app.http.inject({ method: "GET", url: `/artifacts/${claimed}` })).statusCode).toBe(404);
@@ -112,9 +127,17 @@ describe("public artifacts: publish by content id, served to anyone, never a hid
     const base = (await publish(publisher, contentId("base"), text("base"))).json().id;
     const train = (await publish(publisher, contentId("train"), text("train"))).json().id;
 
-    const missing = await t.signed(creator, "POST", "/tasks", taskBody({ baseModel: base, trainingSetId: contentId("nope") }));
+    const missing = await t.signed(
+      creator,
+      "POST",
+      "/tasks",
+      taskBody({ baseModel: base, trainingSetId: contentId("nope") }),
+    );
     expect(missing.statusCode).toBe(400);
-    expect(missing.json()).toMatchObject({ code: "TASK_ARTIFACT_NOT_PUBLISHED", details: { field: "trainingSetId" } });
+    expect(missing.json()).toMatchObject({
+      code: "TASK_ARTIFACT_NOT_PUBLISHED",
+      details: { field: "trainingSetId" },
+    });
 
     const leaked = (await publish(publisher, contentId("leaked"), text("leaked"))).json().id;
     const publicHidden = await t.signed(
@@ -126,7 +149,12 @@ describe("public artifacts: publish by content id, served to anyone, never a hid
     expect(publicHidden.statusCode).toBe(400);
     expect(publicHidden.json().code).toBe("VALIDATION_SET_PUBLIC");
 
-    const created = await t.signed(creator, "POST", "/tasks", taskBody({ baseModel: base, trainingSetId: train }));
+    const created = await t.signed(
+      creator,
+      "POST",
+      "/tasks",
+      taskBody({ baseModel: base, trainingSetId: train }),
+    );
     expect(created.statusCode).toBe(201);
 
     // The task's hidden set can no longer be published, and is never served from /artifacts.
@@ -135,7 +163,13 @@ describe("public artifacts: publish by content id, served to anyone, never a hid
     expect(refused.statusCode).toBe(403);
     expect(refused.json().code).toBe("HIDDEN_SET_NOT_PUBLISHABLE");
     const path = `/tasks/${created.json().id}/validation-set`;
-    const headers = await signedHeaders({ account: creator, chainId: 31337, method: "PUT", path, bodyHash: sha256(hidden) });
+    const headers = await signedHeaders({
+      account: creator,
+      chainId: 31337,
+      method: "PUT",
+      path,
+      bodyHash: sha256(hidden),
+    });
     const uploaded = await t.app.http.inject({
       method: "PUT",
       url: path,
@@ -144,6 +178,8 @@ describe("public artifacts: publish by content id, served to anyone, never a hid
     });
     expect(uploaded.statusCode).toBe(200);
     expect(await t.artifacts.has(contentId(hidden))).toBe(true);
-    expect((await t.app.http.inject({ method: "GET", url: `/artifacts/${contentId(hidden)}` })).statusCode).toBe(404);
+    expect(
+      (await t.app.http.inject({ method: "GET", url: `/artifacts/${contentId(hidden)}` })).statusCode,
+    ).toBe(404);
   });
 });

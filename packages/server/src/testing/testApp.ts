@@ -2,7 +2,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "@flock/core";
-import { createRepositories, FolderArtifactStore, openDatabase, type Repositories } from "@flock/store";
+import {
+  type ArtifactStore,
+  createRepositories,
+  openArtifactStore,
+  openDatabase,
+  type Repositories,
+} from "@flock/store";
 import type { LightMyRequestResponse } from "fastify";
 import type { LocalAccount } from "viem";
 import { createApp, type FlockApp } from "../app.ts";
@@ -39,7 +45,7 @@ export interface TestApp {
   app: FlockApp;
   dataDir: string;
   repos: Repositories;
-  artifacts: FolderArtifactStore;
+  artifacts: ArtifactStore;
   /** Send a signed JSON request through `inject`. */
   signed(
     account: LocalAccount,
@@ -66,6 +72,8 @@ export async function startTestApp(
     chain?: ChainGateway;
     config?: Partial<ServerConfig>;
     evaluator?: SubmissionEvaluator;
+    /** The artifact store's location (a folder or an `s3://` URL); `<dataDir>/artifacts` by default. */
+    artifacts?: string;
   } = {},
 ): Promise<TestApp> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "flock-server-")));
@@ -73,7 +81,7 @@ export async function startTestApp(
   const chain = options.chain ?? createRecordingChainGateway();
   const clock = options.clock;
   const repos = createRepositories(database.db);
-  const artifacts = new FolderArtifactStore(join(dataDir, "artifacts"));
+  const artifacts = openArtifactStore(options.artifacts, { defaultFolder: join(dataDir, "artifacts") });
   const app = await createApp({
     db: database.db,
     repos,
@@ -88,6 +96,7 @@ export async function startTestApp(
   const close = async () => {
     await app.close();
     await database.close();
+    await artifacts.close?.();
   };
   return {
     app,

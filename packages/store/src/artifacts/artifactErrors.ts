@@ -15,10 +15,14 @@ export function artifactTooLarge(maxBytes: number): ValidationError {
 }
 
 export function artifactHashMismatch(expected: string, actual: string): ValidationError {
-  return new ValidationError("ARTIFACT_HASH_MISMATCH", `the uploaded bytes hash to ${actual}, not ${expected}`, {
-    hint: "upload exactly the artifact you committed; a changed byte changes its hash",
-    details: { expected, actual },
-  });
+  return new ValidationError(
+    "ARTIFACT_HASH_MISMATCH",
+    `the uploaded bytes hash to ${actual}, not ${expected}`,
+    {
+      hint: "upload exactly the artifact you committed; a changed byte changes its hash",
+      details: { expected, actual },
+    },
+  );
 }
 
 export function artifactCorrupt(id: string, actual: string): StorageError {

@@ -23,7 +23,9 @@ export function artifactStoreCases(store: () => ArtifactStore): void {
   it("a streamed upload (async chunks or a Readable) gets the same id as the whole buffer", async () => {
     const bytes = randomBytes(3 * 1024 * 1024 + 17);
     const fromIterable = await store().put(chunked(bytes, 64 * 1024), { maxBytes: bytes.byteLength });
-    const fromReadable = await store().put(Readable.from(chunked(bytes, 100_000)), { maxBytes: bytes.byteLength });
+    const fromReadable = await store().put(Readable.from(chunked(bytes, 100_000)), {
+      maxBytes: bytes.byteLength,
+    });
     expect(fromIterable).toEqual({ id: contentId(bytes), size: bytes.byteLength });
     expect(fromReadable).toEqual(fromIterable);
     expect((await buffer(await store().get(fromIterable.id))).equals(bytes)).toBe(true);
@@ -63,7 +65,9 @@ export function artifactStoreCases(store: () => ArtifactStore): void {
 
   it("bytes that do not hash to the expected id are refused and not stored", async () => {
     const bytes = new TextEncoder().encode("tampered");
-    await expect(store().put(bytes, { maxBytes: 100, expectedId: contentId("committed") })).rejects.toMatchObject({
+    await expect(
+      store().put(bytes, { maxBytes: 100, expectedId: contentId("committed") }),
+    ).rejects.toMatchObject({
       code: "ARTIFACT_HASH_MISMATCH",
     });
     expect(await store().has(contentId(bytes))).toBe(false);
@@ -84,9 +88,14 @@ export function artifactStoreCases(store: () => ArtifactStore): void {
   it("a missing artifact is a NotFoundError and a malformed id a ValidationError", async () => {
     const missing = contentId("never stored");
     expect(await store().has(missing)).toBe(false);
-    await expect(store().read(missing)).rejects.toMatchObject({ name: "NotFoundError", code: "ARTIFACT_NOT_FOUND" });
+    await expect(store().read(missing)).rejects.toMatchObject({
+      name: "NotFoundError",
+      code: "ARTIFACT_NOT_FOUND",
+    });
     await expect(store().get(missing)).rejects.toMatchObject({ code: "ARTIFACT_NOT_FOUND" });
     await expect(store().stat(missing)).rejects.toMatchObject({ code: "ARTIFACT_NOT_FOUND" });
-    await expect(store().read("sha256:../../etc/passwd")).rejects.toMatchObject({ code: "CONTENT_ID_MALFORMED" });
+    await expect(store().read("sha256:../../etc/passwd")).rejects.toMatchObject({
+      code: "CONTENT_ID_MALFORMED",
+    });
   });
 }

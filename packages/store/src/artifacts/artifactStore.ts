@@ -31,4 +31,6 @@ export interface ArtifactStore {
   has(id: string): Promise<boolean>;
   /** Id and size; NotFoundError ARTIFACT_NOT_FOUND when absent. */
   stat(id: string): Promise<ArtifactInfo>;
+  /** Release connections (an S3 client's sockets); the folder store holds none. */
+  close?(): void | Promise<void>;
 }

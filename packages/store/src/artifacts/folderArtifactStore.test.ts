@@ -38,7 +38,10 @@ describe("FolderArtifactStore", () => {
     const { id } = await verifying.put(bytes, { maxBytes: 100 });
     expect(Buffer.from(await verifying.read(id)).toString()).toBe("original weights");
     await writeFile(verifying.pathOf(id), "corrupted weights");
-    await expect(verifying.read(id)).rejects.toMatchObject({ name: "StorageError", code: "ARTIFACT_CORRUPT" });
+    await expect(verifying.read(id)).rejects.toMatchObject({
+      name: "StorageError",
+      code: "ARTIFACT_CORRUPT",
+    });
     await expect(buffer(await verifying.get(id))).rejects.toMatchObject({ code: "ARTIFACT_CORRUPT" });
     // Without verification the damaged bytes are served as they are.
     expect(Buffer.from(await store.read(id)).toString()).toBe("corrupted weights");

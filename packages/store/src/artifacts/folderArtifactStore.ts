@@ -2,16 +2,12 @@ import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { type Readable, Transform } from "node:stream";
-import { type ContentId, contentHasher, contentId, parseContentId, StorageError } from "@flock/core";
-import {
-  artifactCorrupt,
-  artifactHashMismatch,
-  artifactNotFound,
-  artifactTooLarge,
-  checkMaxBytes,
-} from "./artifactErrors.ts";
+import type { Readable } from "node:stream";
+import { contentId, parseContentId, StorageError } from "@flock/core";
+import { artifactCorrupt, artifactNotFound, checkMaxBytes } from "./artifactErrors.ts";
 import type { ArtifactInfo, ArtifactSource, ArtifactStore, PutOptions } from "./artifactStore.ts";
+import { spoolArtifact } from "./spoolArtifact.ts";
+import { verifyArtifactStream } from "./verifyArtifactStream.ts";
 
 export interface FolderArtifactStoreOptions {
   /** Re-hash artifacts on every read and fail with ARTIFACT_CORRUPT if the bytes changed (default false). */
@@ -20,22 +16,6 @@ export interface FolderArtifactStoreOptions {
 
 function isNotFound(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "ENOENT";
-}
-
-async function* chunksOf(source: ArtifactSource): AsyncIterable<Uint8Array> {
-  if (source instanceof Uint8Array) {
-    yield source;
-    return;
-  }
-  for await (const chunk of source as AsyncIterable<unknown>) {
-    if (chunk instanceof Uint8Array) yield chunk;
-    else if (typeof chunk === "string") yield Buffer.from(chunk);
-    else {
-      throw new StorageError("ARTIFACT_CHUNK_INVALID", "an artifact stream produced something other than bytes", {
-        hint: "stream Uint8Array/Buffer chunks (not object mode)",
-      });
-    }
-  }
 }
 
 /** Flush a directory entry (a rename) to disk, where the platform allows opening directories. */
@@ -77,27 +57,11 @@ export class FolderArtifactStore implements ArtifactStore {
     const tmpDir = join(this.root, "tmp");
     await mkdir(tmpDir, { recursive: true });
     const tmpPath = join(tmpDir, `${randomUUID()}.part`);
-    const file = await open(tmpPath, "wx");
-    let id: ContentId;
-    let size = 0;
-    try {
-      const hasher = contentHasher();
-      for await (const chunk of chunksOf(source)) {
-        size += chunk.byteLength;
-        // Stop as soon as the limit is crossed: an oversized upload is never read to its end.
-        if (size > options.maxBytes) throw artifactTooLarge(options.maxBytes);
-        hasher.update(chunk);
-        await file.write(chunk);
-      }
-      await file.sync();
-      id = hasher.digest();
-      if (expected !== undefined && id !== expected) throw artifactHashMismatch(expected, id);
-    } catch (error) {
-      await file.close().catch(() => undefined);
-      await rm(tmpPath, { force: true });
-      throw error;
-    }
-    await file.close();
+    const { id, size } = await spoolArtifact(source, tmpPath, {
+      maxBytes: options.maxBytes,
+      expected,
+      sync: true,
+    });
     const finalPath = this.pathOf(id);
     try {
       const existing = await stat(finalPath).catch((error: unknown) => {
@@ -126,20 +90,7 @@ export class FolderArtifactStore implements ArtifactStore {
   async get(id: string): Promise<Readable> {
     const info = await this.stat(id);
     const stream = createReadStream(this.pathOf(info.id));
-    if (!this.#verifyOnRead) return stream;
-    const hasher = contentHasher();
-    const verify = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hasher.update(chunk);
-        callback(null, chunk);
-      },
-      flush(callback) {
-        const actual = hasher.digest();
-        callback(actual === info.id ? null : artifactCorrupt(info.id, actual));
-      },
-    });
-    stream.on("error", (error) => verify.destroy(error));
-    return stream.pipe(verify);
+    return this.#verifyOnRead ? verifyArtifactStream(stream, info.id) : stream;
   }
 
   async read(id: string): Promise<Uint8Array> {

@@ -1,0 +1,105 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { contentId } from "@flock/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureHome } from "./home.ts";
+import { bufferIo } from "./io.ts";
+import { main } from "./main.ts";
+import { type EmbeddedNetwork, startEmbeddedNetwork } from "./network/embeddedNetwork.ts";
+
+const never = new AbortController().signal;
+
+// A participant in its own home joins a network another home runs: everything it needs comes over HTTP
+// (the deployment from GET /network, public artifacts from /artifacts) and the chain's JSON-RPC.
+describe("flock join: a participant home on a network it does not run", () => {
+  const roots: string[] = [];
+  let network: EmbeddedNetwork;
+  let networkHome: string;
+  let participantHome: string;
+
+  beforeAll(async () => {
+    networkHome = mkdtempSync(join(tmpdir(), "flock-join-network-"));
+    participantHome = mkdtempSync(join(tmpdir(), "flock-join-participant-"));
+    roots.push(networkHome, participantHome);
+    network = await startEmbeddedNetwork({ home: ensureHome(networkHome) });
+  });
+  afterAll(async () => {
+    await network?.stop();
+    for (const root of roots) rmSync(root, { recursive: true, force: true });
+  });
+
+  it("joins from the API URL alone, then creates a task whose inputs it publishes over HTTP", async () => {
+    const joined = bufferIo();
+    expect(
+      await main(["--home", participantHome, "--json", "join", network.apiUrl, "--dev-keys"], joined, {
+        signal: never,
+      }),
+    ).toBe(0);
+    expect(JSON.parse(joined.out())).toMatchObject({ apiUrl: network.apiUrl, chainId: 31337, devKeys: 10 });
+
+    const balance = bufferIo();
+    expect(
+      await main(["--home", participantHome, "--json", "balance", "ada", "--account", "ada"], balance, {
+        signal: never,
+      }),
+    ).toBe(0);
+    expect(BigInt(JSON.parse(balance.out()).flock)).toBeGreaterThan(0n);
+
+    const files = join(participantHome, "inputs");
+    const base = new TextEncoder().encode("base model bytes from the participant's disk");
+    const train = new TextEncoder().encode('{"conversations":[]}\n');
+    const hidden = new TextEncoder().encode('{"conversations":[{"from":"human","value":"hidden"}]}\n');
+    mkdirSync(files);
+    for (const [name, bytes] of [
+      ["base.bin", base],
+      ["train.jsonl", train],
+      ["hidden.jsonl", hidden],
+    ] as const) {
+      writeFileSync(join(files, name), bytes);
+    }
+    const created = bufferIo();
+    const code = await main(
+      [
+        "--home",
+        participantHome,
+        "--json",
+        "task",
+        "create",
+        "--account",
+        "ada",
+        "--title",
+        "joined",
+        "--base-model",
+        join(files, "base.bin"),
+        "--train",
+        join(files, "train.jsonl"),
+        "--validation",
+        join(files, "hidden.jsonl"),
+      ],
+      created,
+      { signal: never },
+    );
+    expect(created.err()).not.toContain("error");
+    expect(code).toBe(0);
+    const task = JSON.parse(created.out());
+    expect(task).toMatchObject({ baseModel: contentId(base), trainingSetId: contentId(train) });
+
+    // The coordinator serves the published inputs to anyone; the hidden set stays sealed.
+    const served = await fetch(`${network.apiUrl}/artifacts/${contentId(base)}`);
+    expect(new Uint8Array(await served.arrayBuffer())).toEqual(base);
+    expect((await fetch(`${network.apiUrl}/artifacts/${contentId(hidden)}`)).status).toBe(404);
+    // Nothing went through the participant's own artifact folder.
+    expect(readdirSync(join(participantHome, "artifacts"))).toEqual([]);
+  });
+
+  it("a home that runs a network cannot join another, and a bad URL is refused with a hint", async () => {
+    const io = bufferIo();
+    expect(await main(["--home", networkHome, "join", network.apiUrl], io, { signal: never })).toBe(1);
+    expect(io.err()).toContain("error HOME_RUNS_NETWORK:");
+    const bad = bufferIo();
+    expect(await main(["--home", participantHome, "join", "not a url"], bad, { signal: never })).toBe(1);
+    expect(bad.err()).toContain("error API_URL_INVALID:");
+    expect(bad.err()).toContain("hint:");
+  });
+});
