@@ -79,6 +79,10 @@ describe("public artifacts: publish by content id, served to anyone, never a hid
       headers: { "if-none-match": `"${id}"` },
     });
     expect(cached.statusCode).toBe(304);
+    const head = await t.app.http.inject({ method: "HEAD", url: `/artifacts/${id}` });
+    expect(head.statusCode).toBe(200);
+    expect(head.headers["content-length"]).toBe(String(bytes.length));
+    expect(head.rawPayload.length).toBe(0);
     expect((await t.app.http.inject({ method: "GET", url: `/artifacts/${id}/info` })).json()).toMatchObject({
       id,
       size: bytes.length,
