@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { approve, getStake, lockFlock, stake } from "@flock/chain";
+import { approve, createFlockReader, getStake, lockFlock, manifestAddresses, stake } from "@flock/chain";
 import { contentId, createLogger, FlockError, parseFlock } from "@flock/core";
 import {
   createRng,
@@ -19,11 +19,16 @@ import {
   TrainerDaemon,
   ValidatorDaemon,
 } from "@flock/node";
-import { scoreFromMetric } from "@flock/protocol";
+import { computeEpoch, type EpochExecutedSlash, scoreFromMetric } from "@flock/protocol";
 import { signRequest } from "@flock/sdk";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auditEpoch } from "./commands/audit.ts";
+import {
+  auditEpoch,
+  downloadArtifact,
+  epochInputsFromReport,
+  executedSlashChecks,
+} from "./commands/audit.ts";
 import { createTask } from "./commands/task.ts";
 import type { CommandContext } from "./context.ts";
 import { ensureHome } from "./home.ts";
@@ -354,7 +359,63 @@ describe("adversarial scenarios on a real network (anvil, PGlite, HTTP)", () => 
       const paid = new Set(report.outputs.rewards.map((r) => r.account));
       expect(paid.has(who("bo").address)).toBe(true);
       expect(paid.has(who("cy").address)).toBe(false);
-      expect((await auditEpoch(ctx, epoch.number)).checks.every((c) => c.ok)).toBe(true);
+      // The audit verifies the epoch, the slashes executed on-chain before settlement included: the copier's
+      // (at upload; the treasury named as prover) and the liar's (the coordinator's dispute at finalization).
+      const audit = await auditEpoch(ctx, epoch.number);
+      expect(audit.checks.filter((c) => !c.ok)).toEqual([]);
+      const slashChecks = audit.checks.filter((c) => c.check.startsWith("executed slash"));
+      expect(slashChecks).toHaveLength(2 * 3); // Slashed event, transaction, evidence — for each slash
+      expect(audit.checks.map((c) => c.check)).toContain(
+        "every on-chain slash of the epoch's tasks before its root was posted is listed",
+      );
+      const executed = computeEpoch(epochInputsFromReport(report as never)).executedSlashes;
+      expect(
+        executed
+          .map((x) => [x.account, x.reason === "dishonest score" ? "dishonest" : "copy", x.prover])
+          .sort(),
+      ).toEqual(
+        [
+          [who("cy").address, "copy", network.chain.roles.treasury.address.toLowerCase()],
+          [who(liar).address, "dishonest", network.chain.roles.coordinator.address.toLowerCase()],
+        ].sort(),
+      );
+      // The slash checks fail on a tampered list: a prover swapped, a slash left out, a forged evidence.
+      const reader = createFlockReader({
+        rpcUrl: network.chain.rpcUrl,
+        chainId: network.chain.chainId,
+        addresses: manifestAddresses(network.chain.manifest),
+      });
+      const slashAudit = (list: EpochExecutedSlash[]) =>
+        executedSlashChecks({
+          executedSlashes: list,
+          tasks: [String(taskId)],
+          epoch: epoch.number,
+          reader,
+          fromBlock: BigInt(network.chain.manifest.blockNumber),
+          download: (id) => downloadArtifact(network.apiUrl, id),
+        });
+      const failing = async (list: EpochExecutedSlash[]) =>
+        (await slashAudit(list)).filter((c) => !c.ok).map((c) => c.check);
+      expect(await failing(executed)).toEqual([]);
+      const [first, second] = executed as [EpochExecutedSlash, EpochExecutedSlash];
+      const swapped = await failing([{ ...first, prover: who("bo").address as `0x${string}` }, second]);
+      expect(swapped).toHaveLength(1);
+      expect(swapped[0]).toMatch(/on-chain Slashed event/);
+      expect(await failing([second])).toEqual([
+        "every on-chain slash of the epoch's tasks before its root was posted is listed",
+      ]);
+      const forged = await failing([{ ...first, evidence: contentId("forged evidence") }, second]);
+      expect(forged.some((c) => c.endsWith("on-chain Slashed event with its evidence hash"))).toBe(true);
+      expect(forged.some((c) => c.endsWith("evidence artifact hashes to the recorded evidence"))).toBe(true);
+      expect(forged.some((c) => c.startsWith("every on-chain slash"))).toBe(true);
+      // A tampered report no longer hashes to the posted report hash either.
+      const tamperedReport = structuredClone(report) as unknown as {
+        inputs: { executedSlashes: { prover: string }[] };
+      };
+      tamperedReport.inputs.executedSlashes[0]!.prover = who("bo").address;
+      expect(computeEpoch(epochInputsFromReport(tamperedReport as never)).reportHash).not.toBe(
+        epoch.reportHash,
+      );
 
       // Anyone may ask the referee to re-run the liar's score (the coordinator opens it at finalization too):
       // the re-run proves it dishonest and its stake is slashed on-chain.

@@ -4,8 +4,6 @@ import type { AddressInfo } from "node:net";
 import { createInterface, type Interface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { AuthError, contentId, type FlockError, NotFoundError, sha256Hex } from "@flock/core";
-import { S3ArtifactStore } from "@flock/store";
-import { S3RVER_CREDENTIALS, type S3TestServer, startS3TestServer } from "@flock/store/testing";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFlockClient } from "./client.ts";
@@ -15,249 +13,215 @@ import type { LiveEvent } from "./types.ts";
 const SERVER = fileURLToPath(new URL("../../server/src/testing/testServer.ts", import.meta.url));
 const WAD = 10n ** 18n;
 
-// The same story with the coordinator's artifacts in a folder and in an S3-compatible store (s3rver).
-describe.each(["folder", "s3"] as const)(
-  "the SDK against a real coordinator on 127.0.0.1 (%s artifacts)",
-  (kind) => {
-    let server: ChildProcessWithoutNullStreams;
-    let s3: S3TestServer | undefined;
-    let lines: Interface;
-    let baseUrl: string;
-    const replies: string[] = [];
-    const waiters: ((line: string) => void)[] = [];
-    const nextLine = () =>
-      new Promise<string>((resolve) => {
-        const line = replies.shift();
-        if (line !== undefined) resolve(line);
-        else waiters.push(resolve);
-      });
+describe("the SDK against a real coordinator on 127.0.0.1", () => {
+  let server: ChildProcessWithoutNullStreams;
+  let lines: Interface;
+  let baseUrl: string;
+  const replies: string[] = [];
+  const waiters: ((line: string) => void)[] = [];
+  const nextLine = () =>
+    new Promise<string>((resolve) => {
+      const line = replies.shift();
+      if (line !== undefined) resolve(line);
+      else waiters.push(resolve);
+    });
 
-    async function stake(taskId: number, account: string, role: "trainer" | "validator", amount: bigint) {
-      server.stdin.write(
-        `${JSON.stringify({ op: "stake", taskId, account, role, amount: amount.toString() })}\n`,
-      );
-      expect(JSON.parse(await nextLine())).toEqual({ ok: true });
-    }
+  async function stake(taskId: number, account: string, role: "trainer" | "validator", amount: bigint) {
+    server.stdin.write(
+      `${JSON.stringify({ op: "stake", taskId, account, role, amount: amount.toString() })}\n`,
+    );
+    expect(JSON.parse(await nextLine())).toEqual({ ok: true });
+  }
 
-    beforeAll(async () => {
-      const options: Record<string, unknown> = {
-        validatorsPerSubmission: 1,
-        epochEmission: "1000000000000000000000",
-      };
-      const env: NodeJS.ProcessEnv = { ...process.env };
-      if (kind === "s3") {
-        s3 = await startS3TestServer();
-        options.artifacts = `s3://${s3.bucket}/coordinator?endpoint=${s3.endpoint}`;
-        env.AWS_ACCESS_KEY_ID = S3RVER_CREDENTIALS.accessKeyId;
-        env.AWS_SECRET_ACCESS_KEY = S3RVER_CREDENTIALS.secretAccessKey;
-      }
-      server = spawn(process.execPath, [SERVER, JSON.stringify(options)], {
+  beforeAll(async () => {
+    server = spawn(
+      process.execPath,
+      [SERVER, JSON.stringify({ validatorsPerSubmission: 1, epochEmission: "1000000000000000000000" })],
+      {
         stdio: ["pipe", "pipe", "pipe"],
-        env,
-      });
-      server.stderr.on("data", (chunk) => process.stderr.write(chunk));
-      lines = createInterface({ input: server.stdout });
-      lines.on("line", (line) => {
-        const waiter = waiters.shift();
-        if (waiter !== undefined) waiter(line);
-        else replies.push(line);
-      });
-      baseUrl = (JSON.parse(await nextLine()) as { url: string }).url;
+      },
+    );
+    server.stderr.on("data", (chunk) => process.stderr.write(chunk));
+    lines = createInterface({ input: server.stdout });
+    lines.on("line", (line) => {
+      const waiter = waiters.shift();
+      if (waiter !== undefined) waiter(line);
+      else replies.push(line);
     });
-    afterAll(async () => {
-      if (server.exitCode === null) {
-        const exited = new Promise((resolve) => server.once("exit", resolve));
-        server.stdin.end();
-        await exited;
-      }
-      await s3?.close();
-    });
+    baseUrl = (JSON.parse(await nextLine()) as { url: string }).url;
+  });
+  afterAll(async () => {
+    if (server.exitCode === null) {
+      const exited = new Promise((resolve) => server.once("exit", resolve));
+      server.stdin.end();
+      await exited;
+    }
+  });
 
-    it("runs a task end to end: create, stake, commit, upload, validate, settle, prove, stream", async () => {
-      const creator = createFlockClient({ baseUrl, account: privateKeyToAccount(generatePrivateKey()) });
-      const trainerAccount = privateKeyToAccount(generatePrivateKey());
-      const validatorAccount = privateKeyToAccount(generatePrivateKey());
-      const trainer = createFlockClient({ baseUrl, account: trainerAccount });
-      const validator = createFlockClient({ baseUrl, account: validatorAccount, chainId: 31337 });
-      const reader = createFlockClient({ baseUrl });
+  it("runs a task end to end: create, stake, commit, upload, validate, settle, prove, stream", async () => {
+    const creator = createFlockClient({ baseUrl, account: privateKeyToAccount(generatePrivateKey()) });
+    const trainerAccount = privateKeyToAccount(generatePrivateKey());
+    const validatorAccount = privateKeyToAccount(generatePrivateKey());
+    const trainer = createFlockClient({ baseUrl, account: trainerAccount });
+    const validator = createFlockClient({ baseUrl, account: validatorAccount, chainId: 31337 });
+    const reader = createFlockClient({ baseUrl });
 
-      expect(await reader.health()).toEqual({ ok: true, chainId: 31337 });
-      const hidden = new TextEncoder().encode('{"conversations":[]}\n');
-      // Public inputs are published first: one in memory, one streamed under its content id.
-      const baseModel = new TextEncoder().encode("base model weights");
-      const published = await creator.artifacts.publish(baseModel);
-      expect(published).toMatchObject({ id: contentId(baseModel), size: baseModel.length });
-      const training = new TextEncoder().encode('{"conversations":[]}\n{"conversations":[]}\n');
-      await creator.artifacts.publish({
-        stream: new ReadableStream({
-          start(controller) {
-            controller.enqueue(training.slice(0, 7));
-            controller.enqueue(training.slice(7));
-            controller.close();
-          },
-        }),
-        contentId: contentId(training),
-      });
-      expect(await reader.artifacts.download(contentId(baseModel))).toEqual(baseModel);
-      expect((await reader.artifacts.info(contentId(training))).size).toBe(training.length);
-      await expect(reader.artifacts.download(contentId(hidden))).rejects.toMatchObject({
-        code: "ARTIFACT_NOT_PUBLIC",
-        details: { httpStatus: 404 },
-      });
-      const task = await creator.tasks.create({
-        title: "SDK task",
-        description: "end to end over HTTP",
-        type: "lm-lora",
-        baseModel: published.id,
-        contextLength: 64,
-        maxTrainableParams: 1000,
-        trainingSetId: contentId(training),
-        validationCommitment: contentId(hidden),
-        submissionDeadline: new Date(Date.now() + 3000),
-        endTime: new Date(Date.now() + 6000),
-        rewardWeight: 5n,
-        minStake: 1000n * WAD,
-        minLockDays: 0,
-      });
-      expect(task).toMatchObject({ status: "open", rewardWeight: 5n, minStake: 1000n * WAD });
-      expect((await reader.tasks.get(task.id)).title).toBe("SDK task");
-      expect((await reader.tasks.list({ status: "open" })).items.map((t) => t.id)).toContain(task.id);
-      await creator.tasks.uploadValidationSet(task.id, hidden);
-
-      await stake(task.id, trainerAccount.address, "trainer", 2000n * WAD);
-      await stake(task.id, validatorAccount.address, "validator", 3000n * WAD);
-      const artifact = new TextEncoder().encode("adapter bytes");
-      const committed = await trainer.submissions.commit(task.id, contentId(artifact));
-      expect(committed.status).toBe("committed");
-      // Streamed upload: the signature covers the committed content id.
-      const stream = new ReadableStream<Uint8Array>({
+    expect(await reader.health()).toEqual({ ok: true, chainId: 31337 });
+    const hidden = new TextEncoder().encode('{"conversations":[]}\n');
+    // Public inputs are published first: one in memory, one streamed under its content id.
+    const baseModel = new TextEncoder().encode("base model weights");
+    const published = await creator.artifacts.publish(baseModel);
+    expect(published).toMatchObject({ id: contentId(baseModel), size: baseModel.length });
+    const training = new TextEncoder().encode('{"conversations":[]}\n{"conversations":[]}\n');
+    await creator.artifacts.publish({
+      stream: new ReadableStream({
         start(controller) {
-          controller.enqueue(artifact.slice(0, 5));
-          controller.enqueue(artifact.slice(5));
+          controller.enqueue(training.slice(0, 7));
+          controller.enqueue(training.slice(7));
           controller.close();
         },
-      });
-      const uploaded = await trainer.submissions.uploadArtifact(committed.id, {
-        stream,
-        contentId: contentId(artifact),
-      });
-      expect(uploaded).toMatchObject({ status: "accepted", artifactSize: artifact.length });
-      expect((await reader.submissions.list(task.id)).map((s) => s.id)).toEqual([committed.id]);
-      expect((await reader.submissions.get(committed.id)).artifactId).toBe(contentId(artifact));
-
-      await expect
-        .poll(async () => (await reader.tasks.get(task.id)).status, { timeout: 10_000, interval: 200 })
-        .toBe("validating");
-      const [assignment] = await validator.assignments.list();
-      expect(assignment).toMatchObject({
-        submissionId: committed.id,
-        validator: validatorAccount.address.toLowerCase(),
-      });
-      expect(await validator.assignments.validationSet(assignment!.id)).toEqual(hidden);
-      expect(await validator.assignments.artifact(assignment!.id)).toEqual(artifact);
-      const score = await validator.assignments.reportScore(assignment!.id, {
-        score: 1_250_000_000_000_000_000n,
-        evidence: { bpc: 1.25 },
-      });
-      expect(score.score).toBe(1_250_000_000_000_000_000n);
-      expect(await validator.assignments.list("reported")).toHaveLength(1);
-      const refused = await validator.assignments
-        .refuse(assignment!.id, "already reported")
-        .catch((error: unknown) => error);
-      expect(refused).toMatchObject({
-        code: "ASSIGNMENT_CLOSED",
-        details: { httpStatus: 409, status: "reported" },
-      });
-      expect(await reader.tasks.leaderboard(task.id)).toEqual([
-        {
-          rank: 0,
-          submissionId: committed.id,
-          trainer: trainerAccount.address.toLowerCase(),
-          consensusScore: 1_250_000_000_000_000_000n,
-          reports: 1,
-        },
-      ]);
-
-      await expect
-        .poll(async () => (await reader.epochs.list({ taskId: task.id }))[0]?.txHash ?? null, {
-          timeout: 10_000,
-          interval: 200,
-        })
-        .not.toBeNull();
-      const [epoch] = await reader.epochs.list({ taskId: task.id });
-      expect(await reader.epochs.get(epoch!.number)).toEqual(epoch);
-      const report = await reader.epochs.report(epoch!.number);
-      expect(`0x${sha256Hex(report)}`).toBe(epoch!.reportHash);
-      const proofs = await reader.epochs.proofs(epoch!.number, trainerAccount.address);
-      expect(proofs.vesting!.amount).toBeGreaterThan(proofs.liquid!.amount); // trainers vest 90%
-      expect(proofs.vesting!.proof.every((p) => /^0x[0-9a-f]{64}$/.test(p))).toBe(true);
-
-      await expect
-        .poll(async () => (await reader.tasks.get(task.id)).status, { timeout: 5000, interval: 100 })
-        .toBe("closed");
-      expect(await reader.tasks.validationSet(task.id)).toEqual(hidden);
-
-      const seen: LiveEvent[] = [];
-      const controller = new AbortController();
-      for await (const event of reader.events(0, controller.signal)) {
-        seen.push(event);
-        if (event.type === "epoch.posted") break;
-      }
-      controller.abort();
-      expect(seen.map((e) => e.type)).toEqual(
-        expect.arrayContaining(["task.created", "submission.uploaded", "score.reported", "epoch.posted"]),
-      );
-      expect(seen.find((e) => e.type === "epoch.posted")!.data).toMatchObject({ taskId: task.id });
-
-      if (s3 !== undefined) {
-        // Every artifact of the story lives in the bucket, under the coordinator's prefix.
-        const bucket = new S3ArtifactStore({
-          bucket: s3.bucket,
-          prefix: "coordinator/",
-          endpoint: s3.endpoint,
-          credentials: S3RVER_CREDENTIALS,
-        });
-        for (const id of [
-          published.id,
-          contentId(training),
-          contentId(hidden),
-          contentId(artifact),
-          `sha256:${epoch!.reportHash.slice(2)}`,
-        ]) {
-          expect(await bucket.has(id)).toBe(true);
-        }
-        bucket.close();
-      }
-    }, 30_000);
-
-    it("turns refusals back into FlockErrors with the coordinator's code and hint", async () => {
-      const reader = createFlockClient({ baseUrl });
-      const missing = await reader.tasks.get(999_999).catch((error: unknown) => error);
-      expect(missing).toBeInstanceOf(NotFoundError);
-      expect(missing).toMatchObject({ code: "TASK_NOT_FOUND", hint: "list tasks to find a valid id" });
-
-      const stranger = createFlockClient({ baseUrl, account: privateKeyToAccount(generatePrivateKey()) });
-      const [task] = (await reader.tasks.list()).items;
-      const refused = await stranger.submissions
-        .commit(task!.id, contentId("x"))
-        .catch((error: unknown) => error);
-      expect(refused).toBeInstanceOf(AuthError);
-      expect((refused as FlockError).code).toBe("STAKE_REQUIRED");
-
-      const anonymous = await reader.assignments.list().catch((error: unknown) => error);
-      expect(anonymous).toMatchObject({ code: "ACCOUNT_REQUIRED" });
-      // A client signing for the wrong chain is refused by the coordinator.
-      const wrongChain = createFlockClient({
-        baseUrl,
-        account: privateKeyToAccount(generatePrivateKey()),
-        chainId: 1,
-      });
-      expect(await wrongChain.assignments.list().catch((error: unknown) => error)).toMatchObject({
-        code: "AUTH_BAD_SIGNATURE",
-      });
+      }),
+      contentId: contentId(training),
     });
-  },
-);
+    expect(await reader.artifacts.download(contentId(baseModel))).toEqual(baseModel);
+    expect((await reader.artifacts.info(contentId(training))).size).toBe(training.length);
+    await expect(reader.artifacts.download(contentId(hidden))).rejects.toMatchObject({
+      code: "ARTIFACT_NOT_PUBLIC",
+      details: { httpStatus: 404 },
+    });
+    const task = await creator.tasks.create({
+      title: "SDK task",
+      description: "end to end over HTTP",
+      type: "lm-lora",
+      baseModel: published.id,
+      contextLength: 64,
+      maxTrainableParams: 1000,
+      trainingSetId: contentId(training),
+      validationCommitment: contentId(hidden),
+      submissionDeadline: new Date(Date.now() + 3000),
+      endTime: new Date(Date.now() + 6000),
+      rewardWeight: 5n,
+      minStake: 1000n * WAD,
+      minLockDays: 0,
+    });
+    expect(task).toMatchObject({ status: "open", rewardWeight: 5n, minStake: 1000n * WAD });
+    expect((await reader.tasks.get(task.id)).title).toBe("SDK task");
+    expect((await reader.tasks.list({ status: "open" })).items.map((t) => t.id)).toContain(task.id);
+    await creator.tasks.uploadValidationSet(task.id, hidden);
+
+    await stake(task.id, trainerAccount.address, "trainer", 2000n * WAD);
+    await stake(task.id, validatorAccount.address, "validator", 3000n * WAD);
+    const artifact = new TextEncoder().encode("adapter bytes");
+    const committed = await trainer.submissions.commit(task.id, contentId(artifact));
+    expect(committed.status).toBe("committed");
+    // Streamed upload: the signature covers the committed content id.
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(artifact.slice(0, 5));
+        controller.enqueue(artifact.slice(5));
+        controller.close();
+      },
+    });
+    const uploaded = await trainer.submissions.uploadArtifact(committed.id, {
+      stream,
+      contentId: contentId(artifact),
+    });
+    expect(uploaded).toMatchObject({ status: "accepted", artifactSize: artifact.length });
+    expect((await reader.submissions.list(task.id)).map((s) => s.id)).toEqual([committed.id]);
+    expect((await reader.submissions.get(committed.id)).artifactId).toBe(contentId(artifact));
+
+    await expect
+      .poll(async () => (await reader.tasks.get(task.id)).status, { timeout: 10_000, interval: 200 })
+      .toBe("validating");
+    const [assignment] = await validator.assignments.list();
+    expect(assignment).toMatchObject({
+      submissionId: committed.id,
+      validator: validatorAccount.address.toLowerCase(),
+    });
+    expect(await validator.assignments.validationSet(assignment!.id)).toEqual(hidden);
+    expect(await validator.assignments.artifact(assignment!.id)).toEqual(artifact);
+    const score = await validator.assignments.reportScore(assignment!.id, {
+      score: 1_250_000_000_000_000_000n,
+      evidence: { bpc: 1.25 },
+    });
+    expect(score.score).toBe(1_250_000_000_000_000_000n);
+    expect(await validator.assignments.list("reported")).toHaveLength(1);
+    const refused = await validator.assignments
+      .refuse(assignment!.id, "already reported")
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({
+      code: "ASSIGNMENT_CLOSED",
+      details: { httpStatus: 409, status: "reported" },
+    });
+    expect(await reader.tasks.leaderboard(task.id)).toEqual([
+      {
+        rank: 0,
+        submissionId: committed.id,
+        trainer: trainerAccount.address.toLowerCase(),
+        consensusScore: 1_250_000_000_000_000_000n,
+        reports: 1,
+      },
+    ]);
+
+    await expect
+      .poll(async () => (await reader.epochs.list({ taskId: task.id }))[0]?.txHash ?? null, {
+        timeout: 10_000,
+        interval: 200,
+      })
+      .not.toBeNull();
+    const [epoch] = await reader.epochs.list({ taskId: task.id });
+    expect(await reader.epochs.get(epoch!.number)).toEqual(epoch);
+    const report = await reader.epochs.report(epoch!.number);
+    expect(`0x${sha256Hex(report)}`).toBe(epoch!.reportHash);
+    const proofs = await reader.epochs.proofs(epoch!.number, trainerAccount.address);
+    expect(proofs.vesting!.amount).toBeGreaterThan(proofs.liquid!.amount); // trainers vest 90%
+    expect(proofs.vesting!.proof.every((p) => /^0x[0-9a-f]{64}$/.test(p))).toBe(true);
+
+    await expect
+      .poll(async () => (await reader.tasks.get(task.id)).status, { timeout: 5000, interval: 100 })
+      .toBe("closed");
+    expect(await reader.tasks.validationSet(task.id)).toEqual(hidden);
+
+    const seen: LiveEvent[] = [];
+    const controller = new AbortController();
+    for await (const event of reader.events(0, controller.signal)) {
+      seen.push(event);
+      if (event.type === "epoch.posted") break;
+    }
+    controller.abort();
+    expect(seen.map((e) => e.type)).toEqual(
+      expect.arrayContaining(["task.created", "submission.uploaded", "score.reported", "epoch.posted"]),
+    );
+    expect(seen.find((e) => e.type === "epoch.posted")!.data).toMatchObject({ taskId: task.id });
+  }, 30_000);
+
+  it("turns refusals back into FlockErrors with the coordinator's code and hint", async () => {
+    const reader = createFlockClient({ baseUrl });
+    const missing = await reader.tasks.get(999_999).catch((error: unknown) => error);
+    expect(missing).toBeInstanceOf(NotFoundError);
+    expect(missing).toMatchObject({ code: "TASK_NOT_FOUND", hint: "list tasks to find a valid id" });
+
+    const stranger = createFlockClient({ baseUrl, account: privateKeyToAccount(generatePrivateKey()) });
+    const [task] = (await reader.tasks.list()).items;
+    const refused = await stranger.submissions
+      .commit(task!.id, contentId("x"))
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(AuthError);
+    expect((refused as FlockError).code).toBe("STAKE_REQUIRED");
+
+    const anonymous = await reader.assignments.list().catch((error: unknown) => error);
+    expect(anonymous).toMatchObject({ code: "ACCOUNT_REQUIRED" });
+    // A client signing for the wrong chain is refused by the coordinator.
+    const wrongChain = createFlockClient({
+      baseUrl,
+      account: privateKeyToAccount(generatePrivateKey()),
+      chainId: 1,
+    });
+    expect(await wrongChain.assignments.list().catch((error: unknown) => error)).toMatchObject({
+      code: "AUTH_BAD_SIGNATURE",
+    });
+  });
+});
 
 describe("retries", () => {
   it("retries an idempotent read after 503s with backoff, and never retries a write", async () => {

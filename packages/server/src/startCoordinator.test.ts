@@ -77,13 +77,15 @@ describe("the coordinator process wiring", () => {
         const health = await (await fetch(`${coordinator.url}/health`)).json();
         expect(health).toEqual({ ok: true, chainId: 31337 });
         // What a joining node reads: the chain's RPC URL and the deployment it started.
-        const network = await (await fetch(`${coordinator.url}/network`)).json();
+        const network = (await (await fetch(`${coordinator.url}/network`)).json()) as {
+          deployment: { contracts: Record<string, { address: string }> };
+        };
         expect(network).toMatchObject({
           chainId: 31337,
           rpcUrl: coordinator.localChain!.rpcUrl,
           deployment: { format: "flock-deployment/1", chainId: 31337 },
         });
-        expect(network.deployment.contracts.FlockToken.address).toBe(
+        expect(network.deployment.contracts.FlockToken?.address).toBe(
           coordinator.localChain!.addresses.FlockToken,
         );
         expect(coordinator.localChain?.rpcUrl).toMatch(/127\.0\.0\.1/);

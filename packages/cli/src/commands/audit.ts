@@ -1,8 +1,15 @@
 import { readFileSync } from "node:fs";
-import { createFlockReader, manifestAddresses, parseManifest } from "@flock/chain";
+import {
+  createFlockReader,
+  type FlockEvent,
+  type FlockReader,
+  manifestAddresses,
+  parseManifest,
+  readEvents,
+} from "@flock/chain";
 import { rewardDistributorAbi } from "@flock/contracts";
 import { contentId, ProtocolError } from "@flock/core";
-import { computeEpoch, type EpochInputs } from "@flock/protocol";
+import { computeEpoch, type EpochExecutedSlash, type EpochInputs } from "@flock/protocol";
 import type { CommandContext } from "../context.ts";
 import { readNetworkInfo } from "../network/networkFile.ts";
 import { publicClient } from "./task.ts";
@@ -61,6 +68,21 @@ export function epochInputsFromReport(report: Json): EpochInputs {
       prover: (s.prover as string | null | undefined) ?? null,
       reason: s.reason as string,
     })),
+    ...(inputs.executedSlashes == null
+      ? {}
+      : {
+          executedSlashes: (inputs.executedSlashes as Json[]).map((s) => ({
+            task: s.task as string,
+            account: s.account as string,
+            amount: s.amount as string,
+            prover: (s.prover as string | null | undefined) ?? null,
+            toProver: s.toProver as string,
+            toTreasury: s.toTreasury as string,
+            reason: s.reason as string,
+            evidence: s.evidence as string,
+            txHash: (s.txHash as string | null | undefined) ?? null,
+          })),
+        }),
   };
 }
 
@@ -69,6 +91,100 @@ export interface AuditCheck {
   ok: boolean;
   expected: string;
   actual: string;
+}
+
+type Slashed = Extract<FlockEvent, { kind: "slashed" }>;
+
+/** How a slash reads in a check: the figures the report and the Slashed event must agree on. */
+function slashLine(s: {
+  task: string;
+  account: string;
+  amount: bigint;
+  prover: string | null;
+  toProver: bigint;
+  toTreasury: bigint;
+}): string {
+  return `task ${s.task}, ${s.account} slashed ${s.amount} (prover ${s.prover ?? "none"} ${s.toProver}, treasury ${s.toTreasury})`;
+}
+
+/**
+ * The checks of a report's executed slashes (SPEC §3: the report lists every slash): each one has an
+ * on-chain Slashed event with its evidence hash that names the same task, account, amount, prover and parts
+ * (and its transaction when the report gives one); its evidence, downloaded from the coordinator, hashes to
+ * the recorded evidence id; and every Slashed event of the epoch's tasks before the epoch's root was posted is
+ * listed (a slash proven after settlement cannot be in the report, so later ones are not asked for). No
+ * checks when there are no slashes on either side.
+ */
+export async function executedSlashChecks(options: {
+  executedSlashes: readonly EpochExecutedSlash[];
+  tasks: readonly string[];
+  epoch: number;
+  reader: FlockReader;
+  fromBlock: bigint;
+  /** The bytes of a published artifact (the coordinator's GET /artifacts/:id). */
+  download: (id: string) => Promise<Uint8Array>;
+}): Promise<AuditCheck[]> {
+  const checks: AuditCheck[] = [];
+  const check = (name: string, expected: string, actual: string) =>
+    checks.push({ check: name, ok: expected.toLowerCase() === actual.toLowerCase(), expected, actual });
+  const slashed = new Map<string, Slashed>();
+  let posted: FlockEvent | undefined;
+  for await (const event of readEvents(options.reader, {
+    fromBlock: options.fromBlock,
+    kinds: ["slashed", "epochRootPosted"],
+  })) {
+    if (event.kind === "slashed") slashed.set(event.args.evidenceHash.toLowerCase(), event);
+    if (event.kind === "epochRootPosted" && event.args.epoch === BigInt(options.epoch)) posted ??= event;
+  }
+  for (const s of options.executedSlashes) {
+    const hash = `0x${s.evidence.slice("sha256:".length)}`;
+    const event = slashed.get(hash);
+    const name = `executed slash ${s.evidence.slice(7, 19)}… (${s.reason})`;
+    check(
+      `${name}: on-chain Slashed event with its evidence hash`,
+      slashLine(s),
+      event === undefined
+        ? `no Slashed event with evidence hash ${hash}`
+        : slashLine({
+            task: event.args.taskId.toString(),
+            account: event.args.account.toLowerCase(),
+            amount: event.args.amount,
+            prover: event.args.prover.toLowerCase(),
+            toProver: event.args.proverShare,
+            toTreasury: event.args.treasuryShare,
+          }),
+    );
+    if (s.txHash !== null) {
+      check(`${name}: slash transaction`, s.txHash, event?.transactionHash ?? "no Slashed event");
+    }
+    let downloaded: string;
+    try {
+      downloaded = contentId(await options.download(s.evidence));
+    } catch (error) {
+      downloaded = `not downloadable: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    check(`${name}: evidence artifact hashes to the recorded evidence`, s.evidence, downloaded);
+  }
+  // Completeness: the chain's slashes of the epoch's tasks up to the root's posting, against the list.
+  const tasks = new Set(options.tasks);
+  const before = (e: FlockEvent) =>
+    posted === undefined ||
+    e.blockNumber < posted.blockNumber ||
+    (e.blockNumber === posted.blockNumber && e.logIndex < posted.logIndex);
+  const onChain = [...slashed.values()]
+    .filter((e) => tasks.has(e.args.taskId.toString()) && before(e))
+    .map((e) => `sha256:${e.args.evidenceHash.slice(2).toLowerCase()}`)
+    .sort();
+  const listed = options.executedSlashes.map((s) => s.evidence).sort();
+  // An epoch without slashes, listed or on-chain, has no slash checks at all.
+  if (onChain.length > 0 || listed.length > 0) {
+    check(
+      "every on-chain slash of the epoch's tasks before its root was posted is listed",
+      onChain.join(", ") || "none",
+      listed.join(", ") || "none",
+    );
+  }
+  return checks;
 }
 
 /** Audit one epoch of the home's network; throws AUDIT_FAILED when any check fails. */
@@ -111,7 +227,25 @@ export async function auditEpoch(
   check("on-chain report hash", recomputed.reportHash, reportHash);
   check("on-chain liquid root", recomputed.trees.liquid.root, liquidRoot);
   check("on-chain vesting root", recomputed.trees.vesting.root, vestingRoot);
+  // 4. Slashes executed on-chain are listed, match their Slashed events, and their evidence is published.
+  checks.push(
+    ...(await executedSlashChecks({
+      executedSlashes: recomputed.executedSlashes,
+      tasks: (recomputed.report.inputs as { tasks: { id: string }[] }).tasks.map((t) => t.id),
+      epoch: epochNumber,
+      reader,
+      fromBlock: BigInt(manifest.blockNumber),
+      download: (id) => downloadArtifact(network.apiUrl, id),
+    })),
+  );
   return { epoch: epochNumber, checks };
+}
+
+/** The raw bytes of a published artifact from a coordinator (the caller hashes them itself). */
+export async function downloadArtifact(apiUrl: string, id: string): Promise<Uint8Array> {
+  const response = await fetch(`${apiUrl}/artifacts/${id}`);
+  if (!response.ok) throw new Error(`GET /artifacts/${id} answered ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
 }
 
 /** `flock audit <epoch>`. */

@@ -1,6 +1,7 @@
 import {
   AmountError,
   canonicalJson,
+  contentId,
   FlockError,
   ProtocolError,
   sha256Hex,
@@ -18,6 +19,7 @@ import type {
   EpochSubmissionInput,
   EpochTaskInput,
   EpochValidatorInput,
+  ExecutedSlashInput,
 } from "./types.ts";
 import { workedEpochInputs } from "./workedEpoch.ts";
 
@@ -192,6 +194,125 @@ describe("the hand-worked epoch (3 trainers, 2 validators, 1 delegation pool)", 
   });
 });
 
+describe("slashes executed on-chain before settlement: listed in the report, paid by no tree", () => {
+  const E = "0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
+  // The copier E staked 3000 and lost 50% on-chain: 1500 slashed; V1 proved it and got
+  // floor(1500e18 · 1000 / 10000) = 150e18, the treasury 1350e18 (Slashing.slash).
+  const copied: ExecutedSlashInput = {
+    task: "chat-bpc",
+    account: E.toUpperCase().replace("0X", "0x"),
+    amount: 1500n * F,
+    prover: V1,
+    toProver: 150n * F,
+    toTreasury: 1350n * F,
+    reason: "copied submission",
+    evidence: contentId("copy evidence"),
+    txHash: `0x${"AB".repeat(32)}`,
+  };
+  // V2 lied and lost 1999 base units: floor(1999 · 1000 / 10000) = floor(199.9) = 199 to the prover,
+  // 1800 to the treasury; the tx hash is unknown.
+  const lied: ExecutedSlashInput = {
+    task: "chat-bpc",
+    account: V2,
+    amount: 1999n,
+    prover: A,
+    toProver: 199n,
+    toTreasury: 1800n,
+    reason: "dishonest score",
+    evidence: contentId("dispute evidence"),
+  };
+  // No prover was paid: the treasury got all 10 base units.
+  const unproven: ExecutedSlashInput = {
+    task: "chat-bpc",
+    account: C,
+    amount: 10n,
+    prover: null,
+    toProver: 0n,
+    toTreasury: 10n,
+    reason: "failed duty",
+    evidence: contentId("duty evidence"),
+    txHash: null,
+  };
+  const plain = computeEpoch(workedEpochInputs());
+  const withExecuted = computeEpoch({ ...workedEpochInputs(), executedSlashes: [copied, lied, unproven] });
+
+  it("pays exactly what the epoch without them pays: rewards, treasury line, roots, 1000 + 300 FLOCK", () => {
+    expect(withExecuted.rewards).toEqual(plain.rewards);
+    expect(withExecuted.treasury).toEqual(plain.treasury);
+    expect(withExecuted.slashes).toEqual(plain.slashes);
+    expect(withExecuted.trees.liquid.root).toBe(plain.trees.liquid.root);
+    expect(withExecuted.trees.vesting.root).toBe(plain.trees.vesting.root);
+    expect(withExecuted.rewards.reduce((sum, r) => sum + r.liquid + r.vesting, 0n)).toBe(1300n * F);
+    expect(withExecuted.report.outputs).toEqual(plain.report.outputs);
+  });
+
+  it("lists them in the report's inputs, sorted by evidence id, so the report hash covers them", () => {
+    const listed = (withExecuted.report.inputs as { executedSlashes: Record<string, unknown>[] })
+      .executedSlashes;
+    const byEvidence = [copied, lied, unproven].sort((a, b) => (a.evidence < b.evidence ? -1 : 1));
+    expect(listed.map((s) => s.evidence)).toEqual(byEvidence.map((s) => s.evidence));
+    expect(listed.find((s) => s.evidence === copied.evidence)).toEqual({
+      task: "chat-bpc",
+      account: E,
+      amount: "1500000000000000000000",
+      prover: V1,
+      toProver: "150000000000000000000",
+      toTreasury: "1350000000000000000000",
+      reason: "copied submission",
+      evidence: copied.evidence,
+      txHash: `0x${"ab".repeat(32)}`,
+    });
+    expect(listed.find((s) => s.evidence === unproven.evidence)).toMatchObject({
+      prover: null,
+      txHash: null,
+    });
+    expect(withExecuted.executedSlashes.map((s) => s.amount).sort()).toEqual([10n, 1999n, 1500n * F].sort());
+    expect(withExecuted.reportHash).not.toBe(plain.reportHash);
+    expect(epochReportHash(JSON.parse(withExecuted.reportJson))).toBe(withExecuted.reportHash);
+    // one changed figure in the list changes the hash
+    const tampered = computeEpoch({
+      ...workedEpochInputs(),
+      executedSlashes: [copied, { ...lied, txHash: `0x${"cd".repeat(32)}` }, unproven],
+    });
+    expect(tampered.reportHash).not.toBe(withExecuted.reportHash);
+  });
+
+  it("an epoch without executed slashes keeps the report it had before the list existed (no empty key)", () => {
+    expect("executedSlashes" in (plain.report.inputs as object)).toBe(false);
+    expect(computeEpoch({ ...workedEpochInputs(), executedSlashes: [] }).reportHash).toBe(plain.reportHash);
+  });
+
+  const expectRejected = (slash: ExecutedSlashInput, code: string, others: ExecutedSlashInput[] = []) => {
+    try {
+      computeEpoch({ ...workedEpochInputs(), executedSlashes: [...others, slash] });
+      expect.unreachable(`expected ${code}`);
+    } catch (error) {
+      expect(error).toBeInstanceOf(FlockError);
+      expect((error as FlockError).code).toBe(code);
+      expect((error as FlockError).hint).toBeTruthy();
+    }
+  };
+
+  it("refuses parts that break the contract's rule", () => {
+    // floor(199.9) is 199, not 200
+    expectRejected({ ...lied, toProver: 200n, toTreasury: 1799n }, "EXECUTED_SLASH_PROVER_SHARE");
+    // no prover, no prover's part
+    expectRejected({ ...unproven, toProver: 1n, toTreasury: 9n }, "EXECUTED_SLASH_PROVER_SHARE");
+    // the parts must sum to the amount
+    expectRejected({ ...lied, toTreasury: 1801n }, "EXECUTED_SLASH_PARTS");
+    expectRejected({ ...lied, amount: 0n, toProver: 0n, toTreasury: 0n }, "EXECUTED_SLASH_EMPTY");
+  });
+
+  it("refuses a prover paid for its own fault, one evidence used twice, an unknown task, malformed ids", () => {
+    expectRejected({ ...lied, prover: V2 }, "SELF_PROOF");
+    expectRejected({ ...lied, account: C }, "DUPLICATE_ENTRY", [{ ...lied }]);
+    expectRejected({ ...lied, task: "other-task" }, "UNKNOWN_TASK");
+    expectRejected({ ...lied, evidence: "not-a-content-id" }, "CONTENT_ID_MALFORMED");
+    expectRejected({ ...lied, txHash: "0x1234" }, "TX_HASH_MALFORMED");
+    expectRejected({ ...lied, reason: "" }, "SLASH_REASON_MISSING");
+  });
+});
+
 // ---------- random epochs for the properties ----------
 
 /** Bounded runs: a failing property must report (shrunk as far as 10 s allow), never hang the suite. */
@@ -323,6 +444,7 @@ function scramble(inputs: EpochInputs, shift: number): EpochInputs {
     })),
     validators: rotate(inputs.validators).map((v) => ({ ...v, scores: rotate(v.scores) })),
     slashes: rotate(inputs.slashes),
+    executedSlashes: rotate(inputs.executedSlashes),
   };
 }
 
@@ -346,6 +468,47 @@ describe("epoch properties", () => {
         expect(leaves).toBe(out);
       }),
       runs(60),
+    );
+  });
+
+  it("executed slashes change no reward, no leaf and not conservation, but change the report hash (property)", () => {
+    const arbExecuted = fc.array(
+      fc.record({
+        amount: fc.bigInt({ min: 1n, max: 10n ** 23n }),
+        proven: fc.boolean(),
+        txHash: fc.option(fc.constantFrom(`0x${"12".repeat(32)}`, `0x${"fe".repeat(32)}`)),
+      }),
+      { minLength: 1, maxLength: 3 },
+    );
+    fc.assert(
+      fc.property(arbEpoch, arbExecuted, (inputs, executed) => {
+        const executedSlashes = executed.map((e, i): ExecutedSlashInput => {
+          const toProver = e.proven ? (e.amount * 1000n) / 10_000n : 0n;
+          return {
+            task: inputs.tasks[0]!.id,
+            account: address(0xe000 + i),
+            amount: e.amount,
+            prover: e.proven ? address(0xd000 + i) : null,
+            toProver,
+            toTreasury: e.amount - toProver,
+            reason: "dishonest score",
+            evidence: contentId(`evidence ${i}`),
+            txHash: e.txHash,
+          };
+        });
+        const plain = computeEpoch(inputs);
+        const result = computeEpoch({ ...inputs, executedSlashes });
+        expect(result.rewards).toEqual(plain.rewards);
+        expect(result.treasury).toEqual(plain.treasury);
+        expect(result.trees.liquid.leaves).toEqual(plain.trees.liquid.leaves);
+        expect(result.trees.vesting.leaves).toEqual(plain.trees.vesting.leaves);
+        const out = result.rewards.reduce((sum, r) => sum + r.liquid + r.vesting, 0n);
+        const slashed = result.slashes.reduce((sum, s) => sum + s.slashed, 0n);
+        expect(out).toBe(BigInt(inputs.emission) + slashed);
+        expect(result.executedSlashes).toHaveLength(executed.length);
+        expect(result.reportHash).not.toBe(plain.reportHash);
+      }),
+      runs(40),
     );
   });
 

@@ -37,7 +37,8 @@ class Ledger {
  * validate → stakes → consensus → ranks → trainer weights → validator weights → task/role splits →
  * trainer and validator payouts → delegation → vesting → slashes → reward lists → Merkle trees → report.
  * Pure: the same inputs always give byte-identical reports. Conservation: Σ liquid + Σ vesting over all
- * accounts (treasury included) == emission + Σ slashed, exactly.
+ * accounts (treasury included) == emission + Σ slashed, exactly. Slashes already executed on-chain
+ * (`executedSlashes`) are validated and listed in the report, and pay nothing here.
  */
 export function computeEpoch(rawInputs: EpochInputs): EpochResult {
   const inputs = validateEpochInputs(rawInputs);
@@ -76,6 +77,7 @@ export function computeEpoch(rawInputs: EpochInputs): EpochResult {
     epoch: inputs.epoch,
     rewards,
     slashes,
+    executedSlashes: inputs.executedSlashes,
     treasury,
     stages,
     trees,
@@ -380,6 +382,9 @@ function stageReport(
       submissions: inputs.submissions,
       validators: inputs.validators,
       slashes: inputs.slashes,
+      // Listed (so the report hash covers them) only when there are any: reports without executed slashes
+      // keep the bytes, and the hash, they had before the list existed.
+      ...(inputs.executedSlashes.length === 0 ? {} : { executedSlashes: inputs.executedSlashes }),
     },
     stages,
     outputs: {

@@ -52,6 +52,30 @@ export interface EpochSlashInput {
   reason: string;
 }
 
+/**
+ * A slash already executed on-chain (Slashing.slash, at the time the fault was proven): listed in the report
+ * so anyone can check it against the chain's Slashed event and its evidence, but it pays nothing through the
+ * epoch's trees (the prover and the treasury were paid by the contract) and stays out of conservation.
+ */
+export interface ExecutedSlashInput {
+  /** The task whose stake was slashed (one of `tasks`). */
+  task: string;
+  account: string;
+  /** gmFLOCK seized: floor(stake · fraction / 10000) as the contract computed it. */
+  amount: AmountLike;
+  /** Who was paid the prover's part, or null when no one was (then the treasury got all of it). */
+  prover: string | null;
+  /** floor(amount · 1000 / 10000) with a prover [Slashing.proverShareOf], else 0. */
+  toProver: AmountLike;
+  /** amount − toProver. */
+  toTreasury: AmountLike;
+  reason: string;
+  /** Content id of the published evidence; its sha256 is the on-chain evidence hash. */
+  evidence: string;
+  /** The slash transaction, when known. */
+  txHash?: string | null;
+}
+
 /** The parameters of the epoch rules (network defaults in DEFAULT_EPOCH_PARAMS). */
 export interface EpochParams {
   /** Consensus quantile κ, WAD. */
@@ -79,6 +103,8 @@ export interface EpochInputs {
   submissions: readonly EpochSubmissionInput[];
   validators: readonly EpochValidatorInput[];
   slashes?: readonly EpochSlashInput[];
+  /** Slashes executed on-chain before settlement: reported, never paid again (see ExecutedSlashInput). */
+  executedSlashes?: readonly ExecutedSlashInput[];
   params?: Partial<EpochParams>;
 }
 
@@ -112,6 +138,19 @@ export interface EpochSlash {
   toTreasury: bigint;
 }
 
+/** A slash executed on-chain, as validated and listed in the report. */
+export interface EpochExecutedSlash {
+  task: string;
+  account: `0x${string}`;
+  amount: bigint;
+  prover: `0x${string}` | null;
+  toProver: bigint;
+  toTreasury: bigint;
+  reason: string;
+  evidence: `sha256:${string}`;
+  txHash: `0x${string}` | null;
+}
+
 /** Where the treasury line comes from. */
 export interface TreasuryLine {
   account: `0x${string}`;
@@ -129,6 +168,8 @@ export interface EpochResult {
   epoch: bigint;
   rewards: EpochReward[];
   slashes: EpochSlash[];
+  /** Slashes executed on-chain, listed in the report (inputs.executedSlashes) and paid by no tree. */
+  executedSlashes: EpochExecutedSlash[];
   treasury: TreasuryLine;
   stages: EpochStages;
   trees: { liquid: RewardTree; vesting: RewardTree };

@@ -12,7 +12,8 @@ import {
   readSignedInteger,
   readWad,
 } from "../validate.ts";
-import { DEFAULT_EPOCH_PARAMS, type EpochInputs } from "./types.ts";
+import { readExecutedSlashes } from "./executedSlashes.ts";
+import { DEFAULT_EPOCH_PARAMS, type EpochExecutedSlash, type EpochInputs } from "./types.ts";
 
 type Account = `0x${string}`;
 
@@ -45,6 +46,8 @@ export interface NormalizedEpochInputs {
     prover: Account | null;
     reason: string;
   }[];
+  /** Slashes executed on-chain before settlement, sorted by evidence id: reported, not paid. */
+  executedSlashes: EpochExecutedSlash[];
   params: {
     kappaWad: bigint;
     rhoWad: bigint;
@@ -251,6 +254,8 @@ export function validateEpochInputs(inputs: EpochInputs): NormalizedEpochInputs 
         compare(String(a.fractionBps), String(b.fractionBps)),
     );
 
+  const executedSlashes = readExecutedSlashes(inputs.executedSlashes ?? [], requireTask);
+
   return {
     epoch: readCount(inputs.epoch, "epoch"),
     emission: readAmount(inputs.emission, "emission"),
@@ -259,6 +264,7 @@ export function validateEpochInputs(inputs: EpochInputs): NormalizedEpochInputs 
     submissions,
     validators,
     slashes,
+    executedSlashes,
     params,
   };
 }

@@ -4,7 +4,13 @@ import { withTransaction } from "@flock/store";
 import type { Hex } from "viem";
 import type { AppContext } from "../deps.ts";
 import type { JobHandler } from "../scheduler/scheduler.ts";
-import { DISPUTE_EVENTS, DISPUTE_JOB, findDecision, readDisputePayload } from "./disputeRecords.ts";
+import {
+  DISPUTE_EVENTS,
+  DISPUTE_JOB,
+  type DisputePayload,
+  findDecision,
+  readDisputePayload,
+} from "./disputeRecords.ts";
 import { judgeScore } from "./judgeScore.ts";
 
 /** Reason recorded with a slash for a score proven dishonest. */
@@ -14,12 +20,22 @@ function missing(what: string, id: number): Error {
   return new Error(`cannot referee submission ${id}: ${what}`);
 }
 
+/** Who is paid the prover's 10% of a dispute's slash: the participant who asked for it, else the coordinator. */
+export function proverOf(ctx: AppContext, dispute: DisputePayload): string {
+  const requester = dispute.requestedBy?.toLowerCase() ?? null;
+  // Nobody is paid for proving their own fault (protocol's SELF_PROOF rule).
+  if (requester !== null && requester !== dispute.validator.toLowerCase()) return requester;
+  return ctx.chain.coordinator ?? ctx.config.treasury;
+}
+
 /**
  * The referee (SPEC §2.1 refereed dispute, §3 slashing): re-run the disputed submission's evaluation on the
  * hidden set with the validators' exact settings, convert it with `scoreFromMetric`, and judge. The
  * evidence (submission, artifact, hidden set, reported and re-run scores, consensus) is published as
  * canonical JSON in the artifact store, decided or not; its sha256 is the on-chain evidence hash of a slash,
- * so a retried job slashes once. The coordinator ran the proof, so its account is the prover (10%).
+ * so a retried job slashes once. The prover (paid 10%, SPEC §3 "to whoever proved it") is whoever asked for
+ * the re-run with a signed `POST /disputes`, named in the evidence; a dispute the coordinator opened at
+ * finalization, or one the disputed validator asked about its own score, pays the coordinator.
  */
 export function disputeJobHandlers(ctx: AppContext): Record<string, JobHandler> {
   return {
@@ -51,6 +67,7 @@ export function disputeJobHandlers(ctx: AppContext): Record<string, JobHandler> 
         maxTrainableParams: task.maxTrainableParams,
       });
       const rerun = scoreFromMetric(metric);
+      const prover = proverOf(ctx, dispute);
       const judgement = judgeScore({
         reported: score.score,
         rerun,
@@ -75,10 +92,11 @@ export function disputeJobHandlers(ctx: AppContext): Record<string, JobHandler> 
           toleranceScore: dispute.toleranceScore.toString(),
           verdict: judgement.verdict,
           reason: judgement.reason,
+          requestedBy: dispute.requestedBy,
+          prover,
         }),
       );
       const evidence = await ctx.artifacts.put(evidenceBytes, { maxBytes: evidenceBytes.length });
-      const prover = ctx.chain.coordinator ?? ctx.config.treasury;
       let slashed: bigint | null = null;
       if (judgement.verdict === "dishonest") {
         const { amount } = await ctx.chain.slash({
@@ -91,7 +109,13 @@ export function disputeJobHandlers(ctx: AppContext): Record<string, JobHandler> 
         slashed = amount;
       }
       await withTransaction(ctx.db, async (tx) => {
-        await tx.artifacts.record({ id: evidence.id, size: evidence.size, mediaType: "application/json" });
+        // Published (GET /artifacts/:id) so that anyone can check it against the on-chain evidence hash.
+        await tx.artifacts.publish({
+          id: evidence.id,
+          size: evidence.size,
+          mediaType: "application/json",
+          publisher: ctx.chain.coordinator ?? ctx.config.treasury,
+        });
         const recorded = await tx.slashes.list({ taskId: task.id, account: dispute.validator });
         if (slashed !== null && slashed > 0n && !recorded.some((s) => s.evidenceId === evidence.id)) {
           await tx.slashes.record({

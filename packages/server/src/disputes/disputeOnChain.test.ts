@@ -4,11 +4,13 @@ import { join } from "node:path";
 import {
   approve,
   type FlockClient,
+  type FlockEvent,
   getBalances,
   getStake,
   type LocalChain,
   lockFlock,
   manifestAddresses,
+  readEvents,
   stake,
   startLocalChain,
 } from "@flock/chain";
@@ -30,8 +32,8 @@ async function stakeAs(client: FlockClient, taskId: number, role: "trainer" | "v
   await stake(client, { taskId: BigInt(taskId), role, amount, lockId });
 }
 
-/** SPEC §2.1 adversarial scenario on a real chain with the real engine: a false score is proven and slashed. */
-describe("a validator's false score is re-run, proven and slashed on-chain (real anvil, real engine)", () => {
+/** SPEC §2.1 adversarial scenario on a real chain with the real engine: false scores are proven and slashed. */
+describe("validators' false scores are re-run, proven and slashed on-chain (real anvil, real engine)", () => {
   const clock = manualClock(new Date());
   const dataDir = mkdtempSync(join(tmpdir(), "flock-server-dispute-"));
   const files = tinyRefereeFiles();
@@ -48,7 +50,12 @@ describe("a validator's false score is re-run, proven and slashed on-chain (real
       coordinatorKey: chain.roles.coordinator.privateKey,
       startBlock: BigInt(chain.manifest.blockNumber),
     });
-    t = await startTestApp({ chain: gateway, clock, dataDir: join(dataDir, "coordinator") });
+    t = await startTestApp({
+      chain: gateway,
+      clock,
+      dataDir: join(dataDir, "coordinator"),
+      config: { validatorsPerSubmission: 4 },
+    });
   });
   afterAll(async () => {
     await t?.close();
@@ -56,11 +63,14 @@ describe("a validator's false score is re-run, proven and slashed on-chain (real
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("the liar loses its slash fraction of stake, the coordinator gets 10% of it, honest validators keep theirs", async () => {
+  it("each liar loses its slash fraction of stake; 10% goes to the participant who asked for the proof, or to the coordinator for its own dispute; the epoch report lists both slashes", async () => {
     const creator = privateKeyToAccount(chain.accounts[9]!.privateKey);
+    const asker = privateKeyToAccount(chain.accounts[8]!.privateKey);
     const trainerKey = chain.accounts[3]!;
-    const validatorKeys = [chain.accounts[4]!, chain.accounts[5]!, chain.accounts[6]!];
-    const liar = validatorKeys[1]!;
+    const validatorKeys = [chain.accounts[4]!, chain.accounts[5]!, chain.accounts[6]!, chain.accounts[7]!];
+    // The asker proves the first liar; the coordinator's own dispute at finalization proves the second.
+    const askedLiar = validatorKeys[1]!;
+    const foundLiar = validatorKeys[3]!;
     const base = { id: await t.publish(files.baseModel) };
     const created = await t.signed(creator, "POST", "/tasks", {
       title: "refereed on-chain",
@@ -116,54 +126,107 @@ describe("a validator's false score is re-run, proven and slashed on-chain (real
 
     clock.advance(61 * 60_000);
     await t.app.scheduler.runDue();
-    // Honest validators report the engine's BPC; the liar reports a 0.2 better one.
+    // Honest validators report the engine's BPC; one liar reports 0.2 better, the other 0.2 worse: the
+    // stake-weighted median (equal stakes) is the honest score, and both liars are off it.
     const honest = scoreFromMetric(await validatorBpc(files, artifact, { contextLength: 48, threads: 1 }));
+    const lie = (key: (typeof validatorKeys)[number]) =>
+      key === askedLiar
+        ? honest - parseFlock("0.2")
+        : key === foundLiar
+          ? honest + parseFlock("0.2")
+          : honest;
     for (const key of validatorKeys) {
       const v = privateKeyToAccount(key.privateKey);
       const [assignment] = (await t.signed(v, "GET", "/assignments")).json().items;
-      const score = (key === liar ? honest - parseFlock("0.2") : honest).toString();
       const reported = await t.signed(v, "POST", `/assignments/${assignment.id}/score`, {
-        score,
+        score: lie(key).toString(),
         evidence: {},
       });
       expect(reported.statusCode).toBe(201);
     }
 
     const coordinator = chain.clientFor(chain.roles.coordinator);
-    const proverBefore = (await getBalances(coordinator, { account: chain.roles.coordinator.address }))
-      .gmFlock;
-    const treasuryBefore = (await getBalances(coordinator, { account: chain.roles.treasury.address }))
-      .gmFlock;
+    const gmFlockOf = async (address: string) =>
+      (await getBalances(coordinator, { account: address as `0x${string}` })).gmFlock;
+    const before = {
+      coordinator: await gmFlockOf(chain.roles.coordinator.address),
+      treasury: await gmFlockOf(chain.roles.treasury.address),
+      asker: await gmFlockOf(asker.address),
+    };
     clock.advance(60 * 60_000);
-    await t.app.scheduler.runDue(); // finalize: dispute opened, epoch settled, task closed
-    await t.app.scheduler.runDue(); // the referee's re-run and the slash
+    // The asker's signed request lands once the task is finalized, before the coordinator opens its own
+    // disputes (the finalize job's window between the two): its dispute is the pair's one.
+    await t.repos.tasks.transition(taskId, "finalized");
+    const asked = await t.signed(asker, "POST", "/disputes", {
+      submissionId: commit.id,
+      validator: askedLiar.address,
+    });
+    expect(asked.statusCode).toBe(202);
+    expect(asked.json().requestedBy).toBe(asker.address.toLowerCase());
+    await t.app.scheduler.runDue(); // finalize: the coordinator's dispute of the other liar; settlement waits
+    expect(await t.repos.epochs.list({ taskId })).toEqual([]);
+    await t.app.scheduler.runDue(); // the referee's re-runs and the slashes, then settlement
 
     const expected = slash(parseFlock("4000"), 5000);
-    const [recorded] = await t.repos.slashes.list({ taskId, account: liar.address });
-    expect(recorded).toMatchObject({
+    const askedSlash = (await t.repos.slashes.list({ taskId, account: askedLiar.address }))[0]!;
+    const foundSlash = (await t.repos.slashes.list({ taskId, account: foundLiar.address }))[0]!;
+    expect(askedSlash).toMatchObject({
+      amount: expected.slashed,
+      reason: "dishonest score",
+      prover: asker.address.toLowerCase(),
+    });
+    expect(foundSlash).toMatchObject({
       amount: expected.slashed,
       reason: "dishonest score",
       prover: chain.roles.coordinator.address.toLowerCase(),
     });
-    const onChain = await getStake(coordinator, { taskId: BigInt(taskId), account: liar.address });
-    expect(onChain.amount).toBe(parseFlock("4000") - expected.slashed);
-    const proverAfter = (await getBalances(coordinator, { account: chain.roles.coordinator.address }))
-      .gmFlock;
-    const treasuryAfter = (await getBalances(coordinator, { account: chain.roles.treasury.address })).gmFlock;
-    expect(proverAfter - proverBefore).toBe(expected.toProver);
-    expect(treasuryAfter - treasuryBefore).toBe(expected.toPool);
+    for (const liar of [askedLiar, foundLiar]) {
+      const onChain = await getStake(coordinator, { taskId: BigInt(taskId), account: liar.address });
+      expect(onChain.amount).toBe(parseFlock("4000") - expected.slashed);
+    }
+    expect((await gmFlockOf(asker.address)) - before.asker).toBe(expected.toProver);
+    expect((await gmFlockOf(chain.roles.coordinator.address)) - before.coordinator).toBe(expected.toProver);
+    expect((await gmFlockOf(chain.roles.treasury.address)) - before.treasury).toBe(2n * expected.toPool);
     for (const v of [validatorKeys[0]!, validatorKeys[2]!]) {
       expect((await getStake(coordinator, { taskId: BigInt(taskId), account: v.address })).amount).toBe(
         parseFlock("4000"),
       );
     }
-    const [dispute] = await t.repos.jobs.list({ kind: "score.dispute" });
-    const outcome = (await t.app.http.inject({ method: "GET", url: `/disputes/${dispute!.id}` })).json();
+    const outcome = (await t.app.http.inject({ method: "GET", url: `/disputes/${asked.json().id}` })).json();
     expect(outcome).toMatchObject({
       verdict: "dishonest",
       rerunScore: honest.toString(),
       consensus: honest.toString(),
       slashed: expected.slashed.toString(),
+      prover: asker.address.toLowerCase(),
     });
+
+    // The epoch (settled after the disputes) lists both slashes with their Slashed events' transactions.
+    const [epoch] = await t.repos.epochs.list({ taskId });
+    const report = JSON.parse(new TextDecoder().decode(await t.artifacts.read(epoch!.reportId)));
+    const slashedEvents: FlockEvent[] = [];
+    for await (const e of readEvents(coordinator, { fromBlock: 0n, kinds: ["slashed"] }))
+      slashedEvents.push(e);
+    const txOf = (evidenceId: string) =>
+      slashedEvents.find(
+        (e) => e.kind === "slashed" && e.args.evidenceHash === `0x${evidenceId.slice("sha256:".length)}`,
+      )!.transactionHash;
+    const row = (s: typeof askedSlash, prover: string) => ({
+      task: String(taskId),
+      account: s.account,
+      amount: expected.slashed.toString(),
+      prover: prover.toLowerCase(),
+      toProver: expected.toProver.toString(),
+      toTreasury: expected.toPool.toString(),
+      reason: "dishonest score",
+      evidence: s.evidenceId,
+      txHash: txOf(s.evidenceId),
+    });
+    expect(report.inputs.executedSlashes).toEqual(
+      [row(askedSlash, asker.address), row(foundSlash, chain.roles.coordinator.address)].sort((a, b) =>
+        a.evidence < b.evidence ? -1 : 1,
+      ),
+    );
+    expect(epoch!.txHash).not.toBeNull();
   });
 });

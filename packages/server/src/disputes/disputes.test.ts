@@ -5,6 +5,7 @@ import type { ChainGateway } from "../chain/chainGateway.ts";
 import { type ScoredTask, scoredTask } from "../testing/disputeScenario.ts";
 import { createRecordingChainGateway } from "../testing/recordingChainGateway.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
+import { proverOf } from "./disputeJobs.ts";
 import type { SubmissionEvaluator } from "./submissionEvaluator.ts";
 
 const WAD = 10n ** 18n;
@@ -84,17 +85,39 @@ describe("refereed disputes of validator scores (recording chain, deterministic 
         requestedBy: null,
       },
     ]);
-    // The epoch is settled meanwhile: disputes do not hold up the rewards.
-    expect((await t.repos.epochs.list({ taskId: task.taskId })).length).toBe(1);
+    // Settlement waits for the dispute, so that a slash it executes is listed in the epoch report.
+    expect(await t.repos.epochs.list({ taskId: task.taskId })).toEqual([]);
+    expect((await t.repos.tasks.get(task.taskId)).status).toBe("finalized");
 
     // The coordinator restarts before the dispute runs: the job is in the database.
     await t.close();
     t = await startTestApp({ dataDir: t.dataDir, clock, chain, evaluator: tableEvaluator(runs) });
     await t.app.scheduler.runDue();
     expect((await t.repos.jobs.get(opened[0]!.id)).status).toBe("pending"); // the slash call failed
+    expect(await t.repos.epochs.list({ taskId: task.taskId })).toEqual([]); // still waiting for it
     clock.advance(2000);
     await t.app.scheduler.runDue();
     expect((await t.repos.jobs.get(opened[0]!.id)).status).toBe("done");
+    // Then the task settles, and its report lists the executed slash (paid by the contract, not the trees).
+    const [epoch] = await t.repos.epochs.list({ taskId: task.taskId });
+    expect((await t.repos.tasks.get(task.taskId)).status).toBe("closed");
+    const report = JSON.parse(new TextDecoder().decode(await t.artifacts.read(epoch!.reportId)));
+    const [listed] = (await t.repos.slashes.list({ taskId: task.taskId })).map((s) => s.evidenceId);
+    // The recording chain keeps no Slashed events: the slash is listed as stored, 1 base unit slashed,
+    // floor(1 · 1000 / 10000) = 0 to the coordinator (prover), 1 to the treasury, transaction unknown.
+    expect(report.inputs.executedSlashes).toEqual([
+      {
+        task: String(task.taskId),
+        account: task.validators[2]!.address.toLowerCase(),
+        amount: "1",
+        prover: COORDINATOR,
+        toProver: "0",
+        toTreasury: "1",
+        reason: "dishonest score",
+        evidence: listed,
+        txHash: null,
+      },
+    ]);
 
     // Both attempts asked the chain with the same evidence (the chain uses each evidence hash once).
     expect(recorder.slashed).toHaveLength(2);
@@ -187,5 +210,34 @@ describe("refereed disputes of validator scores (recording chain, deterministic 
       payload: { submissionId: task.submissions[0], validator: task.validators[2]!.address },
     });
     expect(unsigned.json().code).toBe("AUTH_REQUIRED");
+  });
+});
+
+describe("who is paid as the prover of a dispute's slash (SPEC §3: 10% to whoever proved it)", () => {
+  const ctx = {
+    chain: { coordinator: COORDINATOR },
+    config: { treasury: "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc" },
+  };
+  const dispute = {
+    taskId: 1,
+    submissionId: 2,
+    validator: "0x00000000000000000000000000000000000000aa",
+    consensus: WAD,
+    toleranceScore: WAD / 100n,
+  };
+  it("the participant who asked for it, the coordinator for its own, never the disputed validator itself", () => {
+    const asker = "0x00000000000000000000000000000000000000BB";
+    expect(proverOf(ctx as never, { ...dispute, requestedBy: asker })).toBe(asker.toLowerCase());
+    expect(proverOf(ctx as never, { ...dispute, requestedBy: null })).toBe(COORDINATOR);
+    expect(
+      proverOf(ctx as never, {
+        ...dispute,
+        requestedBy: dispute.validator.toUpperCase().replace("0X", "0x"),
+      }),
+    ).toBe(COORDINATOR);
+    // A coordinator without an account of its own names the treasury.
+    expect(proverOf({ ...ctx, chain: {} } as never, { ...dispute, requestedBy: null })).toBe(
+      ctx.config.treasury,
+    );
   });
 });

@@ -1,4 +1,10 @@
-import type { EpochInputs, EpochSubmissionInput, EpochValidatorInput, ScoreDirection } from "@flock/protocol";
+import type {
+  EpochInputs,
+  EpochSubmissionInput,
+  EpochValidatorInput,
+  ExecutedSlashInput,
+  ScoreDirection,
+} from "@flock/protocol";
 import type { Assignment, Delegation, Stake, Submission, Task, TaskScore } from "@flock/store";
 
 /** Everything one task's epoch is computed from, read from the store in one go. */
@@ -14,6 +20,8 @@ export interface TaskEpochSnapshot {
   gammaBps: bigint;
   /** Each trainer's delegation pool: its σ (from the chain's SigmaSet events) and current delegations. */
   pools: Map<string, { sigmaBps: number | undefined; delegations: Delegation[] }>;
+  /** The task's slashes already executed on-chain (reported in the epoch, paid by no tree); none by default. */
+  executedSlashes?: ExecutedSlashInput[];
 }
 
 /** Seconds of the task's period [createdAt, endTime] a delegation held its current amount. */
@@ -38,8 +46,9 @@ export function scoreDirection(type: Task["type"]): ScoreDirection {
 
 /**
  * The `computeEpoch` inputs of a finalized task (pure): accepted submissions with their trainers' stakes
- * and delegation pools (delegators weighted by the seconds of the task they were in), every validator that reported with its stake, scores and completed assignments. Copies and rejected
- * submissions earn nothing and are left out.
+ * and delegation pools (delegators weighted by the seconds of the task they were in), every validator that
+ * reported with its stake, scores and completed assignments, and the slashes executed on-chain for the task.
+ * Copies and rejected submissions earn nothing and are left out.
  */
 export function epochInputsFor(snapshot: TaskEpochSnapshot): EpochInputs {
   const taskKey = String(snapshot.task.id);
@@ -102,5 +111,6 @@ export function epochInputsFor(snapshot: TaskEpochSnapshot): EpochInputs {
     ],
     submissions,
     validators,
+    ...(snapshot.executedSlashes === undefined ? {} : { executedSlashes: snapshot.executedSlashes }),
   };
 }

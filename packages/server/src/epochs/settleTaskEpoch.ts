@@ -1,25 +1,44 @@
+import type { FlockEvent as ChainEvent } from "@flock/chain";
+import { ConflictError } from "@flock/core";
 import { computeEpoch, rewardProof } from "@flock/protocol";
 import { type Epoch, type NewReward, withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
 import { epochInputsFor, type TaskEpochSnapshot } from "./epochInputs.ts";
+import { executedSlashesOf } from "./executedSlashes.ts";
+import { slashJobsInFlight } from "./slashJobsInFlight.ts";
 
-/** The σ of every pool, as last set on-chain (DelegationPools' SigmaSet events), by participant. */
-async function poolSigmas(ctx: AppContext): Promise<Map<string, number>> {
+type SlashedEvent = Extract<ChainEvent, { kind: "slashed" }>;
+
+/**
+ * What settlement reads from the chain in one pass: the σ of every pool as last set (DelegationPools'
+ * SigmaSet events), by participant, and the task's executed slashes (Slashing's Slashed events), by evidence hash.
+ */
+async function chainFacts(
+  ctx: AppContext,
+  taskId: number,
+): Promise<{ sigmas: Map<string, number>; slashed: Map<string, SlashedEvent> }> {
   const sigmas = new Map<string, number>();
+  const slashed = new Map<string, SlashedEvent>();
   const toBlock = await ctx.chain.headBlock();
   for await (const event of ctx.chain.readEvents({
     fromBlock: ctx.chain.startBlock,
     toBlock,
-    kinds: ["sigmaSet"],
+    kinds: ["sigmaSet", "slashed"],
   })) {
     if (event.kind === "sigmaSet") sigmas.set(event.args.participant.toLowerCase(), event.args.sigmaBps);
+    if (event.kind === "slashed" && event.args.taskId === BigInt(taskId)) {
+      slashed.set(event.args.evidenceHash.toLowerCase(), event);
+    }
   }
-  return sigmas;
+  return { sigmas, slashed };
 }
 
 /** Each staked trainer's pool: σ from the chain, delegations from the index. */
-async function trainerPools(ctx: AppContext, taskId: number): Promise<TaskEpochSnapshot["pools"]> {
-  const sigmas = await poolSigmas(ctx);
+async function trainerPools(
+  ctx: AppContext,
+  taskId: number,
+  sigmas: Map<string, number>,
+): Promise<TaskEpochSnapshot["pools"]> {
   const pools: TaskEpochSnapshot["pools"] = new Map();
   for (const stake of await ctx.repos.stakes.listForTask(taskId, "trainer")) {
     pools.set(stake.account, {
@@ -33,15 +52,30 @@ async function trainerPools(ctx: AppContext, taskId: number): Promise<TaskEpochS
 /**
  * Settle a finalized task (SPEC §3): gather its snapshot, run the pure `computeEpoch`, store the canonical
  * report in the artifact store, record the epoch with every reward and its Merkle proof, then post the
- * report hash and both roots on-chain. Idempotent and resumable: a task already recorded is only posted,
- * a posted one is left alone, so a crash between the steps is repaired by re-running the job.
+ * report hash and both roots on-chain. The slashes already executed on-chain for the task are listed in the
+ * report (`executedSlashes`), so it refuses to compute while a job that may still slash is in flight
+ * (SETTLEMENT_WAITS_FOR_SLASHES; the task jobs wait for them). Idempotent and resumable: a task already
+ * recorded is only posted, a posted one is left alone, so a crash between the steps is repaired by re-running.
  */
 export async function settleTaskEpoch(ctx: AppContext, taskId: number): Promise<Epoch> {
   let [epoch] = await ctx.repos.epochs.list({ taskId });
   if (epoch === undefined) {
+    const inFlight = await slashJobsInFlight(ctx, taskId);
+    if (inFlight.length > 0) {
+      throw new ConflictError(
+        "SETTLEMENT_WAITS_FOR_SLASHES",
+        `task ${taskId} has ${inFlight.length} slash job(s) in flight (${inFlight.map((j) => `${j.kind} #${j.id}`).join(", ")})`,
+        {
+          hint: "settle once the task's copy slashes and disputes are done, so the report lists every slash",
+          details: { taskId, jobs: inFlight.map((j) => j.id) },
+        },
+      );
+    }
     const task = await ctx.repos.tasks.get(taskId);
     const number = ((await ctx.repos.epochs.latest())?.number ?? 0) + 1;
-    const pools = await trainerPools(ctx, taskId);
+    const facts = await chainFacts(ctx, taskId);
+    const pools = await trainerPools(ctx, taskId, facts.sigmas);
+    const slashes = await ctx.repos.slashes.list({ taskId });
     const result = computeEpoch(
       epochInputsFor({
         epoch: number,
@@ -54,6 +88,7 @@ export async function settleTaskEpoch(ctx: AppContext, taskId: number): Promise<
         treasury: ctx.config.treasury,
         gammaBps: ctx.config.gammaBps,
         pools,
+        executedSlashes: executedSlashesOf(String(taskId), slashes, facts.slashed),
       }),
     );
     const reportBytes = new TextEncoder().encode(result.reportJson);

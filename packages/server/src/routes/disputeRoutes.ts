@@ -71,14 +71,19 @@ async function disputeJson(ctx: AppContext, job: Job) {
   };
 }
 
-/** Refereed disputes (SPEC §2.1): anyone may ask for a re-run of a finalized task's score. */
+/**
+ * Refereed disputes (SPEC §2.1): anyone may ask for a re-run of a finalized task's score; the signer is the
+ * dispute's `requestedBy` and, when the re-run proves the score dishonest, its prover (SPEC §3: 10% of the
+ * slash to whoever proved it). A pair already disputed returns that dispute (and keeps its prover).
+ */
 export function registerDisputeRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post<{ Body: { submissionId: number; validator: string } }>(
     "/disputes",
     {
       config: { auth: true },
       schema: {
-        summary: "Ask for a refereed re-run of one validator's score of a finalized task's submission",
+        summary:
+          "Ask for a refereed re-run of one validator's score of a finalized task's submission; if it proves the score dishonest, the asker is paid the prover's 10% of the slash",
         tags: ["disputes"],
         security: [{ flockSignature: [] }],
         body: {

@@ -12,7 +12,8 @@ export const SLASH_COPY_JOB = "submission.slashCopy";
  * artifacts and the reason) is published in the artifact store as canonical JSON; its sha256 is the
  * on-chain evidence hash, so a retried job slashes once (the chain refuses an evidence hash twice and the
  * store keeps one slash per evidence). The coordinator found the fault, so the prover share goes to the
- * treasury.
+ * treasury (the contract needs a prover: the treasury is named, and the store records no prover). The slash
+ * is listed in the task's epoch report, whose settlement waits for this job.
  */
 export function slashCopyHandlers(ctx: AppContext): Record<string, JobHandler> {
   return {
@@ -52,7 +53,13 @@ export function slashCopyHandlers(ctx: AppContext): Record<string, JobHandler> {
         prover: ctx.config.treasury,
       });
       await withTransaction(ctx.db, async (tx) => {
-        await tx.artifacts.record({ id: stored.id, size: stored.size, mediaType: "application/json" });
+        // Published (GET /artifacts/:id) so that anyone can check it against the on-chain evidence hash.
+        await tx.artifacts.publish({
+          id: stored.id,
+          size: stored.size,
+          mediaType: "application/json",
+          publisher: ctx.chain.coordinator ?? ctx.config.treasury,
+        });
         if (amount > 0n) {
           await tx.slashes.record({
             epoch: null,

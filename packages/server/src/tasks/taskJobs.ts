@@ -1,7 +1,8 @@
-import { withTransaction } from "@flock/store";
+import { type Job, withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
 import { openDisputesForTask } from "../disputes/openDispute.ts";
 import { settleTaskEpoch } from "../epochs/settleTaskEpoch.ts";
+import { nextSettlementAttempt, slashJobsInFlight } from "../epochs/slashJobsInFlight.ts";
 import type { JobHandler } from "../scheduler/scheduler.ts";
 import { assignSubmission, taskSeed } from "../validation/assignSubmission.ts";
 
@@ -9,6 +10,8 @@ import { assignSubmission, taskSeed } from "../validation/assignSubmission.ts";
 export const TASK_JOBS = {
   closeSubmissions: "task.closeSubmissions",
   finalize: "task.finalize",
+  /** Settle once the task's slash jobs are done (scheduled by finalize when some are still in flight). */
+  settle: "task.settle",
 } as const;
 
 function taskIdOf(payload: Record<string, unknown>): number {
@@ -39,8 +42,10 @@ export async function scheduleTaskDeadlines(
 /**
  * SPEC §2.1 lifecycle on deadlines: at the submission deadline open → validating and every accepted
  * submission is assigned to validators; at the end validating → finalized, and commits whose artifact never
- * came are rejected, the task's epoch is computed, stored and posted on-chain, and the task is closed
- * (on-chain too). Each handler is idempotent (a job re-run after a crash finds the work done).
+ * came are rejected, scores off consensus are disputed, and — once the task's copy slashes and disputes are
+ * done, so the report lists every slash they executed — the task's epoch is computed, stored and posted
+ * on-chain, and the task is closed (on-chain too). Each handler is idempotent (a job re-run after a crash
+ * finds the work done).
  */
 export function taskJobHandlers(ctx: AppContext): Record<string, JobHandler> {
   async function closeSubmissions(taskId: number) {
@@ -82,6 +87,25 @@ export function taskJobHandlers(ctx: AppContext): Record<string, JobHandler> {
       await tx.events.append("task.status", { taskId, from: "finalized", to: "closed" });
     });
   }
+  // Settle now, or — while a copy slash or a dispute of the task is in flight — in a new keyed settle job due
+  // when they can all have run: the scheduler claims jobs by (runAt, id), so they run before it.
+  async function settleAfterSlashes(job: Job, taskId: number, round: number) {
+    const task = await ctx.repos.tasks.get(taskId);
+    if (task.status !== "finalized") return;
+    const [recorded] = await ctx.repos.epochs.list({ taskId });
+    const inFlight = recorded === undefined ? await slashJobsInFlight(ctx, taskId) : [];
+    if (inFlight.length > 0) {
+      await ctx.repos.jobs.schedule({
+        kind: TASK_JOBS.settle,
+        key: `task:${taskId}:settle:${round + 1}`,
+        runAt: nextSettlementAttempt(ctx, inFlight, job),
+        payload: { taskId, round: round + 1 },
+      });
+      return;
+    }
+    await settleTaskEpoch(ctx, taskId);
+    await close(taskId);
+  }
   return {
     [TASK_JOBS.closeSubmissions]: (job) => closeSubmissions(taskIdOf(job.payload)),
     [TASK_JOBS.finalize]: async (job) => {
@@ -91,8 +115,11 @@ export function taskJobHandlers(ctx: AppContext): Record<string, JobHandler> {
       await finalize(taskId);
       // Scores off consensus are disputed (re-run by the referee job) while stakes are still locked.
       await openDisputesForTask(ctx, taskId);
-      await settleTaskEpoch(ctx, taskId);
-      await close(taskId);
+      await settleAfterSlashes(job, taskId, 0);
+    },
+    [TASK_JOBS.settle]: async (job) => {
+      const round = job.payload.round;
+      await settleAfterSlashes(job, taskIdOf(job.payload), typeof round === "number" ? round : 0);
     },
   };
 }

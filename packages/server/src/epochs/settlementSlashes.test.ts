@@ -1,0 +1,169 @@
+import type { FlockEvent as ChainEvent } from "@flock/chain";
+import { contentId } from "@flock/core";
+import { computeEpoch, type EpochInputs, scoreFromMetric } from "@flock/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ChainGateway } from "../chain/chainGateway.ts";
+import { type AppContext, defaultServerConfig } from "../deps.ts";
+import { type ScoredTask, scoredTask } from "../testing/disputeScenario.ts";
+import { createRecordingChainGateway } from "../testing/recordingChainGateway.ts";
+import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
+import { settleTaskEpoch } from "./settleTaskEpoch.ts";
+
+const WAD = 10n ** 18n;
+const TREASURY = defaultServerConfig.treasury;
+const adapters = [new TextEncoder().encode("adapter A"), new TextEncoder().encode("adapter B")];
+
+/**
+ * Settlement of a task with a slash executed on-chain and a slash job still in flight (recording chain, its
+ * Slashed event given): the epoch waits for the job, then lists the slash as executed and pays nothing for it.
+ */
+describe("settlement lists the task's executed slashes and waits for its slash jobs", () => {
+  const clock = manualClock(new Date(Math.floor(Date.now() / 60_000) * 60_000));
+  const events: ChainEvent[] = [];
+  const recorder = createRecordingChainGateway(31337, events);
+  const chain: ChainGateway = recorder;
+  let t: TestApp;
+  let task: ScoredTask;
+  const evidence = contentId("copy evidence");
+  const txHash = `0x${"5a".repeat(32)}` as const;
+
+  beforeAll(async () => {
+    t = await startTestApp({ clock, chain, config: { epochEmission: 1000n * WAD } });
+    task = await scoredTask(t, clock, {
+      baseModel: new TextEncoder().encode("base"),
+      hiddenSet: new TextEncoder().encode("hidden"),
+      artifacts: adapters,
+      validatorStakes: [5000n * WAD, 5000n * WAD, 5000n * WAD],
+      scoreOf: (_v, trainer) => scoreFromMetric(trainer === 0 ? 1.2 : 1.5),
+    });
+  });
+  afterAll(() => t.dispose());
+
+  it("waits for a copy slash job in flight, then reports the executed slash with its Slashed event's figures", async () => {
+    const copier = task.trainers[1]!.address.toLowerCase();
+    // A slash already executed on-chain: 2000 slashed, 10% (200) to the named prover (the treasury, as for
+    // copies), 1800 to the treasury; recorded in the store without a prover.
+    await t.repos.slashes.record({
+      epoch: null,
+      taskId: task.taskId,
+      account: copier,
+      amount: 2000n * WAD,
+      reason: "copied submission",
+      evidenceId: evidence,
+      prover: null,
+    });
+    events.push({
+      kind: "slashed",
+      args: {
+        taskId: BigInt(task.taskId),
+        account: task.trainers[1]!.address,
+        prover: TREASURY as `0x${string}`,
+        evidenceHash: `0x${evidence.slice("sha256:".length)}`,
+        fractionBps: 5000,
+        amount: 2000n * WAD,
+        proverShare: 200n * WAD,
+        treasuryShare: 1800n * WAD,
+      },
+      contract: "Slashing",
+      address: "0x0000000000000000000000000000000000000002",
+      blockNumber: 5n,
+      transactionHash: txHash,
+      logIndex: 0,
+    });
+    // A copy slash job retrying (its backoff ends 10 minutes after the task): settlement must wait for it.
+    const retryAt = new Date(task.endTime.getTime() + 10 * 60_000);
+    const copyJob = await t.repos.jobs.schedule({
+      kind: "submission.slashCopy",
+      key: `submission:${task.submissions[1]}:slash`,
+      runAt: retryAt,
+      payload: { submissionId: task.submissions[1] },
+    });
+
+    clock.set(new Date(task.endTime.getTime() + 1000));
+    await t.app.scheduler.runDue();
+    expect((await t.repos.tasks.get(task.taskId)).status).toBe("finalized");
+    expect(await t.repos.epochs.list({ taskId: task.taskId })).toEqual([]);
+    const [waiting] = await t.repos.jobs.list({ kind: "task.settle" });
+    expect(waiting).toMatchObject({ status: "pending", runAt: retryAt });
+    expect(recorder.posted).toHaveLength(0);
+    // Settling by hand meanwhile is refused: the report would miss a slash the job may still execute.
+    const ctx = { repos: t.repos, chain, clock, config: defaultServerConfig } as unknown as AppContext;
+    await expect(settleTaskEpoch(ctx, task.taskId)).rejects.toMatchObject({
+      code: "SETTLEMENT_WAITS_FOR_SLASHES",
+      details: { taskId: task.taskId, jobs: [copyJob.id] },
+    });
+
+    clock.set(retryAt);
+    await t.app.scheduler.runDue();
+    expect((await t.repos.jobs.get(copyJob.id)).status).toBe("done");
+    const [epoch] = await t.repos.epochs.list({ taskId: task.taskId });
+    expect(epoch).toBeDefined();
+    expect((await t.repos.tasks.get(task.taskId)).status).toBe("closed");
+    const report = JSON.parse(new TextDecoder().decode(await t.artifacts.read(epoch!.reportId)));
+    expect(report.inputs.executedSlashes).toEqual([
+      {
+        task: String(task.taskId),
+        account: copier,
+        amount: (2000n * WAD).toString(),
+        prover: TREASURY,
+        toProver: (200n * WAD).toString(),
+        toTreasury: (1800n * WAD).toString(),
+        reason: "copied submission",
+        evidence,
+        txHash,
+      },
+    ]);
+    // Nothing of it is paid through the trees: Σ liquid + Σ vesting is the emission, and the report without the
+    // executed slash has the same rewards and roots but another hash.
+    const totals = report.outputs.totals;
+    expect(BigInt(totals.liquid) + BigInt(totals.vesting)).toBe(1000n * WAD);
+    expect(totals.slashed).toBe("0");
+    expect(report.inputs.slashes).toEqual([]);
+    expect(epoch!.liquidRoot).toBe(report.outputs.liquidRoot);
+    expect(recorder.posted).toEqual([
+      {
+        epoch: BigInt(epoch!.number),
+        liquidRoot: epoch!.liquidRoot,
+        vestingRoot: epoch!.vestingRoot,
+        reportHash: epoch!.reportHash,
+      },
+    ]);
+  });
+
+  it("the report recomputes from its own inputs, executed slashes included, to the posted hash", async () => {
+    const [epoch] = await t.repos.epochs.list({ taskId: task.taskId });
+    const report = JSON.parse(new TextDecoder().decode(await t.artifacts.read(epoch!.reportId)));
+    const i = report.inputs;
+    const big = (v: string) => BigInt(v);
+    const inputs: EpochInputs = {
+      epoch: big(report.epoch),
+      emission: i.emission,
+      treasury: i.treasury,
+      params: Object.fromEntries(Object.entries(i.params).map(([k, v]) => [k, big(v as string)])),
+      tasks: i.tasks.map((x: Record<string, string>) => ({ ...x, gammaBps: big(x.gammaBps!) })),
+      submissions: i.submissions.map((s: Record<string, unknown>) => ({
+        id: s.id,
+        task: s.task,
+        account: s.account,
+        stake: s.stake,
+      })),
+      validators: i.validators.map((v: Record<string, unknown>) => ({
+        ...v,
+        completedAssignments: big(v.completedAssignments as string),
+        scores: (v.scores as { submission: string; score: string }[]).map((s) => ({
+          submission: s.submission,
+          score: big(s.score),
+        })),
+      })),
+      executedSlashes: i.executedSlashes,
+    };
+    const recomputed = computeEpoch(inputs);
+    expect(recomputed.reportHash).toBe(epoch!.reportHash);
+    // Without the executed slash: the same rewards and roots, another report hash.
+    const without = computeEpoch({ ...inputs, executedSlashes: [] });
+    expect(without.rewards).toEqual(recomputed.rewards);
+    expect(without.trees.liquid.root).toBe(epoch!.liquidRoot);
+    expect(without.trees.vesting.root).toBe(epoch!.vestingRoot);
+    expect(without.reportHash).not.toBe(epoch!.reportHash);
+  });
+});
