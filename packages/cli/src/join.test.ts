@@ -101,5 +101,26 @@ describe("flock join: a participant home on a network it does not run", () => {
     expect(await main(["--home", participantHome, "join", "not a url"], bad, { signal: never })).toBe(1);
     expect(bad.err()).toContain("error API_URL_INVALID:");
     expect(bad.err()).toContain("hint:");
+    // A base model named by an id the coordinator does not publish is refused before anything is posted.
+    const unpublished = bufferIo();
+    const args = ["--home", participantHome, "task", "create", "--account", "ada", "--title", "x"];
+    const inputs = join(participantHome, "inputs");
+    expect(
+      await main(
+        [
+          ...args,
+          "--base-model",
+          contentId("never published"),
+          "--train",
+          join(inputs, "train.jsonl"),
+          "--validation",
+          join(inputs, "hidden.jsonl"),
+        ],
+        unpublished,
+        { signal: never },
+      ),
+    ).toBe(1);
+    expect(unpublished.err()).toContain("error BASE_MODEL_NOT_PUBLISHED:");
+    expect(unpublished.err()).toContain("hint: pass the model's file with --base-model FILE");
   });
 });

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
-import { contentId, formatFlock, parseFlock } from "@flock/core";
+import { contentId, formatFlock, parseFlock, ValidationError } from "@flock/core";
 import { createFlockClient, type Task } from "@flock/sdk";
 import type { CommandContext } from "../context.ts";
 import { readNetworkInfo } from "../network/networkFile.ts";
-import { participant } from "../network/participant.ts";
+import { type Participant, participant } from "../network/participant.ts";
 import { publishArtifact } from "../network/publishArtifact.ts";
 import { table } from "../output.ts";
 import { parseInteger } from "./wallet.ts";
@@ -24,6 +24,24 @@ export interface CreateTaskInput {
   minLockDays: number;
 }
 
+/** A base model named by content id must already be published on the coordinator. */
+async function publishedId(api: Participant["api"], id: string): Promise<string> {
+  try {
+    return (await api.artifacts.info(id)).id;
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ARTIFACT_NOT_PUBLIC") throw error;
+    throw new ValidationError(
+      "BASE_MODEL_NOT_PUBLISHED",
+      `the coordinator does not publish a base model ${id}`,
+      {
+        hint: "pass the model's file with --base-model FILE: it is published on the coordinator first",
+        details: { id },
+        cause: error,
+      },
+    );
+  }
+}
+
 /**
  * Create a task on the home's network: publish the base model and training set on the coordinator, post the
  * task with the sha256 commitment of the hidden set, then upload the hidden set (it must hash to the
@@ -37,7 +55,7 @@ export async function createTask(
   const me = participant(ctx.home, account);
   const baseModel =
     typeof input.baseModel === "string"
-      ? (await me.api.artifacts.info(input.baseModel)).id
+      ? await publishedId(me.api, input.baseModel)
       : await publishArtifact(ctx, me.api, input.baseModel, "base model");
   const trainingSetId = await publishArtifact(ctx, me.api, input.trainingSet, "training set");
   const created = await me.api.tasks.create({
