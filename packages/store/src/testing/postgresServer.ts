@@ -60,6 +60,11 @@ async function postgresUser(): Promise<{ uid: number; gid: number }> {
   }
 }
 
+/** util-linux's runuser lives in an sbin folder that a non-login PATH may leave out. */
+function runuserPath(): string {
+  return ["/usr/sbin/runuser", "/sbin/runuser"].find((path) => existsSync(path)) ?? "runuser";
+}
+
 /**
  * Start a throwaway PostgreSQL cluster: initdb into a temp folder, listen on 127.0.0.1 at a free port with
  * its unix socket inside the folder, create database `flock_test`. As root, the cluster runs as the
@@ -72,7 +77,7 @@ export async function startPostgresServer(bin: string): Promise<PostgresServer> 
   const data = join(dir, "data");
   const socketDir = join(dir, "socket");
   await mkdir(socketDir);
-  const runAs = asRoot ? ["runuser", "-u", "postgres", "--"] : [];
+  const runAs = asRoot ? [runuserPath(), "-u", "postgres", "--"] : [];
   if (asRoot) {
     const { uid, gid } = await postgresUser();
     await chown(dir, uid, gid);
