@@ -59,6 +59,12 @@ describe("flock demo, end to end (anvil, PGlite, HTTP on 127.0.0.1)", () => {
     }
     const byRank = [...report.leaderboard].sort((a, b) => a.rank! - b.rank!);
     expect(byRank[0]!.bpc!).toBeLessThanOrEqual(byRank[2]!.bpc!);
+    // Fine-tuning learned: the best adapter beats the base model alone, scored the same way on the same
+    // hidden set, and each line's improvement is the base model's BPC minus its own.
+    expect(report.baseBpc).toBeGreaterThan(0);
+    expect(byRank[0]!.bpc!).toBeLessThan(report.baseBpc);
+    for (const line of report.leaderboard)
+      expect(line.improvement).toBeCloseTo(report.baseBpc - line.bpc!, 9);
 
     // Everyone with a reward claimed its liquid part on-chain; balances rose by exactly what was paid.
     const liquid = report.claims.filter((c) => c.tree === "liquid");

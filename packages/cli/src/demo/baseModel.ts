@@ -1,15 +1,17 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sha256Hex } from "@flock/core";
-import { ByteTokenizer, generateCorpus, llamaConfig, pretrainLlama } from "@flock/engine";
+import { ByteTokenizer, llamaConfig, pretrainLlama } from "@flock/engine";
 import { encodeBaseModel } from "@flock/node";
 import type { FlockHome } from "../home.ts";
 import type { Progress } from "../progress.ts";
 import type { DemoSettings } from "./demoSettings.ts";
+import { pretrainingText } from "./pretrainingText.ts";
 
 /**
- * The demo's base model: a small byte-level Llama pretrained on the generated English corpus, made once
- * per home and settings and reused afterwards (`models/base-<settings hash>.safetensors`).
+ * The demo's base model: a small byte-level Llama pretrained on generated stories and worked examples (see
+ * `pretrainingText.ts`), made once per home and settings and reused afterwards
+ * (`models/base-<settings hash>.safetensors`).
  */
 export async function demoBaseModel(
   home: FlockHome,
@@ -30,7 +32,7 @@ export async function demoBaseModel(
   const result = await pretrainLlama({
     config,
     tokenizer: new ByteTokenizer(),
-    text: generateCorpus({ seed: 7, bytes: settings.pretrain.corpusBytes }),
+    text: pretrainingText(settings.pretrain),
     seqLen: settings.model.contextLength,
     batchSize: settings.pretrain.batchSize,
     steps: settings.pretrain.steps,

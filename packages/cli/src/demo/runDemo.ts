@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { approve, delegate, getBalances, lockFlock, setSigma, stake, transferFlock } from "@flock/chain";
 import { FlockError, formatFlock, parseFlock } from "@flock/core";
-import { formatShareGpt, generateInstructionDataset } from "@flock/engine";
+import { formatShareGpt } from "@flock/engine";
 import {
   engineEvaluationBackend,
   engineTrainingBackend,
@@ -21,6 +21,8 @@ import { trainerProgress, validatorProgress } from "../nodeProgress.ts";
 import { table } from "../output.ts";
 import { createProgress } from "../progress.ts";
 import { demoBaseModel } from "./baseModel.ts";
+import { baseModelBpc } from "./baseModelBpc.ts";
+import { demoData } from "./demoData.ts";
 import type { DemoSettings } from "./demoSettings.ts";
 
 /** The demo's cast: dev accounts 3–9 (see keys.ts). */
@@ -45,6 +47,8 @@ export interface DemoLeaderboardLine {
   name: string;
   recipe: string;
   bpc: number | null;
+  /** Base model BPC − this entry's BPC: bits per byte the fine-tune saved (positive = better than base). */
+  improvement: number | null;
   reports: number;
 }
 
@@ -52,6 +56,8 @@ export interface DemoReport {
   taskId: number;
   epoch: number;
   epochTx: string;
+  /** BPC of the base model without an adapter on the hidden set, scored as validators score submissions. */
+  baseBpc: number;
   leaderboard: DemoLeaderboardLine[];
   claims: (ClaimLine & { name: string })[];
   balances: { name: string; account: string; flockBefore: bigint; flockAfter: bigint }[];
@@ -145,19 +151,17 @@ export async function runDemo(
     );
 
   step("task from the synthetic instruction data");
-  const train = generateInstructionDataset({ seed: 11, count: settings.data.trainExamples }).map(
-    (e) => e.conversation,
-  );
-  const hidden = generateInstructionDataset({ seed: 12, count: settings.data.hiddenExamples }).map(
-    (e) => e.conversation,
-  );
+  const { train, hidden } = demoData(settings);
+  const validationSet = formatShareGpt(hidden);
+  const baseBpc = await baseModelBpc(base.bytes, validationSet, settings.model.contextLength);
+  output.note(`base model on the hidden set: ${baseBpc.toFixed(3)} BPC (the score fine-tuning must beat)`);
   const now = Date.now();
   const task = await createTask(ctx, CREATOR, {
     title: "Follow instructions: arithmetic, units, dates, sorting, lookups",
     description: "Fine-tune the base model to answer the generated instructions in their fixed reply style.",
     baseModel: base.bytes,
     trainingSet: new TextEncoder().encode(formatShareGpt(train)),
-    validationSet: new TextEncoder().encode(formatShareGpt(hidden)),
+    validationSet: new TextEncoder().encode(validationSet),
     contextLength: settings.model.contextLength,
     maxTrainableParams: 1_000_000,
     submissionDeadline: new Date(now + settings.deadlineSeconds * 1000),
@@ -265,15 +269,19 @@ export async function runDemo(
     const api = who(CREATOR).api;
     const board = await api.tasks.leaderboard(task.id);
     const nameOf = (account: string) => TRAINERS.find((t) => who(t.name).address === account.toLowerCase());
-    const leaderboard: DemoLeaderboardLine[] = board.map((e) => ({
-      rank: e.rank,
-      submissionId: e.submissionId,
-      trainer: e.trainer,
-      name: nameOf(e.trainer)?.name ?? e.trainer,
-      recipe: nameOf(e.trainer)?.recipe ?? "",
-      bpc: e.consensusScore === null ? null : Number(e.consensusScore) / 10 ** SCORE_DECIMALS,
-      reports: e.reports,
-    }));
+    const leaderboard: DemoLeaderboardLine[] = board.map((e) => {
+      const bpc = e.consensusScore === null ? null : Number(e.consensusScore) / 10 ** SCORE_DECIMALS;
+      return {
+        rank: e.rank,
+        submissionId: e.submissionId,
+        trainer: e.trainer,
+        name: nameOf(e.trainer)?.name ?? e.trainer,
+        recipe: nameOf(e.trainer)?.recipe ?? "",
+        bpc,
+        improvement: bpc === null ? null : baseBpc - bpc,
+        reports: e.reports,
+      };
+    });
 
     step("the reward pool is funded and everyone claims with Merkle proofs");
     // On a live network the daily emission mint funds the distributor; a fresh local chain's next mint is
@@ -303,6 +311,7 @@ export async function runDemo(
       taskId: task.id,
       epoch: epoch.number,
       epochTx: epoch.txHash,
+      baseBpc,
       leaderboard,
       claims,
       balances,
@@ -321,13 +330,15 @@ export function renderDemoReport(report: DemoReport): string[] {
   return [
     "",
     `Leaderboard of task ${report.taskId} (consensus BPC on the hidden set, lower is better)`,
+    `base model without an adapter: ${report.baseBpc.toFixed(4)} BPC; improvement = base BPC − entry BPC`,
     table(
-      ["rank", "trainer", "recipe", "BPC", "reports"],
+      ["rank", "trainer", "recipe", "BPC", "improvement", "reports"],
       report.leaderboard.map((l) => [
         l.rank === null ? "-" : String(l.rank + 1),
         l.name,
         l.recipe,
         l.bpc === null ? "-" : l.bpc.toFixed(4),
+        l.improvement === null ? "-" : `${l.improvement >= 0 ? "+" : ""}${l.improvement.toFixed(4)}`,
         String(l.reports),
       ]),
     ),
