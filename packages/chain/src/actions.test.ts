@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { defaultDeploymentSettings } from "@flock/contracts";
 import { ChainError, parseFlock } from "@flock/core";
 import { buildRewardTree, gmForLock, redemption, rewardProof, slash as slashRule } from "@flock/protocol";
 import { keccak256, toHex } from "viem";
@@ -11,6 +12,7 @@ import { createTask } from "./actions/createTask.ts";
 import { delegate } from "./actions/delegate.ts";
 import { getBalances } from "./actions/getBalances.ts";
 import { getLock } from "./actions/getLock.ts";
+import { getRewardPool } from "./actions/getRewardPool.ts";
 import { getStake } from "./actions/getStake.ts";
 import { lockFlock } from "./actions/lockFlock.ts";
 import { mintEmission } from "./actions/mintEmission.ts";
@@ -319,37 +321,57 @@ describe("Slashing actions", () => {
 describe("RewardDistributor and Emission actions", () => {
   const epoch = 1n;
   const noVesting = buildRewardTree(epoch, []);
-
-  it("claims need a posted root, a funded distributor and a valid proof, and pay once", async () => {
-    const rewards = buildRewardTree(epoch, [
+  const rewards = () =>
+    buildRewardTree(epoch, [
       { account: alice.account.address, amount: parseFlock("40") },
       { account: carol.account.address, amount: parseFlock("60") },
     ]);
-    const { amount, proof } = rewardProof(rewards, alice.account.address);
+  const reportHash = keccak256(toHex("report of epoch 1"));
+  // fundDevAccounts sent the first mint's 3·E0/10 that no participant got to the distributor
+  const seeded = (defaultDeploymentSettings.initialEmission * 3n) / 10n;
+
+  it("posting reserves the epoch's total out of the unallocated FLOCK; more than that is refused with the figures", async () => {
+    expect(await getRewardPool(alice)).toEqual({ balance: seeded, outstanding: 0n, unallocated: seeded });
+    const tree = rewards();
+    const { amount, proof } = rewardProof(tree, alice.account.address);
     await expectRefusal(
       claimRewards(alice, { epoch, tree: "liquid", amount, proof }),
       "EPOCH_NOT_POSTED",
       /epoch 1 has no posted roots/,
     );
-    const reportHash = keccak256(toHex("report of epoch 1"));
+    const roots = { epoch, liquidRoot: tree.root, vestingRoot: noVesting.root, reportHash };
     await expectRefusal(
-      postEpochRoot(alice, { epoch, liquidRoot: rewards.root, vestingRoot: noVesting.root, reportHash }),
+      postEpochRoot(alice, { ...roots, total: parseFlock("100") }),
       "MISSING_ROLE",
       /COORDINATOR_ROLE/,
     );
-    await postEpochRoot(coordinator, {
-      epoch,
-      liquidRoot: rewards.root,
-      vestingRoot: noVesting.root,
-      reportHash,
+    const refused = await expectRefusal(
+      postEpochRoot(coordinator, { ...roots, total: seeded + 1n }),
+      "REWARDS_INSUFFICIENT",
+      /^post the roots of epoch 1 was refused: the epoch's rewards total 300000\.000000000000000001 FLOCK but the RewardDistributor has only 300000 FLOCK that earlier epochs have not already reserved$/,
+    );
+    expect(refused.hint).toContain("mintEmission");
+    expect(refused.details).toMatchObject({
+      errorName: "InsufficientRewards",
+      args: [String(seeded + 1n), String(seeded)],
     });
     await expectRefusal(
-      postEpochRoot(coordinator, {
-        epoch,
-        liquidRoot: rewards.root,
-        vestingRoot: noVesting.root,
-        reportHash,
-      }),
+      postEpochRoot(coordinator, { ...roots, total: 0n }),
+      "EPOCH_TOTAL_MISMATCH",
+      /epoch 1 cannot be posted with a total of 0 FLOCK/,
+    );
+    await expect(postEpochRoot(coordinator, { ...roots, total: -1n })).rejects.toMatchObject({
+      code: "AMOUNT_NEGATIVE",
+    });
+
+    await postEpochRoot(coordinator, { ...roots, total: parseFlock("100") });
+    expect(await getRewardPool(alice)).toEqual({
+      balance: seeded,
+      outstanding: parseFlock("100"),
+      unallocated: seeded - parseFlock("100"),
+    });
+    await expectRefusal(
+      postEpochRoot(coordinator, { ...roots, total: parseFlock("100") }),
       "EPOCH_ALREADY_POSTED",
       /epoch 1 already has its roots posted/,
     );
@@ -363,15 +385,9 @@ describe("RewardDistributor and Emission actions", () => {
       "REWARD_PROOF_INVALID",
       /the proof does not show/,
     );
-    // The first emission went to the dev accounts; the distributor is empty until the next daily mint.
-    await expectRefusal(
-      claimRewards(alice, { epoch, tree: "liquid", amount, proof }),
-      "REWARD_POOL_EMPTY",
-      /RewardDistributor holds 0 FLOCK/,
-    );
   });
 
-  it("the daily emission mints to the distributor at most every 12 hours", async () => {
+  it("the daily emission mints to the distributor at most every 12 hours, all of it unallocated", async () => {
     await expectRefusal(mintEmission(coordinator), "EMISSION_TOO_SOON", /next mint is allowed at/);
     await chain.advanceTime(12 * HOUR);
     const minted = await mintEmission(coordinator);
@@ -381,16 +397,18 @@ describe("RewardDistributor and Emission actions", () => {
       recipient: chain.addresses.RewardDistributor,
     });
     await expectRefusal(mintEmission(coordinator), "EMISSION_TOO_SOON", /less than 12 hours ago/);
+    expect(await getRewardPool(alice)).toEqual({
+      balance: seeded + parseFlock("1000000"),
+      outstanding: parseFlock("100"),
+      unallocated: seeded + parseFlock("1000000") - parseFlock("100"),
+    });
   });
 
-  it("once funded, a valid proof pays the account once, minus the claim fee; anyone may submit it", async () => {
-    const rewards = buildRewardTree(epoch, [
-      { account: alice.account.address, amount: parseFlock("40") },
-      { account: carol.account.address, amount: parseFlock("60") },
-    ]);
-    const claim = rewardProof(rewards, carol.account.address);
+  it("a valid proof pays the account once, minus the claim fee, and the whole gross leaves the outstanding", async () => {
+    const claim = rewardProof(rewards(), carol.account.address);
     const before = await getBalances(carol, { account: carol.account.address });
     const treasuryBefore = await getBalances(carol, { account: chain.roles.treasury.address });
+    const poolBefore = await getRewardPool(carol);
     const paid = await claimRewards(alice, {
       epoch,
       tree: "liquid",
@@ -410,11 +428,52 @@ describe("RewardDistributor and Emission actions", () => {
     expect((await getBalances(carol, { account: chain.roles.treasury.address })).flock).toBe(
       treasuryBefore.flock + parseFlock("0.6"),
     );
+    expect(await getRewardPool(carol)).toEqual({
+      balance: poolBefore.balance - parseFlock("60"),
+      outstanding: poolBefore.outstanding - parseFlock("60"),
+      unallocated: poolBefore.unallocated,
+    });
     await expectRefusal(
       claimRewards(carol, { epoch, tree: "liquid", ...claim }),
       "NOTHING_TO_CLAIM",
       /nothing more to claim/,
     );
+  });
+
+  it("an epoch whose leaves sum above its total stops paying at the total; the pool can be read as it was before the post", async () => {
+    const wrong = buildRewardTree(2n, [
+      { account: alice.account.address, amount: parseFlock("40") },
+      { account: bob.account.address, amount: parseFlock("60") },
+    ]);
+    const before = await getRewardPool(bob);
+    const posted = await postEpochRoot(coordinator, {
+      epoch: 2n,
+      liquidRoot: wrong.root,
+      vestingRoot: buildRewardTree(2n, []).root,
+      reportHash: keccak256(toHex("report of epoch 2")),
+      total: parseFlock("50"),
+    });
+    expect(await getRewardPool(bob, { blockNumber: posted.blockNumber - 1n })).toEqual(before);
+    expect(await getRewardPool(bob, { blockNumber: posted.blockNumber })).toEqual({
+      balance: before.balance,
+      outstanding: before.outstanding + parseFlock("50"),
+      unallocated: before.unallocated - parseFlock("50"),
+    });
+    await claimRewards(alice, { epoch: 2n, tree: "liquid", ...rewardProof(wrong, alice.account.address) });
+    const refused = await expectRefusal(
+      claimRewards(bob, { epoch: 2n, tree: "liquid", ...rewardProof(wrong, bob.account.address) }),
+      "EPOCH_OVERCLAIMED",
+      /^claim liquid rewards of epoch 2 was refused: this claim would take epoch 2 past the 50 FLOCK posted as its total$/,
+    );
+    expect(refused.hint).toContain("flock audit 2");
+    // epoch 1's remaining 40 for alice is untouched by epoch 2's bad root
+    const paid = await claimRewards(alice, {
+      epoch,
+      tree: "liquid",
+      ...rewardProof(rewards(), alice.account.address),
+    });
+    expect(paid.gross).toBe(parseFlock("40"));
+    expect((await getRewardPool(bob)).outstanding).toBe(parseFlock("10"));
   });
 });
 

@@ -7,6 +7,8 @@ import { getAddress, keccak256 } from "viem";
 import { generatePrivateKey } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTask } from "./actions/createTask.ts";
+import { getRewardPool } from "./actions/getRewardPool.ts";
+import { mintEmission } from "./actions/mintEmission.ts";
 import { type AnvilProcess, spawnAnvil } from "./anvilProcess.ts";
 import { createChainPublicClient, createFlockClient } from "./client.ts";
 import { deploy } from "./deploy.ts";
@@ -94,6 +96,15 @@ describe("deploy", () => {
       minLockDays: 30,
       endTime: 2_000_000_000n,
       disputeWindowSec: 3600n,
+    });
+    // Nothing is in the reward pool until the first emission, which goes to the distributor unallocated.
+    expect(await getRewardPool(client)).toEqual({ balance: 0n, outstanding: 0n, unallocated: 0n });
+    const minted = await mintEmission(client);
+    expect(minted.amount).toBe(defaultDeploymentSettings.initialEmission);
+    expect(await getRewardPool(client)).toEqual({
+      balance: minted.amount,
+      outstanding: 0n,
+      unallocated: minted.amount,
     });
   });
 

@@ -17,6 +17,7 @@ import { claimRewards } from "./actions/claimRewards.ts";
 import { createTask } from "./actions/createTask.ts";
 import { delegate } from "./actions/delegate.ts";
 import { getBalances } from "./actions/getBalances.ts";
+import { getRewardPool } from "./actions/getRewardPool.ts";
 import { lockFlock } from "./actions/lockFlock.ts";
 import { mintEmission } from "./actions/mintEmission.ts";
 import { postEpochRoot } from "./actions/postEpochRoot.ts";
@@ -156,11 +157,25 @@ describe("end to end through the chain package", () => {
       },
     };
     const epoch = computeEpoch(inputs);
+    // total = Σ leaf amounts of both trees: what the epoch reserves in the distributor
+    const total = [...epoch.trees.liquid.leaves, ...epoch.trees.vesting.leaves].reduce(
+      (sum, leaf) => sum + leaf.amount,
+      0n,
+    );
+    expect(total).toBe(epoch.rewards.reduce((sum, r) => sum + r.liquid + r.vesting, 0n));
+    const pool = await getRewardPool(coordinator);
     const posted = await postEpochRoot(coordinator, {
       epoch: epoch.epoch,
       liquidRoot: epoch.trees.liquid.root,
       vestingRoot: epoch.trees.vesting.root,
       reportHash: epoch.reportHash,
+      total,
+    });
+    expect(await getRewardPool(coordinator, { blockNumber: posted.blockNumber - 1n })).toEqual(pool);
+    expect(await getRewardPool(coordinator)).toEqual({
+      balance: pool.balance,
+      outstanding: pool.outstanding + total,
+      unallocated: pool.unallocated - total,
     });
 
     // Every liquid reward is claimable with its proof and pays exactly its amount (claim fee 0).
@@ -224,6 +239,12 @@ describe("end to end through the chain package", () => {
     });
     expect(partial.gross + rest.gross).toBe(aliceVesting.amount);
     expect(rest.totalClaimed).toBe(aliceVesting.amount);
+    // what the epoch still owes is exactly its unclaimed vesting (only alice's was claimed)
+    expect((await getRewardPool(coordinator)).outstanding).toBe(
+      pool.outstanding +
+        epoch.trees.vesting.leaves.reduce((sum, leaf) => sum + leaf.amount, 0n) -
+        aliceVesting.amount,
+    );
 
     // Slash half of dave's stake for a proven fault; bob proved it and gets 10%.
     const slashed = await slash(coordinator, {
@@ -315,6 +336,8 @@ describe("end to end through the chain package", () => {
       liquidRoot: epoch.trees.liquid.root,
       vestingRoot: epoch.trees.vesting.root,
       reportHash: epoch.reportHash,
+      vestingDuration: BigInt(30 * DAY),
+      total,
     });
     const slashEvent = all.find((e) => e.kind === "slashed");
     expect(slashEvent?.kind === "slashed" && slashEvent.args).toMatchObject({

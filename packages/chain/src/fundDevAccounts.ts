@@ -32,8 +32,10 @@ async function setEmissionRecipient(admin: FlockClient, recipient: Address): Pro
 /**
  * Gives the dev participants FLOCK on a fresh local chain. FLOCK exists only through emission (no premint),
  * so the first daily mint is sent to the treasury instead of the reward distributor (the admin switches
- * the recipient for that one mint) and the treasury hands E0/10 to each participant account. Later mints
- * go to the reward distributor as on any other chain; the next one is allowed 12 hours later.
+ * the recipient for that one mint), the treasury hands E0/10 to each participant account and sends the
+ * rest of that mint to the RewardDistributor, where emission would have put it: with the 7 participants of
+ * the 10 dev accounts, the reward pool starts with 3·E0/10 unallocated FLOCK for the first epochs. Later
+ * mints go to the reward distributor as on any other chain; the next one is allowed 12 hours later.
  */
 export async function fundDevAccounts(parameters: FundDevAccountsParameters): Promise<void> {
   const { endpoint, manifest, roles } = parameters;
@@ -52,4 +54,6 @@ export async function fundDevAccounts(parameters: FundDevAccountsParameters): Pr
   for (const participant of participants) {
     await transferFlock(treasury, { to: participant.address, amount: share });
   }
+  const rest = minted.amount - share * BigInt(participants.length);
+  if (rest > 0n) await transferFlock(treasury, { to: addresses.RewardDistributor, amount: rest });
 }

@@ -4,6 +4,7 @@ export * from "./actions/createTask.ts";
 export * from "./actions/delegate.ts";
 export * from "./actions/getBalances.ts";
 export * from "./actions/getLock.ts";
+export * from "./actions/getRewardPool.ts";
 export * from "./actions/getStake.ts";
 export * from "./actions/lockFlock.ts";
 export * from "./actions/mintEmission.ts";

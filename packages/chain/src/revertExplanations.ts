@@ -325,6 +325,24 @@ const EXPLANATIONS: Record<string, Explain> = {
       `${String(account)} has nothing more to claim now from the ${treeName(tree)} tree of epoch ${String(epoch)}`,
       "Liquid rewards are claimed once; vesting rewards release over time, so claim again later.",
     ),
+  InsufficientRewards: ([needed, available]) =>
+    e(
+      "REWARDS_INSUFFICIENT",
+      `the epoch's rewards total ${tokens(needed)} FLOCK but the RewardDistributor has only ${tokens(available)} FLOCK that earlier epochs have not already reserved`,
+      "Mint the daily emission (mintEmission) or send FLOCK to the RewardDistributor, then post again; getRewardPool shows the unallocated FLOCK.",
+    ),
+  EpochOverclaimed: ([epoch, total]) =>
+    e(
+      "EPOCH_OVERCLAIMED",
+      `this claim would take epoch ${String(epoch)} past the ${tokens(total)} FLOCK posted as its total`,
+      `The epoch's trees pay more than the total posted with them, so it pays nothing beyond that total; check it with \`flock audit ${String(epoch)}\` and report it to the coordinator.`,
+    ),
+  EpochTotalMismatch: ([epoch, total]) =>
+    e(
+      "EPOCH_TOTAL_MISMATCH",
+      `epoch ${String(epoch)} cannot be posted with a total of ${tokens(total)} FLOCK and these roots: a positive total needs a non-empty tree and a non-empty tree needs a positive total`,
+      "Post the sum of every leaf amount of both trees as the total (0 only with two empty trees).",
+    ),
   ClaimFeeTooHigh: ([fee, max]) =>
     e(
       "CLAIM_FEE_TOO_HIGH",

@@ -2,11 +2,12 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { flockTokenAbi, roles, taskStakingAbi } from "@flock/contracts";
+import { defaultDeploymentSettings, flockTokenAbi, roles, taskStakingAbi } from "@flock/contracts";
 import { ConflictError, parseFlock } from "@flock/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { approve } from "./actions/approve.ts";
 import { getBalances } from "./actions/getBalances.ts";
+import { getRewardPool } from "./actions/getRewardPool.ts";
 import { lockFlock } from "./actions/lockFlock.ts";
 import { createChainPublicClient } from "./client.ts";
 import { CONTRACT_NAMES, readManifest } from "./manifest.ts";
@@ -67,6 +68,16 @@ describe("startLocalChain", () => {
       });
       expect(participant.flock).toBe(parseFlock("100000"));
       expect(participant.eth).toBe(parseFlock("10000"));
+      // The 3·E0/10 of that mint no participant got is in the reward pool, unallocated, as emission puts it.
+      const e0 = defaultDeploymentSettings.initialEmission;
+      const reader = chain.clientFor(chain.accounts[3]!);
+      expect(await getRewardPool(reader)).toEqual({
+        balance: (3n * e0) / 10n,
+        outstanding: 0n,
+        unallocated: (3n * e0) / 10n,
+      });
+      const treasury = await getBalances(reader, { account: chain.roles.treasury.address });
+      expect(treasury.flock).toBe(0n);
     } finally {
       await chain.stop();
     }
@@ -108,6 +119,16 @@ describe("startLocalChain", () => {
     } finally {
       await second.stop();
     }
+
+    // A folder deployed from other contracts (here: another RewardDistributor bytecode) is refused.
+    const manifest = JSON.parse(manifestText);
+    manifest.contracts.RewardDistributor.bytecodeHash = `0x${"11".repeat(32)}`;
+    writeFileSync(join(dataDir, "deployment.json"), JSON.stringify(manifest));
+    await expect(startLocalChain({ dataDir })).rejects.toMatchObject({
+      code: "LOCAL_CHAIN_CONTRACTS_OUTDATED",
+      message: expect.stringContaining("(RewardDistributor)"),
+    });
+    expect(existsSync(join(dataDir, "anvil.pid"))).toBe(false);
   });
 
   it("two data folders run side by side without touching each other", async () => {

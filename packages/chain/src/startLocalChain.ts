@@ -1,13 +1,15 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { flockArtifacts } from "@flock/contracts";
 import { ChainError, ConflictError } from "@flock/core";
-import { createTestClient, type Hex, http } from "viem";
+import { createTestClient, type Hex, http, keccak256 } from "viem";
 import { type AnvilProcess, spawnAnvil } from "./anvilProcess.ts";
 import { createChainPublicClient, createFlockClient, type FlockClient } from "./client.ts";
 import { type DeploymentSettings, deploy } from "./deploy.ts";
 import { DEV_ACCOUNT_COUNT, DEV_MNEMONIC, type DevAccount, devAccounts } from "./devAccounts.ts";
 import { fundDevAccounts } from "./fundDevAccounts.ts";
 import {
+  CONTRACT_NAMES,
   type DeploymentManifest,
   type FlockAddresses,
   manifestAddresses,
@@ -231,6 +233,25 @@ async function waitUntilAnswering(endpoint: { rpcUrl: string; chainId: number })
 }
 
 /**
+ * A data folder deployed from other contracts than this package's (e.g. before a contract's interface
+ * changed) cannot be driven by these actions: say so at start instead of failing on some later call.
+ */
+function assertCurrentContracts(manifest: DeploymentManifest): void {
+  const outdated = CONTRACT_NAMES.filter(
+    (name) => manifest.contracts[name].bytecodeHash !== keccak256(flockArtifacts[name].bytecode),
+  );
+  if (outdated.length === 0) return;
+  throw new ChainError(
+    "LOCAL_CHAIN_CONTRACTS_OUTDATED",
+    `the local chain was deployed from other contracts than this version of Flock's (${outdated.join(", ")})`,
+    {
+      hint: "Delete the data folder to start a fresh local chain with the current contracts.",
+      details: { outdated },
+    },
+  );
+}
+
+/**
  * On a restart the manifest must describe the chain anvil loaded. If anvil died before it ever wrote its
  * state (a crash right after the first start), the chain is empty: deploy again, which lands on the same
  * addresses because the dev deployer's nonces start at 0 again.
@@ -250,7 +271,10 @@ async function checkResumedChain(
   }
   const client = createChainPublicClient(endpoint);
   const code = await client.getCode({ address: manifest.contracts.FlockToken.address });
-  if (code !== undefined && code !== "0x") return manifest;
+  if (code !== undefined && code !== "0x") {
+    assertCurrentContracts(manifest);
+    return manifest;
+  }
   const height = await client.getBlockNumber({ cacheTime: 0 });
   if (height === 0n) return undefined;
   throw new ChainError(

@@ -84,7 +84,7 @@ describe("flock demo, end to end (anvil, PGlite, HTTP on 127.0.0.1)", () => {
       expect(BigInt(balance.flockAfter) - BigInt(balance.flockBefore)).toBe(paid);
     }
     expect(report.audit.verified).toBe(true);
-    expect(report.audit.checks.length).toBe(7);
+    expect(report.audit.checks.length).toBe(8);
     // Everything the demo started is stopped.
     expect(existsSync(join(home, "network.json"))).toBe(false);
   }, 180_000);

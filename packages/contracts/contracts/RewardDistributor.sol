@@ -13,6 +13,16 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 /// claimable at once, and `vesting`, trainers' locked 90% [FLock], released linearly over the vesting
 /// duration from the posting time. Anyone may submit a claim; FLOCK goes to the account, minus the claim
 /// fee, which goes to the treasury. Rewards are paid from this contract's FLOCK (the emission recipient).
+///
+/// Solvency: each epoch is posted with `total`, the sum of every leaf amount of both its trees, and is
+/// accepted only if the FLOCK not yet promised to earlier epochs covers it. `outstanding` is what posted
+/// epochs still owe (Σ totals − Σ gross claims) and the contract keeps the invariant
+/// `flock.balanceOf(this) ≥ outstanding`: a post adds `total` to `outstanding` only when the balance covers
+/// it, a claim lowers `outstanding` by exactly the FLOCK it sends out (paid + fee), and nothing else moves
+/// FLOCK out of this contract (emission mints and transfers in only raise the balance). An epoch's claims
+/// are capped at its own `total`, so a root whose leaves sum above its declared total fails once the total
+/// is reached instead of spending FLOCK reserved for other epochs. Hence every posted epoch is fully funded:
+/// each epoch can always pay out its total, whatever order the claims of all epochs come in.
 contract RewardDistributor is AccessControl, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -29,6 +39,10 @@ contract RewardDistributor is AccessControl, ReentrancyGuard {
         bytes32 reportHash;
         uint64 postedAt;
         uint64 vestingDuration;
+        /// Sum of every leaf amount of both trees: the most this epoch can ever pay.
+        uint256 total;
+        /// Gross FLOCK claimed from this epoch so far (claim fees included); never above `total`.
+        uint256 claimedTotal;
     }
 
     IERC20 public immutable flock;
@@ -37,9 +51,17 @@ contract RewardDistributor is AccessControl, ReentrancyGuard {
     uint64 public vestingDuration;
     mapping(uint256 epoch => Epoch) public epochs;
     mapping(uint256 epoch => mapping(uint8 tree => mapping(address account => uint256))) public claimed;
+    /// @notice FLOCK that posted epochs still owe: Σ totals of posted epochs − Σ gross claims.
+    /// Always ≤ this contract's FLOCK balance (see the contract notice).
+    uint256 public outstanding;
 
     event EpochRootPosted(
-        uint256 indexed epoch, bytes32 liquidRoot, bytes32 vestingRoot, bytes32 reportHash, uint64 vestingDuration
+        uint256 indexed epoch,
+        bytes32 liquidRoot,
+        bytes32 vestingRoot,
+        bytes32 reportHash,
+        uint64 vestingDuration,
+        uint256 total
     );
     event Claimed(
         uint256 indexed epoch,
@@ -62,6 +84,9 @@ contract RewardDistributor is AccessControl, ReentrancyGuard {
     error NothingToClaim(uint256 epoch, uint8 tree, address account);
     error ClaimFeeTooHigh(uint16 claimFeeBps, uint16 maxBps);
     error VestingDurationTooLong(uint64 vestingDuration, uint64 maxDuration);
+    error InsufficientRewards(uint256 needed, uint256 available);
+    error EpochOverclaimed(uint256 epoch, uint256 total);
+    error EpochTotalMismatch(uint256 epoch, uint256 total);
 
     constructor(IERC20 flock_, address treasury_, address admin, uint16 claimFeeBps_, uint64 vestingDuration_) {
         if (address(flock_) == address(0) || treasury_ == address(0) || admin == address(0)) revert ZeroAddress();
@@ -72,14 +97,33 @@ contract RewardDistributor is AccessControl, ReentrancyGuard {
         _setVestingDuration(vestingDuration_);
     }
 
-    /// @notice Posts an epoch's report hash and reward roots; each epoch is posted once.
-    function postEpochRoot(uint256 epoch, bytes32 liquidRoot, bytes32 vestingRoot, bytes32 reportHash)
-        external
-        onlyRole(COORDINATOR_ROLE)
-    {
+    /// @notice Posts an epoch's report hash and reward roots with `total`, the sum of every leaf amount of
+    /// both trees; each epoch is posted once. The FLOCK not yet promised to posted epochs (`unallocated()`)
+    /// must cover `total`, which is then reserved for this epoch. An epoch that pays nothing has total 0 and
+    /// two zero roots; a positive total needs at least one non-zero root (FLOCK reserved behind no root
+    /// could never be claimed) and a non-zero root a positive total (its claims could never be paid).
+    function postEpochRoot(
+        uint256 epoch,
+        bytes32 liquidRoot,
+        bytes32 vestingRoot,
+        bytes32 reportHash,
+        uint256 total
+    ) external onlyRole(COORDINATOR_ROLE) {
         if (epochs[epoch].postedAt != 0) revert EpochAlreadyPosted(epoch);
-        epochs[epoch] = Epoch(liquidRoot, vestingRoot, reportHash, uint64(block.timestamp), vestingDuration);
-        emit EpochRootPosted(epoch, liquidRoot, vestingRoot, reportHash, vestingDuration);
+        bool empty = liquidRoot == bytes32(0) && vestingRoot == bytes32(0);
+        if (empty != (total == 0)) revert EpochTotalMismatch(epoch, total);
+        uint256 available = flock.balanceOf(address(this)) - outstanding;
+        if (total > available) revert InsufficientRewards(total, available);
+        outstanding += total;
+        epochs[epoch] =
+            Epoch(liquidRoot, vestingRoot, reportHash, uint64(block.timestamp), vestingDuration, total, 0);
+        emit EpochRootPosted(epoch, liquidRoot, vestingRoot, reportHash, vestingDuration, total);
+    }
+
+    /// @notice FLOCK held here that no posted epoch has promised yet (emission mints and transfers in):
+    /// balance − outstanding, what the next epochs may pay.
+    function unallocated() external view returns (uint256) {
+        return flock.balanceOf(address(this)) - outstanding;
     }
 
     /// @notice Leaf of the reward trees: keccak256(bytes.concat(keccak256(abi.encode(epoch, account, amount)))).
@@ -121,6 +165,11 @@ contract RewardDistributor is AccessControl, ReentrancyGuard {
         if (vested <= already) revert NothingToClaim(epoch, tree, account);
         uint256 gross = vested - already;
         claimed[epoch][tree][account] = vested;
+        // an epoch pays at most its declared total, so an inconsistent root cannot spend other epochs' FLOCK
+        uint256 claimedTotal = e.claimedTotal + gross;
+        if (claimedTotal > e.total) revert EpochOverclaimed(epoch, e.total);
+        e.claimedTotal = claimedTotal;
+        outstanding -= gross;
 
         // fee = floor(gross·claimFeeBps/10000), to the treasury
         uint256 fee = (gross * claimFeeBps) / BPS;

@@ -36,6 +36,7 @@ import {
 } from "./support/fixture.ts";
 import { isolateEachTest } from "./support/isolate.ts";
 import { expectRevert } from "./support/revert.ts";
+import { rewardTotal } from "./support/rewardTotal.ts";
 
 const SEED = 20_261_122;
 const runs = (numRuns: number) => ({ seed: SEED, numRuns });
@@ -189,7 +190,13 @@ describe("cross-check: contracts and @flock/protocol agree on the same random ve
         fx.net,
         fx.flock
           .as(coordinator)
-          .rewardDistributor.write.postEpochRoot([epoch, liquid.root, vesting.root, keccak256(toHex(i))]),
+          .rewardDistributor.write.postEpochRoot([
+            epoch,
+            liquid.root,
+            vesting.root,
+            keccak256(toHex(i)),
+            rewardTotal(liquid, vesting),
+          ]),
       );
       for (const leaf of liquid.leaves) {
         const { amount: value, proof } = rewardProof(liquid, leaf.account);

@@ -93,6 +93,11 @@ describe("end to end: lock → stake → delegate → epoch root → claims → 
     expect(await flockOf(fx.flock.addresses.RewardDistributor)).toBe(
       1_000_000n * FLOCK - 450n * FLOCK - vested,
     );
+    // the epoch promised 1,350 (450 liquid + 900 vesting); what it has not paid yet is still reserved
+    const [, , , , , total, claimedTotal] = await fx.flock.rewardDistributor.read.epochs([SCENARIO_EPOCH]);
+    expect([total, claimedTotal]).toEqual([1_350n * FLOCK, 450n * FLOCK + vested]);
+    expect(await fx.flock.rewardDistributor.read.outstanding()).toBe(900n * FLOCK - vested);
+    expect(await fx.flock.rewardDistributor.read.unallocated()).toBe(1_000_000n * FLOCK - 1_350n * FLOCK);
     // two daily mints of E0 so far: the fixture's funding mint and the scenario's
     expect(await fx.flock.flockToken.read.totalSupply()).toBe(2_000_000n * FLOCK);
   });

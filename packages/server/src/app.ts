@@ -139,6 +139,8 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
   });
   await http.ready();
   let indexTimer: NodeJS.Timeout | undefined;
+  let emissionTimer: NodeJS.Timeout | undefined;
+  let minting: Promise<void> = Promise.resolve();
   return {
     http,
     scheduler,
@@ -146,6 +148,25 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
     config,
     start() {
       scheduler.start();
+      // SPEC §3: a daily emission mint (at most one per 12 hours, enforced on-chain) funds the rewards.
+      const mint = () => {
+        minting = deps.chain
+          .mintEmissionIfDue()
+          .then(async (minted) => {
+            if (minted === null) return;
+            logger.info({ mintIndex: minted.mintIndex, amount: minted.amount }, "emission minted");
+            await deps.repos.events.append("emission.minted", {
+              mintIndex: minted.mintIndex.toString(),
+              amount: minted.amount.toString(),
+              transactionHash: minted.transactionHash,
+            });
+          })
+          .catch((error: unknown) => logger.warn({ error: errorText(error) }, "emission mint failed"));
+      };
+      if (emissionTimer === undefined) {
+        mint();
+        emissionTimer = setInterval(mint, config.emissionPollMs);
+      }
       indexTimer ??= setInterval(() => {
         indexer
           .sync()
@@ -154,6 +175,8 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
     },
     close: async () => {
       if (indexTimer !== undefined) clearInterval(indexTimer);
+      if (emissionTimer !== undefined) clearInterval(emissionTimer);
+      await minting;
       await scheduler.stop();
       await http.close();
     },

@@ -31,10 +31,12 @@ export interface ServerConfig {
   /** Time a validator has to report before its assignment times out and is given to another. */
   assignmentTimeoutMs: number;
   /**
-   * Arena emission a finalized task's epoch distributes (gmFLOCK/FLOCK base units). The RewardDistributor
-   * must hold at least this much (daily mints go there) for every claim of the epoch to succeed.
+   * Arena emission a finalized task's epoch distributes at most (FLOCK base units): less when the
+   * RewardDistributor holds less that no epoch has been promised (daily mints go there).
    */
   epochEmission: bigint;
+  /** How often the coordinator checks whether the next daily emission mint is due (and mints it). */
+  emissionPollMs: number;
   /** Where dust, unallocated emission and slashed stake go (the treasury's account). */
   treasury: string;
   /** γ of the trainer/validator split, bps (SPEC §3). */
@@ -60,6 +62,7 @@ export const defaultServerConfig: ServerConfig = {
   validatorsPerSubmission: 3,
   assignmentTimeoutMs: 30 * 60_000,
   epochEmission: 10_000n * 10n ** 18n,
+  emissionPollMs: 60_000,
   // The local chain's treasury (dev account 2); a deployment sets its own.
   treasury: "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc",
   gammaBps: 1000n,

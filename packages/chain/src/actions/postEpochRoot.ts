@@ -1,5 +1,5 @@
 import { rewardDistributorAbi } from "@flock/contracts";
-import { ValidationError } from "@flock/core";
+import { assertAmount, ValidationError } from "@flock/core";
 import { type Hex, isHex, size } from "viem";
 import type { FlockClient } from "../client.ts";
 import { submit } from "../submit.ts";
@@ -12,6 +12,11 @@ export interface PostEpochRootParameters {
   vestingRoot: Hex;
   /** sha256 of the epoch report's canonical JSON, as bytes32. */
   reportHash: Hex;
+  /**
+   * Sum of every leaf amount of both trees, in base units: the FLOCK the epoch reserves in the
+   * RewardDistributor and the most its claims can ever pay (0 with two empty trees).
+   */
+  total: bigint;
 }
 
 export interface PostEpochRootReturnType {
@@ -27,7 +32,10 @@ function assertBytes32(value: Hex, name: string): void {
   }
 }
 
-/** Coordinator: posts an epoch's report hash and reward Merkle roots, once per epoch. */
+/**
+ * Coordinator: posts an epoch's report hash and reward Merkle roots with their total, once per epoch. The
+ * RewardDistributor's unallocated FLOCK (see getRewardPool) must cover the total, else REWARDS_INSUFFICIENT.
+ */
 export async function postEpochRoot(
   client: FlockClient,
   parameters: PostEpochRootParameters,
@@ -35,13 +43,14 @@ export async function postEpochRoot(
   assertBytes32(parameters.liquidRoot, "liquidRoot");
   assertBytes32(parameters.vestingRoot, "vestingRoot");
   assertBytes32(parameters.reportHash, "reportHash");
+  const total = assertAmount(parameters.total, "total");
   const receipt = await submit(client, `post the roots of epoch ${parameters.epoch}`, async () => {
     const { request } = await client.publicClient.simulateContract({
       account: client.account,
       address: client.addresses.RewardDistributor,
       abi: rewardDistributorAbi,
       functionName: "postEpochRoot",
-      args: [parameters.epoch, parameters.liquidRoot, parameters.vestingRoot, parameters.reportHash],
+      args: [parameters.epoch, parameters.liquidRoot, parameters.vestingRoot, parameters.reportHash, total],
     });
     return client.walletClient.writeContract(request);
   });

@@ -218,7 +218,7 @@ export async function auditEpoch(
     chainId: network.chainId,
     addresses: manifestAddresses(manifest),
   });
-  const [liquidRoot, vestingRoot, reportHash] = await reader.publicClient.readContract({
+  const [liquidRoot, vestingRoot, reportHash, , , total] = await reader.publicClient.readContract({
     address: reader.addresses.RewardDistributor,
     abi: rewardDistributorAbi,
     functionName: "epochs",
@@ -227,6 +227,12 @@ export async function auditEpoch(
   check("on-chain report hash", recomputed.reportHash, reportHash);
   check("on-chain liquid root", recomputed.trees.liquid.root, liquidRoot);
   check("on-chain vesting root", recomputed.trees.vesting.root, vestingRoot);
+  // The total the root declared (what the RewardDistributor reserved and caps claims at) is what it pays.
+  const leavesTotal = [...recomputed.trees.liquid.leaves, ...recomputed.trees.vesting.leaves].reduce(
+    (sum, leaf) => sum + leaf.amount,
+    0n,
+  );
+  check("on-chain epoch total = the sum of the report's rewards", leavesTotal.toString(), total.toString());
   // 4. Slashes executed on-chain are listed, match their Slashed events, and their evidence is published.
   checks.push(
     ...(await executedSlashChecks({

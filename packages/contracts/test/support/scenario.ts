@@ -18,6 +18,7 @@ import {
   now,
   stakeFor,
 } from "./fixture.ts";
+import { rewardTotal } from "./rewardTotal.ts";
 
 export const gasActions = [
   "lock",
@@ -85,6 +86,7 @@ export async function runEconomyScenario(fx: Fixture): Promise<Record<GasAction,
       liquid.root,
       vesting.root,
       SCENARIO_REPORT_HASH,
+      rewardTotal(liquid, vesting),
     ]),
   );
   for (const wallet of [bob, carol, alice]) {

@@ -2,7 +2,6 @@ import { contentId } from "@flock/core";
 import { type Hex, type LocalAccount, sha256 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signedHeaders } from "../testing/signedHeaders.ts";
 import { startTestApp, type TestApp } from "../testing/testApp.ts";
 
 const publisher = privateKeyToAccount(generatePrivateKey());
@@ -13,21 +12,11 @@ describe("public artifacts: publish by content id, served to anyone, never a hid
   let t: TestApp;
 
   async function publish(account: LocalAccount | null, id: string, bytes: Uint8Array, signedHash?: Hex) {
-    const path = `/artifacts/${id}`;
-    const headers =
-      account === null
-        ? {}
-        : await signedHeaders({
-            account,
-            chainId: 31337,
-            method: "PUT",
-            path,
-            bodyHash: signedHash ?? sha256(bytes),
-          });
+    if (account !== null) return t.upload(account, `/artifacts/${id}`, bytes, signedHash);
     return t.app.http.inject({
       method: "PUT",
-      url: path,
-      headers: { ...headers, "content-type": "application/octet-stream" },
+      url: `/artifacts/${id}`,
+      headers: { "content-type": "application/octet-stream" },
       payload: Buffer.from(bytes),
     });
   }
@@ -166,20 +155,7 @@ describe("public artifacts: publish by content id, served to anyone, never a hid
     const refused = await publish(creator, contentId(hidden), hidden);
     expect(refused.statusCode).toBe(403);
     expect(refused.json().code).toBe("HIDDEN_SET_NOT_PUBLISHABLE");
-    const path = `/tasks/${created.json().id}/validation-set`;
-    const headers = await signedHeaders({
-      account: creator,
-      chainId: 31337,
-      method: "PUT",
-      path,
-      bodyHash: sha256(hidden),
-    });
-    const uploaded = await t.app.http.inject({
-      method: "PUT",
-      url: path,
-      headers: { ...headers, "content-type": "application/octet-stream" },
-      payload: Buffer.from(hidden),
-    });
+    const uploaded = await t.upload(creator, `/tasks/${created.json().id}/validation-set`, hidden);
     expect(uploaded.statusCode).toBe(200);
     expect(await t.artifacts.has(contentId(hidden))).toBe(true);
     expect(

@@ -3,10 +3,9 @@ import { join } from "node:path";
 import { contentId } from "@flock/core";
 import { S3ArtifactStore } from "@flock/store";
 import { S3RVER_CREDENTIALS, type S3TestServer, startS3TestServer } from "@flock/store/testing";
-import { type LocalAccount, sha256 } from "viem";
+import { sha256 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signedHeaders } from "../testing/signedHeaders.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 
 const key = () => privateKeyToAccount(generatePrivateKey());
@@ -25,23 +24,6 @@ describe("a coordinator on an S3-compatible artifact store", () => {
   const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
   let s3: S3TestServer;
   let t: TestApp;
-
-  async function put(account: LocalAccount, path: string, bytes: Uint8Array) {
-    const headers = await signedHeaders({
-      account,
-      chainId: 31337,
-      method: "PUT",
-      path,
-      bodyHash: sha256(bytes),
-      timestamp: Math.floor(clock.now().getTime() / 1000),
-    });
-    return t.app.http.inject({
-      method: "PUT",
-      url: path,
-      headers: { ...headers, "content-type": "application/octet-stream" },
-      payload: Buffer.from(bytes),
-    });
-  }
 
   beforeAll(async () => {
     s3 = await startS3TestServer();
@@ -70,8 +52,8 @@ describe("a coordinator on an S3-compatible artifact store", () => {
     const train = text('{"conversations":[]}\n');
     const hidden = text('{"conversations":[{"from":"human","value":"?"}]}\n');
     const adapter = text("trainer's adapter bytes");
-    expect((await put(creator, `/artifacts/${contentId(base)}`, base)).statusCode).toBe(201);
-    expect((await put(creator, `/artifacts/${contentId(train)}`, train)).statusCode).toBe(201);
+    expect((await t.upload(creator, `/artifacts/${contentId(base)}`, base)).statusCode).toBe(201);
+    expect((await t.upload(creator, `/artifacts/${contentId(train)}`, train)).statusCode).toBe(201);
     const served = await t.app.http.inject({ method: "GET", url: `/artifacts/${contentId(base)}` });
     expect(served.rawPayload.equals(Buffer.from(base))).toBe(true);
 
@@ -92,7 +74,7 @@ describe("a coordinator on an S3-compatible artifact store", () => {
         minLockDays: 0,
       })
     ).json();
-    expect((await put(creator, `/tasks/${task.id}/validation-set`, hidden)).statusCode).toBe(200);
+    expect((await t.upload(creator, `/tasks/${task.id}/validation-set`, hidden)).statusCode).toBe(200);
     let block = 1;
     for (const [account, role] of [
       [trainer, "trainer"],
@@ -110,7 +92,7 @@ describe("a coordinator on an S3-compatible artifact store", () => {
     const commit = (
       await t.signed(trainer, "POST", `/tasks/${task.id}/submissions`, { commitHash: contentId(adapter) })
     ).json();
-    expect((await put(trainer, `/submissions/${commit.id}/artifact`, adapter)).json().status).toBe(
+    expect((await t.upload(trainer, `/submissions/${commit.id}/artifact`, adapter)).json().status).toBe(
       "accepted",
     );
 

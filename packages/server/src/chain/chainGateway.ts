@@ -15,6 +15,23 @@ export interface EpochRootPost {
   liquidRoot: Hex;
   vestingRoot: Hex;
   reportHash: Hex;
+  /** Σ of every leaf of both trees: the RewardDistributor refuses a root it cannot fully fund. */
+  total: bigint;
+}
+
+/** The RewardDistributor's FLOCK: what posted epochs still owe, and what no epoch has promised yet. */
+export interface RewardPool {
+  balance: bigint;
+  outstanding: bigint;
+  /** balance − outstanding: emission minted (or sent) to the distributor that epochs may still allocate. */
+  unallocated: bigint;
+}
+
+/** A daily emission mint the coordinator made. */
+export interface EmissionMint {
+  mintIndex: bigint;
+  amount: bigint;
+  transactionHash: Hex;
 }
 
 /** A slash for a proven fault; each evidence hash slashes once on-chain. */
@@ -40,6 +57,10 @@ export interface ChainGateway {
   readonly coordinator?: string;
   registerTask(task: ChainTaskRegistration): Promise<void>;
   postEpochRoot(post: EpochRootPost): Promise<{ transactionHash: Hex }>;
+  /** The reward distributor's balance, outstanding promises and unallocated FLOCK. */
+  rewardPool(): Promise<RewardPool>;
+  /** Mint the next daily emission into the reward distributor when it is due; null when it is not yet. */
+  mintEmissionIfDue(): Promise<EmissionMint | null>;
   /** Close a settled task on-chain: its stakes become withdrawable after the dispute window. */
   closeTask(taskId: number): Promise<void>;
   /** Slash on-chain; returns the gmFLOCK seized (also when this evidence was already used: the earlier slash). */

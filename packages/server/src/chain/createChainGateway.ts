@@ -2,6 +2,8 @@ import {
   createFlockClient,
   createTask,
   type FlockAddresses,
+  getRewardPool,
+  mintEmission,
   postEpochRoot,
   readEvents,
   setTaskStatus,
@@ -50,6 +52,21 @@ export function createChainGateway(options: ChainGatewayOptions): ChainGateway {
     async postEpochRoot(post) {
       const { transactionHash } = await postEpochRoot(client, post);
       return { transactionHash };
+    },
+    rewardPool: () => getRewardPool(client),
+    async mintEmissionIfDue() {
+      // The contract allows one mint per 12 hours; asking early costs only a simulated call.
+      try {
+        const minted = await mintEmission(client);
+        return {
+          mintIndex: minted.mintIndex,
+          amount: minted.amount,
+          transactionHash: minted.transactionHash,
+        };
+      } catch (error) {
+        if (isFlockError(error) && error.code === "EMISSION_TOO_SOON") return null;
+        throw error;
+      }
     },
     async closeTask(taskId) {
       await setTaskStatus(client, { taskId: BigInt(taskId), status: "closed" });

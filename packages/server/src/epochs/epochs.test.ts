@@ -1,10 +1,9 @@
 import { contentId, sha256Hex } from "@flock/core";
 import { verifyRewardProof } from "@flock/protocol";
-import { type LocalAccount, sha256 } from "viem";
+import type { LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRecordingChainGateway } from "../testing/recordingChainGateway.ts";
-import { signedHeaders } from "../testing/signedHeaders.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 
 const key = () => privateKeyToAccount(generatePrivateKey());
@@ -34,24 +33,6 @@ describe("epochs: settlement at finalization, proofs, leaderboard, live events",
   ]);
   let t: TestApp;
   let taskId: number;
-
-  async function upload(account: LocalAccount, submissionId: number, bytes: Uint8Array) {
-    const path = `/submissions/${submissionId}/artifact`;
-    const headers = await signedHeaders({
-      account,
-      chainId: 31337,
-      method: "PUT",
-      path,
-      bodyHash: sha256(bytes),
-      timestamp: Math.floor(clock.now().getTime() / 1000),
-    });
-    return t.app.http.inject({
-      method: "PUT",
-      url: path,
-      headers: { ...headers, "content-type": "application/octet-stream" },
-      payload: Buffer.from(bytes),
-    });
-  }
 
   beforeAll(async () => {
     t = await startTestApp({ clock, chain, config: { epochEmission: 1000n * WAD } });
@@ -108,7 +89,7 @@ describe("epochs: settlement at finalization, proofs, leaderboard, live events",
       const commit = (
         await t.signed(trainer, "POST", `/tasks/${taskId}/submissions`, { commitHash: contentId(bytes) })
       ).json();
-      await upload(trainer, commit.id, bytes);
+      await t.upload(trainer, `/submissions/${commit.id}/artifact`, bytes);
     }
     clock.set(minutes(60));
     await t.app.scheduler.runDue();
@@ -161,6 +142,8 @@ describe("epochs: settlement at finalization, proofs, leaderboard, live events",
         liquidRoot: epoch.liquidRoot,
         vestingRoot: epoch.vestingRoot,
         reportHash: epoch.reportHash,
+        // Every reward of both trees: the whole emission (the recording distributor holds plenty).
+        total: 1000n * WAD,
       },
     ]);
     expect(epoch.txHash).toMatch(/^0x/);

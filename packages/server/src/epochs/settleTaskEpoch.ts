@@ -49,6 +49,28 @@ async function trainerPools(
   return pools;
 }
 
+/** Σ of an epoch's rewards in both trees: what its root promises (the RewardDistributor checks it is funded). */
+async function epochTotal(ctx: AppContext, epoch: number): Promise<bigint> {
+  return (await ctx.repos.rewards.listForEpoch(epoch)).reduce((sum, r) => sum + r.amount, 0n);
+}
+
+/**
+ * The emission an epoch distributes (SPEC §3: rewards come from the daily emission mints, which go to the
+ * RewardDistributor): the configured per-task emission, but never more than the distributor holds beyond
+ * what posted epochs still owe and recorded, not yet posted epochs will ask for. With nothing free the epoch
+ * pays nothing (its inputs say so, and the audit recomputes it as is).
+ */
+async function epochEmission(ctx: AppContext): Promise<bigint> {
+  const pool = await ctx.chain.rewardPool();
+  let reserved = 0n;
+  for (const unposted of await ctx.repos.epochs.listUnposted())
+    reserved += await epochTotal(ctx, unposted.number);
+  const free = pool.unallocated - reserved;
+  if (free <= 0n) return 0n;
+  if (free >= ctx.config.epochEmission) return ctx.config.epochEmission;
+  return free;
+}
+
 /**
  * Settle a finalized task (SPEC §3): gather its snapshot, run the pure `computeEpoch`, store the canonical
  * report in the artifact store, record the epoch with every reward and its Merkle proof, then post the
@@ -84,7 +106,7 @@ export async function settleTaskEpoch(ctx: AppContext, taskId: number): Promise<
         stakes: await ctx.repos.stakes.listForTask(taskId),
         scores: await ctx.repos.scores.listForTask(taskId),
         assignments: await ctx.repos.assignments.listForTask(taskId),
-        emission: ctx.config.epochEmission,
+        emission: await epochEmission(ctx),
         treasury: ctx.config.treasury,
         gammaBps: ctx.config.gammaBps,
         pools,
@@ -121,6 +143,7 @@ export async function settleTaskEpoch(ctx: AppContext, taskId: number): Promise<
     liquidRoot: epoch.liquidRoot,
     vestingRoot: epoch.vestingRoot,
     reportHash: epoch.reportHash,
+    total: await epochTotal(ctx, epoch.number),
   });
   return withTransaction(ctx.db, async (tx) => {
     const posted = await tx.epochs.markPosted(epoch.number, {

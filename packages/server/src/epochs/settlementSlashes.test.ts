@@ -126,6 +126,7 @@ describe("settlement lists the task's executed slashes and waits for its slash j
         liquidRoot: epoch!.liquidRoot,
         vestingRoot: epoch!.vestingRoot,
         reportHash: epoch!.reportHash,
+        total: BigInt(totals.liquid) + BigInt(totals.vesting),
       },
     ]);
   });

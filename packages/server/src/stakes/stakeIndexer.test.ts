@@ -10,7 +10,6 @@ import {
   type LocalChain,
   lockFlock,
   manifestAddresses,
-  mintEmission,
   setSigma,
   stake,
   startLocalChain,
@@ -18,6 +17,7 @@ import {
 import { contentId, parseFlock } from "@flock/core";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ChainGateway } from "../chain/chainGateway.ts";
 import { createChainGateway } from "../chain/createChainGateway.ts";
 import { signedHeaders } from "../testing/signedHeaders.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
@@ -39,12 +39,13 @@ describe("roles from on-chain stake and settlement on-chain (real anvil)", () =>
   const clock = manualClock(new Date());
   const dataDir = mkdtempSync(join(tmpdir(), "flock-server-chain-"));
   let chain: LocalChain;
+  let gateway: ChainGateway;
   let t: TestApp;
   let taskId: number;
 
   beforeAll(async () => {
     chain = await startLocalChain({ dataDir: join(dataDir, "chain") });
-    const gateway = createChainGateway({
+    gateway = createChainGateway({
       rpcUrl: chain.rpcUrl,
       chainId: chain.chainId,
       addresses: manifestAddresses(chain.manifest),
@@ -199,11 +200,16 @@ describe("roles from on-chain stake and settlement on-chain (real anvil)", () =>
     });
     expect(scored.statusCode).toBe(201);
 
-    // Fund the distributor: the next daily mint goes to it (12 h after the first).
+    // The coordinator mints the daily emission into the distributor when due: the local chain's first mint
+    // happened at its start, so the next one waits 12 hours (chain time).
     const coordinator = chain.clientFor(chain.roles.coordinator);
+    expect(await gateway.mintEmissionIfDue()).toBeNull();
+    const poolBefore = await gateway.rewardPool();
     await chain.advanceTime(12 * 3600 + 1);
-    const mint = await mintEmission(coordinator);
-    expect(mint.amount).toBeGreaterThanOrEqual(t.app.config.epochEmission);
+    const mint = await gateway.mintEmissionIfDue();
+    expect(mint).toMatchObject({ mintIndex: 1n });
+    expect((await gateway.rewardPool()).unallocated).toBe(poolBefore.unallocated + mint!.amount);
+    expect(await gateway.mintEmissionIfDue()).toBeNull();
 
     clock.advance(60 * 60_000);
     await t.app.scheduler.runDue();

@@ -1,10 +1,9 @@
 import { contentId } from "@flock/core";
-import { type Hex, type LocalAccount, sha256 } from "viem";
+import type { Hex, LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adapterFile, randomLora, reparametrize } from "../testing/loraFixtures.ts";
 import { createRecordingChainGateway } from "../testing/recordingChainGateway.ts";
-import { signedHeaders } from "../testing/signedHeaders.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 
 const creator = privateKeyToAccount(generatePrivateKey());
@@ -25,23 +24,8 @@ describe("submissions: commit, upload, duplicates", () => {
   let t: TestApp;
   let taskId: number;
 
-  async function upload(account: LocalAccount, submissionId: number, bytes: Uint8Array, signedHash?: Hex) {
-    const path = `/submissions/${submissionId}/artifact`;
-    const headers = await signedHeaders({
-      account,
-      chainId: 31337,
-      method: "PUT",
-      path,
-      bodyHash: signedHash ?? sha256(bytes),
-      timestamp: Math.floor(clock.now().getTime() / 1000),
-    });
-    return t.app.http.inject({
-      method: "PUT",
-      url: path,
-      headers: { ...headers, "content-type": "application/octet-stream" },
-      payload: Buffer.from(bytes),
-    });
-  }
+  const upload = (account: LocalAccount, submissionId: number, bytes: Uint8Array, signedHash?: Hex) =>
+    t.upload(account, `/submissions/${submissionId}/artifact`, bytes, signedHash);
 
   beforeAll(async () => {
     t = await startTestApp({ clock, chain, config: { maxArtifactBytes: 1024 } });

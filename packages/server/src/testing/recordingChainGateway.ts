@@ -1,4 +1,5 @@
 import type { FlockEvent as ChainEvent } from "@flock/chain";
+import { ChainError } from "@flock/core";
 import type {
   ChainGateway,
   ChainTaskRegistration,
@@ -11,6 +12,8 @@ import type {
  * Tests of stake indexing and settlement use the real gateway over anvil instead.
  */
 export interface RecordingChainGateway extends ChainGateway {
+  /** FLOCK the recorded reward distributor holds; posts are refused beyond it, as on-chain. */
+  rewardBalance: bigint;
   registered: ChainTaskRegistration[];
   posted: EpochRootPost[];
   slashed: SlashRequest[];
@@ -26,7 +29,10 @@ export function createRecordingChainGateway(
   const posted: EpochRootPost[] = [];
   const slashed: SlashRequest[] = [];
   const closed: number[] = [];
-  return {
+  let outstanding = 0n;
+  const gateway: RecordingChainGateway = {
+    // Plenty for any test's epochs unless a test sets less.
+    rewardBalance: 10n ** 30n,
     slashed,
     closed,
     async closeTask(taskId) {
@@ -46,7 +52,22 @@ export function createRecordingChainGateway(
     async registerTask(task) {
       registered.push(task);
     },
+    async rewardPool() {
+      return {
+        balance: gateway.rewardBalance,
+        outstanding,
+        unallocated: gateway.rewardBalance - outstanding,
+      };
+    },
+    // Emission is the real chain's business; the recorder never mints.
+    mintEmissionIfDue: async () => null,
     async postEpochRoot(post) {
+      if (gateway.rewardBalance - outstanding < post.total) {
+        throw new ChainError("REWARDS_INSUFFICIENT", `epoch ${post.epoch} needs ${post.total}`, {
+          hint: "the recorded reward distributor holds less",
+        });
+      }
+      outstanding += post.total;
       posted.push(post);
       return { transactionHash: `0x${posted.length.toString(16).padStart(64, "0")}` };
     },
@@ -57,4 +78,5 @@ export function createRecordingChainGateway(
       for (const event of events) if (range.kinds.includes(event.kind)) yield event;
     },
   };
+  return gateway;
 }

@@ -10,7 +10,7 @@ import {
   type Repositories,
 } from "@flock/store";
 import type { LightMyRequestResponse } from "fastify";
-import type { LocalAccount } from "viem";
+import { type Hex, type LocalAccount, sha256 } from "viem";
 import { createApp, type FlockApp } from "../app.ts";
 import type { ChainGateway } from "../chain/chainGateway.ts";
 import type { Clock, ServerConfig } from "../deps.ts";
@@ -52,6 +52,16 @@ export interface TestApp {
     method: "GET" | "POST" | "PUT" | "DELETE",
     path: string,
     body?: unknown,
+  ): Promise<LightMyRequestResponse>;
+  /**
+   * Send signed bytes (application/octet-stream) with PUT through `inject`; the signature covers their
+   * sha256 unless `signedHash` says otherwise (to test a mismatch).
+   */
+  upload(
+    account: LocalAccount,
+    path: string,
+    bytes: Uint8Array,
+    signedHash?: Hex,
   ): Promise<LightMyRequestResponse>;
   /**
    * Store and publish bytes as a public artifact (what PUT /artifacts does), for tasks' base models and
@@ -118,6 +128,22 @@ export async function startTestApp(
         url: path,
         headers: { ...headers, ...(payload === undefined ? {} : { "content-type": "application/json" }) },
         ...(payload === undefined ? {} : { payload }),
+      });
+    },
+    async upload(account, path, bytes, signedHash) {
+      const headers = await signedHeaders({
+        account,
+        chainId: chain.chainId,
+        method: "PUT",
+        path,
+        bodyHash: signedHash ?? sha256(bytes),
+        timestamp: nowSeconds(),
+      });
+      return app.http.inject({
+        method: "PUT",
+        url: path,
+        headers: { ...headers, "content-type": "application/octet-stream" },
+        payload: Buffer.from(bytes),
       });
     },
     async publish(bytes) {
