@@ -6,8 +6,10 @@ import { anvilBinaryPath } from "./anvilBinary.ts";
 export interface SpawnAnvilOptions {
   /** File anvil loads its state from at start (if it exists) and dumps to at exit and every `stateInterval`. */
   statePath: string;
-  /** Port on 127.0.0.1; 0 (the default) lets the OS pick a free one. */
+  /** Port; 0 (the default) lets the OS pick a free one. */
   port?: number;
+  /** Address to listen on (default 127.0.0.1); 0.0.0.0 or :: serves other machines too. */
+  host?: string;
   chainId: number;
   mnemonic: string;
   accounts: number;
@@ -25,7 +27,7 @@ export interface AnvilProcess {
   stop(): Promise<void>;
 }
 
-const LISTENING = /Listening on 127\.0\.0\.1:(\d+)/;
+const LISTENING = /Listening on \S*:(\d+)/;
 const STOP_TIMEOUT_MS = 15_000;
 
 /** Every anvil this process started and has not yet seen exit; killed if Node exits first. */
@@ -41,11 +43,22 @@ function installExitHook(): void {
   });
 }
 
-/** Starts anvil on 127.0.0.1 and resolves once it prints its listening address. */
+/**
+ * The URL this machine reaches a listener on `host` at: loopback for a wildcard address, else the address
+ * itself (IPv6 in brackets).
+ */
+export function localUrlFor(host: string, port: number): string {
+  if (host === "0.0.0.0") return `http://127.0.0.1:${port}`;
+  if (host === "::" || host === "[::]") return `http://[::1]:${port}`;
+  return host.includes(":") && !host.startsWith("[") ? `http://[${host}]:${port}` : `http://${host}:${port}`;
+}
+
+/** Starts anvil (on 127.0.0.1 unless told otherwise) and resolves once it prints its listening address. */
 export async function spawnAnvil(options: SpawnAnvilOptions): Promise<AnvilProcess> {
+  const host = options.host ?? "127.0.0.1";
   const args = [
     "--host",
-    "127.0.0.1",
+    host,
     "--port",
     String(options.port ?? 0),
     "--state",
@@ -128,5 +141,5 @@ export async function spawnAnvil(options: SpawnAnvilOptions): Promise<AnvilProce
     return stopping;
   };
 
-  return { rpcUrl: `http://127.0.0.1:${port}`, port, pid: child.pid ?? -1, stop };
+  return { rpcUrl: localUrlFor(host, port), port, pid: child.pid ?? -1, stop };
 }

@@ -18,6 +18,7 @@ export * from "./actions/undelegate.ts";
 export * from "./actions/unlock.ts";
 export * from "./actions/withdrawStake.ts";
 export { anvilBinaryPath } from "./anvilBinary.ts";
+export { localUrlFor } from "./anvilProcess.ts";
 export { decodeRevert, toChainError } from "./chainErrors.ts";
 export * from "./client.ts";
 export * from "./deploy.ts";

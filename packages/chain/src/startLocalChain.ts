@@ -24,8 +24,13 @@ export const LOCAL_CHAIN_ID = 31337;
 export interface StartLocalChainParameters {
   /** Folder holding `anvil-state.json` and `deployment.json`; created if missing. */
   dataDir: string;
-  /** Port on 127.0.0.1; a free one is picked when omitted. */
+  /** Port; a free one is picked when omitted. */
   port?: number;
+  /**
+   * Address anvil listens on (default 127.0.0.1). 0.0.0.0 serves other machines too — its dev accounts are
+   * public and unlocked, so only on a network you trust.
+   */
+  host?: string;
   chainId?: number;
   /** Seconds between state dumps while running (a crash loses at most this much); 30 by default. */
   stateIntervalSec?: number;
@@ -70,9 +75,9 @@ export type StartLocalChainReturnType = LocalChain;
 const LOCAL_POLLING_MS = 50;
 
 /**
- * Starts anvil on 127.0.0.1 with its state in `dataDir`, deploys the Flock contracts on first start
- * (fixed dev mnemonic and order, so addresses are always the same) and resumes the same chain on the
- * next start with the same `dataDir`.
+ * Starts anvil (on 127.0.0.1 unless `host` says otherwise) with its state in `dataDir`, deploys the Flock
+ * contracts on first start (fixed dev mnemonic and order, so addresses are always the same) and resumes the
+ * same chain on the next start with the same `dataDir`.
  * @example const chain = await startLocalChain({ dataDir: ".flock/chain" }); … await chain.stop();
  */
 export async function startLocalChain(parameters: StartLocalChainParameters): Promise<LocalChain> {
@@ -90,6 +95,7 @@ export async function startLocalChain(parameters: StartLocalChainParameters): Pr
     anvil = await spawnAnvil({
       statePath: join(dataDir, "anvil-state.json"),
       port: parameters.port ?? 0,
+      ...(parameters.host === undefined ? {} : { host: parameters.host }),
       chainId,
       mnemonic: DEV_MNEMONIC,
       accounts: DEV_ACCOUNT_COUNT,

@@ -22,7 +22,8 @@ describe("flock join: a participant home on a network it does not run", () => {
     networkHome = mkdtempSync(join(tmpdir(), "flock-join-network-"));
     participantHome = mkdtempSync(join(tmpdir(), "flock-join-participant-"));
     roots.push(networkHome, participantHome);
-    network = await startEmbeddedNetwork({ home: ensureHome(networkHome) });
+    // Listening on loopback, advertised by name: what GET /network gives out is the name, not the address.
+    network = await startEmbeddedNetwork({ home: ensureHome(networkHome), advertise: "localhost" });
   });
   afterAll(async () => {
     await network?.stop();
@@ -31,12 +32,18 @@ describe("flock join: a participant home on a network it does not run", () => {
 
   it("joins from the API URL alone, then creates a task whose inputs it publishes over HTTP", async () => {
     const joined = bufferIo();
+    const apiByName = network.apiUrl.replace("127.0.0.1", "localhost");
     expect(
-      await main(["--home", participantHome, "--json", "join", network.apiUrl, "--dev-keys"], joined, {
+      await main(["--home", participantHome, "--json", "join", apiByName, "--dev-keys"], joined, {
         signal: never,
       }),
     ).toBe(0);
-    expect(JSON.parse(joined.out())).toMatchObject({ apiUrl: network.apiUrl, chainId: 31337, devKeys: 10 });
+    expect(JSON.parse(joined.out())).toMatchObject({
+      apiUrl: apiByName,
+      rpcUrl: network.chain.rpcUrl.replace("127.0.0.1", "localhost"),
+      chainId: 31337,
+      devKeys: 10,
+    });
 
     const balance = bufferIo();
     expect(

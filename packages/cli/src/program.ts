@@ -39,7 +39,13 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
   program
     .command("up")
     .description("run the embedded network (local chain, PGlite, artifact folder, coordinator) until Ctrl-C")
-    .option("--port <port>", "API port on 127.0.0.1 (0: any free port)", "8780")
+    .option("--port <port>", "API port (0: any free port)", "8780")
+    .option(
+      "--host <address>",
+      "address the API and the chain listen on (0.0.0.0: other machines too)",
+      "127.0.0.1",
+    )
+    .option("--advertise <host>", "host name other machines reach this one by (given out by GET /network)")
     .option("--demo", "run the demo story on the network, then keep serving")
     .option("--quick", "with --demo: smaller model and fewer steps")
     .option("--trainers <n>", "local trainer nodes to run (dev accounts bo, cy, di…)", "0")

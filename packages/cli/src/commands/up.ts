@@ -29,6 +29,7 @@ export async function upNetwork(
   ctx: CommandContext,
   port: number,
   serverConfig: Parameters<typeof startEmbeddedNetwork>[0]["serverConfig"] = {},
+  listen: { host?: string; advertise?: string } = {},
 ) {
   const logger = createLogger("flock-coordinator", {
     level: ctx.io.env.FLOCK_LOG_LEVEL ?? "info",
@@ -46,24 +47,44 @@ export async function upNetwork(
     serverConfig,
     ...(databaseUrl ? { databaseUrl } : {}),
     ...(artifacts ? { artifacts } : {}),
+    ...(listen.host === undefined ? {} : { host: listen.host }),
+    ...(listen.advertise === undefined ? {} : { advertise: listen.advertise }),
   });
 }
 
 /** `flock up`: the embedded network (and optionally local nodes, or the demo) until Ctrl-C. */
 export async function runUp(
   ctx: CommandContext,
-  options: { port: string; demo?: boolean; quick?: boolean; trainers: string; validators: string },
+  options: {
+    port: string;
+    host: string;
+    advertise?: string;
+    demo?: boolean;
+    quick?: boolean;
+    trainers: string;
+    validators: string;
+  },
 ) {
   const port = parseInteger(options.port, "--port");
   const trainerCount = Math.min(parseInteger(options.trainers, "--trainers"), LOCAL_TRAINERS.length);
   const validatorCount = Math.min(parseInteger(options.validators, "--validators"), LOCAL_VALIDATORS.length);
-  const network = await upNetwork(ctx, port, options.demo === true ? demoServerConfig() : {});
+  const network = await upNetwork(ctx, port, options.demo === true ? demoServerConfig() : {}, {
+    host: options.host,
+    ...(options.advertise === undefined ? {} : { advertise: options.advertise }),
+  });
   const daemons: { stop(): Promise<void> }[] = [];
   try {
     ctx.output.note(`Flock network up in ${ctx.home.root}`);
     ctx.output.note(`  API      ${network.apiUrl}  (docs: ${network.apiUrl}/docs)`);
     ctx.output.note(`  chain    ${network.chain.rpcUrl}  (chain id ${network.chain.chainId})`);
     ctx.output.note(`  keys     ${ctx.home.keysFile}  (dev accounts, local use only)`);
+    if (options.host !== "127.0.0.1" || options.advertise !== undefined) {
+      const joinUrl = `http://${options.advertise ?? options.host}:${new URL(network.apiUrl).port}`;
+      ctx.output.note(`  join     flock --home <dir> join ${joinUrl} --dev-keys  (from another machine)`);
+      ctx.output.note(
+        "  warning  the local chain's dev accounts are public and unlocked: only on a network you trust",
+      );
+    }
     const names = Object.keys(RECIPES);
     for (const [i, name] of LOCAL_TRAINERS.slice(0, trainerCount).entries()) {
       const daemon = new TrainerDaemon({

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { type LocalChain, startLocalChain } from "@flock/chain";
+import { type LocalChain, localUrlFor, startLocalChain } from "@flock/chain";
 import { ConfigError, createLogger, type Logger } from "@flock/core";
 import { type Clock, createApp, createChainGateway, type FlockApp, type ServerConfig } from "@flock/server";
 import {
@@ -16,8 +16,15 @@ import { removeNetworkInfo, writeNetworkInfo } from "./networkFile.ts";
 
 export interface EmbeddedNetworkOptions {
   home: FlockHome;
-  /** API port on 127.0.0.1 (0: a free one). */
+  /** API port (0: a free one). */
   port?: number;
+  /**
+   * Address the API and the chain listen on (default 127.0.0.1); 0.0.0.0 lets other machines join. The local
+   * chain's dev keys are public and its accounts unlocked: only on a network you trust.
+   */
+  host?: string;
+  /** Host name other machines reach this one by, given out by `GET /network` (default: the listen address). */
+  advertise?: string;
   clock?: Clock;
   serverConfig?: Partial<ServerConfig>;
   logger?: Logger;
@@ -48,7 +55,11 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions): Pro
   const logger = options.logger ?? createLogger("flock-up", { level: "silent" });
   // Opened before anything starts: a malformed location is refused with nothing to stop.
   const artifacts = openArtifactStore(options.artifacts, { defaultFolder: home.artifactsDir });
-  const chain = await startLocalChain({ dataDir: home.chainDir });
+  const host = options.host ?? "127.0.0.1";
+  const chain = await startLocalChain({ dataDir: home.chainDir, host });
+  // What joining nodes are told: the chain at the advertised name (the local home keeps loopback URLs).
+  const advertised = options.advertise ?? host;
+  const publicRpcUrl = localUrlFor(advertised, Number(new URL(chain.rpcUrl).port));
   const stops: (() => Promise<void>)[] = [async () => artifacts.close?.(), () => chain.stop()];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop();
@@ -73,23 +84,23 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions): Pro
       artifacts,
       chain: gateway,
       logger,
-      network: { rpcUrl: chain.rpcUrl, deployment: chain.manifest },
+      network: { rpcUrl: publicRpcUrl, deployment: chain.manifest },
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(options.serverConfig === undefined ? {} : { config: options.serverConfig }),
     });
     stops.push(() => app.close());
     try {
-      await app.http.listen({ host: "127.0.0.1", port: options.port ?? 0 });
+      await app.http.listen({ host, port: options.port ?? 0 });
     } catch (cause) {
       if ((cause as NodeJS.ErrnoException).code !== "EADDRINUSE") throw cause;
-      throw new ConfigError("PORT_IN_USE", `port ${options.port} on 127.0.0.1 is already in use`, {
+      throw new ConfigError("PORT_IN_USE", `port ${options.port} on ${host} is already in use`, {
         hint: "stop what listens there, or pass --port with another port (0 picks a free one)",
         cause,
       });
     }
     const address = app.http.server.address();
-    const port = typeof address === "object" && address !== null ? address.port : options.port;
-    const apiUrl = `http://127.0.0.1:${port}`;
+    const port = typeof address === "object" && address !== null ? address.port : (options.port ?? 0);
+    const apiUrl = localUrlFor(host, port);
     app.start();
     writeDevKeys(home, chain.accounts);
     writeNetworkInfo(home, {
