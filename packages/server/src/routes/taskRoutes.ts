@@ -1,4 +1,4 @@
-import { ValidationError } from "@flock/core";
+import { NotImplementedError, ValidationError } from "@flock/core";
 import { withTransaction } from "@flock/store";
 import type { FastifyInstance } from "fastify";
 import { signerOf } from "../auth/authHook.ts";
@@ -124,6 +124,14 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
         throw new ValidationError("TASK_TOO_LONG", "the task would run longer than the network allows", {
           hint: `end the task within ${ctx.config.maxTaskDurationMs / 86_400_000} days of creating it`,
           details: { endTime: body.endTime, maxDurationMs: ctx.config.maxTaskDurationMs },
+        });
+      }
+      if (body.type !== "lm-lora") {
+        // The trainer and validator nodes train LoRA adapters and score BPC; other task types would be
+        // trained and scored as if they were language tasks.
+        throw new NotImplementedError(`training and scoring ${body.type} tasks`, {
+          hint: "create an lm-lora task (LoRA fine-tuning of a language model, scored in bits per byte)",
+          details: { type: body.type, supported: ["lm-lora"] },
         });
       }
       if (BigInt(body.rewardWeight) === 0n) {

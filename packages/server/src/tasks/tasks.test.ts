@@ -91,6 +91,19 @@ describe("tasks", () => {
     }
   });
 
+  it("refuses task types its nodes cannot train or score, saying which one they can", async () => {
+    for (const type of ["lm-full", "classifier", "regressor"]) {
+      const response = await t.signed(creator, "POST", "/tasks", taskBody({ type }));
+      expect(response.statusCode, type).toBe(501);
+      expect(response.json()).toMatchObject({
+        code: "NOT_IMPLEMENTED",
+        message: `training and scoring ${type} tasks is not implemented`,
+        hint: expect.stringContaining("create an lm-lora task"),
+      });
+    }
+    expect((await t.repos.tasks.list({})).items.map((task) => task.type)).not.toContain("classifier");
+  });
+
   it("moves open → validating at the deadline and validating → finalized → closed at the end, by the scheduler", async () => {
     const task = (await t.signed(creator, "POST", "/tasks", taskBody())).json();
     const status = async () =>
