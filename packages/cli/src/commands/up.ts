@@ -46,7 +46,7 @@ export async function upNetwork(
     logger,
     serverConfig,
     ...(databaseUrl ? { databaseUrl } : {}),
-    ...(artifacts ? { artifacts } : {}),
+    ...(artifacts ? { artifacts, env: ctx.io.env } : {}),
     ...(listen.host === undefined ? {} : { host: listen.host }),
     ...(listen.advertise === undefined ? {} : { advertise: listen.advertise }),
   });

@@ -32,6 +32,8 @@ export interface EmbeddedNetworkOptions {
   databaseUrl?: string;
   /** The artifact store (from `FLOCK_ARTIFACTS`): a folder or an `s3://` URL; the home's folder when absent. */
   artifacts?: string;
+  /** Where S3 credentials come from (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY); the process's by default. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -54,7 +56,10 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions): Pro
   const { home } = options;
   const logger = options.logger ?? createLogger("flock-up", { level: "silent" });
   // Opened before anything starts: a malformed location is refused with nothing to stop.
-  const artifacts = openArtifactStore(options.artifacts, { defaultFolder: home.artifactsDir });
+  const artifacts = openArtifactStore(options.artifacts, {
+    defaultFolder: home.artifactsDir,
+    ...(options.env === undefined ? {} : { env: options.env }),
+  });
   const host = options.host ?? "127.0.0.1";
   const chain = await startLocalChain({ dataDir: home.chainDir, host });
   // What joining nodes are told: the chain at the advertised name (the local home keeps loopback URLs).

@@ -155,6 +155,13 @@ describe("openArtifactStore", () => {
       const stranger = openArtifactStore(location) as S3ArtifactStore;
       stores.push(stranger);
       await expect(stranger.has(contentId(bytes))).rejects.toMatchObject({ code: "ARTIFACT_STORE_DENIED" });
+
+      // An explicit environment (the CLI passes its own) wins over the process's.
+      const given = openArtifactStore(location, {
+        env: { AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: "any" },
+      }) as S3ArtifactStore;
+      stores.push(given);
+      expect(await given.has(contentId(bytes))).toBe(true);
     } finally {
       for (const store of stores) store.close();
       await server.close();

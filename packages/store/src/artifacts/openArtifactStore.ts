@@ -10,6 +10,20 @@ export interface OpenArtifactStoreOptions {
   verifyOnRead?: boolean;
   /** Where an S3 store spools uploads (default os.tmpdir()). */
   spoolDir?: string;
+  /**
+   * Environment to take AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) from; without both
+   * keys there, the AWS SDK's standard chain (process environment, profile, role) applies.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Static credentials from an environment that names both keys, else undefined (the SDK's chain). */
+function credentialsFrom(env: OpenArtifactStoreOptions["env"]) {
+  const accessKeyId = env?.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env?.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  const sessionToken = env?.AWS_SESSION_TOKEN;
+  return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
 }
 
 /**
@@ -27,7 +41,8 @@ export function openArtifactStore(
   switch (parsed.kind) {
     case "folder":
       return new FolderArtifactStore(parsed.path, { verifyOnRead });
-    case "s3":
+    case "s3": {
+      const credentials = credentialsFrom(options.env);
       return new S3ArtifactStore({
         bucket: parsed.bucket,
         prefix: parsed.prefix,
@@ -35,8 +50,10 @@ export function openArtifactStore(
         region: parsed.region,
         forcePathStyle: parsed.forcePathStyle,
         ...(options.spoolDir === undefined ? {} : { spoolDir: options.spoolDir }),
+        ...(credentials === undefined ? {} : { credentials }),
         verifyOnRead,
       });
+    }
     default:
       return parsed satisfies never;
   }
