@@ -100,6 +100,16 @@ describe("flock demo, end to end (anvil, PGlite, HTTP on 127.0.0.1)", () => {
     }, 30_000);
     const health = (await (await fetch(`${network.apiUrl}/health`)).json()) as { ok: boolean };
     expect(health.ok).toBe(true);
+    // The reward pool the first mint seeded (3·E0/10 = 300,000 FLOCK), less the demo epoch's 10,000.
+    const rewardsLine = await waitFor(
+      () =>
+        upIo
+          .err()
+          .split("\n")
+          .find((line) => line.includes("in the reward pool")),
+      10_000,
+    );
+    expect(rewardsLine).toContain("290000 FLOCK unallocated in the reward pool");
 
     const audit = bufferIo();
     expect(

@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import { createLogger, ProtocolError } from "@flock/core";
+import { getRewardPool } from "@flock/chain";
+import { createLogger, formatFlock, ProtocolError } from "@flock/core";
 import {
   engineEvaluationBackend,
   engineTrainingBackend,
@@ -78,6 +79,10 @@ export async function runUp(
     ctx.output.note(`  API      ${network.apiUrl}  (docs: ${network.apiUrl}/docs)`);
     ctx.output.note(`  chain    ${network.chain.rpcUrl}  (chain id ${network.chain.chainId})`);
     ctx.output.note(`  keys     ${ctx.home.keysFile}  (dev accounts, local use only)`);
+    const pool = await getRewardPool(network.chain.clientFor(network.chain.roles.coordinator));
+    ctx.output.note(
+      `  rewards  ${formatFlock(pool.unallocated)} FLOCK unallocated in the reward pool (${formatFlock(pool.outstanding)} owed to posted epochs)`,
+    );
     if (options.host !== "127.0.0.1" || options.advertise !== undefined) {
       const joinUrl = `http://${options.advertise ?? options.host}:${new URL(network.apiUrl).port}`;
       ctx.output.note(`  join     flock --home <dir> join ${joinUrl} --dev-keys  (from another machine)`);
