@@ -75,19 +75,11 @@ describe("a coordinator on an S3-compatible artifact store", () => {
       })
     ).json();
     expect((await t.upload(creator, `/tasks/${task.id}/validation-set`, hidden)).statusCode).toBe(200);
-    let block = 1;
     for (const [account, role] of [
       [trainer, "trainer"],
       [validator, "validator"],
     ] as const) {
-      await t.repos.stakes.applyEvent({
-        taskId: task.id,
-        account: account.address,
-        role,
-        amount: 3000n * WAD,
-        blockNumber: block++,
-        logIndex: 0,
-      });
+      await t.indexStake(task.id, account.address, role, 3000n * WAD);
     }
     const commit = (
       await t.signed(trainer, "POST", `/tasks/${task.id}/submissions`, { commitHash: contentId(adapter) })

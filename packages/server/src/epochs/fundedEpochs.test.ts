@@ -28,19 +28,11 @@ async function settleOneTask(t: TestApp, clock: ManualClock, start: Date) {
       minLockDays: 0,
     })
   ).json();
-  let block = start.getTime();
   for (const [account, role] of [
     [trainer, "trainer"],
     [validator, "validator"],
   ] as const) {
-    await t.repos.stakes.applyEvent({
-      taskId: task.id,
-      account: account.address,
-      role,
-      amount: 3000n * WAD,
-      blockNumber: block++,
-      logIndex: 0,
-    });
+    await t.indexStake(task.id, account.address, role, 3000n * WAD);
   }
   const adapter = new TextEncoder().encode(`adapter ${start.toISOString()}`);
   const commit = (

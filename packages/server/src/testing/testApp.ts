@@ -64,6 +64,11 @@ export interface TestApp {
     signedHash?: Hex,
   ): Promise<LightMyRequestResponse>;
   /**
+   * Index a stake as the stake indexer would from a TaskStaking event (each call a later chain position), so
+   * route tests can give accounts roles without a chain.
+   */
+  indexStake(taskId: number, account: string, role: "trainer" | "validator", amount: bigint): Promise<void>;
+  /**
    * Store and publish bytes as a public artifact (what PUT /artifacts does), for tasks' base models and
    * training sets; returns the content id.
    */
@@ -102,6 +107,7 @@ export async function startTestApp(
     ...(options.evaluator === undefined ? {} : { evaluator: options.evaluator }),
     config: { schedulerPollMs: 50, ...options.config },
   });
+  let stakeBlock = 0;
   const nowSeconds = () => Math.floor((clock?.now() ?? new Date()).getTime() / 1000);
   const close = async () => {
     await app.close();
@@ -129,6 +135,11 @@ export async function startTestApp(
         headers: { ...headers, ...(payload === undefined ? {} : { "content-type": "application/json" }) },
         ...(payload === undefined ? {} : { payload }),
       });
+    },
+    async indexStake(taskId, account, role, amount) {
+      // Positions only need to increase, also across reopenings of the same folder.
+      stakeBlock = Math.max(stakeBlock + 1, Date.now());
+      await repos.stakes.applyEvent({ taskId, account, role, amount, blockNumber: stakeBlock, logIndex: 0 });
     },
     async upload(account, path, bytes, signedHash) {
       const headers = await signedHeaders({
