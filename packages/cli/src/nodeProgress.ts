@@ -3,12 +3,21 @@ import type { CliIo } from "./io.ts";
 import type { Output } from "./output.ts";
 import { createProgress, type Progress } from "./progress.ts";
 
-/** Progress bars for a trainer: one per training run and one per upload. */
+/** Progress bars for a trainer: one per download, per training run and per upload. */
 export function trainerProgress(io: CliIo, output: Output, name: string): (event: TrainerEvent) => void {
   let bar: Progress | undefined;
   let upload: Progress | undefined;
+  let download: Progress | undefined;
   return (event) => {
     switch (event.kind) {
+      case "downloading":
+        download ??= createProgress(io, `${name} downloading ${event.artifact}`, event.totalBytes, "bytes");
+        download.update(event.bytes);
+        if (event.bytes === event.totalBytes) {
+          download.finish();
+          download = undefined;
+        }
+        return;
       case "training":
         bar ??= createProgress(io, `${name} training task ${event.taskId}`, event.totalSteps, "steps");
         bar.update(event.step, `loss ${event.loss.toFixed(3)}`);

@@ -28,7 +28,7 @@ export interface SubmissionView {
   status: string;
 }
 
-/** Upload progress, in bytes. */
+/** Upload or download progress, in bytes. */
 export interface TransferProgress {
   bytes: number;
   totalBytes: number;
@@ -41,8 +41,8 @@ export interface TrainerCoordinator {
   listTasks(status: "open" | "validating"): Promise<TaskView[]>;
   /** Whether the account holds a trainer stake on the task (read from the chain). */
   isStakedTrainer(taskId: number): Promise<boolean>;
-  /** Public artifacts: base models and training sets. */
-  fetchArtifact(id: string): Promise<Uint8Array>;
+  /** Public artifacts: base models and training sets; `onProgress` follows the bytes as they arrive. */
+  fetchArtifact(id: string, onProgress?: (progress: TransferProgress) => void): Promise<Uint8Array>;
   /** This trainer's submissions to a task (to resume after a crash between commit and upload). */
   listOwnSubmissions(taskId: number): Promise<SubmissionView[]>;
   commit(taskId: number, commitHash: string): Promise<SubmissionView>;
@@ -75,8 +75,8 @@ export interface ValidatorCoordinator {
   /** Ask for work: the validator's open assignments (the coordinator may assign new ones). */
   requestAssignments(): Promise<AssignmentView[]>;
   openAssignment(assignmentId: number): Promise<AssignmentBundle>;
-  /** Public artifacts: the task's base model. */
-  fetchArtifact(id: string): Promise<Uint8Array>;
+  /** Public artifacts: the task's base model; `onProgress` follows the bytes as they arrive. */
+  fetchArtifact(id: string, onProgress?: (progress: TransferProgress) => void): Promise<Uint8Array>;
   /** The assigned submission's artifact bytes; more than `maxBytes` is refused without reading it all. */
   fetchAssignedArtifact(assignmentId: number, maxBytes: number): Promise<Uint8Array>;
   reportScore(assignmentId: number, score: { bpc: number; evidence: Record<string, unknown> }): Promise<void>;

@@ -53,7 +53,7 @@ export function sdkCoordinator(
     },
 
     // Public artifacts (base models, training sets) come from the coordinator, checked against their id.
-    fetchArtifact: (id) => client.artifacts.download(id),
+    fetchArtifact: (id, onProgress) => client.artifacts.download(id, onProgress),
 
     async listOwnSubmissions(taskId) {
       return (await client.submissions.list(taskId)).map(submissionView).filter((s) => s.trainer === account);

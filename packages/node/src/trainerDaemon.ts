@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { contentId, FlockError, type Logger } from "@flock/core";
-import type { SubmissionView, TaskView, TrainerCoordinator } from "./coordinator.ts";
+import type { SubmissionView, TaskView, TrainerCoordinator, TransferProgress } from "./coordinator.ts";
 import { NodeStateFile } from "./nodeState.ts";
 import type { TrainingRecipe } from "./recipe.ts";
 import type { TrainingBackend } from "./training/trainingBackend.ts";
@@ -24,8 +24,12 @@ export interface TrainerState {
 }
 
 /** Fetch a public artifact and check that it is what its content id names. */
-async function fetchVerified(coordinator: TrainerCoordinator, id: string): Promise<Uint8Array> {
-  const bytes = await coordinator.fetchArtifact(id);
+async function fetchVerified(
+  coordinator: TrainerCoordinator,
+  id: string,
+  onProgress?: (progress: TransferProgress) => void,
+): Promise<Uint8Array> {
+  const bytes = await coordinator.fetchArtifact(id, onProgress);
   const actual = contentId(bytes);
   if (actual !== id) {
     throw new FlockError("ARTIFACT_HASH_MISMATCH", `the coordinator served ${actual} for ${id}`, {
@@ -38,6 +42,13 @@ async function fetchVerified(coordinator: TrainerCoordinator, id: string): Promi
 
 /** What the daemon did, for logs, progress bars and tests. */
 export type TrainerEvent =
+  | {
+      kind: "downloading";
+      taskId: number;
+      artifact: "base model" | "training set";
+      bytes: number;
+      totalBytes: number;
+    }
   | { kind: "training"; taskId: number; step: number; totalSteps: number; loss: number }
   | { kind: "trained"; taskId: number; artifactId: string; bytes: number }
   | { kind: "committed"; taskId: number; submissionId: number }
@@ -133,10 +144,10 @@ export class TrainerDaemon {
     let entry = (await this.#state.read()).tasks[String(task.id)];
 
     if (entry === undefined || entry.phase === "pending") {
-      const [baseModel, trainingSet] = await Promise.all([
-        fetchVerified(coordinator, task.baseModel),
-        fetchVerified(coordinator, task.trainingSetId),
-      ]);
+      const progress = (artifact: "base model" | "training set") => (p: TransferProgress) =>
+        this.#emit({ kind: "downloading", taskId: task.id, artifact, ...p });
+      const baseModel = await fetchVerified(coordinator, task.baseModel, progress("base model"));
+      const trainingSet = await fetchVerified(coordinator, task.trainingSetId, progress("training set"));
       await mkdir(taskDir, { recursive: true });
       const artifact = await this.options.backend.train(
         {

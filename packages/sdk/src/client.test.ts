@@ -83,7 +83,11 @@ describe("the SDK against a real coordinator on 127.0.0.1", () => {
       }),
       contentId: contentId(training),
     });
-    expect(await reader.artifacts.download(contentId(baseModel))).toEqual(baseModel);
+    const progress: { bytes: number; totalBytes: number }[] = [];
+    expect(await reader.artifacts.download(contentId(baseModel), (p) => progress.push(p))).toEqual(baseModel);
+    // Progress follows the bytes received, against the declared length, and ends at the whole artifact.
+    expect(progress.at(-1)).toEqual({ bytes: baseModel.length, totalBytes: baseModel.length });
+    expect(progress.every((p, i) => i === 0 || p.bytes >= progress[i - 1]!.bytes)).toBe(true);
     expect((await reader.artifacts.info(contentId(training))).size).toBe(training.length);
     await expect(reader.artifacts.download(contentId(hidden))).rejects.toMatchObject({
       code: "ARTIFACT_NOT_PUBLIC",

@@ -19,6 +19,7 @@ import type {
   Task,
   TaskStatus,
 } from "./types.ts";
+import type { TransferProgress } from "./uploadStream.ts";
 
 export interface FlockClientOptions {
   /** The coordinator, e.g. `http://127.0.0.1:8545`. */
@@ -47,6 +48,32 @@ interface RequestOptions {
 }
 
 const RETRY_STATUSES = new Set([429, 502, 503, 504]);
+
+/** A response body read to its end, reporting the bytes received against Content-Length. */
+async function readBody(
+  response: Response,
+  onProgress?: (progress: TransferProgress) => void,
+): Promise<Uint8Array> {
+  if (onProgress === undefined || response.body === null) return new Uint8Array(await response.arrayBuffer());
+  const declared = Number(response.headers.get("content-length"));
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  for await (const chunk of response.body) {
+    chunks.push(chunk);
+    received += chunk.length;
+    onProgress({
+      bytes: received,
+      totalBytes: Number.isFinite(declared) && declared > 0 ? declared : received,
+    });
+  }
+  const data = new Uint8Array(received);
+  let offset = 0;
+  for (const chunk of chunks) {
+    data.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return data;
+}
 
 function withQuery(path: string, query: Query | undefined): string {
   const entries = Object.entries(query ?? {}).filter(([, v]) => v !== undefined) as [
@@ -197,9 +224,13 @@ export function createFlockClient(options: FlockClientOptions) {
       },
       /** A public artifact's size and publisher; NotFound ARTIFACT_NOT_PUBLIC when it is not published. */
       info: (id: string) => send<PublicArtifact>("GET", `/artifacts/${id}/info`),
-      /** A public artifact's bytes, checked against their content id (a coordinator cannot swap them). */
-      download: async (id: string) => {
-        const data = await bytes(`/artifacts/${id}`);
+      /**
+       * A public artifact's bytes, checked against their content id (a coordinator cannot swap them);
+       * `onProgress` follows the bytes as they arrive.
+       */
+      download: async (id: string, onProgress?: (progress: TransferProgress) => void) => {
+        const response = await respond("GET", `/artifacts/${id}`, {});
+        const data = await readBody(response, onProgress);
         const actual = contentId(data);
         if (actual !== id) {
           throw new FlockError(

@@ -1,5 +1,5 @@
-/** Bytes uploaded so far, for progress displays. */
-export interface UploadProgress {
+/** Bytes sent or received so far, for progress displays. */
+export interface TransferProgress {
   bytes: number;
   totalBytes: number;
 }
@@ -12,7 +12,7 @@ const DEFAULT_CHUNK_BYTES = 64 * 1024;
  */
 export function uploadStream(
   bytes: Uint8Array,
-  onProgress?: (progress: UploadProgress) => void,
+  onProgress?: (progress: TransferProgress) => void,
   chunkBytes = DEFAULT_CHUNK_BYTES,
 ): ReadableStream<Uint8Array> {
   let sent = 0;
