@@ -2,6 +2,14 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { contentId } from "@flock/core";
+import {
+  createRng,
+  encodeBaseModel,
+  formatShareGpt,
+  generateInstructionDataset,
+  initLlamaParameters,
+  llamaConfig,
+} from "@flock/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureHome } from "./home.ts";
 import { bufferIo } from "./io.ts";
@@ -54,14 +62,20 @@ describe("flock join: a participant home on a network it does not run", () => {
     expect(BigInt(JSON.parse(balance.out()).flock)).toBeGreaterThan(0n);
 
     const files = join(participantHome, "inputs");
-    const base = new TextEncoder().encode("base model bytes from the participant's disk");
-    const train = new TextEncoder().encode('{"conversations":[]}\n');
-    const hidden = new TextEncoder().encode('{"conversations":[{"from":"human","value":"hidden"}]}\n');
+    const tiny = llamaConfig({ hiddenSize: 16, numLayers: 1, numHeads: 2, vocabSize: 261, maxPositions: 64 });
+    const base = encodeBaseModel({ config: tiny, params: initLlamaParameters(tiny, createRng(3)) });
+    const conversations = (seed: number) =>
+      new TextEncoder().encode(
+        formatShareGpt(generateInstructionDataset({ seed, count: 4 }).map((e) => e.conversation)),
+      );
+    const train = conversations(1);
+    const hidden = conversations(2);
     mkdirSync(files);
     for (const [name, bytes] of [
       ["base.bin", base],
       ["train.jsonl", train],
       ["hidden.jsonl", hidden],
+      ["garbage.bin", new TextEncoder().encode("not a model")],
     ] as const) {
       writeFileSync(join(files, name), bytes);
     }
@@ -83,6 +97,8 @@ describe("flock join: a participant home on a network it does not run", () => {
         join(files, "train.jsonl"),
         "--validation",
         join(files, "hidden.jsonl"),
+        "--context-length",
+        "64",
       ],
       created,
       { signal: never },
@@ -108,10 +124,42 @@ describe("flock join: a participant home on a network it does not run", () => {
     expect(await main(["--home", participantHome, "join", "not a url"], bad, { signal: never })).toBe(1);
     expect(bad.err()).toContain("error API_URL_INVALID:");
     expect(bad.err()).toContain("hint:");
-    // A base model named by an id the coordinator does not publish is refused before anything is posted.
-    const unpublished = bufferIo();
     const args = ["--home", participantHome, "task", "create", "--account", "ada", "--title", "x"];
     const inputs = join(participantHome, "inputs");
+    // Inputs are checked before anything is published: a file that is no base model, a context longer than
+    // the model's, a training set that is not ShareGPT JSONL.
+    const refusals: [string[], string][] = [
+      [["--base-model", join(inputs, "garbage.bin")], "TASK_BASE_MODEL_INVALID"],
+      [["--base-model", join(inputs, "base.bin"), "--context-length", "65"], "TASK_CONTEXT_TOO_LONG"],
+      [
+        [
+          "--base-model",
+          join(inputs, "base.bin"),
+          "--context-length",
+          "64",
+          "--train",
+          join(inputs, "garbage.bin"),
+        ],
+        "TASK_DATA_INVALID",
+      ],
+    ];
+    for (const [extra, code] of refusals) {
+      const refused = bufferIo();
+      const argv = [
+        ...args,
+        "--train",
+        join(inputs, "train.jsonl"),
+        "--validation",
+        join(inputs, "hidden.jsonl"),
+      ];
+      expect(await main([...argv, ...extra], refused, { signal: never }), code).toBe(1);
+      expect(refused.err()).toContain(`error ${code}:`);
+      expect(refused.err()).toContain("hint:");
+    }
+    expect((await fetch(`${network.apiUrl}/artifacts/${contentId("not a model")}`)).status).toBe(404);
+
+    // A base model named by an id the coordinator does not publish is refused before anything is posted.
+    const unpublished = bufferIo();
     expect(
       await main(
         [

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { contentId, formatFlock, parseFlock, ValidationError } from "@flock/core";
 import { createFlockClient, type Task } from "@flock/sdk";
 import type { CommandContext } from "../context.ts";
@@ -6,6 +5,7 @@ import { readNetworkInfo } from "../network/networkFile.ts";
 import { type Participant, participant } from "../network/participant.ts";
 import { publishArtifact } from "../network/publishArtifact.ts";
 import { table } from "../output.ts";
+import { readBaseModelFile, readConversationFile } from "./taskInputs.ts";
 import { parseInteger } from "./wallet.ts";
 
 export interface CreateTaskInput {
@@ -98,16 +98,20 @@ export async function runTaskCreate(
 ) {
   const now = Date.now();
   const deadlineMinutes = parseInteger(options.deadline, "--deadline");
+  const contextLength = parseInteger(options.contextLength, "--context-length");
+  // Every input is checked before anything is published or posted.
   const baseModel = /^sha256:[0-9a-f]{64}$/.test(options.baseModel)
     ? options.baseModel
-    : new Uint8Array(readFileSync(options.baseModel));
+    : readBaseModelFile(options.baseModel, contextLength);
+  const trainingSet = readConversationFile(options.train, "--train");
+  const validationSet = readConversationFile(options.validation, "--validation");
   const task = await createTask(ctx, options.account, {
     title: options.title,
     description: options.description,
     baseModel,
-    trainingSet: new Uint8Array(readFileSync(options.train)),
-    validationSet: new Uint8Array(readFileSync(options.validation)),
-    contextLength: parseInteger(options.contextLength, "--context-length"),
+    trainingSet,
+    validationSet,
+    contextLength,
     maxTrainableParams: parseInteger(options.maxParams, "--max-params"),
     submissionDeadline: new Date(now + deadlineMinutes * 60_000),
     endTime: new Date(now + (deadlineMinutes + parseInteger(options.duration, "--duration")) * 60_000),
