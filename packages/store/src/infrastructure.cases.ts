@@ -11,7 +11,11 @@ export function infrastructureCases(ctx: StoreTestContext): void {
     const applied = await sql<{ name: string }>`select name from flock_migrations order by name`.execute(
       ctx.db,
     );
-    expect(applied.rows.map((row) => row.name)).toEqual(["0001_initial", "0002_public_artifacts"]);
+    expect(applied.rows.map((row) => row.name)).toEqual([
+      "0001_initial",
+      "0002_public_artifacts",
+      "0003_chain_facts",
+    ]);
   });
 
   it("a replayed request nonce is an AuthError; another account may use the same nonce", async () => {
@@ -171,5 +175,54 @@ export function infrastructureCases(ctx: StoreTestContext): void {
     await expect(
       ctx.db.updateTable("artifacts").set({ public: true }).where("id", "=", hidden.id).execute(),
     ).rejects.toThrow();
+  });
+
+  it("chain facts: a pool's σ follows its latest SigmaSet, replays converge, a slash is recorded once", async () => {
+    const pool = account(4);
+    await ctx.repos.chainFacts.applySigma({
+      participant: pool,
+      sigmaBps: 5000,
+      blockNumber: 10,
+      logIndex: 1,
+    });
+    await ctx.repos.chainFacts.applySigma({
+      participant: pool,
+      sigmaBps: 3000,
+      blockNumber: 12,
+      logIndex: 0,
+    });
+    // An older event read again (a re-indexed range) changes nothing.
+    await ctx.repos.chainFacts.applySigma({
+      participant: pool,
+      sigmaBps: 5000,
+      blockNumber: 10,
+      logIndex: 1,
+    });
+    expect((await ctx.repos.chainFacts.sigmas()).get(pool)).toBe(3000);
+    await expect(
+      ctx.repos.chainFacts.applySigma({ participant: pool, sigmaBps: 10_001, blockNumber: 13, logIndex: 0 }),
+    ).rejects.toMatchObject({ name: "ValidationError" });
+
+    const slash = {
+      evidenceHash: `0x${"ab".repeat(32)}` as const,
+      taskId: 7,
+      account: account(5),
+      prover: account(6),
+      fractionBps: 5000,
+      amount: 2000n,
+      proverShare: 200n,
+      treasuryShare: 1800n,
+      txHash: `0x${"cd".repeat(32)}` as const,
+      blockNumber: 20,
+      logIndex: 2,
+    };
+    await ctx.repos.chainFacts.recordSlash(slash);
+    await ctx.repos.chainFacts.recordSlash({ ...slash, amount: 1n, proverShare: 0n, treasuryShare: 1n });
+    expect(await ctx.repos.chainFacts.slashesOfTask(7)).toEqual([slash]);
+    expect(await ctx.repos.chainFacts.slashesOfTask(8)).toEqual([]);
+    // Parts that do not add up to the amount break a database rule.
+    await expect(
+      ctx.repos.chainFacts.recordSlash({ ...slash, evidenceHash: `0x${"ef".repeat(32)}`, proverShare: 1n }),
+    ).rejects.toMatchObject({ name: "ValidationError" });
   });
 }

@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import { ArtifactRecordRepository } from "./artifactRecords.ts";
 import { AssignmentRepository } from "./assignments.ts";
 import { ChainCursorRepository } from "./chainCursors.ts";
+import { ChainFactRepository } from "./chainFacts.ts";
 import { DelegationRepository } from "./delegations.ts";
 import { EpochRepository } from "./epochs.ts";
 import { EventRepository } from "./events.ts";
@@ -27,6 +28,7 @@ export interface Repositories {
   stakes: StakeRepository;
   delegations: DelegationRepository;
   chainCursors: ChainCursorRepository;
+  chainFacts: ChainFactRepository;
   nonces: NonceRepository;
   jobs: JobRepository;
   events: EventRepository;
@@ -46,6 +48,7 @@ export function createRepositories(db: Kysely<Database>): Repositories {
     stakes: new StakeRepository(db),
     delegations: new DelegationRepository(db),
     chainCursors: new ChainCursorRepository(db),
+    chainFacts: new ChainFactRepository(db),
     nonces: new NonceRepository(db),
     jobs: new JobRepository(db),
     events: new EventRepository(db),

@@ -176,6 +176,27 @@ export interface ArtifactsTable {
   published_by: string | null;
 }
 
+export interface PoolSigmasTable {
+  participant: string;
+  sigma_bps: number;
+  block_number: number;
+  log_index: number;
+}
+
+export interface ChainSlashesTable {
+  evidence_hash: string;
+  task_id: number;
+  account: string;
+  prover: string;
+  fraction_bps: number;
+  amount: Numeric;
+  prover_share: Numeric;
+  treasury_share: Numeric;
+  tx_hash: string;
+  block_number: number;
+  log_index: number;
+}
+
 /** Every table of the Flock database. */
 export interface Database {
   tasks: TasksTable;
@@ -193,4 +214,6 @@ export interface Database {
   jobs: JobsTable;
   events: EventsTable;
   artifacts: ArtifactsTable;
+  pool_sigmas: PoolSigmasTable;
+  chain_slashes: ChainSlashesTable;
 }

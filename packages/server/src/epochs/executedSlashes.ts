@@ -1,9 +1,6 @@
-import type { FlockEvent as ChainEvent } from "@flock/chain";
 import type { ExecutedSlashInput } from "@flock/protocol";
 import { PROVER_SHARE_BPS } from "@flock/protocol";
-import type { Slash } from "@flock/store";
-
-type SlashedEvent = Extract<ChainEvent, { kind: "slashed" }>;
+import type { ChainSlash, Slash } from "@flock/store";
 
 /** The on-chain evidence hash of a slash: the sha256 of its evidence record, as bytes32. */
 export function evidenceHashOf(evidenceId: string): `0x${string}` {
@@ -12,17 +9,17 @@ export function evidenceHashOf(evidenceId: string): `0x${string}` {
 
 /**
  * The task's recorded slashes as the epoch's executed slashes (SPEC §3: the report lists every slash). Each
- * was executed on-chain when proven; its Slashed event (found by evidence hash) gives the exact prover, parts
- * and transaction. Without one (a chain that keeps no events) the record is listed as stored, with the
+ * was executed on-chain when proven; its Slashed event (indexed in the store, found by evidence hash) gives
+ * the exact prover, parts and transaction. Without one (a chain that keeps no events) the record is listed as stored, with the
  * contract's rule for the parts (floor(amount · 1000 / 10000) to a prover) and no transaction hash.
  */
 export function executedSlashesOf(
   taskKey: string,
   slashes: readonly Slash[],
-  slashedEvents: ReadonlyMap<string, SlashedEvent>,
+  slashedOnChain: ReadonlyMap<string, ChainSlash>,
 ): ExecutedSlashInput[] {
   return slashes.map((slash) => {
-    const event = slashedEvents.get(evidenceHashOf(slash.evidenceId));
+    const event = slashedOnChain.get(evidenceHashOf(slash.evidenceId));
     const common = {
       task: taskKey,
       account: slash.account,
@@ -32,11 +29,11 @@ export function executedSlashesOf(
     if (event !== undefined) {
       return {
         ...common,
-        amount: event.args.amount,
-        prover: event.args.prover.toLowerCase(),
-        toProver: event.args.proverShare,
-        toTreasury: event.args.treasuryShare,
-        txHash: event.transactionHash,
+        amount: event.amount,
+        prover: event.prover,
+        toProver: event.proverShare,
+        toTreasury: event.treasuryShare,
+        txHash: event.txHash,
       };
     }
     const toProver = slash.prover === null ? 0n : (slash.amount * PROVER_SHARE_BPS) / 10_000n;

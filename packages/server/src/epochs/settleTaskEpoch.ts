@@ -1,36 +1,26 @@
-import type { FlockEvent as ChainEvent } from "@flock/chain";
 import { ConflictError } from "@flock/core";
 import { computeEpoch, rewardProof } from "@flock/protocol";
-import { type Epoch, type NewReward, withTransaction } from "@flock/store";
+import { type ChainSlash, type Epoch, type NewReward, withTransaction } from "@flock/store";
+import { createChainFactIndexer } from "../chain/chainFactIndexer.ts";
 import type { AppContext } from "../deps.ts";
 import { epochInputsFor, type TaskEpochSnapshot } from "./epochInputs.ts";
 import { executedSlashesOf } from "./executedSlashes.ts";
 import { slashJobsInFlight } from "./slashJobsInFlight.ts";
 
-type SlashedEvent = Extract<ChainEvent, { kind: "slashed" }>;
-
 /**
- * What settlement reads from the chain in one pass: the σ of every pool as last set (DelegationPools'
- * SigmaSet events), by participant, and the task's executed slashes (Slashing's Slashed events), by evidence hash.
+ * What settlement reads from the chain, through the store's index (synced to the chain's head first): the σ
+ * of every pool as last set (DelegationPools' SigmaSet) and the task's executed slashes (Slashing's Slashed),
+ * by evidence hash.
  */
 async function chainFacts(
   ctx: AppContext,
   taskId: number,
-): Promise<{ sigmas: Map<string, number>; slashed: Map<string, SlashedEvent> }> {
-  const sigmas = new Map<string, number>();
-  const slashed = new Map<string, SlashedEvent>();
-  const toBlock = await ctx.chain.headBlock();
-  for await (const event of ctx.chain.readEvents({
-    fromBlock: ctx.chain.startBlock,
-    toBlock,
-    kinds: ["sigmaSet", "slashed"],
-  })) {
-    if (event.kind === "sigmaSet") sigmas.set(event.args.participant.toLowerCase(), event.args.sigmaBps);
-    if (event.kind === "slashed" && event.args.taskId === BigInt(taskId)) {
-      slashed.set(event.args.evidenceHash.toLowerCase(), event);
-    }
-  }
-  return { sigmas, slashed };
+): Promise<{ sigmas: Map<string, number>; slashed: Map<string, ChainSlash> }> {
+  await createChainFactIndexer(ctx).sync();
+  const slashed = new Map<string, ChainSlash>();
+  for (const slash of await ctx.repos.chainFacts.slashesOfTask(taskId))
+    slashed.set(slash.evidenceHash, slash);
+  return { sigmas: await ctx.repos.chainFacts.sigmas(), slashed };
 }
 
 /** Each staked trainer's pool: σ from the chain, delegations from the index. */

@@ -71,11 +71,15 @@ export function createRecordingChainGateway(
       posted.push(post);
       return { transactionHash: `0x${posted.length.toString(16).padStart(64, "0")}` };
     },
-    headBlock: async () => 0n,
+    // The head is the latest given event's block, so indexers see events added during a test.
+    headBlock: async () => events.reduce((head, e) => (e.blockNumber > head ? e.blockNumber : head), 0n),
     blockTime: async () => new Date(0),
     randomnessBeacon: async () => `0x${"ab".repeat(32)}`,
     readEvents: async function* (range): AsyncGenerator<ChainEvent> {
-      for (const event of events) if (range.kinds.includes(event.kind)) yield event;
+      for (const event of events) {
+        const inRange = event.blockNumber >= range.fromBlock && event.blockNumber <= range.toBlock;
+        if (inRange && range.kinds.includes(event.kind)) yield event;
+      }
     },
   };
   return gateway;

@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from "kysely/migration";
 import * as initial from "./0001_initial.ts";
 import * as publicArtifacts from "./0002_public_artifacts.ts";
+import * as chainFacts from "./0003_chain_facts.ts";
 
 /**
  * Every migration, in order. Names sort in application order; never rename or edit a shipped
@@ -9,6 +10,7 @@ import * as publicArtifacts from "./0002_public_artifacts.ts";
 export const migrations: Record<string, Migration> = {
   "0001_initial": initial,
   "0002_public_artifacts": publicArtifacts,
+  "0003_chain_facts": chainFacts,
 };
 
 /** Kysely's migration provider over the in-code list (no file-system scanning). */

@@ -21,6 +21,8 @@ const TABLES = [
   "jobs",
   "events",
   "artifacts",
+  "pool_sigmas",
+  "chain_slashes",
 ] as const;
 
 /** Whether and how the PostgreSQL half of a dialect test loop can run here. */
