@@ -4,3 +4,4 @@ export * from "./config.ts";
 export * from "./contentId.ts";
 export * from "./errors.ts";
 export * from "./logger.ts";
+export * from "./requestSigning.ts";

@@ -1,32 +1,8 @@
+import { REQUEST_SIGNING, requestDomain } from "@flock/core";
 import { bytesToHex, type Hex, type LocalAccount, sha256 } from "viem";
 
-/**
- * The EIP-712 definition every signed request uses. The coordinator keeps a byte-identical copy
- * (`packages/server/src/auth/requestTypes.ts`; a server test compares the two), because the server may
- * not import the SDK. The domain's `chainId` is the chain the network settles on, so one key signs for
- * the API and the chain (SPEC §5).
- */
-export const REQUEST_SIGNING = {
-  domain: { name: "Flock", version: "1" },
-  primaryType: "FlockRequest",
-  types: {
-    FlockRequest: [
-      { name: "method", type: "string" },
-      { name: "path", type: "string" },
-      { name: "bodyHash", type: "bytes32" },
-      { name: "timestamp", type: "uint64" },
-      { name: "nonce", type: "bytes32" },
-    ],
-  },
-  headers: {
-    address: "x-flock-address",
-    timestamp: "x-flock-timestamp",
-    nonce: "x-flock-nonce",
-    signature: "x-flock-signature",
-  },
-  /** Seconds a signed request stays acceptable either side of the server's clock. */
-  maxSkewSeconds: 60,
-} as const;
+/** The signing definition is shared with the coordinator through `@flock/core`. */
+export { REQUEST_SIGNING, requestDomain };
 
 /** The signed message of one request. */
 export interface FlockRequestMessage {
@@ -49,11 +25,6 @@ export function hashBody(body: Uint8Array | undefined): Hex {
 /** 32 fresh random bytes for a request nonce. */
 export function randomNonce(): Hex {
   return bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
-}
-
-/** The EIP-712 domain for a network settling on `chainId`. */
-export function requestDomain(chainId: number): { name: "Flock"; version: "1"; chainId: number } {
-  return { ...REQUEST_SIGNING.domain, chainId };
 }
 
 export interface SignRequestParameters {

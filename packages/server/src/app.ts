@@ -1,9 +1,8 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import { createLogger, ValidationError } from "@flock/core";
+import { createLogger, REQUEST_SIGNING, ValidationError } from "@flock/core";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { installAuth } from "./auth/authHook.ts";
-import { REQUEST_SIGNING } from "./auth/requestTypes.ts";
 import {
   type AppContext,
   type AppDeps,

@@ -1,5 +1,4 @@
 export * from "./app.ts";
-export * from "./auth/requestTypes.ts";
 export * from "./auth/verifyRequest.ts";
 export * from "./chain/chainGateway.ts";
 export * from "./chain/createChainGateway.ts";

@@ -1,7 +1,6 @@
-import { AuthError } from "@flock/core";
+import { AuthError, REQUEST_SIGNING, requestDomain } from "@flock/core";
 import type { Repositories } from "@flock/store";
 import { type Address, type Hex, isAddress, isHex, recoverTypedDataAddress, size } from "viem";
-import { REQUEST_SIGNING, requestDomain } from "./requestTypes.ts";
 
 /** What the server knows about one incoming request. */
 export interface SignedRequest {

@@ -1,5 +1,5 @@
+import { REQUEST_SIGNING, requestDomain } from "@flock/core";
 import { bytesToHex, type Hex, type LocalAccount, sha256 } from "viem";
-import { REQUEST_SIGNING, requestDomain } from "../auth/requestTypes.ts";
 
 /** Sign a request for tests of the server (the SDK has the client-side version; this one can forge fields). */
 export async function signedHeaders(parameters: {

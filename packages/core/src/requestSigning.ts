@@ -1,8 +1,7 @@
 /**
- * The EIP-712 definition every signed request uses. The SDK keeps a byte-identical copy
- * (`packages/sdk/src/signing.ts`; a test compares the two), because the server may
- * not import the SDK. The domain's `chainId` is the chain the network settles on, so one key signs for
- * the API and the chain (SPEC §5).
+ * The EIP-712 definition every signed request uses, shared by the coordinator (which verifies) and the SDK
+ * (which signs). The domain's `chainId` is the chain the network settles on, so one key signs for the API and
+ * the chain (SPEC §5).
  */
 export const REQUEST_SIGNING = {
   domain: { name: "Flock", version: "1" },
