@@ -6,6 +6,7 @@ import type { Hex } from "viem";
 import { signerOf } from "../auth/authHook.ts";
 import type { AppContext } from "../deps.ts";
 import { contentIdSchema, errorResponses } from "../http/schemas.ts";
+import { sendArtifact } from "../http/sendArtifact.ts";
 
 const artifactParams = {
   type: "object",
@@ -125,11 +126,7 @@ export function registerArtifactRoutes(app: FastifyInstance, ctx: AppContext): v
         .header("cache-control", "public, max-age=31536000, immutable")
         .header("x-flock-content-id", record.id);
       if (request.headers["if-none-match"] === etag) return reply.status(304).send();
-      const info = await ctx.artifacts.stat(record.id);
-      return reply
-        .header("content-type", "application/octet-stream")
-        .header("content-length", info.size)
-        .send(await ctx.artifacts.get(record.id));
+      return sendArtifact(ctx, reply, record.id);
     },
   );
 

@@ -1,11 +1,12 @@
 import type { Readable } from "node:stream";
 import { AuthError, ConflictError, NotFoundError } from "@flock/core";
 import { type Assignment, withTransaction } from "@flock/store";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Hex } from "viem";
 import { signerOf } from "../auth/authHook.ts";
 import type { AppContext } from "../deps.ts";
 import { errorResponses, idParamsSchema } from "../http/schemas.ts";
+import { sendArtifact } from "../http/sendArtifact.ts";
 import { taskJson, taskSchema } from "../tasks/taskJson.ts";
 import { assignmentJson, assignmentSchema } from "../validation/assignmentJson.ts";
 
@@ -49,16 +50,6 @@ async function openAssignmentOf(ctx: AppContext, request: FastifyRequest, id: nu
     });
   }
   return assignment;
-}
-
-async function sendArtifact(ctx: AppContext, reply: FastifyReply, id: string): Promise<FastifyReply> {
-  const info = await ctx.artifacts.stat(id);
-  const stream: Readable = await ctx.artifacts.get(id);
-  return reply
-    .header("content-type", "application/octet-stream")
-    .header("content-length", info.size)
-    .header("x-flock-content-id", id)
-    .send(stream);
 }
 
 /** Validation routes: the hidden set's upload by the creator, assignments, their data, score reports. */

@@ -72,7 +72,11 @@ export function createRecordingChainGateway(
       return { transactionHash: `0x${posted.length.toString(16).padStart(64, "0")}` };
     },
     // The head is the latest given event's block, so indexers see events added during a test.
-    headBlock: async () => events.reduce((head, e) => (e.blockNumber > head ? e.blockNumber : head), 0n),
+    async headBlock() {
+      let head = 0n;
+      for (const event of events) if (event.blockNumber > head) head = event.blockNumber;
+      return head;
+    },
     blockTime: async () => new Date(0),
     randomnessBeacon: async () => `0x${"ab".repeat(32)}`,
     readEvents: async function* (range): AsyncGenerator<ChainEvent> {
