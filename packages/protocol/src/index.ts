@@ -19,5 +19,6 @@ export * from "./stakePower.ts";
 export * from "./stakeWeightedMedian.ts";
 export * from "./trainerShares.ts";
 export * from "./validate.ts";
+export * from "./validatorDraw.ts";
 export * from "./validatorShares.ts";
 export * from "./yumaConsensus.ts";
