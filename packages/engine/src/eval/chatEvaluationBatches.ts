@@ -29,5 +29,27 @@ export function chatEvaluationBatches(
       hint: "the task's hidden set must contain ShareGPT conversations",
     });
   }
+  // BPC divides by the scored bytes (SPEC §2.1): a set whose assistant replies are absent or cut away by the
+  // context has none, and "0 bits over 0 bytes" must never read as a perfect score that an epoch pays.
+  const bytes = scoredBytes(batches);
+  if (bytes === 0) {
+    throw new ValidationError(
+      "VALIDATION_SET_NOTHING_SCORED",
+      `the hidden validation set has no scored byte at context ${seqLen}: no assistant reply survives the cut`,
+      {
+        hint: "give conversations with assistant replies that start within the context length (BPC is measured on assistant bytes only)",
+        details: { conversations: examples.length, contextLength: seqLen },
+      },
+    );
+  }
   return batches;
+}
+
+/** Σ UTF-8 bytes of the scored target tokens of the batches: the denominator of BPC. */
+export function scoredBytes(batches: readonly Batch[]): number {
+  let bytes = 0;
+  for (const batch of batches)
+    for (let i = 0; i < batch.targetBytes.length; i++)
+      if (batch.weights[i] !== 0) bytes += batch.targetBytes[i]!;
+  return bytes;
 }

@@ -1,3 +1,4 @@
+import { ValidationError } from "@flock/core";
 import type { Batch } from "../data/batch.ts";
 import { Graph } from "../graph/graph.ts";
 import { loraBinder, mergeLora } from "../lora/loraAdapter.ts";
@@ -138,8 +139,15 @@ export class LanguageModelEvaluator {
       }
       onBatch?.(index + 1, batches.length);
     }
+    if (bytes === 0) {
+      // 0 bits over 0 bytes is no measurement: it must never become a (perfect) score.
+      throw new ValidationError("EVALUATION_NOTHING_SCORED", "the evaluation batches hold no scored byte", {
+        hint: "evaluate on conversations with assistant replies inside the context (chatEvaluationBatches refuses such sets)",
+        details: { batches: batches.length },
+      });
+    }
     return {
-      bpc: nllSum / (Math.LN2 * Math.max(bytes, 1)),
+      bpc: nllSum / (Math.LN2 * bytes),
       loss: nllSum / Math.max(tokens, 1),
       nllSum,
       tokens,
