@@ -122,11 +122,13 @@ describe("trainer daemon", () => {
       onEvent: (e) => events.push(e.kind),
     });
     coordinator.staked = false;
-    await daemon.runOnce();
+    // Nothing to do is reported as such: one open task, none staked on, none worked.
+    expect(await daemon.runOnce()).toEqual({ openTasks: 1, stakedTasks: [], worked: [], alreadyDone: [] });
     expect(coordinator.commits).toBe(0);
     coordinator.staked = true;
-    await daemon.runOnce();
-    await daemon.runOnce();
+    expect(await daemon.runOnce()).toEqual({ openTasks: 1, stakedTasks: [1], worked: [1], alreadyDone: [] });
+    // A later pass counts the finished task as done before, not as worked again.
+    expect(await daemon.runOnce()).toEqual({ openTasks: 1, stakedTasks: [1], worked: [], alreadyDone: [1] });
     expect(coordinator.commits).toBe(1);
     expect(coordinator.uploads).toBe(1);
     expect(coordinator.submissions[0]!.status).toBe("accepted");

@@ -23,6 +23,18 @@ export interface TrainerState {
   tasks: Record<string, TrainerTaskState>;
 }
 
+/** What one pass of the trainer saw and did. */
+export interface TrainerPass {
+  /** Open tasks on the coordinator. */
+  openTasks: number;
+  /** Tasks (open, or validating with a commit to reveal) this trainer is staked on. */
+  stakedTasks: number[];
+  /** Tasks this pass worked on (their state says how far each got). */
+  worked: number[];
+  /** Staked tasks finished in an earlier pass (uploaded or given up). */
+  alreadyDone: number[];
+}
+
 /** Fetch a public artifact and check that it is what its content id names. */
 async function fetchVerified(
   coordinator: TrainerCoordinator,
@@ -90,8 +102,11 @@ export class TrainerDaemon {
     return this.#state.read();
   }
 
-  /** One pass: work every open, staked task that is not finished yet. */
-  async runOnce(): Promise<void> {
+  /**
+   * One pass: work every open, staked task that is not finished yet. Returns what this pass saw and did, so a
+   * caller can tell "nothing to do" (no open task, or none staked on) from work done.
+   */
+  async runOnce(): Promise<TrainerPass> {
     const open = await this.options.coordinator.listTasks("open");
     // After the deadline a commit can still be revealed (a daemon that crashed between commit and upload).
     const committed = new Set(
@@ -103,18 +118,25 @@ export class TrainerDaemon {
       committed.size === 0
         ? []
         : (await this.options.coordinator.listTasks("validating")).filter((t) => committed.has(t.id));
+    const pass: TrainerPass = { openTasks: open.length, stakedTasks: [], worked: [], alreadyDone: [] };
     for (const task of [...open, ...validating]) {
-      if (this.#stopped) return;
+      if (this.#stopped) return pass;
       const state = await this.#state.read();
       const entry = state.tasks[String(task.id)];
-      if (entry?.phase === "uploaded" || entry?.phase === "failed") continue;
       if (!(await this.options.coordinator.isStakedTrainer(task.id))) continue;
+      pass.stakedTasks.push(task.id);
+      if (entry?.phase === "uploaded" || entry?.phase === "failed") {
+        pass.alreadyDone.push(task.id);
+        continue;
+      }
       try {
         await this.#work(task);
       } catch (error) {
         await this.#recordFailure(task.id, error);
       }
+      pass.worked.push(task.id);
     }
+    return pass;
   }
 
   /** Poll every `pollMs` until `stop()`. */
