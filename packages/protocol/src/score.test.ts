@@ -1,7 +1,7 @@
 import { ValidationError } from "@flock/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isBetter, scoreFromMetric } from "./score.ts";
+import { isBetter, scoreDirectionOf, scoreFromMetric } from "./score.ts";
 
 describe("fixed-point scores from float metrics", () => {
   it("converts through the shortest decimal string", () => {
@@ -51,5 +51,17 @@ describe("fixed-point scores from float metrics", () => {
     expect(isBetter(1n, 2n, "lower-is-better")).toBe(true);
     expect(isBetter(1n, 2n, "higher-is-better")).toBe(false);
     expect(isBetter(2n, 2n, "higher-is-better")).toBe(false);
+  });
+});
+
+describe("which way a task type's metric improves", () => {
+  it("language tasks (BPC) and regressors (RMSE) are lower-is-better, classifiers (accuracy) higher", () => {
+    expect(scoreDirectionOf("lm-lora")).toBe("lower-is-better");
+    expect(scoreDirectionOf("lm-full")).toBe("lower-is-better");
+    expect(scoreDirectionOf("regressor")).toBe("lower-is-better");
+    expect(scoreDirectionOf("classifier")).toBe("higher-is-better");
+    expect(() => scoreDirectionOf("ranker" as never)).toThrow(
+      expect.objectContaining({ code: "TASK_TYPE_UNKNOWN" }),
+    );
   });
 });

@@ -3,6 +3,32 @@ import { ValidationError } from "@flock/core";
 /** Which way a task's metric improves: BPC, loss and RMSE are lower-is-better; accuracy higher-is-better. */
 export type ScoreDirection = "lower-is-better" | "higher-is-better";
 
+/** The Arena's task types (SPEC §2.1). */
+export type ArenaTaskType = "lm-lora" | "lm-full" | "classifier" | "regressor";
+
+/**
+ * Which way a task type's metric improves (SPEC §2.1): bits per byte for language tasks and RMSE for
+ * regressors fall; a classifier's accuracy rises.
+ */
+export function scoreDirectionOf(taskType: ArenaTaskType): ScoreDirection {
+  switch (taskType) {
+    case "lm-lora":
+    case "lm-full":
+    case "regressor":
+      return "lower-is-better";
+    case "classifier":
+      return "higher-is-better";
+    default:
+      throw new ValidationError(
+        "TASK_TYPE_UNKNOWN",
+        `task type ${JSON.stringify(taskType satisfies never)} is unknown`,
+        {
+          hint: "use one of lm-lora, lm-full, classifier, regressor",
+        },
+      );
+  }
+}
+
 /** Scores are metric values in fixed point: 1e18 = 1.0 (e.g. BPC 1.25 → 1250000000000000000n). */
 export const SCORE_DECIMALS = 18;
 

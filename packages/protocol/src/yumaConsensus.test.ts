@@ -1,6 +1,7 @@
 import { ProtocolError, WAD } from "@flock/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { stakeWeightedMedian } from "./stakeWeightedMedian.ts";
 import { yumaConsensus } from "./yumaConsensus.ts";
 
 const v = (n: number): string => `0x${String(n).repeat(40).slice(0, 40)}`;
@@ -92,6 +93,34 @@ describe("Yuma consensus for the dataset competition", () => {
               .sort((a, b) => (a < b ? 1 : a > b ? -1 : 0))[0];
             expect(result.consensus[j]).toBe(reference);
           });
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("one rule: each miner's consensus is stakeWeightedMedian of its column, higher-is-better (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            stake: fc.bigInt({ min: 0n, max: 10n ** 24n }),
+            weights: fc.array(fc.bigInt({ min: 0n, max: 65535n }), { minLength: 3, maxLength: 3 }),
+          }),
+          { minLength: 1, maxLength: 6 },
+        ),
+        fc.bigInt({ min: 1n, max: WAD }),
+        (rows, kappa) => {
+          if (rows.every((r) => r.stake === 0n)) return;
+          const result = yumaConsensus(
+            ["a", "b", "c"],
+            rows.map((r, i) => ({ account: v(i + 1), ...r })),
+            kappa,
+          );
+          for (let j = 0; j < 3; j++) {
+            const column = result.weights.map((row, i) => ({ score: row[j]!, stake: rows[i]!.stake }));
+            expect(result.consensus[j]).toBe(stakeWeightedMedian(column, "higher-is-better", kappa));
+          }
         },
       ),
       { numRuns: 200 },

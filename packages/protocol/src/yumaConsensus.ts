@@ -1,6 +1,6 @@
 import { ProtocolError, ValidationError, WAD } from "@flock/core";
 import { minBigint } from "./fixedPoint.ts";
-import { DEFAULT_KAPPA_WAD } from "./stakeWeightedMedian.ts";
+import { DEFAULT_KAPPA_WAD, stakeWeightedMedian } from "./stakeWeightedMedian.ts";
 import { assertUnique, normalizeAccount, readAmount } from "./validate.ts";
 
 /** One validator's row of the weight matrix: raw non-negative weights, one per miner. */
@@ -85,17 +85,15 @@ export function yumaConsensus(
   });
   const stake = rawStake.map((s) => (s * WAD) / totalStake);
 
-  const consensus = miners.map((_, j) => {
-    const column = weights.map((row, i) => ({ weight: row[j]!, stake: rawStake[i]! }));
-    column.sort((a, b) => (a.weight > b.weight ? -1 : a.weight < b.weight ? 1 : 0));
-    let support = 0n;
-    for (let k = 0; k < column.length; k++) {
-      support += column[k]!.stake;
-      const lastOfValue = k === column.length - 1 || column[k + 1]!.weight !== column[k]!.weight;
-      if (lastOfValue && support * WAD >= kappaWad * totalStake) return column[k]!.weight;
-    }
-    return 0n;
-  });
+  // One consensus rule (SPEC §2.1): each miner's column goes through the same stake-weighted median as a
+  // submission's scores, with weights as higher-is-better scores.
+  const consensus = miners.map((_, j) =>
+    stakeWeightedMedian(
+      weights.map((row, i) => ({ score: row[j]!, stake: rawStake[i]! })),
+      "higher-is-better",
+      kappaWad,
+    ),
+  );
   const clippedWeights = weights.map((row) => row.map((w, j) => minBigint(w, consensus[j]!)));
   const columnSum = (matrix: bigint[][], j: number): bigint =>
     matrix.reduce((sum, row, i) => sum + stake[i]! * row[j]!, 0n) / WAD;

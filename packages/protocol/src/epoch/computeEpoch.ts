@@ -101,12 +101,14 @@ function stageStakes(inputs: Inputs): EpochStages["stakes"] {
 /** Stage 3: consensus per submission = stake-weighted median (κ) of its scores; unscored → none. */
 function stageConsensus(inputs: Inputs): Map<string, bigint> {
   const consensus = new Map<string, bigint>();
+  const directionOf = new Map(inputs.tasks.map((t) => [t.id, t.direction]));
   for (const submission of inputs.submissions) {
+    const direction = directionOf.get(submission.task)!;
     const scores = inputs.validators.flatMap((v) =>
       v.scores.filter((s) => s.submission === submission.id).map((s) => ({ score: s.score, stake: v.stake })),
     );
     if (scores.length === 0) continue;
-    consensus.set(submission.id, stakeWeightedMedian(scores, inputs.params.kappaWad));
+    consensus.set(submission.id, stakeWeightedMedian(scores, direction, inputs.params.kappaWad));
   }
   return consensus;
 }

@@ -16,7 +16,7 @@ describe("which validators are off consensus", () => {
         score,
         stake: BigInt(1 + ((seed * (i + 3)) % 11)) * WAD,
       }));
-      const consensus = stakeWeightedMedian(scores);
+      const consensus = stakeWeightedMedian(scores, "lower-is-better");
       expect(consensus).toBe(score);
       expect(offConsensusScores(scores, consensus, TAU)).toEqual([]);
       expect(offConsensusScores(scores, consensus, 0n)).toEqual([]);
@@ -30,7 +30,7 @@ describe("which validators are off consensus", () => {
       { validator: v(2), score: honest + WAD / 10n, stake: 4000n * WAD },
       { validator: v(3), score: honest, stake: 3000n * WAD },
     ];
-    const consensus = stakeWeightedMedian(scores);
+    const consensus = stakeWeightedMedian(scores, "lower-is-better");
     expect(consensus).toBe(honest); // 40% of the stake cannot move a κ = 0.5 median
     expect(offConsensusScores(scores, consensus, TAU)).toEqual([
       { validator: v(2), score: honest + WAD / 10n, stake: 4000n * WAD, distance: WAD / 10n },

@@ -1,4 +1,4 @@
-import { stakeWeightedMedian } from "@flock/protocol";
+import { type ScoreDirection, scoreDirectionOf, stakeWeightedMedian } from "@flock/protocol";
 import type { Job } from "@flock/store";
 import { withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
@@ -27,9 +27,12 @@ async function stakedScores(ctx: AppContext, taskId: number): Promise<Map<number
  * A submission's consensus: the stake-weighted median (κ = 0.5) the epoch and the leaderboard use; undefined
  * when nobody with stake scored it (no consensus to be off).
  */
-export function consensusOf(scores: readonly ValidatorScore[]): bigint | undefined {
+export function consensusOf(
+  scores: readonly ValidatorScore[],
+  direction: ScoreDirection,
+): bigint | undefined {
   if (scores.length === 0 || scores.every((s) => s.stake === 0n)) return undefined;
-  return stakeWeightedMedian(scores);
+  return stakeWeightedMedian(scores, direction);
 }
 
 /** The consensus of one submission of a task, from the store. */
@@ -39,7 +42,8 @@ export async function submissionConsensus(
   submissionId: number,
 ): Promise<{ scores: ValidatorScore[]; consensus: bigint | undefined }> {
   const scores = (await stakedScores(ctx, taskId)).get(submissionId) ?? [];
-  return { scores, consensus: consensusOf(scores) };
+  const direction = scoreDirectionOf((await ctx.repos.tasks.get(taskId)).type);
+  return { scores, consensus: consensusOf(scores, direction) };
 }
 
 /** Open a dispute (a keyed job, due now) unless the pair already has one; returns the dispute's job. */
@@ -73,9 +77,10 @@ export async function openDisputesForTask(ctx: AppContext, taskId: number): Prom
     (await ctx.repos.submissions.list({ taskId, status: "accepted", limit: 500 })).items.map((s) => s.id),
   );
   const opened: Job[] = [];
+  const direction = scoreDirectionOf((await ctx.repos.tasks.get(taskId)).type);
   for (const [submissionId, scores] of await stakedScores(ctx, taskId)) {
     if (!accepted.has(submissionId)) continue;
-    const consensus = consensusOf(scores);
+    const consensus = consensusOf(scores, direction);
     if (consensus === undefined) continue;
     for (const off of offConsensusScores(scores, consensus, ctx.config.disputeToleranceScore)) {
       opened.push(

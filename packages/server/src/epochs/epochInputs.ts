@@ -1,9 +1,9 @@
-import type {
-  EpochInputs,
-  EpochSubmissionInput,
-  EpochValidatorInput,
-  ExecutedSlashInput,
-  ScoreDirection,
+import {
+  type EpochInputs,
+  type EpochSubmissionInput,
+  type EpochValidatorInput,
+  type ExecutedSlashInput,
+  scoreDirectionOf,
 } from "@flock/protocol";
 import type { Assignment, Delegation, Stake, Submission, Task, TaskScore } from "@flock/store";
 
@@ -28,20 +28,6 @@ export interface TaskEpochSnapshot {
 function delegationSeconds(task: Task, since: Date): bigint {
   const from = Math.max(since.getTime(), task.createdAt.getTime());
   return BigInt(Math.max(0, Math.floor((task.endTime.getTime() - from) / 1000)));
-}
-
-/** Which way a task's metric improves: BPC (language tasks) and RMSE fall, accuracy rises (SPEC §2.1). */
-export function scoreDirection(type: Task["type"]): ScoreDirection {
-  switch (type) {
-    case "lm-lora":
-    case "lm-full":
-    case "regressor":
-      return "lower-is-better";
-    case "classifier":
-      return "higher-is-better";
-    default:
-      throw new Error(`unknown task type ${type satisfies never}`);
-  }
 }
 
 /**
@@ -106,7 +92,7 @@ export function epochInputsFor(snapshot: TaskEpochSnapshot): EpochInputs {
         id: taskKey,
         weight: snapshot.task.rewardWeight,
         gammaBps: snapshot.gammaBps,
-        direction: scoreDirection(snapshot.task.type),
+        direction: scoreDirectionOf(snapshot.task.type),
       },
     ],
     submissions,

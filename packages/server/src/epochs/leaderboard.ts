@@ -1,6 +1,5 @@
-import { rankByScore, stakeWeightedMedian } from "@flock/protocol";
+import { rankByScore, scoreDirectionOf, stakeWeightedMedian } from "@flock/protocol";
 import type { Stake, Submission, Task, TaskScore } from "@flock/store";
-import { scoreDirection } from "./epochInputs.ts";
 
 export interface LeaderboardEntry {
   rank: number | null;
@@ -22,6 +21,7 @@ export function leaderboard(
   stakes: readonly Stake[],
 ): LeaderboardEntry[] {
   const stakeOf = new Map(stakes.map((s) => [s.account, s.amount]));
+  const direction = scoreDirectionOf(task.type);
   const entries = submissions
     .filter((s) => s.status === "accepted")
     .map((submission) => {
@@ -29,7 +29,10 @@ export function leaderboard(
       const consensusScore =
         own.length === 0
           ? null
-          : stakeWeightedMedian(own.map((s) => ({ score: s.score, stake: stakeOf.get(s.validator) ?? 0n })));
+          : stakeWeightedMedian(
+              own.map((s) => ({ score: s.score, stake: stakeOf.get(s.validator) ?? 0n })),
+              direction,
+            );
       return {
         submissionId: submission.id,
         trainer: submission.trainer,
@@ -41,7 +44,7 @@ export function leaderboard(
     entries
       .filter((e) => e.consensusScore !== null)
       .map((e) => ({ id: String(e.submissionId), score: e.consensusScore! })),
-    scoreDirection(task.type),
+    direction,
   );
   return entries
     .map((e) => ({ ...e, rank: ranks.get(String(e.submissionId)) ?? null }))
