@@ -17,12 +17,20 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 /// Solvency: each epoch is posted with `total`, the sum of every leaf amount of both its trees, and is
 /// accepted only if the FLOCK not yet promised to earlier epochs covers it. `outstanding` is what posted
 /// epochs still owe (Σ totals − Σ gross claims) and the contract keeps the invariant
-/// `flock.balanceOf(this) ≥ outstanding`: a post adds `total` to `outstanding` only when the balance covers
-/// it, a claim lowers `outstanding` by exactly the FLOCK it sends out (paid + fee), and nothing else moves
-/// FLOCK out of this contract (emission mints and transfers in only raise the balance). An epoch's claims
+/// `flock.balanceOf(this) ≥ outstanding + pooledTotal`: a post adds `total` to `outstanding` only when the
+/// task pools it draws and the unallocated FLOCK cover it, funding a pool raises the balance and
+/// `pooledTotal` alike, a claim lowers `outstanding` by exactly the FLOCK it sends out (paid + fee), and
+/// nothing else moves FLOCK out of this contract (emission mints and transfers in only raise the balance).
+/// An epoch's claims
 /// are capped at its own `total`, so a root whose leaves sum above its declared total fails once the total
 /// is reached instead of spending FLOCK reserved for other epochs. Hence every posted epoch is fully funded:
 /// each epoch can always pay out its total, whatever order the claims of all epochs come in.
+///
+/// Task pools (SPEC §3: anyone may post a task that funds its own reward pool on-chain): `fundTask` pulls
+/// FLOCK into a pool of one task. Pooled FLOCK is not emission: `unallocated() = balance − outstanding −
+/// Σ pools`. A post names how much of its `total` each task pool pays (`poolAmounts`), takes that from the
+/// pools and the rest (the emission part) from `unallocated()`; both become `outstanding`. A pool is spent
+/// only by posted epochs, never withdrawn, so what a creator put in pays that task's participants.
 contract RewardDistributor is AccessControl, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -54,6 +62,10 @@ contract RewardDistributor is AccessControl, ReentrancyGuard {
     /// @notice FLOCK that posted epochs still owe: Σ totals of posted epochs − Σ gross claims.
     /// Always ≤ this contract's FLOCK balance (see the contract notice).
     uint256 public outstanding;
+    /// @notice FLOCK funded to each task's own pool and not yet drawn by a posted epoch.
+    mapping(uint256 taskId => uint256) public taskPool;
+    /// @notice Σ taskPool over all tasks: held here but not emission.
+    uint256 public pooledTotal;
 
     event EpochRootPosted(
         uint256 indexed epoch,
@@ -63,6 +75,8 @@ contract RewardDistributor is AccessControl, ReentrancyGuard {
         uint64 vestingDuration,
         uint256 total
     );
+    event TaskFunded(uint256 indexed taskId, address indexed funder, uint256 amount, uint256 poolTotal);
+    event TaskPoolDrawn(uint256 indexed epoch, uint256 indexed taskId, uint256 amount, uint256 poolTotal);
     event Claimed(
         uint256 indexed epoch,
         address indexed account,
@@ -87,6 +101,10 @@ contract RewardDistributor is AccessControl, ReentrancyGuard {
     error InsufficientRewards(uint256 needed, uint256 available);
     error EpochOverclaimed(uint256 epoch, uint256 total);
     error EpochTotalMismatch(uint256 epoch, uint256 total);
+    error ZeroAmount();
+    error PoolDrawsMismatch(uint256 taskIds, uint256 amounts);
+    error InsufficientTaskPool(uint256 taskId, uint256 needed, uint256 available);
+    error PoolDrawsExceedTotal(uint256 epoch, uint256 pooled, uint256 total);
 
     constructor(IERC20 flock_, address treasury_, address admin, uint16 claimFeeBps_, uint64 vestingDuration_) {
         if (address(flock_) == address(0) || treasury_ == address(0) || admin == address(0)) revert ZeroAddress();
@@ -97,33 +115,45 @@ contract RewardDistributor is AccessControl, ReentrancyGuard {
         _setVestingDuration(vestingDuration_);
     }
 
+    /// @notice Adds `amount` FLOCK (pulled from the caller, who approved it) to the reward pool of `taskId`.
+    /// Anyone may fund any task id; the FLOCK can only leave through epochs posted for it.
+    function fundTask(uint256 taskId, uint256 amount) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        uint256 poolTotal = taskPool[taskId] + amount;
+        taskPool[taskId] = poolTotal;
+        pooledTotal += amount;
+        flock.safeTransferFrom(msg.sender, address(this), amount);
+        emit TaskFunded(taskId, msg.sender, amount, poolTotal);
+    }
+
     /// @notice Posts an epoch's report hash and reward roots with `total`, the sum of every leaf amount of
-    /// both trees; each epoch is posted once. The FLOCK not yet promised to posted epochs (`unallocated()`)
-    /// must cover `total`, which is then reserved for this epoch. An epoch that pays nothing has total 0 and
-    /// two zero roots; a positive total needs at least one non-zero root (FLOCK reserved behind no root
-    /// could never be claimed) and a non-zero root a positive total (its claims could never be paid).
+    /// both trees; each epoch is posted once. `poolAmounts[i]` of the total is drawn from the pool of task
+    /// `poolTaskIds[i]` (at most what it holds); the rest, total − Σ poolAmounts, must fit in the emission not
+    /// yet promised (`unallocated()`). The whole total is then reserved for this epoch. An epoch that pays
+    /// nothing has total 0 and two zero roots; a positive total needs at least one non-zero root (FLOCK
+    /// reserved behind no root could never be claimed) and a non-zero root a positive total.
     function postEpochRoot(
         uint256 epoch,
         bytes32 liquidRoot,
         bytes32 vestingRoot,
         bytes32 reportHash,
-        uint256 total
+        uint256 total,
+        uint256[] calldata poolTaskIds,
+        uint256[] calldata poolAmounts
     ) external onlyRole(COORDINATOR_ROLE) {
         if (epochs[epoch].postedAt != 0) revert EpochAlreadyPosted(epoch);
         bool empty = liquidRoot == bytes32(0) && vestingRoot == bytes32(0);
         if (empty != (total == 0)) revert EpochTotalMismatch(epoch, total);
-        uint256 available = flock.balanceOf(address(this)) - outstanding;
-        if (total > available) revert InsufficientRewards(total, available);
-        outstanding += total;
+        _reserve(epoch, total, poolTaskIds, poolAmounts);
         epochs[epoch] =
             Epoch(liquidRoot, vestingRoot, reportHash, uint64(block.timestamp), vestingDuration, total, 0);
         emit EpochRootPosted(epoch, liquidRoot, vestingRoot, reportHash, vestingDuration, total);
     }
 
-    /// @notice FLOCK held here that no posted epoch has promised yet (emission mints and transfers in):
-    /// balance − outstanding, what the next epochs may pay.
-    function unallocated() external view returns (uint256) {
-        return flock.balanceOf(address(this)) - outstanding;
+    /// @notice Emission FLOCK held here that no posted epoch has promised yet (mints and plain transfers in):
+    /// balance − outstanding − Σ task pools, what the next epochs may pay beyond their tasks' own pools.
+    function unallocated() public view returns (uint256) {
+        return flock.balanceOf(address(this)) - outstanding - pooledTotal;
     }
 
     /// @notice Leaf of the reward trees: keccak256(bytes.concat(keccak256(abi.encode(epoch, account, amount)))).
@@ -194,6 +224,40 @@ contract RewardDistributor is AccessControl, ReentrancyGuard {
         if (treasury_ == address(0)) revert ZeroAddress();
         treasury = treasury_;
         emit TreasurySet(treasury_);
+    }
+
+    /// Reserves `total` for `epoch`: the draws from task pools, and the rest (the emission part) out of
+    /// unallocated(), which is read before the draws move pooled FLOCK into outstanding (a draw leaves
+    /// balance − outstanding − pooledTotal unchanged).
+    function _reserve(uint256 epoch, uint256 total, uint256[] calldata poolTaskIds, uint256[] calldata poolAmounts)
+        internal
+    {
+        uint256 available = unallocated();
+        uint256 pooled = _drawPools(epoch, poolTaskIds, poolAmounts);
+        if (pooled > total) revert PoolDrawsExceedTotal(epoch, pooled, total);
+        uint256 fromEmission = total - pooled;
+        if (fromEmission > available) revert InsufficientRewards(fromEmission, available);
+        outstanding += total;
+    }
+
+    /// Takes each draw from its task's pool (at most what the pool holds); returns Σ draws.
+    function _drawPools(uint256 epoch, uint256[] calldata poolTaskIds, uint256[] calldata poolAmounts)
+        internal
+        returns (uint256 pooled)
+    {
+        if (poolTaskIds.length != poolAmounts.length) {
+            revert PoolDrawsMismatch(poolTaskIds.length, poolAmounts.length);
+        }
+        for (uint256 i = 0; i < poolTaskIds.length; i++) {
+            uint256 taskId = poolTaskIds[i];
+            uint256 amount = poolAmounts[i];
+            uint256 held = taskPool[taskId];
+            if (amount > held) revert InsufficientTaskPool(taskId, amount, held);
+            taskPool[taskId] = held - amount;
+            pooled += amount;
+            emit TaskPoolDrawn(epoch, taskId, amount, held - amount);
+        }
+        pooledTotal -= pooled;
     }
 
     function _setClaimFee(uint16 claimFeeBps_) internal {

@@ -38,6 +38,8 @@ export interface DeploymentParams {
   claimFeeBps: number;
   /** Seconds over which the vesting tree of an epoch releases, from the posting of its root. */
   vestingDuration: bigint;
+  /** gmFLOCK base units: the network minimum stake, for every task minimum and every stake (SPEC §3). */
+  minStakeFloor: bigint;
 }
 
 /** A constructor or call argument: a deployment parameter, the address of an earlier contract, a role id or a literal. */
@@ -51,7 +53,10 @@ export type DeploymentArg =
 export const deploymentOrder: ReadonlyArray<{ contract: ContractName; args: readonly DeploymentArg[] }> = [
   { contract: "FlockToken", args: [{ param: "admin" }] },
   { contract: "GmFlock", args: [{ contract: "FlockToken" }, { param: "treasury" }, { param: "admin" }] },
-  { contract: "TaskStaking", args: [{ contract: "GmFlock" }, { param: "admin" }] },
+  {
+    contract: "TaskStaking",
+    args: [{ contract: "GmFlock" }, { param: "admin" }, { param: "minStakeFloor" }],
+  },
   {
     contract: "DelegationPools",
     args: [
@@ -142,7 +147,10 @@ export const wiringCalls: ReadonlyArray<{
   },
 ];
 
-/** Protocol defaults for the non-address parameters (E0 = 1,000,000 FLOCK; σ in [50%, 100%]). */
+/**
+ * Protocol defaults for the non-address parameters (E0 = 1,000,000 FLOCK; σ in [50%, 100%]; a network
+ * minimum stake of 3000 gmFLOCK, as FLock's).
+ */
 export const defaultDeploymentSettings = {
   initialEmission: 1_000_000n * 10n ** 18n,
   sigmaMinBps: 5_000,
@@ -151,4 +159,13 @@ export const defaultDeploymentSettings = {
   freezeWindow: 86_400n,
   claimFeeBps: 0,
   vestingDuration: 30n * 86_400n,
+  minStakeFloor: 3_000n * 10n ** 18n,
 } as const satisfies Omit<DeploymentParams, "admin" | "treasury" | "coordinator">;
+
+/**
+ * Overrides of the defaults for a local development chain: a network minimum stake of 100 gmFLOCK, so small
+ * dev tasks and tests can stake a few hundred gmFLOCK while 1-wei stakes are still refused.
+ */
+export const localDeploymentSettings = {
+  minStakeFloor: 100n * 10n ** 18n,
+} as const satisfies Partial<Omit<DeploymentParams, "admin" | "treasury" | "coordinator">>;

@@ -196,6 +196,8 @@ describe("cross-check: contracts and @flock/protocol agree on the same random ve
             vesting.root,
             keccak256(toHex(i)),
             rewardTotal(liquid, vesting),
+            [],
+            [],
           ]),
       );
       for (const leaf of liquid.leaves) {

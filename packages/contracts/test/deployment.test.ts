@@ -15,6 +15,7 @@ describe("deployment description", () => {
     expect(await flock.flockToken.read.MINTER_ROLE()).toBe(roles.MINTER_ROLE);
     expect(await flock.taskStaking.read.COORDINATOR_ROLE()).toBe(roles.COORDINATOR_ROLE);
     expect(await flock.taskStaking.read.SLASHER_ROLE()).toBe(roles.SLASHER_ROLE);
+    expect(await flock.taskStaking.read.OPERATOR_ROLE()).toBe(roles.OPERATOR_ROLE);
     expect(await flock.slashing.read.SLASHER_ROLE()).toBe(roles.SLASHER_ROLE);
     expect(await flock.emission.read.COORDINATOR_ROLE()).toBe(roles.COORDINATOR_ROLE);
     expect(await flock.rewardDistributor.read.COORDINATOR_ROLE()).toBe(roles.COORDINATOR_ROLE);
@@ -49,5 +50,9 @@ describe("deployment description", () => {
     }
     expect(await flock.emission.read.recipient()).toBe(addresses.RewardDistributor);
     expect(await flock.flockToken.read.totalSupply()).toBe(0n);
+    // the admin approves emission-funded tasks from the start; the network floor is the deployment's
+    expect(await flock.taskStaking.read.isOperator([params.admin])).toBe(true);
+    expect(await flock.taskStaking.read.isOperator([params.coordinator])).toBe(false);
+    expect(await flock.taskStaking.read.minStakeFloor()).toBe(params.minStakeFloor);
   });
 });

@@ -8,6 +8,7 @@ import {
   SCENARIO_EPOCH,
   SCENARIO_REPORT_HASH,
   SCENARIO_TASK,
+  SCENARIO_TASK_POOL,
   scenarioTrees,
 } from "./support/scenario.ts";
 
@@ -69,6 +70,10 @@ describe("end to end: lock → stake → delegate → epoch root → claims → 
     expect(await gmOf(dave.account.address)).toBe(40n * FLOCK);
     expect(await gmOf(treasury.account.address)).toBe(360n * FLOCK);
     expect(await flockOf(bob.account.address)).toBe(90_000n * FLOCK + 300n * FLOCK);
+    // the slash came after the submission deadline: bob's stake that counted for the task stays 4,000
+    expect(await fx.flock.taskStaking.read.snapshotStakeOf([SCENARIO_TASK, bob.account.address])).toBe(
+      4_000n * FLOCK,
+    );
   });
 
   it("the delegator's remaining delegation stays in the pool; the task's stakes are all withdrawn", async () => {
@@ -79,7 +84,7 @@ describe("end to end: lock → stake → delegate → epoch root → claims → 
     expect(await gmOf(fx.flock.addresses.DelegationPools)).toBe(2_000n * FLOCK);
     expect(await gmOf(fx.flock.addresses.TaskStaking)).toBe(0n);
     const task = await fx.flock.taskStaking.read.tasks([SCENARIO_TASK]);
-    expect([task[6], task[7]]).toEqual([0n, 0n]);
+    expect([task[7], task[8]]).toEqual([0n, 0n]);
   });
 
   it("every FLOCK is accounted for: the treasury has the 5% redemption fee, the distributor the unclaimed rest", async () => {
@@ -90,14 +95,20 @@ describe("end to end: lock → stake → delegate → epoch root → claims → 
       rewardTree.vesting,
       alice.account.address,
     ]);
+    // one daily mint and dave's task pool came in; 450 liquid and the vested part went out
     expect(await flockOf(fx.flock.addresses.RewardDistributor)).toBe(
-      1_000_000n * FLOCK - 450n * FLOCK - vested,
+      1_000_000n * FLOCK + SCENARIO_TASK_POOL - 450n * FLOCK - vested,
     );
+    expect(await flockOf(fx.wallets.dave.account.address)).toBe(100_000n * FLOCK - SCENARIO_TASK_POOL);
+    expect(await fx.flock.rewardDistributor.read.taskPool([SCENARIO_TASK])).toBe(0n);
     // the epoch promised 1,350 (450 liquid + 900 vesting); what it has not paid yet is still reserved
     const [, , , , , total, claimedTotal] = await fx.flock.rewardDistributor.read.epochs([SCENARIO_EPOCH]);
     expect([total, claimedTotal]).toEqual([1_350n * FLOCK, 450n * FLOCK + vested]);
     expect(await fx.flock.rewardDistributor.read.outstanding()).toBe(900n * FLOCK - vested);
-    expect(await fx.flock.rewardDistributor.read.unallocated()).toBe(1_000_000n * FLOCK - 1_350n * FLOCK);
+    // the pool paid its 350, so the emission paid only the other 1,000
+    expect(await fx.flock.rewardDistributor.read.unallocated()).toBe(
+      1_000_000n * FLOCK - (1_350n * FLOCK - SCENARIO_TASK_POOL),
+    );
     // two daily mints of E0 so far: the fixture's funding mint and the scenario's
     expect(await fx.flock.flockToken.read.totalSupply()).toBe(2_000_000n * FLOCK);
   });

@@ -12,6 +12,7 @@ import {
   increaseTime,
   lockFor,
   lockWithReceipt,
+  now,
   stakeFor,
 } from "./support/fixture.ts";
 import { isolateEachTest } from "./support/isolate.ts";
@@ -96,7 +97,8 @@ describe("GmFlock: locking FLOCK for gmFLOCK", () => {
   it("a lock whose gmFLOCK is staked cannot be unlocked until the stake is withdrawn", async () => {
     const { alice, coordinator } = fx.wallets;
     const lockId = await lockFor(fx, alice, 100n * FLOCK, 0);
-    await createTask(fx, { id: 1n, minStake: 1n, minLockDays: 0, endTime: 0n, disputeWindow: 0n });
+    const endTime = (await now(fx.net)) + DAY;
+    await createTask(fx, { id: 1n, minStake: 1n, minLockDays: 0, endTime, disputeWindow: 0n });
     await stakeFor(fx, alice, 1n, stakeRole.validator, 40n * FLOCK, lockId);
     await expectRevert(fx.flock.as(alice).gmFlock.write.unlock([lockId]), "InsufficientGmFlock", [
       lockId,

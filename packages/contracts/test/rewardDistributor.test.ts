@@ -49,6 +49,8 @@ describe("RewardDistributor: epoch roots and Merkle claims", () => {
         vesting.root,
         REPORT,
         options.total ?? rewardTotal(liquid, vesting),
+        [],
+        [],
       ]);
   }
 
@@ -97,7 +99,15 @@ describe("RewardDistributor: epoch roots and Merkle claims", () => {
     await expectRevert(
       fx.flock
         .as(fx.wallets.alice)
-        .rewardDistributor.write.postEpochRoot([5n, liquid.root, vesting.root, REPORT, 1_100n * FLOCK]),
+        .rewardDistributor.write.postEpochRoot([
+          5n,
+          liquid.root,
+          vesting.root,
+          REPORT,
+          1_100n * FLOCK,
+          [],
+          [],
+        ]),
       "AccessControlUnauthorizedAccount",
     );
   });

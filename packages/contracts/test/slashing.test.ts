@@ -62,7 +62,7 @@ describe("Slashing: a fraction of a stake for a proven fault", () => {
     expect(await fx.flock.gmFlock.read.balanceOf([prover.account.address])).toBe(200n * FLOCK);
     expect(await fx.flock.gmFlock.read.balanceOf([treasury.account.address])).toBe(1_800n * FLOCK);
     const task = await fx.flock.taskStaking.read.tasks([TASK]);
-    expect(task[6]).toBe(8_000n * FLOCK);
+    expect(task[7]).toBe(8_000n * FLOCK);
   });
 
   it("evidence is used once; fractions outside (0, 100%] and empty stakes are rejected", async () => {

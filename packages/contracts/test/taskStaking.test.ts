@@ -37,9 +37,8 @@ describe("TaskStaking: task registry and gmFLOCK stakes", () => {
   isolateEachTest(() => fx);
 
   it("the coordinator registers a task once; others cannot", async () => {
-    const [status, minLockDays, , closedAt, disputeWindow, minStake] = await fx.flock.taskStaking.read.tasks([
-      TASK,
-    ]);
+    const [status, minLockDays, , , closedAt, disputeWindow, minStake] =
+      await fx.flock.taskStaking.read.tasks([TASK]);
     expect([status, minLockDays, closedAt, disputeWindow, minStake]).toEqual([
       taskStatus.open,
       60,
@@ -48,9 +47,11 @@ describe("TaskStaking: task registry and gmFLOCK stakes", () => {
       MIN_STAKE,
     ]);
     const coordinator = fx.flock.as(fx.wallets.coordinator);
-    await expectRevert(coordinator.taskStaking.write.createTask([TASK, 1n, 0, 0n, 0n]), "TaskExists", [TASK]);
+    await expectRevert(coordinator.taskStaking.write.createTask([TASK, 1n, 0, 0n, 0n, 0n]), "TaskExists", [
+      TASK,
+    ]);
     await expectRevert(
-      fx.flock.as(fx.wallets.alice).taskStaking.write.createTask([8n, 1n, 0, 0n, 0n]),
+      fx.flock.as(fx.wallets.alice).taskStaking.write.createTask([8n, 1n, 0, 0n, 0n, 0n]),
       "AccessControlUnauthorizedAccount",
     );
   });
@@ -64,7 +65,7 @@ describe("TaskStaking: task registry and gmFLOCK stakes", () => {
     expect(await fx.flock.gmFlock.read.balanceOf([alice.account.address])).toBe(gmBefore - 5_000n * FLOCK);
     expect(await fx.flock.taskStaking.read.stakeOf([TASK, alice.account.address])).toBe(5_000n * FLOCK);
     const task = await fx.flock.taskStaking.read.tasks([TASK]);
-    expect([task[6], task[7]]).toEqual([5_000n * FLOCK, 0n]);
+    expect([task[7], task[8]]).toEqual([5_000n * FLOCK, 0n]);
     expect(await fx.flock.taskStaking.read.activeTasksOf([alice.account.address])).toEqual([TASK]);
   });
 

@@ -52,12 +52,18 @@ export async function fundFlock(fx: Fixture, to: readonly Hex[], amount: bigint)
 }
 
 /**
+ * The network minimum stake the fixture deploys with: one base unit, so each contract's own rules can be
+ * tested with small stakes; the floor's own tests raise it with setMinStakeFloor.
+ */
+export const FIXTURE_STAKE_FLOOR = 1n;
+
+/**
  * Deploys once for the file, funds alice, bob, carol and dave with 100,000 FLOCK each, and isolates every
  * test with an EVM snapshot taken before it and restored after it.
  */
 export async function createFixture(): Promise<Fixture> {
   const net = await connectNetwork();
-  const flock = await deployFlock(net);
+  const flock = await deployFlock(net, { minStakeFloor: FIXTURE_STAKE_FLOOR });
   const [admin, treasury, coordinator, alice, bob, carol, dave, prover] = net.wallets;
   if (!admin || !treasury || !coordinator || !alice || !bob || !carol || !dave || !prover) {
     throw new Error("the test network needs 8 wallets");
@@ -108,10 +114,17 @@ export async function stakeFor(
   return confirm(fx.net, as.taskStaking.write.stake([taskId, role, amount, lockId]));
 }
 
-/** Creates an open task as the coordinator. */
+/** Creates an open task as the coordinator; staking closes at `submissionDeadline` (its end by default). */
 export async function createTask(
   fx: Fixture,
-  task: { id: bigint; minStake: bigint; minLockDays: number; endTime: bigint; disputeWindow: bigint },
+  task: {
+    id: bigint;
+    minStake: bigint;
+    minLockDays: number;
+    submissionDeadline?: bigint;
+    endTime: bigint;
+    disputeWindow: bigint;
+  },
 ): Promise<void> {
   const as = fx.flock.as(fx.wallets.coordinator);
   await confirm(
@@ -120,6 +133,7 @@ export async function createTask(
       task.id,
       task.minStake,
       task.minLockDays,
+      task.submissionDeadline ?? task.endTime,
       task.endTime,
       task.disputeWindow,
     ]),

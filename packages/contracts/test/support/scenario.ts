@@ -30,6 +30,7 @@ export const gasActions = [
   "setSigma",
   "slash",
   "mint",
+  "fundTask",
   "postEpochRoot",
   "claim liquid",
   "claim vesting",
@@ -40,6 +41,8 @@ export type GasAction = (typeof gasActions)[number];
 export const SCENARIO_TASK = 1n;
 export const SCENARIO_EPOCH = 1n;
 export const SCENARIO_REPORT_HASH = keccak256(toHex("epoch 1 report"));
+/** FLOCK the task's creator (dave) puts in its pool; epoch 1 draws all of it, the rest is emission. */
+export const SCENARIO_TASK_POOL = 350n * 10n ** 18n;
 export const SCENARIO_EVIDENCE = keccak256(toHex("bob scored a copied submission"));
 
 /** Runs the scenario on a funded fixture and returns the receipt of each measured action. */
@@ -49,7 +52,8 @@ export async function runEconomyScenario(fx: Fixture): Promise<Record<GasAction,
   const coord = flock.as(coordinator);
   const receipts: Partial<Record<GasAction, TransactionReceipt>> = {};
 
-  // alice trains, bob validates, carol delegates to alice, dave proves bob's fault
+  // dave posts the task and funds its pool, alice trains, bob validates, carol delegates to alice, dave
+  // proves bob's fault
   const { lockId: aliceLock, receipt: lockReceipt } = await lockWithReceipt(fx, alice, 10_000n * FLOCK, 180);
   receipts.lock = lockReceipt;
   const bobLock = await lockFor(fx, bob, 10_000n * FLOCK, 90);
@@ -59,9 +63,18 @@ export async function runEconomyScenario(fx: Fixture): Promise<Record<GasAction,
     id: SCENARIO_TASK,
     minStake: 3_000n * FLOCK,
     minLockDays: 60,
+    submissionDeadline: (await now(net)) + 10n * DAY,
     endTime: (await now(net)) + 20n * DAY,
     disputeWindow: 2n * DAY,
   });
+  await confirm(
+    net,
+    flock.as(dave).flockToken.write.approve([flock.addresses.RewardDistributor, SCENARIO_TASK_POOL]),
+  );
+  receipts.fundTask = await confirm(
+    net,
+    flock.as(dave).rewardDistributor.write.fundTask([SCENARIO_TASK, SCENARIO_TASK_POOL]),
+  );
   receipts.stake = await stakeFor(fx, alice, SCENARIO_TASK, stakeRole.trainer, 5_000n * FLOCK, aliceLock);
   await stakeFor(fx, bob, SCENARIO_TASK, stakeRole.validator, 4_000n * FLOCK, bobLock);
 
@@ -87,6 +100,8 @@ export async function runEconomyScenario(fx: Fixture): Promise<Record<GasAction,
       vesting.root,
       SCENARIO_REPORT_HASH,
       rewardTotal(liquid, vesting),
+      [SCENARIO_TASK],
+      [SCENARIO_TASK_POOL],
     ]),
   );
   for (const wallet of [bob, carol, alice]) {
