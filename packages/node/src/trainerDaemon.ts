@@ -144,6 +144,7 @@ export class TrainerDaemon {
     this.#stopped = false;
     const tick = () => {
       this.#running = this.runOnce()
+        .then(() => {})
         .catch((error: unknown) => this.options.logger?.warn({ err: error }, "trainer pass failed"))
         .finally(() => {
           if (!this.#stopped) this.#timer = setTimeout(tick, pollMs);
