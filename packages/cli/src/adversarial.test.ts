@@ -155,6 +155,7 @@ async function signedCommit(signer: Participant, commitHash: string, claimedAddr
   const headers = await signRequest({
     account: privateKeyToAccount(signer.key),
     chainId: network.chain.chainId,
+    verifyingContract: network.chain.manifest.contracts.TaskStaking.address,
     method: "POST",
     path,
     body,
@@ -426,6 +427,7 @@ describe("adversarial scenarios on a real network (anvil, PGlite, HTTP)", () => 
       const headers = await signRequest({
         account: privateKeyToAccount(who("bo").key),
         chainId: network.chain.chainId,
+        verifyingContract: network.chain.manifest.contracts.TaskStaking.address,
         method: "POST",
         path,
         body,

@@ -66,7 +66,11 @@ describe("the SDK against a real coordinator on 127.0.0.1", () => {
     const validator = createFlockClient({ baseUrl, account: validatorAccount, chainId: 31337 });
     const reader = createFlockClient({ baseUrl });
 
-    expect(await reader.health()).toEqual({ ok: true, chainId: 31337 });
+    expect(await reader.health()).toEqual({
+      ok: true,
+      chainId: 31337,
+      requestVerifier: expect.stringMatching(/^0x[0-9a-f]{40}$/),
+    });
     const hidden = new TextEncoder().encode('{"conversations":[]}\n');
     // Public inputs are published first: one in memory, one streamed under its content id.
     const baseModel = new TextEncoder().encode("base model weights");
@@ -224,6 +228,15 @@ describe("the SDK against a real coordinator on 127.0.0.1", () => {
     expect(await wrongChain.assignments.list().catch((error: unknown) => error)).toMatchObject({
       code: "AUTH_BAD_SIGNATURE",
     });
+    // So is one signing for another deployment on the same chain (another TaskStaking address).
+    const wrongDeployment = createFlockClient({
+      baseUrl,
+      account: privateKeyToAccount(generatePrivateKey()),
+      requestVerifier: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+    });
+    expect(await wrongDeployment.assignments.list().catch((error: unknown) => error)).toMatchObject({
+      code: "AUTH_BAD_SIGNATURE",
+    });
   });
 });
 
@@ -248,7 +261,13 @@ describe("retries", () => {
     const baseUrl = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}`;
     try {
       const account = privateKeyToAccount(generatePrivateKey());
-      const client = createFlockClient({ baseUrl, retryDelayMs: 10, account, chainId: 7 });
+      const client = createFlockClient({
+        baseUrl,
+        retryDelayMs: 10,
+        account,
+        chainId: 7,
+        requestVerifier: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+      });
       const started = Date.now();
       expect(await client.health()).toEqual({ ok: true, chainId: 7 });
       expect(hits).toBe(3);

@@ -28,6 +28,11 @@ export interface FlockClientOptions {
   account?: LocalAccount;
   /** The network's chain id (the EIP-712 domain); read from `/health` when omitted. */
   chainId?: number;
+  /**
+   * The deployment's TaskStaking address, the EIP-712 domain's `verifyingContract`: a request signed for one
+   * deployment is refused by every other, also on the same chain. Read from `/health` when omitted.
+   */
+  requestVerifier?: Hex;
   /** Retries of idempotent reads after a network error or a 429/502/503/504 (default 3). */
   retries?: number;
   /** First backoff delay; doubles on every retry (default 200 ms). */
@@ -102,11 +107,21 @@ export function createFlockClient(options: FlockClientOptions) {
   const doFetch = options.fetch ?? fetch;
   const retries = options.retries ?? 3;
   const retryDelayMs = options.retryDelayMs ?? 200;
-  let chainId = options.chainId;
+  let domain: { chainId: number; requestVerifier: Hex } | undefined =
+    options.chainId !== undefined && options.requestVerifier !== undefined
+      ? { chainId: options.chainId, requestVerifier: options.requestVerifier }
+      : undefined;
 
-  async function networkChainId(): Promise<number> {
-    chainId ??= (await send<{ chainId: number }>("GET", "/health")).chainId;
-    return chainId;
+  /** The chain id and deployment requests are signed for: given in the options, else from `/health`, once. */
+  async function signingDomain(): Promise<{ chainId: number; requestVerifier: Hex }> {
+    if (domain === undefined) {
+      const health = await send<{ chainId: number; requestVerifier: Hex }>("GET", "/health");
+      domain = {
+        chainId: options.chainId ?? health.chainId,
+        requestVerifier: options.requestVerifier ?? health.requestVerifier,
+      };
+    }
+    return domain;
   }
 
   async function attempt(method: string, path: string, request: RequestOptions): Promise<Response> {
@@ -138,11 +153,13 @@ export function createFlockClient(options: FlockClientOptions) {
           },
         );
       }
+      const { chainId, requestVerifier } = await signingDomain();
       Object.assign(
         headers,
         await signRequest({
           account: options.account,
-          chainId: await networkChainId(),
+          chainId,
+          verifyingContract: requestVerifier,
           method,
           path,
           ...(bodyHash === undefined ? {} : { bodyHash }),
@@ -208,8 +225,8 @@ export function createFlockClient(options: FlockClientOptions) {
   const toScore = (s: Omit<Score, "score"> & { score: string }): Score => ({ ...s, score: BigInt(s.score) });
 
   return {
-    /** Liveness and the chain id requests are signed for. */
-    health: () => send<{ ok: boolean; chainId: number }>("GET", "/health"),
+    /** Liveness, and the chain id and deployment (TaskStaking address) requests are signed for. */
+    health: () => send<{ ok: boolean; chainId: number; requestVerifier: Hex }>("GET", "/health"),
     /** The network to join: chain id, a JSON-RPC URL and the contracts' deployment manifest. */
     network: () => send<NetworkDescription>("GET", "/network"),
 

@@ -30,6 +30,8 @@ export function randomNonce(): Hex {
 export interface SignRequestParameters {
   account: LocalAccount;
   chainId: number;
+  /** The deployment's TaskStaking address (`requestVerifier` in `GET /health`): binds the request to it. */
+  verifyingContract: Hex;
   method: string;
   path: string;
   /** The exact bytes to send; or, for a streamed upload, give `bodyHash` (the artifact's sha256) instead. */
@@ -50,7 +52,7 @@ export async function signRequest(parameters: SignRequestParameters): Promise<Re
     nonce: parameters.nonce ?? randomNonce(),
   };
   const signature = await parameters.account.signTypedData({
-    domain: requestDomain(parameters.chainId),
+    domain: requestDomain(parameters.chainId, parameters.verifyingContract),
     types: REQUEST_SIGNING.types,
     primaryType: REQUEST_SIGNING.primaryType,
     message,

@@ -1,6 +1,7 @@
 import { contentId } from "@flock/core";
 import { sha256 } from "viem";
 import { verifyRequest } from "../src/auth/verifyRequest.ts";
+import { RECORDING_REQUEST_VERIFIER } from "../src/testing/recordingChainGateway.ts";
 import { signedHeaders } from "../src/testing/signedHeaders.ts";
 import { key } from "./coordinatorSections.ts";
 import { quantile, round } from "./stats.ts";
@@ -28,7 +29,12 @@ export async function benchVerify(): Promise<{ perSecond: number; medianMs: numb
   for (const [i, request] of requests.entries()) {
     if (i === 50) start.at = performance.now();
     const began = performance.now();
-    await verifyRequest(request, { chainId: 31337, now, nonces });
+    await verifyRequest(request, {
+      chainId: 31337,
+      verifyingContract: RECORDING_REQUEST_VERIFIER,
+      now,
+      nonces,
+    });
     if (i >= 50) latencies.push(performance.now() - began);
   }
   const seconds = (performance.now() - start.at) / 1000;

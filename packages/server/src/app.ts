@@ -12,8 +12,12 @@ import {
 } from "./deps.ts";
 import { disputeJobHandlers } from "./disputes/disputeJobs.ts";
 import { lazyEngineEvaluator } from "./disputes/lazyEngineEvaluator.ts";
+import { installBoundedInput, strictFormatsAjvOptions } from "./http/boundedInput.ts";
 import { installErrorHandling } from "./http/errorHandler.ts";
+import { installOpenApiConventions, securitySchemes } from "./http/openApi.ts";
+import { installRateLimits } from "./http/rateLimit.ts";
 import { errorText, FlatRequestLog } from "./http/requestLog.ts";
+import { timedUpload } from "./http/uploadTimeouts.ts";
 import { registerArtifactRoutes } from "./routes/artifactRoutes.ts";
 import { registerDisputeRoutes } from "./routes/disputeRoutes.ts";
 import { registerEpochRoutes } from "./routes/epochRoutes.ts";
@@ -49,6 +53,9 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
     loggerInstance: logger as FastifyBaseLogger,
     logController: new FlatRequestLog(),
     bodyLimit: 1024 * 1024,
+    // Receiving a request (headers and body) never takes longer than the longest upload may.
+    requestTimeout: config.uploadTotalTimeoutMs + 5_000,
+    ajv: strictFormatsAjvOptions,
     // Closing means shutting down: open event streams and keep-alive sockets must not hold it up.
     forceCloseConnections: true,
   });
@@ -76,11 +83,33 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
       );
     }
   });
-  // Artifacts stream straight into the artifact store, which enforces their size and hash.
-  http.addContentTypeParser("application/octet-stream", (_request, payload, done) => done(null, payload));
+  // Artifacts stream straight into the artifact store, which enforces their size and hash; a stalled or
+  // endless upload is cut by its timeouts.
+  http.addContentTypeParser("application/octet-stream", (request, _payload, done) =>
+    done(
+      null,
+      timedUpload(request.raw, { idleMs: config.uploadIdleTimeoutMs, totalMs: config.uploadTotalTimeoutMs }),
+    ),
+  );
 
   installErrorHandling(http);
-  installAuth(http, { chainId: deps.chain.chainId, clock, repos: deps.repos });
+  installBoundedInput(http);
+  installOpenApiConventions(http);
+  installRateLimits(
+    http,
+    {
+      windowMs: config.rateLimitWindowMs,
+      perAccount: config.rateLimitPerAccount,
+      perIp: config.rateLimitPerIp,
+    },
+    clock,
+  );
+  installAuth(http, {
+    chainId: deps.chain.chainId,
+    verifyingContract: deps.chain.requestVerifier,
+    clock,
+    repos: deps.repos,
+  });
 
   await http.register(swagger, {
     openapi: {
@@ -93,26 +122,41 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
           Object.values(REQUEST_SIGNING.headers).join(", ") +
           "): an EIP-712 FlockRequest signature over method, path, sha256 of the body, timestamp and nonce.",
       },
-      components: {
-        securitySchemes: {
-          flockSignature: { type: "apiKey", in: "header", name: REQUEST_SIGNING.headers.signature },
+      servers: [
+        {
+          url: "http://127.0.0.1:8420",
+          description: "a local coordinator (the document served names its own)",
         },
-      },
+      ],
+      components: { securitySchemes },
     },
   });
   await http.register(swaggerUi, { routePrefix: "/docs" });
-  http.get("/openapi.json", { schema: { hide: true } }, async () => http.swagger());
+  // The document names the server it is fetched from, so a generated client needs no base URL of its own.
+  http.get("/openapi.json", { schema: { hide: true } }, async (request) => ({
+    ...http.swagger(),
+    servers: [{ url: `${request.protocol}://${request.host}` }],
+  }));
   http.get(
     "/health",
     {
       schema: {
-        summary: "Liveness and the chain id requests must be signed for",
+        summary: "Liveness, and the chain id and deployment (TaskStaking) requests must be signed for",
+        tags: ["network"],
         response: {
-          200: { type: "object", properties: { ok: { type: "boolean" }, chainId: { type: "integer" } } },
+          200: {
+            type: "object",
+            required: ["ok", "chainId", "requestVerifier"],
+            properties: {
+              ok: { type: "boolean" },
+              chainId: { type: "integer" },
+              requestVerifier: { type: "string", pattern: "^0x[0-9a-f]{40}$" },
+            },
+          },
         },
       },
     },
-    async () => ({ ok: true, chainId: deps.chain.chainId }),
+    async () => ({ ok: true, chainId: deps.chain.chainId, requestVerifier: deps.chain.requestVerifier }),
   );
   const indexer = createStakeIndexer(ctx);
   registerNetworkRoutes(http, ctx);
@@ -139,6 +183,7 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
   await http.ready();
   let indexTimer: NodeJS.Timeout | undefined;
   let emissionTimer: NodeJS.Timeout | undefined;
+  let nonceTimer: NodeJS.Timeout | undefined;
   let minting: Promise<void> = Promise.resolve();
   return {
     http,
@@ -166,6 +211,12 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
         mint();
         emissionTimer = setInterval(mint, config.emissionPollMs);
       }
+      // Used nonces are kept only while their requests could still pass the timestamp check.
+      nonceTimer ??= setInterval(() => {
+        deps.repos.nonces
+          .pruneExpired(clock.now())
+          .catch((error: unknown) => logger.warn({ error: errorText(error) }, "nonce pruning failed"));
+      }, config.noncePruneMs);
       indexTimer ??= setInterval(() => {
         indexer
           .sync()
@@ -175,6 +226,7 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
     close: async () => {
       if (indexTimer !== undefined) clearInterval(indexTimer);
       if (emissionTimer !== undefined) clearInterval(emissionTimer);
+      if (nonceTimer !== undefined) clearInterval(nonceTimer);
       await minting;
       await scheduler.stop();
       await http.close();

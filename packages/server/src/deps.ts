@@ -31,6 +31,11 @@ export interface ServerConfig {
   /** Time a validator has to report before its assignment times out and is given to another. */
   assignmentTimeoutMs: number;
   /**
+   * How long after a task's end (the validation deadline) validators may reveal their committed scores
+   * (SPEC §2.1 commit-reveal); the task is finalized when it closes.
+   */
+  revealWindowMs: number;
+  /**
    * Arena emission a finalized task's epoch distributes at most (FLOCK base units): less when the
    * RewardDistributor holds less that no epoch has been promised (daily mints go there).
    */
@@ -50,6 +55,20 @@ export interface ServerConfig {
   disputeToleranceScore: bigint;
   /** Fraction of a validator's task stake slashed for a score proven dishonest, bps (SPEC §3). */
   dishonestScoreSlashBps: number;
+  /** The window of the rate limits below. */
+  rateLimitWindowMs: number;
+  /** Signed requests one account may send per window (429 RATE_LIMITED beyond). */
+  rateLimitPerAccount: number;
+  /** Unsigned (and failed signed) requests one IP address may send per window. */
+  rateLimitPerIp: number;
+  /** Bytes of public artifacts one publisher may have stored (PUT /artifacts; 413 PUBLISHER_QUOTA_EXCEEDED). */
+  publisherQuotaBytes: number;
+  /** An upload that sends no byte for this long is cut (408 UPLOAD_TIMEOUT) and its temp file removed. */
+  uploadIdleTimeoutMs: number;
+  /** An upload that takes longer than this in all is cut the same way. */
+  uploadTotalTimeoutMs: number;
+  /** How often used request nonces whose requests expired are forgotten. */
+  noncePruneMs: number;
 }
 
 export const defaultServerConfig: ServerConfig = {
@@ -61,6 +80,7 @@ export const defaultServerConfig: ServerConfig = {
   eventPollMs: 500,
   validatorsPerSubmission: 3,
   assignmentTimeoutMs: 30 * 60_000,
+  revealWindowMs: 10 * 60_000,
   epochEmission: 10_000n * 10n ** 18n,
   emissionPollMs: 60_000,
   // The local chain's treasury (dev account 2); a deployment sets its own.
@@ -69,6 +89,14 @@ export const defaultServerConfig: ServerConfig = {
   copySlashBps: 5000,
   disputeToleranceScore: DEFAULT_EPOCH_PARAMS.toleranceScore,
   dishonestScoreSlashBps: 5000,
+  // Generous: a whole local network (every node on one IP) stays far below them.
+  rateLimitWindowMs: 60_000,
+  rateLimitPerAccount: 12_000,
+  rateLimitPerIp: 60_000,
+  publisherQuotaBytes: 8 * 1024 * 1024 * 1024,
+  uploadIdleTimeoutMs: 30_000,
+  uploadTotalTimeoutMs: 60 * 60_000,
+  noncePruneMs: 60_000,
 };
 
 /** What `createApp` is built from: real parts in production, the same parts over temp folders in tests. */

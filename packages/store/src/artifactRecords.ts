@@ -83,6 +83,16 @@ export class ArtifactRecordRepository {
     return this.get(recorded.id);
   }
 
+  /** Bytes of the public artifacts `publisher` published first (what counts against its storage quota). */
+  async bytesPublishedBy(publisher: string): Promise<number> {
+    const row = await this.#db
+      .selectFrom("artifacts")
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<string | number | bigint>("size"), eb.lit(0)).as("total"))
+      .where("published_by", "=", publisher.toLowerCase())
+      .executeTakeFirstOrThrow();
+    return Number(row.total);
+  }
+
   async find(id: string): Promise<ArtifactRecord | undefined> {
     const row = await this.#db
       .selectFrom("artifacts")

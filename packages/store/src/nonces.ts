@@ -13,8 +13,10 @@ export class NonceRepository {
   }
 
   /** Record a request nonce; AuthError REQUEST_REPLAYED if this account used it before. */
-  async record(account: string, nonce: string, expiresAt: Date): Promise<void> {
+  async record(account: string, nonceAsSent: string, expiresAt: Date): Promise<void> {
     const address = normalizeAddress(account);
+    // EIP-712 reads a bytes32 nonce without regard to hex case: one nonce, one spelling.
+    const nonce = nonceAsSent.toLowerCase();
     // ON CONFLICT instead of catching the unique violation: inside a PostgreSQL transaction an error
     // would abort the whole transaction.
     const row = await guard({ what: `nonce of ${address}` }, () =>

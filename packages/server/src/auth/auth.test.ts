@@ -17,7 +17,8 @@ function taskBody(): Record<string, unknown> {
     contextLength: 64,
     maxTrainableParams: 1000,
     trainingSetId: contentId("train"),
-    validationCommitment: contentId("hidden"),
+    // Every task commits to its own hidden set (a reused one is refused).
+    validationCommitment: contentId(`hidden ${crypto.randomUUID()}`),
     submissionDeadline: new Date(Date.now() + 3_600_000).toISOString(),
     endTime: new Date(Date.now() + 7_200_000).toISOString(),
     rewardWeight: "1",

@@ -32,7 +32,7 @@ export function signerOf(request: FastifyRequest): Address {
 /** Verify signed requests on every route that asks for it (after body parsing, before the handler). */
 export function installAuth(
   app: FastifyInstance,
-  context: { chainId: number; clock: Clock; repos: Repositories },
+  context: { chainId: number; verifyingContract: Address; clock: Clock; repos: Repositories },
 ): void {
   app.decorateRequest("account", null);
   app.decorateRequest("rawBody", null);
@@ -45,7 +45,12 @@ export function installAuth(
         : sha256(request.rawBody ?? new Uint8Array(0));
     request.account = await verifyRequest(
       { method: request.method, path: request.url, headers: request.headers, bodyHash },
-      { chainId: context.chainId, now: context.clock.now(), nonces: context.repos.nonces },
+      {
+        chainId: context.chainId,
+        verifyingContract: context.verifyingContract,
+        now: context.clock.now(),
+        nonces: context.repos.nonces,
+      },
     );
   });
 }

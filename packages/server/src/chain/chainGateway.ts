@@ -1,5 +1,5 @@
 import type { FlockEvent as ChainEvent, FlockEventKind } from "@flock/chain";
-import type { Hex } from "viem";
+import type { Address, Hex } from "viem";
 
 /** The task as the chain knows it: who may stake, how much, until when. */
 export interface ChainTaskRegistration {
@@ -51,6 +51,11 @@ export interface SlashRequest {
  */
 export interface ChainGateway {
   readonly chainId: number;
+  /**
+   * The deployment's TaskStaking address: the EIP-712 `verifyingContract` of signed requests, so a request
+   * signed for another deployment on the same chain is refused.
+   */
+  readonly requestVerifier: Address;
   /** The block to start indexing from (the deployment block). */
   readonly startBlock: bigint;
   /** The coordinator's own account, which signs its transactions (paid as prover of faults it proves). */

@@ -38,6 +38,7 @@ export function createChainGateway(options: ChainGatewayOptions): ChainGateway {
   const disputeWindowSec = options.disputeWindowSec ?? 86_400n;
   return {
     chainId: options.chainId,
+    requestVerifier: options.addresses.TaskStaking.toLowerCase() as Address,
     startBlock: options.startBlock,
     coordinator: client.account.address.toLowerCase(),
     async registerTask(task) {

@@ -113,6 +113,7 @@ describe("validators' false scores are re-run, proven and slashed on-chain (real
         ...(await signedHeaders({
           account: trainer,
           chainId: chain.chainId,
+          verifyingContract: manifestAddresses(chain.manifest).TaskStaking,
           method: "PUT",
           path,
           bodyHash: sha256(artifact),

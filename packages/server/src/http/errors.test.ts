@@ -74,7 +74,13 @@ describe("HTTP error mapping", () => {
       const spec = (await t.app.http.inject({ method: "GET", url: "/openapi.json" })).json();
       expect(spec.openapi).toBe("3.1.0");
       expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(["/tasks", "/tasks/{id}", "/health"]));
-      expect(spec.paths["/tasks"].post.security).toEqual([{ flockSignature: [] }]);
+      // All four signing headers, required together; public routes say so.
+      expect(spec.paths["/tasks"].post.security).toEqual([
+        { flockAddress: [], flockTimestamp: [], flockNonce: [], flockSignature: [] },
+      ]);
+      expect(spec.paths["/tasks"].get.security).toEqual([]);
+      expect(spec.paths["/tasks"].get.operationId).toBe("getTasks");
+      expect(spec.paths["/tasks/{id}/submissions"].post.operationId).toBe("postTasksByIdSubmissions");
       const docs = await t.app.http.inject({ method: "GET", url: "/docs/" });
       expect(docs.statusCode).toBe(200);
       expect(docs.body).toContain("swagger-ui");

@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import { ConflictError, NotFoundError, parseContentId } from "@flock/core";
+import { ConflictError, isFlockError, NotFoundError, parseContentId, StorageError } from "@flock/core";
 import type { ArtifactRecord } from "@flock/store";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Hex } from "viem";
@@ -35,6 +35,17 @@ export function publicArtifactJson(record: ArtifactRecord) {
     publishedBy: record.publishedBy ?? "",
     createdAt: record.createdAt.toISOString(),
   };
+}
+
+function quotaExceeded(publisher: string, used: number, quota: number): StorageError {
+  return new StorageError(
+    "PUBLISHER_QUOTA_EXCEEDED",
+    `${publisher} has published ${used} bytes; this artifact would take it past its quota of ${quota} bytes`,
+    {
+      hint: "publish fewer or smaller artifacts, reuse artifacts already public (same content id), or ask the coordinator's operator for a larger quota",
+      details: { publisher, usedBytes: used, quotaBytes: quota },
+    },
+  );
 }
 
 function notPublic(id: string): NotFoundError {
@@ -90,11 +101,23 @@ export function registerArtifactRoutes(app: FastifyInstance, ctx: AppContext): v
         });
       }
       const existing = await ctx.repos.artifacts.find(id);
-      const stored = await ctx.artifacts.put(request.body, {
-        maxBytes: ctx.config.maxPublicArtifactBytes,
-        expectedId: id,
-      });
       const publisher = signerOf(request);
+      // Each publisher stores at most its quota: the upload may use what is left of it.
+      const used = existing?.public === true ? 0 : await ctx.repos.artifacts.bytesPublishedBy(publisher);
+      const left = ctx.config.publisherQuotaBytes - used;
+      if (left <= 0) throw quotaExceeded(publisher, used, ctx.config.publisherQuotaBytes);
+      const maxBytes = Math.min(ctx.config.maxPublicArtifactBytes, left);
+      const stored = await ctx.artifacts
+        .put(request.body, { maxBytes, expectedId: id })
+        .catch((error: unknown) => {
+          if (
+            isFlockError(error) &&
+            error.code === "ARTIFACT_TOO_LARGE" &&
+            maxBytes < ctx.config.maxPublicArtifactBytes
+          )
+            throw quotaExceeded(publisher, used, ctx.config.publisherQuotaBytes);
+          throw error;
+        });
       const record = await ctx.repos.artifacts.publish({
         id: stored.id,
         size: stored.size,

@@ -26,7 +26,8 @@ export function registerEventRoutes(
         querystring: {
           type: "object",
           additionalProperties: false,
-          properties: { after: { type: "integer", minimum: 0 } },
+          // Event ids are int8 (bigint identity): bounded by what a JS number holds exactly.
+          properties: { after: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
         },
       },
     },

@@ -38,7 +38,8 @@ const createTaskBody = {
     type: { type: "string", enum: taskTypes },
     baseModel: contentIdSchema,
     contextLength: { type: "integer", minimum: 1 },
-    maxTrainableParams: { type: "integer", minimum: 1 },
+    // An int8 column, read back as a JS number: at most 2^53 − 1, so the value read is the value stored.
+    maxTrainableParams: { type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
     trainingSetId: contentIdSchema,
     validationCommitment: contentIdSchema,
     submissionDeadline: dateTimeSchema,

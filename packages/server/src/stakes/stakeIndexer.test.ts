@@ -139,6 +139,7 @@ describe("roles from on-chain stake and settlement on-chain (real anvil)", () =>
     const headers = await signedHeaders({
       account: trainer,
       chainId: chain.chainId,
+      verifyingContract: gateway.requestVerifier,
       method: "PUT",
       path,
       bodyHash: `0x${contentId(bytes).slice(7)}`,
@@ -167,6 +168,7 @@ describe("roles from on-chain stake and settlement on-chain (real anvil)", () =>
         ...(await signedHeaders({
           account: copier,
           chainId: chain.chainId,
+          verifyingContract: gateway.requestVerifier,
           method: "PUT",
           path: copyPath,
           bodyHash: `0x${contentId(bytes).slice(7)}`,

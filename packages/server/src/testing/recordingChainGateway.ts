@@ -20,6 +20,9 @@ export interface RecordingChainGateway extends ChainGateway {
   closed: number[];
 }
 
+/** The TaskStaking address the recording gateway reports (no contract is deployed there). */
+export const RECORDING_REQUEST_VERIFIER = "0x00000000000000000000000000000000000f10c5" as const;
+
 /** `events`: chain events the gateway reports (e.g. SigmaSet), filtered by the kinds asked for. */
 export function createRecordingChainGateway(
   chainId = 31337,
@@ -44,6 +47,7 @@ export function createRecordingChainGateway(
       return { amount: 1n };
     },
     chainId,
+    requestVerifier: RECORDING_REQUEST_VERIFIER,
     startBlock: 0n,
     // Dev account 1, the local network's coordinator.
     coordinator: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",

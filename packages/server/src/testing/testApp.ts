@@ -124,6 +124,7 @@ export async function startTestApp(
       const headers = await signedHeaders({
         account,
         chainId: chain.chainId,
+        verifyingContract: chain.requestVerifier,
         method,
         path,
         ...(payload === undefined ? {} : { body: payload }),
@@ -145,6 +146,7 @@ export async function startTestApp(
       const headers = await signedHeaders({
         account,
         chainId: chain.chainId,
+        verifyingContract: chain.requestVerifier,
         method: "PUT",
         path,
         bodyHash: signedHash ?? sha256(bytes),

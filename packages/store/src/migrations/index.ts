@@ -2,6 +2,8 @@ import type { Migration, MigrationProvider } from "kysely/migration";
 import * as initial from "./0001_initial.ts";
 import * as publicArtifacts from "./0002_public_artifacts.ts";
 import * as chainFacts from "./0003_chain_facts.ts";
+import * as requestEdge from "./0004_request_edge.ts";
+import * as arenaRules from "./0005_arena_rules.ts";
 
 /**
  * Every migration, in order. Names sort in application order; never rename or edit a shipped
@@ -11,6 +13,8 @@ export const migrations: Record<string, Migration> = {
   "0001_initial": initial,
   "0002_public_artifacts": publicArtifacts,
   "0003_chain_facts": chainFacts,
+  "0004_request_edge": requestEdge,
+  "0005_arena_rules": arenaRules,
 };
 
 /** Kysely's migration provider over the in-code list (no file-system scanning). */
