@@ -13,13 +13,14 @@ import { describe, expect, it } from "vitest";
 import { verifyRewardProof } from "../rewardTree.ts";
 import { computeEpoch, epochRewardProof } from "./computeEpoch.ts";
 import { epochReportHash } from "./reportHash.ts";
-import type {
-  EpochInputs,
-  EpochSlashInput,
-  EpochSubmissionInput,
-  EpochTaskInput,
-  EpochValidatorInput,
-  ExecutedSlashInput,
+import {
+  type EpochInputs,
+  type EpochSlashInput,
+  type EpochSubmissionInput,
+  type EpochTaskInput,
+  type EpochValidatorInput,
+  type ExecutedSlashInput,
+  MAX_TASK_WEIGHT,
 } from "./types.ts";
 import { workedEpochInputs } from "./workedEpoch.ts";
 
@@ -32,31 +33,117 @@ const D2 = "0xd2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2";
 const V1 = "0x1111111111111111111111111111111111111111";
 const V2 = "0x2222222222222222222222222222222222222222";
 const TREASURY = "0x7777777777777777777777777777777777777777";
+const TF = "0xf0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0";
+const TG = "0x6060606060606060606060606060606060606060";
+const V3 = "0x3333333333333333333333333333333333333333";
+const V4 = "0x4444444444444444444444444444444444444444";
+const CREATOR_IMG = "0xc1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1";
+const CREATOR_EMPTY = "0xc2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2";
 
-describe("the hand-worked epoch (3 trainers, 2 validators, 1 delegation pool)", () => {
+/**
+ * The worked epoch as it was before network-wide epochs: the one emission-funded task alone, its emission given
+ * as the Arena's 1000. Its report must keep the exact bytes it had then.
+ */
+function singleTaskEpoch(): EpochInputs {
+  const inputs = workedEpochInputs();
+  const { flStake: _fl, mintIndex: _mint, ...rest } = inputs;
+  return {
+    ...rest,
+    emission: 1000n * F,
+    tasks: inputs.tasks.filter((t) => t.id === "chat-bpc"),
+    submissions: inputs.submissions.filter((s) => s.task === "chat-bpc"),
+    validators: inputs.validators.filter((v) => v.task === "chat-bpc"),
+  };
+}
+
+describe("the hand-worked epoch (FL share, an emission task, a funded classifier, an empty funded task)", () => {
   const result = computeEpoch(workedEpochInputs());
   const reward = (account: string) => result.rewards.find((r) => r.account === account)!;
 
-  it("reaches consensus with the 4900-stake validator (95.6% of stake)", () => {
-    // sub-b: V1 says 1.10 (stake 4900), V2 says 1.15 (stake 225): sorted 1.10 first, 4900 ≥ 5125/2 → 1.10
+  it("reaches consensus in each task's direction: the 4900-stake validator on BPC, the better half of a 50/50 on accuracy", () => {
+    // sub-b: V1 says 1.10 (stake 4900), V2 says 1.15 (stake 225): support(1.10) = 4900 ≥ 5125/2 → 1.10
+    // sub-f (accuracy, higher is better): V3 says 0.91, V4 0.89, 100 stake each: support(0.91) = 100 ≥ 200/2 → 0.91
     expect(result.stages.consensus).toEqual([
       { submission: "sub-a", task: "chat-bpc", consensus: 1_200_000_000_000_000_000n },
       { submission: "sub-b", task: "chat-bpc", consensus: 1_100_000_000_000_000_000n },
       { submission: "sub-c", task: "chat-bpc", consensus: 1_300_000_000_000_000_000n },
+      { submission: "sub-f", task: "img-acc", consensus: 910_000_000_000_000_000n },
+      { submission: "sub-g", task: "img-acc", consensus: 870_000_000_000_000_000n },
     ]);
-    // lower BPC is better: b (1.10) rank 0, a (1.20) rank 1, c (1.30) rank 2
-    expect(result.stages.ranks.map((r) => r.rank)).toEqual([1, 0, 2]);
+    // lower BPC is better: b (1.10) rank 0, a (1.20) rank 1, c (1.30) rank 2; higher accuracy: f 0, g 1
+    expect(result.stages.ranks.map((r) => r.rank)).toEqual([1, 0, 2, 0, 1]);
   });
 
-  it("splits R0 = 1000 half and half between trainers and validators", () => {
-    // T = 900 + (2500 + 900 + 200) + 625 = 5125; V = 4900 + 225 = 5125
-    // γ = 0.1: trainers = 0.1 + 0.8 · 5125 / 10250 = 0.5 → 500 FLOCK, validators 500
+  it("splits E = 2000 half to FL (equal stake), and the Arena's 1000 all to the one task with weight", () => {
+    // S_arena = chat-bpc (T 900 + 2500 + 900 + 200 + 625 = 5125, V 4900 + 225 = 5125) + img-acc (T 500, V 200)
+    //         = 10950 = S_FL → E_FL = 2000 · 10950 / 21900 = 1000, E_arena = 1000
     expect(result.stages.stakes).toEqual([
       { task: "chat-bpc", trainerStake: 5125n * F, validatorStake: 5125n * F },
+      { task: "empty", trainerStake: 0n, validatorStake: 0n },
+      { task: "img-acc", trainerStake: 500n * F, validatorStake: 200n * F },
     ]);
+    expect(result.stages.emissionSplit).toEqual({
+      arenaStake: 10950n * F,
+      flStake: 10950n * F,
+      fl: 1000n * F,
+      arena: 1000n * F,
+    });
+    // chat-bpc: R0 = 1000 (weight 1 of 1); γ = 0.1: trainers = 0.1 + 0.8 · 5125 / 10250 = 0.5 → 500 / 500
+    // img-acc: R0 = 0 + pool 700; trainers = 700 · (0.1 · 700 + 0.8 · 500) / 700 = 470, validators 230
+    // empty: R0 = pool 50, T + V = 0 → half and half, 25 / 25
     expect(result.stages.splits).toEqual([
-      { task: "chat-bpc", r0: 1000n * F, trainers: 500n * F, validators: 500n * F },
+      {
+        task: "chat-bpc",
+        emission: 1000n * F,
+        pool: 0n,
+        r0: 1000n * F,
+        trainers: 500n * F,
+        validators: 500n * F,
+      },
+      { task: "empty", emission: 0n, pool: 50n * F, r0: 50n * F, trainers: 25n * F, validators: 25n * F },
+      {
+        task: "img-acc",
+        emission: 0n,
+        pool: 700n * F,
+        r0: 700n * F,
+        trainers: 470n * F,
+        validators: 230n * F,
+      },
     ]);
+  });
+
+  it("pays the funded classifier from its pool: trainers 20 : 8, validators 20 : 18", () => {
+    // trainers: f rank 0, √400 = 20; g rank 1, 0.8 · √100 = 8; Σ 28
+    //   f = floor(470e18 · 20 / 28) = floor(335714285714285714285.71…) = 335714285714285714285
+    //   g = floor(470e18 · 8 / 28) = floor(134285714285714285714.28…) = 134285714285714285714; dust 1
+    const byId = Object.fromEntries(result.stages.trainerShares.map((t) => [t.submission, t]));
+    expect(byId["sub-f"]!.pw).toBe(335_714_285_714_285_714_285n);
+    expect(byId["sub-g"]!.pw).toBe(134_285_714_285_714_285_714n);
+    // validators: V3 on consensus twice → accuracy 1, √100 · 1 · 2 = 20;
+    //   V4 0.02 below on sub-f (tolerance 0.1 → 0.8) and exact on sub-g → 0.9, 10 · 0.9 · 2 = 18; Σ 38
+    //   V3 = floor(230e18 · 20 / 38) = floor(121052631578947368421.05…) = 121052631578947368421
+    //   V4 = floor(230e18 · 18 / 38) = floor(108947368421052631578.94…) = 108947368421052631578; dust 1
+    const img = result.stages.validatorShares.filter((v) => v.task === "img-acc");
+    expect(img.map((v) => [v.account, v.accuracyWad, v.amount])).toEqual([
+      [V3, WAD, 121_052_631_578_947_368_421n],
+      [V4, 900_000_000_000_000_000n, 108_947_368_421_052_631_578n],
+    ]);
+  });
+
+  it("gives back to each creator what its pool did not pay: all of the empty task's, the classifier's 2 wei of dust", () => {
+    // empty: nobody to pay, both halves unallocated → 50 back; img-acc: the two 1-wei floor remainders → 2 back
+    expect(result.refunds).toEqual([
+      { task: "empty", creator: CREATOR_EMPTY, pool: 50n * F, refund: 50n * F },
+      { task: "img-acc", creator: CREATOR_IMG, pool: 700n * F, refund: 2n },
+    ]);
+    expect(reward(CREATOR_EMPTY)).toEqual({ account: CREATOR_EMPTY, liquid: 50n * F, vesting: 0n });
+    expect(reward(CREATOR_IMG)).toEqual({ account: CREATOR_IMG, liquid: 2n, vesting: 0n });
+    const outputs = result.report.outputs as Record<string, unknown>;
+    expect(outputs.refunds).toEqual([
+      { task: "empty", creator: CREATOR_EMPTY, pool: "50000000000000000000", refund: "50000000000000000000" },
+      { task: "img-acc", creator: CREATOR_IMG, pool: "700000000000000000000", refund: "2" },
+    ]);
+    expect((outputs.totals as Record<string, string>).pools).toBe(String(750n * F));
   });
 
   it("pays trainers ∝ 0.8^rank × √stake, 60 : 24 : 16", () => {
@@ -94,7 +181,8 @@ describe("the hand-worked epoch (3 trainers, 2 validators, 1 delegation pool)", 
     //     accuracy (1 + 0.5)/2 = 0.75, work 2 → 15 · 0.75 · 2 = 22.5
     // V1 = 500 · 210/232.5 = 500 · 28/31 = 451.612903225806451612903… → 451612903225806451612
     // V2 = 500 · 22.5/232.5 = 500 · 3/31 = 48.387096774193548387096… → 48387096774193548387; dust 1
-    expect(result.stages.validatorShares.map((v) => [v.account, v.accuracyWad, v.amount])).toEqual([
+    const chat = result.stages.validatorShares.filter((v) => v.task === "chat-bpc");
+    expect(chat.map((v) => [v.account, v.accuracyWad, v.amount])).toEqual([
       [V1, WAD, 451_612_903_225_806_451_612n],
       [V2, 750_000_000_000_000_000n, 48_387_096_774_193_548_387n],
     ]);
@@ -106,8 +194,20 @@ describe("the hand-worked epoch (3 trainers, 2 validators, 1 delegation pool)", 
     //    liquid 282222222222222222222 − 253999999999999999999 = 28222222222222222223
     // slash: 10% of 3000 = 300 → V1 (prover) 30, treasury 270
     // V1 liquid = 451612903225806451612 + 30e18 = 481612903225806451612
-    // treasury = dust 1 (pool) + 1 (validators) + 270e18 = 270000000000000000002
+    // treasury = dust 1 (pool) + 1 (validators) + 270e18 + FL share 1000e18 = 1270000000000000000002
+    // f: 335714285714285714285 → vest floor(0.9 ·) = 302142857142857142856, liquid 33571428571428571429
+    // g: 134285714285714285714 → vest 120857142857142857142, liquid 13428571428571428572
     expect(reward(A)).toEqual({ account: A, liquid: 12n * F, vesting: 108n * F });
+    expect(reward(TF)).toEqual({
+      account: TF,
+      liquid: 33_571_428_571_428_571_429n,
+      vesting: 302_142_857_142_857_142_856n,
+    });
+    expect(reward(TG)).toEqual({
+      account: TG,
+      liquid: 13_428_571_428_571_428_572n,
+      vesting: 120_857_142_857_142_857_142n,
+    });
     expect(reward(B)).toEqual({
       account: B,
       liquid: 28_222_222_222_222_222_223n,
@@ -123,9 +223,10 @@ describe("the hand-worked epoch (3 trainers, 2 validators, 1 delegation pool)", 
       dust: 2n,
       unallocated: 0n,
       slashes: 270n * F,
-      total: 270_000_000_000_000_000_002n,
+      fl: 1000n * F,
+      total: 1_270_000_000_000_000_000_002n,
     });
-    expect(reward(TREASURY).liquid).toBe(270_000_000_000_000_000_002n);
+    expect(reward(TREASURY).liquid).toBe(1_270_000_000_000_000_000_002n);
     expect(result.slashes).toEqual([
       {
         account: "0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee",
@@ -140,9 +241,31 @@ describe("the hand-worked epoch (3 trainers, 2 validators, 1 delegation pool)", 
     ]);
   });
 
-  it("pays out exactly emission + slashed: 1000 + 300 FLOCK", () => {
+  it("pays out exactly emission + pools + slashed: 2000 + 750 + 300 FLOCK", () => {
     const total = result.rewards.reduce((sum, r) => sum + r.liquid + r.vesting, 0n);
-    expect(total).toBe(1300n * F);
+    expect(total).toBe(3050n * F);
+  });
+
+  it("reports the mint that funds it, and the FL line, only because they were given", () => {
+    const inputs = result.report.inputs as Record<string, unknown>;
+    expect(result.mintIndex).toBe("6");
+    expect(inputs.mintIndex).toBe("6");
+    expect(inputs.flStake).toBe(String(10950n * F));
+    expect((result.report.outputs as { treasury: Record<string, string> }).treasury.fl).toBe(
+      String(1000n * F),
+    );
+  });
+
+  it("an epoch as it was before network-wide epochs keeps its exact report and hash", () => {
+    // Pinned: the report hash the single-task worked epoch had before pools, the FL split, refereed scores and
+    // audit fields existed. Published reports of that time must still recompute to their posted hash.
+    const before = computeEpoch(singleTaskEpoch());
+    expect(before.reportHash).toBe("0x107947fb2e6c9772531919e3d7736bb8a95d7ff717a6173f24840d5d905287f7");
+    for (const key of ["flStake", "mintIndex"]) expect(key in (before.report.inputs as object)).toBe(false);
+    const outputs = before.report.outputs as Record<string, unknown>;
+    expect("refunds" in outputs).toBe(false);
+    expect("fl" in (outputs.treasury as object)).toBe(false);
+    expect(before.treasury.fl).toBe(0n);
   });
 
   it("publishes proofs that verify, and a tampered amount that does not", () => {
@@ -189,7 +312,14 @@ describe("the hand-worked epoch (3 trainers, 2 validators, 1 delegation pool)", 
     const outputs = result.report.outputs as Record<string, unknown>;
     expect(outputs.liquidRoot).toBe(result.trees.liquid.root);
     expect((outputs.totals as Record<string, string>).liquid).toBe(
-      String(1300n * F - 108n * F - 72n * F - 253_999_999_999_999_999_999n),
+      String(
+        3050n * F -
+          108n * F -
+          72n * F -
+          253_999_999_999_999_999_999n -
+          302_142_857_142_857_142_856n -
+          120_857_142_857_142_857_142n,
+      ),
     );
   });
 });
@@ -236,13 +366,13 @@ describe("slashes executed on-chain before settlement: listed in the report, pai
   const plain = computeEpoch(workedEpochInputs());
   const withExecuted = computeEpoch({ ...workedEpochInputs(), executedSlashes: [copied, lied, unproven] });
 
-  it("pays exactly what the epoch without them pays: rewards, treasury line, roots, 1000 + 300 FLOCK", () => {
+  it("pays exactly what the epoch without them pays: rewards, treasury line, roots, 2000 + 750 + 300 FLOCK", () => {
     expect(withExecuted.rewards).toEqual(plain.rewards);
     expect(withExecuted.treasury).toEqual(plain.treasury);
     expect(withExecuted.slashes).toEqual(plain.slashes);
     expect(withExecuted.trees.liquid.root).toBe(plain.trees.liquid.root);
     expect(withExecuted.trees.vesting.root).toBe(plain.trees.vesting.root);
-    expect(withExecuted.rewards.reduce((sum, r) => sum + r.liquid + r.vesting, 0n)).toBe(1300n * F);
+    expect(withExecuted.rewards.reduce((sum, r) => sum + r.liquid + r.vesting, 0n)).toBe(3050n * F);
     expect(withExecuted.report.outputs).toEqual(plain.report.outputs);
   });
 
@@ -325,7 +455,8 @@ const runs = (numRuns: number) => ({
 const address = (n: number): string => `0x${n.toString(16).padStart(40, "0")}`;
 
 const arbTask = fc.record({
-  weight: fc.bigInt({ min: 0n, max: 5n }),
+  weight: fc.oneof(fc.bigInt({ min: 0n, max: 5n }), fc.bigInt({ min: 0n, max: MAX_TASK_WEIGHT })),
+  pool: fc.option(fc.bigInt({ min: 1n, max: 10n ** 24n })),
   gammaBps: fc.bigInt({ min: 0n, max: 5000n }),
   higher: fc.boolean(),
   submissions: fc.array(
@@ -355,6 +486,7 @@ const arbTask = fc.record({
 const arbEpoch = fc
   .record({
     emission: fc.bigInt({ min: 0n, max: 10n ** 24n }),
+    flStake: fc.option(fc.bigInt({ min: 0n, max: 10n ** 24n })),
     tasks: fc.array(arbTask, { minLength: 1, maxLength: 2 }),
     slashes: fc.array(
       fc.record({
@@ -367,7 +499,7 @@ const arbEpoch = fc
       },
     ),
   })
-  .map(({ emission, tasks, slashes }): EpochInputs => {
+  .map(({ emission, flStake, tasks, slashes }): EpochInputs => {
     let next = 1;
     const fresh = () => address(next++);
     const taskList: EpochTaskInput[] = [];
@@ -381,6 +513,7 @@ const arbEpoch = fc
         weight: t.weight,
         gammaBps: t.gammaBps,
         direction: t.higher ? "higher-is-better" : "lower-is-better",
+        ...(t.pool === null ? {} : { pool: t.pool, creator: fresh() }),
       });
       t.submissions.forEach((s, si) => {
         submissionList.push({
@@ -417,6 +550,7 @@ const arbEpoch = fc
     return {
       epoch: 1n,
       emission,
+      ...(flStake === null ? {} : { flStake }),
       treasury: address(0xffff),
       tasks: taskList,
       submissions: submissionList,
@@ -448,19 +582,23 @@ function scramble(inputs: EpochInputs, shift: number): EpochInputs {
   };
 }
 
+/** Σ pools of the epoch's tasks. */
+const poolsOf = (inputs: EpochInputs): bigint =>
+  inputs.tasks.reduce((sum, t) => sum + BigInt(t.pool ?? 0n), 0n);
+
 const totalOf = (result: ReturnType<typeof computeEpoch>, account: string): bigint => {
   const r = result.rewards.find((x) => x.account === account);
   return r === undefined ? 0n : r.liquid + r.vesting;
 };
 
 describe("epoch properties", () => {
-  it("conservation: Σ liquid + Σ vesting == emission + Σ slashed, exactly (property)", () => {
+  it("conservation: Σ liquid + Σ vesting == emission + Σ pools + Σ slashed, exactly (property)", () => {
     fc.assert(
       fc.property(arbEpoch, (inputs) => {
         const result = computeEpoch(inputs);
         const out = result.rewards.reduce((sum, r) => sum + r.liquid + r.vesting, 0n);
         const slashed = result.slashes.reduce((sum, s) => sum + s.slashed, 0n);
-        expect(out).toBe(BigInt(inputs.emission) + slashed);
+        expect(out).toBe(BigInt(inputs.emission) + poolsOf(inputs) + slashed);
         const leaves = [...result.trees.liquid.leaves, ...result.trees.vesting.leaves].reduce(
           (s, l) => s + l.amount,
           0n,
@@ -504,7 +642,7 @@ describe("epoch properties", () => {
         expect(result.trees.vesting.leaves).toEqual(plain.trees.vesting.leaves);
         const out = result.rewards.reduce((sum, r) => sum + r.liquid + r.vesting, 0n);
         const slashed = result.slashes.reduce((sum, s) => sum + s.slashed, 0n);
-        expect(out).toBe(BigInt(inputs.emission) + slashed);
+        expect(out).toBe(BigInt(inputs.emission) + poolsOf(inputs) + slashed);
         expect(result.executedSlashes).toHaveLength(executed.length);
         expect(result.reportHash).not.toBe(plain.reportHash);
       }),
@@ -657,8 +795,32 @@ describe("epoch inputs that are rejected with a clear FlockError", () => {
     );
   });
 
-  it("a task with submissions but an empty validator set", () => {
-    expectError({ ...base(), validators: [] }, ProtocolError, "EMPTY_VALIDATOR_SET");
+  it("a task weight above the bound", () => {
+    const inputs = base();
+    expectError(
+      {
+        ...inputs,
+        tasks: inputs.tasks.map((t, i) => (i === 0 ? { ...t, weight: MAX_TASK_WEIGHT + 1n } : t)),
+      },
+      ValidationError,
+      "TASK_WEIGHT_TOO_LARGE",
+    );
+    // the bound itself is accepted
+    computeEpoch({
+      ...inputs,
+      tasks: inputs.tasks.map((t, i) => (i === 0 ? { ...t, weight: MAX_TASK_WEIGHT } : t)),
+    });
+  });
+
+  it("a funded pool without a creator, a negative pool", () => {
+    const inputs = base();
+    const img = (patch: Partial<EpochTaskInput>) => ({
+      ...inputs,
+      tasks: inputs.tasks.map((t) => (t.id === "img-acc" ? { ...t, ...patch } : t)),
+    });
+    expectError(img({ creator: undefined }), ValidationError, "POOL_CREATOR_MISSING");
+    expectError(img({ pool: -1n }), AmountError, "AMOUNT_NEGATIVE");
+    expectError(img({ creator: "0x1234" }), ValidationError, "ACCOUNT_MALFORMED");
   });
 
   it("duplicate accounts: one trainer twice on a task, a validator twice, a delegator twice in a pool", () => {

@@ -1,6 +1,6 @@
 import { canonicalJson } from "@flock/core";
 import { delegationSplit, timeWeightedSplit } from "../delegation.ts";
-import { roleSplit, splitByTaskWeight, vestingSplit } from "../emissionSplit.ts";
+import { roleSplit, splitByTaskWeight, splitEmission, vestingSplit } from "../emissionSplit.ts";
 import { distributeProRata } from "../proRata.ts";
 import { rankByScore } from "../rank.ts";
 import { buildRewardTree, type RewardTree, rewardProof } from "../rewardTree.ts";
@@ -9,19 +9,40 @@ import { stakeWeightedMedian } from "../stakeWeightedMedian.ts";
 import { trainerWeight } from "../trainerShares.ts";
 import { validatorAccuracyWad, validatorWeight } from "../validatorShares.ts";
 import { epochReportHash } from "./reportHash.ts";
-import type { EpochInputs, EpochResult, EpochSlash, EpochStages, TreasuryLine } from "./types.ts";
+import type {
+  EpochInputs,
+  EpochRefund,
+  EpochResult,
+  EpochSlash,
+  EpochStages,
+  TreasuryLine,
+} from "./types.ts";
 import { type NormalizedEpochInputs, validateEpochInputs } from "./validateEpochInputs.ts";
 
 type Account = `0x${string}`;
 type Inputs = NormalizedEpochInputs;
 
-/** The running totals every stage pays into: per-account liquid and vesting, and the treasury line. */
+type Leftover = "dust" | "unallocated";
+
+/**
+ * The running totals every stage pays into: per-account liquid and vesting, the treasury line, and what each
+ * task left unpaid (shared at the end between its creator's pool and the network, see stageRefunds).
+ */
 class Ledger {
   readonly liquid = new Map<Account, bigint>();
   readonly vesting = new Map<Account, bigint>();
+  readonly leftover = new Map<string, Record<Leftover, bigint>>();
   dust = 0n;
   unallocated = 0n;
   slashes = 0n;
+  fl = 0n;
+
+  /** A task's pot left `amount` unpaid: rounding dust, or nobody could earn it (all weights zero). */
+  leave(task: string, kind: Leftover, amount: bigint): void {
+    const left = this.leftover.get(task) ?? { dust: 0n, unallocated: 0n };
+    left[kind] += amount;
+    this.leftover.set(task, left);
+  }
 
   payLiquid(account: Account, amount: bigint): void {
     this.liquid.set(account, (this.liquid.get(account) ?? 0n) + amount);
@@ -34,36 +55,40 @@ class Ledger {
 
 /**
  * Compute one epoch from its inputs, as one pipeline of named stages (SPEC §2.1, §3):
- * validate → stakes → consensus → ranks → trainer weights → validator weights → task/role splits →
- * trainer and validator payouts → delegation → vesting → slashes → reward lists → Merkle trees → report.
+ * validate → stakes → consensus → ranks → trainer weights → validator weights → FL/Arena and task/role splits →
+ * trainer and validator payouts → delegation → vesting → refunds → slashes → reward lists → Merkle trees → report.
+ * An epoch is one emission period, network-wide: every task finalized within it shares the Arena part of its
+ * emission by weight, and each creator-funded task adds its own pool to its R0.
  * Pure: the same inputs always give byte-identical reports. Conservation: Σ liquid + Σ vesting over all
- * accounts (treasury included) == emission + Σ slashed, exactly. Slashes already executed on-chain
- * (`executedSlashes`) are validated and listed in the report, and pay nothing here.
+ * accounts (treasury and creators included) == emission + Σ pools + Σ slashed, exactly. Slashes already
+ * executed on-chain (`executedSlashes`) are validated and listed in the report, and pay nothing here.
  */
 export function computeEpoch(rawInputs: EpochInputs): EpochResult {
   const inputs = validateEpochInputs(rawInputs);
   const ledger = new Ledger();
   const stakes = stageStakes(inputs);
-  const consensus = stageConsensus(inputs);
+  const consensusRows = stageConsensus(inputs);
+  const consensus = new Map(
+    consensusRows.filter((c) => c.consensus !== null).map((c) => [c.submission, c.consensus!]),
+  );
   const ranks = stageRanks(inputs, consensus);
   const trainerWeights = stageTrainerWeights(inputs, ranks);
   const validatorWeights = stageValidatorWeights(inputs, consensus);
-  const splits = stageSplits(inputs, stakes, ledger);
+  const emissionSplit = stageEmissionSplit(inputs, stakes, ledger);
+  const splits = stageSplits(inputs, emissionSplit, stakes, ledger);
   const pools = stageTrainerPayouts(inputs, splits, trainerWeights, ledger);
   const validatorShares = stageValidatorPayouts(inputs, splits, validatorWeights, ledger);
   const delegation = stageDelegation(inputs, pools, ledger);
   const vesting = stageVesting(inputs, delegation, ledger);
+  const refunds = stageRefunds(inputs, splits, ledger);
   const slashes = stageSlashes(inputs, ledger);
   const { rewards, treasury } = stageRewardLists(inputs, ledger);
   const trees = stageMerkleTrees(inputs.epoch, rewards);
 
   const stages: EpochStages = {
     stakes,
-    consensus: inputs.submissions.map((s) => ({
-      submission: s.id,
-      task: s.task,
-      consensus: consensus.get(s.id) ?? null,
-    })),
+    emissionSplit,
+    consensus: consensusRows,
     ranks: inputs.submissions.map((s) => ({ submission: s.id, rank: ranks.get(s.id) ?? null })),
     splits,
     trainerShares: pools,
@@ -71,7 +96,7 @@ export function computeEpoch(rawInputs: EpochInputs): EpochResult {
     delegation,
     vesting,
   };
-  const report = stageReport(inputs, stages, rewards, slashes, treasury, trees);
+  const report = stageReport(inputs, stages, rewards, slashes, treasury, refunds, trees);
   const reportJson = canonicalJson(report);
   return {
     epoch: inputs.epoch,
@@ -79,6 +104,8 @@ export function computeEpoch(rawInputs: EpochInputs): EpochResult {
     slashes,
     executedSlashes: inputs.executedSlashes,
     treasury,
+    refunds,
+    mintIndex: inputs.mintIndex,
     stages,
     trees,
     report,
@@ -98,19 +125,24 @@ function stageStakes(inputs: Inputs): EpochStages["stakes"] {
   }));
 }
 
-/** Stage 3: consensus per submission = stake-weighted median (κ) of its scores; unscored → none. */
-function stageConsensus(inputs: Inputs): Map<string, bigint> {
-  const consensus = new Map<string, bigint>();
+/**
+ * Stage 3: consensus per submission = the stake-weighted median (Yuma, κ, in the task's direction) of its
+ * scores; none when nobody with stake scored it. SPEC §2.1: a referee's re-run replaces it — the refereed score
+ * then ranks the submission and measures every validator's accuracy, and the report shows both values.
+ */
+function stageConsensus(inputs: Inputs): EpochStages["consensus"] {
   const directionOf = new Map(inputs.tasks.map((t) => [t.id, t.direction]));
-  for (const submission of inputs.submissions) {
-    const direction = directionOf.get(submission.task)!;
+  return inputs.submissions.map((submission) => {
     const scores = inputs.validators.flatMap((v) =>
       v.scores.filter((s) => s.submission === submission.id).map((s) => ({ score: s.score, stake: v.stake })),
     );
-    if (scores.length === 0) continue;
-    consensus.set(submission.id, stakeWeightedMedian(scores, direction, inputs.params.kappaWad));
-  }
-  return consensus;
+    const median = scores.some((s) => s.stake > 0n)
+      ? stakeWeightedMedian(scores, directionOf.get(submission.task)!, inputs.params.kappaWad)
+      : null;
+    const row = { submission: submission.id, task: submission.task };
+    if (submission.refereedScore === undefined) return { ...row, consensus: median };
+    return { ...row, consensus: submission.refereedScore, median, refereedScore: submission.refereedScore };
+  });
 }
 
 /** Stage 4: rank the scored submissions of each task by consensus (best = 0, ties share a rank). */
@@ -153,7 +185,10 @@ function stageValidatorWeights(
 ): Map<string, { accuracyWad: bigint; weight: bigint }> {
   const weights = new Map<string, { accuracyWad: bigint; weight: bigint }>();
   for (const v of inputs.validators) {
-    const pairs = v.scores.map((s) => ({ score: s.score, consensus: consensus.get(s.submission)! }));
+    // A score on a submission without consensus (only stake-less validators scored it) measures nothing.
+    const pairs = v.scores
+      .filter((s) => consensus.has(s.submission))
+      .map((s) => ({ score: s.score, consensus: consensus.get(s.submission)! }));
     const accuracyWad = validatorAccuracyWad(pairs, inputs.params.toleranceScore);
     weights.set(`${v.task}/${v.account}`, {
       accuracyWad,
@@ -163,19 +198,52 @@ function stageValidatorWeights(
   return weights;
 }
 
-/** Stage 7: emission → tasks by weight (R0), then each R0 → trainers / validators by γ and stakes. */
-function stageSplits(inputs: Inputs, stakes: EpochStages["stakes"], ledger: Ledger): EpochStages["splits"] {
+/**
+ * Stage 7a (SPEC §3): the epoch's emission splits FL vs Arena by stake, E_FL = E · S_FL / (S_arena + S_FL)
+ * (floor), with S_arena = Σ over the epoch's tasks of trainer + validator stake. FL Alliance does not pay its own
+ * participants yet, so its share is the treasury's `fl` line.
+ */
+function stageEmissionSplit(
+  inputs: Inputs,
+  stakes: EpochStages["stakes"],
+  ledger: Ledger,
+): EpochStages["emissionSplit"] {
+  const arenaStake = stakes.reduce((sum, s) => sum + s.trainerStake + s.validatorStake, 0n);
+  const flStake = inputs.flStake ?? 0n;
+  const { fl, arena } = splitEmission(inputs.emission, arenaStake, flStake);
+  ledger.fl += fl;
+  return { arenaStake, flStake, fl, arena };
+}
+
+/**
+ * Stage 7b: E_arena → tasks by weight (weight 0: no emission share), R0 = share + the task's funded pool,
+ * then each R0 → trainers / validators by γ and stakes.
+ */
+function stageSplits(
+  inputs: Inputs,
+  emissionSplit: EpochStages["emissionSplit"],
+  stakes: EpochStages["stakes"],
+  ledger: Ledger,
+): EpochStages["splits"] {
   const byWeight = splitByTaskWeight(
-    inputs.emission,
+    emissionSplit.arena,
     inputs.tasks.map((t) => t.weight),
   );
   if (inputs.tasks.every((t) => t.weight === 0n)) ledger.unallocated += byWeight.dust;
   else ledger.dust += byWeight.dust;
   return inputs.tasks.map((task, i) => {
-    const r0 = byWeight.amounts[i]!;
+    const emission = byWeight.amounts[i]!;
+    const r0 = emission + task.pool;
     const { trainerStake, validatorStake } = stakes[i]!;
     const split = roleSplit(r0, task.gammaBps, trainerStake, validatorStake);
-    return { task: task.id, r0, trainers: split.trainers, validators: split.validators };
+    return {
+      task: task.id,
+      emission,
+      pool: task.pool,
+      r0,
+      trainers: split.trainers,
+      validators: split.validators,
+    };
   });
 }
 
@@ -191,8 +259,7 @@ function stageTrainerPayouts(
     const entries = inputs.submissions.filter((s) => s.task === split.task);
     const w = entries.map((s) => weights.get(s.id)!.w);
     const payout = distributeProRata(split.trainers, w);
-    if (w.every((x) => x === 0n)) ledger.unallocated += payout.dust;
-    else ledger.dust += payout.dust;
+    ledger.leave(split.task, w.every((x) => x === 0n) ? "unallocated" : "dust", payout.dust);
     const total = w.reduce((a, b) => a + b, 0n);
     entries.forEach((s, i) => {
       const { wo } = weights.get(s.id)!;
@@ -227,8 +294,7 @@ function stageValidatorPayouts(
     const entries = inputs.validators.filter((v) => v.task === split.task);
     const w = entries.map((v) => weights.get(`${v.task}/${v.account}`)!.weight);
     const payout = distributeProRata(split.validators, w);
-    if (w.every((x) => x === 0n)) ledger.unallocated += payout.dust;
-    else ledger.dust += payout.dust;
+    ledger.leave(split.task, w.every((x) => x === 0n) ? "unallocated" : "dust", payout.dust);
     entries.forEach((v, i) => {
       ledger.payLiquid(v.account, payout.amounts[i]!);
       rows.push({
@@ -266,8 +332,8 @@ function stageDelegation(
     }
     const split = delegationSplit(row.pw, row.po, s.sigmaBps, inputs.params.sigma);
     const inPool = timeWeightedSplit(split.pool, s.delegators);
-    if (s.delegators.every((d) => d.amount * d.seconds === 0n)) ledger.unallocated += inPool.dust;
-    else ledger.dust += inPool.dust;
+    const nobody = s.delegators.every((d) => d.amount * d.seconds === 0n);
+    ledger.leave(s.task, nobody ? "unallocated" : "dust", inPool.dust);
     const delegators = s.delegators.map((d, i) => {
       ledger.payLiquid(d.account, inPool.amounts[i]!);
       return { account: d.account, amount: d.amount, seconds: d.seconds, reward: inPool.amounts[i]! };
@@ -298,7 +364,32 @@ function stageVesting(
   });
 }
 
-/** Stage 12: execute proven faults: 10% to the prover (liquid), the rest to the treasury. */
+/**
+ * Stage 12: what each task left unpaid, shared between its creator and the network in proportion to what each
+ * put into R0 (SPEC §3: a funded pool is the creator's money, not the treasury's):
+ *   refund_t = floor(unallocated_t · pool_t / R0_t) + floor(dust_t · pool_t / R0_t) → the creator, liquid;
+ *   the rest → the treasury's unallocated and dust lines.
+ * A task funded only by its pool gives back all it left unpaid; one funded only by emission gives back nothing.
+ */
+function stageRefunds(inputs: Inputs, splits: EpochStages["splits"], ledger: Ledger): EpochRefund[] {
+  const refunds: EpochRefund[] = [];
+  inputs.tasks.forEach((task, i) => {
+    const { r0 } = splits[i]!;
+    const left = ledger.leftover.get(task.id) ?? { dust: 0n, unallocated: 0n };
+    const back = (amount: bigint): bigint => (r0 === 0n ? 0n : (amount * task.pool) / r0);
+    const unallocated = back(left.unallocated);
+    const dust = back(left.dust);
+    ledger.unallocated += left.unallocated - unallocated;
+    ledger.dust += left.dust - dust;
+    if (task.pool === 0n) return;
+    const refund = unallocated + dust;
+    ledger.payLiquid(task.creator!, refund);
+    refunds.push({ task: task.id, creator: task.creator!, pool: task.pool, refund });
+  });
+  return refunds;
+}
+
+/** Stage 13: execute proven faults: 10% to the prover (liquid), the rest to the treasury. */
 function stageSlashes(inputs: Inputs, ledger: Ledger): EpochSlash[] {
   return inputs.slashes.map((event) => {
     const s = slash(event.stake, event.fractionBps);
@@ -318,7 +409,7 @@ function stageSlashes(inputs: Inputs, ledger: Ledger): EpochSlash[] {
   });
 }
 
-/** Stage 13: one line per account (sorted), the treasury line added to the treasury's liquid amount. */
+/** Stage 14: one line per account (sorted), the treasury line added to the treasury's liquid amount. */
 function stageRewardLists(
   inputs: Inputs,
   ledger: Ledger,
@@ -328,7 +419,8 @@ function stageRewardLists(
     dust: ledger.dust,
     unallocated: ledger.unallocated,
     slashes: ledger.slashes,
-    total: ledger.dust + ledger.unallocated + ledger.slashes,
+    fl: ledger.fl,
+    total: ledger.dust + ledger.unallocated + ledger.slashes + ledger.fl,
   };
   ledger.payLiquid(inputs.treasury, treasury.total);
   const accounts = [...new Set([...ledger.liquid.keys(), ...ledger.vesting.keys()])].sort();
@@ -342,7 +434,7 @@ function stageRewardLists(
   return { rewards, treasury };
 }
 
-/** Stage 14: the liquid and vesting trees of (epoch, account, amount) leaves. */
+/** Stage 15: the liquid and vesting trees of (epoch, account, amount) leaves. */
 function stageMerkleTrees(epoch: bigint, rewards: EpochResult["rewards"]): EpochResult["trees"] {
   return {
     liquid: buildRewardTree(
@@ -356,20 +448,29 @@ function stageMerkleTrees(epoch: bigint, rewards: EpochResult["rewards"]): Epoch
   };
 }
 
-/** Stage 15: the report — every input and output — as plain JSON (bigints as decimal strings). */
+/**
+ * Stage 16: the report — every input and output — as plain JSON (bigints as decimal strings).
+ * Keys added with network-wide epochs (FL share, pools and refunds, refereed scores, audit fields, mint index)
+ * appear only when they carry something, so an epoch without them keeps the bytes, and the hash, it had before.
+ */
 function stageReport(
   inputs: Inputs,
   stages: EpochStages,
   rewards: EpochResult["rewards"],
   slashes: EpochSlash[],
   treasury: TreasuryLine,
+  refunds: EpochRefund[],
   trees: EpochResult["trees"],
 ): Record<string, unknown> {
+  const withFl = inputs.flStake !== null;
+  const pools = refunds.reduce((sum, r) => sum + r.pool, 0n);
   const raw = {
     format: "flock-epoch-report/1",
     epoch: inputs.epoch,
     inputs: {
       emission: inputs.emission,
+      flStake: inputs.flStake ?? undefined,
+      mintIndex: inputs.mintIndex ?? undefined,
       treasury: inputs.treasury,
       params: {
         kappaWad: inputs.params.kappaWad,
@@ -380,7 +481,7 @@ function stageReport(
         sigmaMaxBps: inputs.params.sigma.maxBps,
         vestingBps: inputs.params.vestingBps,
       },
-      tasks: inputs.tasks,
+      tasks: inputs.tasks.map((t) => ({ ...t, pool: t.pool === 0n ? undefined : t.pool })),
       submissions: inputs.submissions,
       validators: inputs.validators,
       slashes: inputs.slashes,
@@ -388,13 +489,19 @@ function stageReport(
       // keep the bytes, and the hash, they had before the list existed.
       ...(inputs.executedSlashes.length === 0 ? {} : { executedSlashes: inputs.executedSlashes }),
     },
-    stages,
+    stages: {
+      ...stages,
+      emissionSplit: withFl ? stages.emissionSplit : undefined,
+      splits: stages.splits.map((s) => (s.pool === 0n ? { ...s, emission: undefined, pool: undefined } : s)),
+    },
     outputs: {
       rewards,
       slashes,
-      treasury,
+      treasury: { ...treasury, fl: withFl ? treasury.fl : undefined },
+      refunds: refunds.length === 0 ? undefined : refunds,
       totals: {
         emission: inputs.emission,
+        pools: refunds.length === 0 ? undefined : pools,
         slashed: slashes.reduce((sum, s) => sum + s.slashed, 0n),
         liquid: rewards.reduce((sum, r) => sum + r.liquid, 0n),
         vesting: rewards.reduce((sum, r) => sum + r.vesting, 0n),

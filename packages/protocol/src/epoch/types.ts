@@ -3,12 +3,35 @@ import type { RewardTree } from "../rewardTree.ts";
 import type { ScoreDirection } from "../score.ts";
 import type { AmountLike } from "../validate.ts";
 
-/** A task of the epoch: its emission weight, γ (bps, ≤ 5000) and which way its metric improves. */
+/** The largest task weight: weights are small whole numbers (a task's share of the Arena emission). */
+export const MAX_TASK_WEIGHT = 1_000_000n;
+
+/** The block whose hash seeded a task's validator draw (SPEC §2.1: the first block after the deadline). */
+export interface DrawSeedInput {
+  /** Decimal block number. */
+  blockNumber: string;
+  /** 0x-prefixed 32-byte block hash. */
+  blockHash: string;
+}
+
+/**
+ * A task finalized within the epoch: its share of the Arena emission (weight; 0 for a task not funded by
+ * emission), the pool its creator funded on-chain, γ (bps, ≤ 5000) and which way its metric improves.
+ */
 export interface EpochTaskInput {
   id: string;
+  /** Weight in the Arena emission split, 0 … MAX_TASK_WEIGHT. */
   weight: AmountLike;
   gammaBps: bigint | number;
   direction: ScoreDirection;
+  /** FLOCK the creator funded on-chain for this task (RewardDistributor pool); default 0. */
+  pool?: AmountLike;
+  /** Who funded the pool: what the pool does not pay goes back to them. Required when pool > 0. */
+  creator?: string;
+  /** Audit: decimal block number at which the task's stakes were frozen (no effect on the arithmetic). */
+  stakeSnapshotBlock?: string;
+  /** Audit: the block whose hash seeded the validator draw (no effect on the arithmetic). */
+  drawSeed?: DrawSeedInput;
 }
 
 /** A delegator of a trainer's pool: how much it delegated and for how many seconds of the epoch. */
@@ -30,6 +53,31 @@ export interface EpochSubmissionInput {
   /** The pool's σ (share of the delegation gain the trainer keeps), in bps; needed with delegators. */
   sigmaBps?: bigint | number;
   delegators?: readonly EpochDelegatorInput[];
+  /**
+   * The referee's bit-reproducible re-run of this submission's evaluation (SPEC §2.1): when present it IS the
+   * submission's consensus, for its rank and for every validator's accuracy; the median is still reported.
+   */
+  refereedScore?: bigint;
+}
+
+/** A validator's signed score-reveal request, verbatim, so anyone can check the score against its signature. */
+export interface ScoreRevealInput {
+  address: string;
+  timestamp: string;
+  nonce: string;
+  signature: string;
+  method: string;
+  path: string;
+  body: string;
+}
+
+/** One score of a validator. */
+export interface EpochScoreInput {
+  submission: string;
+  /** Fixed-point score (see scoreFromMetric). */
+  score: bigint;
+  /** Audit: the signed request that revealed this score (no effect on the arithmetic). */
+  reveal?: ScoreRevealInput;
 }
 
 /** A validator's scores on one task's submissions. */
@@ -40,7 +88,7 @@ export interface EpochValidatorInput {
   /** Assignments it completed on this task (the "work" of SPEC §2.1). */
   completedAssignments: bigint | number;
   /** Fixed-point scores (see scoreFromMetric), one per scored submission. */
-  scores: readonly { submission: string; score: bigint }[];
+  scores: readonly EpochScoreInput[];
 }
 
 /** A proven fault: a fraction of the account's stake is slashed, 10% to the prover (if any). */
@@ -92,12 +140,19 @@ export interface EpochParams {
   vestingBps: bigint | number;
 }
 
-/** Everything one epoch is computed from. */
+/**
+ * Everything one epoch is computed from. An epoch is one period of the emission clock (one mint), network-wide
+ * (SPEC §3): every task finalized within it shares its emission by weight, and brings its own funded pool.
+ */
 export interface EpochInputs {
   epoch: bigint | number;
-  /** The Arena emission to distribute this epoch (after the FL share was split off). */
+  /** The epoch's emission E (one mint). The FL share E · S_FL / (S_arena + S_FL) is split off first. */
   emission: AmountLike;
-  /** The named sink of rounding dust, unallocated emission and slashed stake. */
+  /** S_FL: stake in FL Alliance tasks; default 0. Until FL pays its own participants its share is a treasury line. */
+  flStake?: AmountLike;
+  /** Which emission mint funds this epoch (decimal), for the audit. */
+  mintIndex?: string;
+  /** The named sink of rounding dust, unallocated emission, the FL share and slashed stake. */
   treasury: string;
   tasks: readonly EpochTaskInput[];
   submissions: readonly EpochSubmissionInput[];
@@ -154,13 +209,28 @@ export interface EpochExecutedSlash {
 /** Where the treasury line comes from. */
 export interface TreasuryLine {
   account: `0x${string}`;
-  /** Floor remainders of every pro-rata split. */
+  /** Floor remainders of every pro-rata split (the network's part of them, for a funded task). */
   dust: bigint;
   /** Emission no one could earn (a task without scored submissions, a pool with no weight). */
   unallocated: bigint;
   /** Slashed stake net of prover shares (and the prover share when no prover was named). */
   slashes: bigint;
+  /** The FL share of the emission, held until FL Alliance pays its own participants. */
+  fl: bigint;
   total: bigint;
+}
+
+/**
+ * A creator-funded pool drawn by the epoch: all of it is taken from the on-chain pool, and what it did not pay
+ * (no scored submission, no validators, rounding dust) goes back to the creator as a liquid reward.
+ * refund = floor(unallocated_t · pool / R0) + floor(dust_t · pool / R0): the pool's pro-rata part of what the task
+ * left unpaid (all of it when the task has no emission share).
+ */
+export interface EpochRefund {
+  task: string;
+  creator: `0x${string}`;
+  pool: bigint;
+  refund: bigint;
 }
 
 /** The computed epoch: rewards, slashes, every intermediate figure, the two trees and the report. */
@@ -171,6 +241,10 @@ export interface EpochResult {
   /** Slashes executed on-chain, listed in the report (inputs.executedSlashes) and paid by no tree. */
   executedSlashes: EpochExecutedSlash[];
   treasury: TreasuryLine;
+  /** One line per task with a funded pool: the pool drawn and the creator's refund. */
+  refunds: EpochRefund[];
+  /** Which emission mint funds the epoch, when given. */
+  mintIndex: string | null;
   stages: EpochStages;
   trees: { liquid: RewardTree; vesting: RewardTree };
   /** Every input and output as a plain JSON object (amounts as decimal strings). */
@@ -184,9 +258,29 @@ export interface EpochResult {
 /** The intermediate figures of each named stage, as they appear in the report. */
 export interface EpochStages {
   stakes: { task: string; trainerStake: bigint; validatorStake: bigint }[];
-  consensus: { submission: string; task: string; consensus: bigint | null }[];
+  /** FL vs Arena: E_FL = E · S_FL / (S_arena + S_FL) (floor), E_arena = E − E_FL. */
+  emissionSplit: { arenaStake: bigint; flStake: bigint; fl: bigint; arena: bigint };
+  /**
+   * consensus: the one that ranks and scores accuracy — the refereed score when there is one, else the median.
+   * median and refereedScore are given only for a refereed submission.
+   */
+  consensus: {
+    submission: string;
+    task: string;
+    consensus: bigint | null;
+    median?: bigint | null;
+    refereedScore?: bigint;
+  }[];
   ranks: { submission: string; rank: number | null }[];
-  splits: { task: string; r0: bigint; trainers: bigint; validators: bigint }[];
+  /** R0 = emission (the task's share of E_arena by weight) + pool; then γ splits R0. */
+  splits: {
+    task: string;
+    emission: bigint;
+    pool: bigint;
+    r0: bigint;
+    trainers: bigint;
+    validators: bigint;
+  }[];
   trainerShares: {
     submission: string;
     task: string;

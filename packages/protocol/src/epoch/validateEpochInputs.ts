@@ -12,8 +12,16 @@ import {
   readSignedInteger,
   readWad,
 } from "../validate.ts";
+import { readDecimalString, readDrawSeed, readScoreReveal } from "./auditInputs.ts";
 import { readExecutedSlashes } from "./executedSlashes.ts";
-import { DEFAULT_EPOCH_PARAMS, type EpochExecutedSlash, type EpochInputs } from "./types.ts";
+import {
+  DEFAULT_EPOCH_PARAMS,
+  type DrawSeedInput,
+  type EpochExecutedSlash,
+  type EpochInputs,
+  MAX_TASK_WEIGHT,
+  type ScoreRevealInput,
+} from "./types.ts";
 
 type Account = `0x${string}`;
 
@@ -21,8 +29,22 @@ type Account = `0x${string}`;
 export interface NormalizedEpochInputs {
   epoch: bigint;
   emission: bigint;
+  /** S_FL, or null when not given (then 0, and the report keeps its pre-FL shape). */
+  flStake: bigint | null;
+  mintIndex: string | null;
   treasury: Account;
-  tasks: { id: string; weight: bigint; gammaBps: bigint; direction: ScoreDirection }[];
+  /** Audit-only fields are present only when given, so reports without them keep their bytes. */
+  tasks: {
+    id: string;
+    weight: bigint;
+    gammaBps: bigint;
+    direction: ScoreDirection;
+    /** 0 when the task has no funded pool. */
+    pool: bigint;
+    creator?: Account;
+    stakeSnapshotBlock?: string;
+    drawSeed?: DrawSeedInput;
+  }[];
   submissions: {
     id: string;
     task: string;
@@ -31,13 +53,14 @@ export interface NormalizedEpochInputs {
     delegatedStake: bigint;
     sigmaBps: bigint | null;
     delegators: { account: Account; amount: bigint; seconds: bigint }[];
+    refereedScore?: bigint;
   }[];
   validators: {
     account: Account;
     task: string;
     stake: bigint;
     completedAssignments: bigint;
-    scores: { submission: string; score: bigint }[];
+    scores: { submission: string; score: bigint; reveal?: ScoreRevealInput }[];
   }[];
   slashes: {
     account: Account;
@@ -86,12 +109,43 @@ export function validateEpochInputs(inputs: EpochInputs): NormalizedEpochInputs 
   };
 
   const tasks = inputs.tasks
-    .map((t, i) => ({
-      id: readId(t.id, `tasks[${i}].id`),
-      weight: readAmount(t.weight, `tasks[${i}].weight`),
-      gammaBps: assertGamma(t.gammaBps),
-      direction: readDirection(t.direction, `tasks[${i}].direction`),
-    }))
+    .map((t, i) => {
+      const id = readId(t.id, `tasks[${i}].id`);
+      const weight = readAmount(t.weight, `tasks[${i}].weight`);
+      if (weight > MAX_TASK_WEIGHT) {
+        throw new ValidationError(
+          "TASK_WEIGHT_TOO_LARGE",
+          `task ${id} has weight ${weight}, above ${MAX_TASK_WEIGHT}`,
+          {
+            hint: `task weights are whole numbers from 0 to ${MAX_TASK_WEIGHT}: a task's share of the Arena emission is weight / Σ weights`,
+            details: { task: id, weight: String(weight) },
+          },
+        );
+      }
+      const pool = readAmount(t.pool ?? 0n, `tasks[${i}].pool`);
+      const creator =
+        t.creator === undefined ? undefined : normalizeAccount(t.creator, `tasks[${i}].creator`);
+      if (pool > 0n && creator === undefined) {
+        throw new ValidationError("POOL_CREATOR_MISSING", `task ${id} has a funded pool but no creator`, {
+          hint: "name the account that funded the pool: what the pool does not pay goes back to it",
+          details: { task: id },
+        });
+      }
+      return {
+        id,
+        weight,
+        gammaBps: assertGamma(t.gammaBps),
+        direction: readDirection(t.direction, `tasks[${i}].direction`),
+        pool,
+        ...(creator === undefined ? {} : { creator }),
+        ...(t.stakeSnapshotBlock === undefined
+          ? {}
+          : {
+              stakeSnapshotBlock: readDecimalString(t.stakeSnapshotBlock, `tasks[${i}].stakeSnapshotBlock`),
+            }),
+        ...(t.drawSeed === undefined ? {} : { drawSeed: readDrawSeed(t.drawSeed, `tasks[${i}].drawSeed`) }),
+      };
+    })
     .sort((a, b) => compare(a.id, b.id));
   assertUnique(
     tasks.map((t) => t.id),
@@ -153,6 +207,9 @@ export function validateEpochInputs(inputs: EpochInputs): NormalizedEpochInputs 
         delegatedStake,
         sigmaBps,
         delegators,
+        ...(s.refereedScore === undefined
+          ? {}
+          : { refereedScore: readSignedInteger(s.refereedScore, `submissions[${i}].refereedScore`) }),
       };
     })
     .sort((a, b) => compare(a.id, b.id));
@@ -177,7 +234,13 @@ export function validateEpochInputs(inputs: EpochInputs): NormalizedEpochInputs 
               { hint: "validators may score only submissions of the task they validate" },
             );
           }
-          return { submission, score: readSignedInteger(s.score, `validators[${i}].scores[${j}].score`) };
+          const score = readSignedInteger(s.score, `validators[${i}].scores[${j}].score`);
+          if (s.reveal === undefined) return { submission, score };
+          return {
+            submission,
+            score,
+            reveal: readScoreReveal(s.reveal, account, `validators[${i}].scores[${j}].reveal`),
+          };
         })
         .sort((a, b) => compare(a.submission, b.submission));
       assertUnique(
@@ -207,16 +270,6 @@ export function validateEpochInputs(inputs: EpochInputs): NormalizedEpochInputs 
           hint: "an account may stake on a task as trainer or as validator, not both (SPEC §3)",
         },
       );
-    }
-  }
-  for (const task of tasks) {
-    const hasSubmissions = submissions.some((s) => s.task === task.id);
-    const hasValidators = validators.some((v) => v.task === task.id);
-    if (hasSubmissions && !hasValidators) {
-      throw new ProtocolError("EMPTY_VALIDATOR_SET", `task ${task.id} has submissions but no validators`, {
-        hint: "assign validators to the task (or leave its submissions out) before computing the epoch",
-        details: { task: task.id },
-      });
     }
   }
 
@@ -259,6 +312,8 @@ export function validateEpochInputs(inputs: EpochInputs): NormalizedEpochInputs 
   return {
     epoch: readCount(inputs.epoch, "epoch"),
     emission: readAmount(inputs.emission, "emission"),
+    flStake: inputs.flStake === undefined ? null : readAmount(inputs.flStake, "flStake"),
+    mintIndex: inputs.mintIndex === undefined ? null : readDecimalString(inputs.mintIndex, "mintIndex"),
     treasury: normalizeAccount(inputs.treasury, "treasury"),
     tasks,
     submissions,
