@@ -23,7 +23,12 @@ export const DEV_ACCOUNT_NAMES = [
 
 export interface KeyFile {
   accounts: Record<string, Hex>;
+  /** The account every participant command uses when `--account` is not given (`flock use NAME`). */
+  default?: string;
 }
+
+/** The dev account that commands act as by default in a home with the dev keys. */
+export const DEFAULT_DEV_ACCOUNT = "ada";
 
 /** Read the home's named keys (an empty set when the file does not exist yet). */
 export function readKeys(home: FlockHome): KeyFile {
@@ -31,14 +36,36 @@ export function readKeys(home: FlockHome): KeyFile {
   return JSON.parse(readFileSync(home.keysFile, "utf8")) as KeyFile;
 }
 
-/** Add or replace named keys; the file is readable by its owner only. */
-export function writeKeys(home: FlockHome, accounts: Record<string, Hex>): void {
+/** Add or replace named keys (and optionally the default); the file is readable by its owner only. */
+export function writeKeys(home: FlockHome, accounts: Record<string, Hex>, defaultName?: string): void {
   const current = readKeys(home);
-  writeFileSync(
-    home.keysFile,
-    `${JSON.stringify({ accounts: { ...current.accounts, ...accounts } }, null, 2)}\n`,
+  const next: KeyFile = { accounts: { ...current.accounts, ...accounts } };
+  const chosen = defaultName ?? current.default;
+  if (chosen !== undefined) next.default = chosen;
+  writeFileSync(home.keysFile, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
+}
+
+/**
+ * The account a command acts as: `--account` when given, else the home's default (`flock use NAME`; a home
+ * with the dev keys starts with "ada"), else the only key of the home. One rule for every command, so
+ * `lock`, `stake`, `train` and `claim` all act as the same participant unless told otherwise.
+ */
+export function resolveAccount(home: FlockHome, account: string | undefined): string {
+  if (account !== undefined && account !== "") return account;
+  const keys = readKeys(home);
+  if (keys.default !== undefined) return keys.default;
+  const names = Object.keys(keys.accounts);
+  if (names.length === 1) return names[0]!;
+  throw new ConfigError(
+    "ACCOUNT_NOT_CHOSEN",
+    names.length === 0
+      ? `the home ${home.root} has no key yet`
+      : `the home ${home.root} has ${names.length} keys and no default account`,
     {
-      mode: 0o600,
+      hint:
+        names.length === 0
+          ? "start a local network with `flock up` (it writes the dev keys), `flock join <api-url> --dev-keys`, or pass --account 0x<private key>"
+          : `choose one with \`flock use <name>\` (one of ${names.join(", ")}) or pass --account <name>`,
     },
   );
 }
@@ -48,6 +75,7 @@ export function writeDevKeys(home: FlockHome, accounts: readonly { index: number
   writeKeys(
     home,
     Object.fromEntries(accounts.map((a) => [DEV_ACCOUNT_NAMES[a.index] ?? `dev${a.index}`, a.privateKey])),
+    readKeys(home).default ?? DEFAULT_DEV_ACCOUNT,
   );
 }
 

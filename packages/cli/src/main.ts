@@ -42,6 +42,8 @@ export async function main(
         error.exitCode === 0
       )
         return 0;
+      // `flock` or `flock task` alone: the help was the answer, there is nothing else to report.
+      if (error.code === "commander.help") return 2;
       const known = new Set(program.commands.map((c) => c.name()));
       const command = error.code === "commander.unknownCommand" ? undefined : argv.find((a) => known.has(a));
       output.error(

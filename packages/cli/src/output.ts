@@ -1,4 +1,5 @@
 import { FlockError } from "@flock/core";
+import { commandHint } from "./commandHints.ts";
 import type { CliIo } from "./io.ts";
 import { printLine } from "./progress.ts";
 
@@ -35,12 +36,15 @@ export class Output {
   /** An error as code, message and hint (or `{ error }` JSON on stdout with `--json`). */
   error(error: unknown): void {
     const flock = asFlockError(error);
+    const hint = commandHint(flock);
     if (this.json) {
-      this.io.stdout.write(`${toJson({ error: flock.toJSON() })}\n`);
+      this.io.stdout.write(
+        `${toJson({ error: { ...flock.toJSON(), ...(hint === undefined ? {} : { hint }) } })}\n`,
+      );
       return;
     }
     const lines = [`error ${flock.code}: ${flock.message}`];
-    if (flock.hint !== undefined) lines.push(`  hint: ${flock.hint}`);
+    if (hint !== undefined) lines.push(`  hint: ${hint}`);
     this.io.stderr.write(`${lines.join("\n")}\n`);
   }
 }

@@ -1,7 +1,9 @@
 import { Command, Option } from "commander";
+import { runLocks, runUse, runWhoami } from "./commands/account.ts";
 import { runAudit } from "./commands/audit.ts";
 import { runClaim } from "./commands/claim.ts";
 import { runDemoCommand } from "./commands/demo.ts";
+import { runEpochs, runTaskLeaderboard } from "./commands/epochs.ts";
 import { runJoin } from "./commands/join.ts";
 import { runTrain, runValidate } from "./commands/nodes.ts";
 import { runTaskCreate, runTaskList, runTaskShow } from "./commands/task.ts";
@@ -31,9 +33,11 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
       const command = args[args.length - 1] as Command;
       await handler(commandContext(command, io, signal), ...(args.slice(0, -1) as A));
     };
-  const account = (defaultName: string) =>
-    new Option("--account <name>", "key name in the home's keys.json, or a 0x private key").default(
-      defaultName,
+  // One rule for every command: --account, else the home's default account (`flock whoami`, `flock use`).
+  const account = () =>
+    new Option(
+      "--account <name>",
+      "key name in the home's keys.json, or a 0x private key (default: the home's default account, see `flock whoami`)",
     );
 
   program
@@ -48,7 +52,11 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .option("--advertise <host>", "host name other machines reach this one by (given out by GET /network)")
     .option("--demo", "run the demo story on the network, then keep serving")
     .option("--quick", "with --demo: smaller model and fewer steps")
-    .option("--trainers <n>", "local trainer nodes to run (dev accounts bo, cy, di…)", "0")
+    .option(
+      "--deadline <seconds>",
+      "with --demo: seconds the trainers get before the submission deadline (default: measured on this machine)",
+    )
+    .option("--trainers <n>", "local trainer nodes to run (dev accounts bo, cy, di)", "0")
     .option("--validators <n>", "local validator nodes to run (dev accounts ed, flo, gus)", "0")
     .action(run(runUp));
 
@@ -58,7 +66,10 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
       "the whole story on one machine: base model, task, 3 trainers, 3 validators, consensus, claims",
     )
     .option("--quick", "smaller model and fewer steps (for tests)")
-    .option("--deadline <seconds>", "seconds the trainers get before the submission deadline")
+    .option(
+      "--deadline <seconds>",
+      "seconds the trainers get before the submission deadline (default: measured on this machine)",
+    )
     .action(run(runDemoCommand));
 
   const task = program.command("task").description("create, list and show training tasks");
@@ -85,7 +96,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .option("--weight <amount>", "reward weight of the task", "1")
     .option("--min-stake <FLOCK>", "minimum stake to take part", "0")
     .option("--min-lock-days <days>", "minimum lock duration to take part", "0")
-    .addOption(account("ada"))
+    .addOption(account())
     .action(run(runTaskCreate));
   task
     .command("list")
@@ -93,42 +104,65 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .option("--status <status>", "only tasks in this status (open, validating, finalized, closed)")
     .action(run(runTaskList));
   task.command("show <id>").description("one task and its submissions").action(run(runTaskShow));
+  task
+    .command("leaderboard <id>")
+    .description("a task's submissions ranked by consensus BPC (and the base model's score, for its creator)")
+    .action(run(runTaskLeaderboard));
+
+  program
+    .command("epochs")
+    .description("settled epochs: task, root transaction, report (audit one with `flock audit <epoch>`)")
+    .action(run(runEpochs));
+  program
+    .command("whoami")
+    .description("the account participant commands act as without --account")
+    .addOption(account())
+    .action(run(runWhoami));
+  program
+    .command("use <name>")
+    .description("make a key of this home the default account of every participant command")
+    .action(run(runUse));
+  program
+    .command("locks")
+    .description("an account's gmFLOCK locks: the lock ids `flock stake --lock` takes")
+    .addOption(account())
+    .action(run(runLocks));
 
   program
     .command("lock <amount>")
     .description("lock FLOCK for gmFLOCK")
     .option("--days <days>", "lock duration in days (0–365)", "365")
-    .addOption(account("ada"))
+    .addOption(account())
     .action(run(runLock));
   program
     .command("stake <task> <amount>")
     .description("stake gmFLOCK on a task")
     .requiredOption("--role <role>", "trainer or validator")
     .requiredOption("--lock <id>", "the lock backing the stake")
-    .addOption(account("ada"))
+    .addOption(account())
     .action(run(runStake));
   program
     .command("delegate <participant> <amount>")
     .description("delegate gmFLOCK to a participant's pool")
-    .addOption(account("ada"))
+    .addOption(account())
     .action(run(runDelegate));
   program
     .command("pool <sigma-bps>")
     .description(
       "open your delegation pool (or change σ): the share, in bps, of the delegation gain you keep",
     )
-    .addOption(account("bo"))
+    .addOption(account())
     .action(run(runPool));
   program
     .command("claim")
     .description("claim every reward of the account that the coordinator has a proof for")
     .option("--epoch <n>", "only this epoch")
-    .addOption(account("ada"))
+    .addOption(account())
     .action(run(runClaim));
   program
     .command("balance [account]")
     .description("FLOCK, gmFLOCK and ETH of an account (a key name or address)")
-    .addOption(account("ada"))
+    .addOption(account())
     .action(run(runBalance));
 
   program
@@ -138,7 +172,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .option("--steps <n>", "override the recipe's optimizer steps")
     .option("--once", "one pass over open tasks, then exit")
     .option("--poll <ms>", "milliseconds between passes", "2000")
-    .addOption(account("bo"))
+    .addOption(account())
     .action(run(runTrain));
   program
     .command("validate")
@@ -146,7 +180,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .option("--once", "one pass over open assignments, then exit")
     .option("--poll <ms>", "milliseconds between passes", "2000")
     .option("--max-artifact-bytes <n>", "largest artifact to download", String(256 * 1024 * 1024))
-    .addOption(account("ed"))
+    .addOption(account())
     .action(run(runValidate));
 
   program

@@ -1,6 +1,8 @@
 import { contentId, formatFlock, parseFlock, ValidationError } from "@flock/core";
 import { createFlockClient, type Task } from "@flock/sdk";
 import type { CommandContext } from "../context.ts";
+import { baseModelBpc } from "../demo/baseModelBpc.ts";
+import { recordCreatedTask } from "../network/createdTasks.ts";
 import { readNetworkInfo } from "../network/networkFile.ts";
 import { type Participant, participant } from "../network/participant.ts";
 import { publishArtifact } from "../network/publishArtifact.ts";
@@ -49,7 +51,7 @@ async function publishedId(api: Participant["api"], id: string): Promise<string>
  */
 export async function createTask(
   ctx: CommandContext,
-  account: string,
+  account: string | undefined,
   input: CreateTaskInput,
 ): Promise<Task> {
   const me = participant(ctx.home, account);
@@ -81,7 +83,7 @@ export async function createTask(
 export async function runTaskCreate(
   ctx: CommandContext,
   options: {
-    account: string;
+    account?: string;
     title: string;
     description: string;
     baseModel: string;
@@ -104,7 +106,7 @@ export async function runTaskCreate(
     ? options.baseModel
     : readBaseModelFile(options.baseModel, contextLength);
   const trainingSet = readConversationFile(options.train, "--train");
-  const validationSet = readConversationFile(options.validation, "--validation");
+  const validationSet = readConversationFile(options.validation, "--validation", contextLength);
   const task = await createTask(ctx, options.account, {
     title: options.title,
     description: options.description,
@@ -119,13 +121,23 @@ export async function runTaskCreate(
     minStake: parseFlock(options.minStake),
     minLockDays: parseInteger(options.minLockDays, "--min-lock-days"),
   });
-  ctx.output.result(
-    task,
-    () => `created task ${task.id} "${task.title}" (${task.status}), deadline ${task.submissionDeadline}`,
-  );
+  // The score fine-tunes must beat, computed here because only the creator holds the hidden set.
+  const baseBytes =
+    typeof baseModel === "string"
+      ? await participant(ctx.home, options.account).api.artifacts.download(baseModel)
+      : baseModel;
+  const baseBpc = await baseModelBpc(baseBytes, new TextDecoder().decode(validationSet), contextLength);
+  recordCreatedTask(ctx.home, { taskId: task.id, validationCommitment: task.validationCommitment, baseBpc });
+  ctx.output.result({ ...task, baseBpc }, () => [
+    `created task ${task.id} "${task.title}" (${task.status}), deadline ${task.submissionDeadline}`,
+    `base model on the hidden set: ${baseBpc.toFixed(4)} BPC (the score fine-tunes must beat; \`flock task leaderboard ${task.id}\`)`,
+  ]);
 }
 
 type FlockTasks = ReturnType<typeof createFlockClient>["tasks"];
+
+/** The statuses a task goes through (SPEC §2.1). */
+const TASK_STATUSES = ["draft", "open", "validating", "finalized", "closed"] as const;
 
 /** An unsigned client for public reads of the home's network. */
 export function publicClient(ctx: CommandContext) {
@@ -134,6 +146,11 @@ export function publicClient(ctx: CommandContext) {
 
 /** `flock task list`. */
 export async function runTaskList(ctx: CommandContext, options: { status?: string }) {
+  if (options.status !== undefined && !(TASK_STATUSES as readonly string[]).includes(options.status)) {
+    throw new ValidationError("TASK_STATUS_UNKNOWN", `"${options.status}" is not a task status`, {
+      hint: `pass --status with one of ${TASK_STATUSES.join(", ")}`,
+    });
+  }
   const page = await publicClient(ctx).tasks.list(
     options.status === undefined
       ? {}

@@ -1,6 +1,7 @@
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { getRewardPool } from "@flock/chain";
-import { createLogger, formatFlock, ProtocolError } from "@flock/core";
+import { createLogger, FlockError, formatFlock, ProtocolError } from "@flock/core";
 import {
   engineEvaluationBackend,
   engineTrainingBackend,
@@ -15,6 +16,7 @@ import { renderDemoReport, runDemo } from "../demo/runDemo.ts";
 import { type EmbeddedNetwork, startEmbeddedNetwork } from "../network/embeddedNetwork.ts";
 import { participant } from "../network/participant.ts";
 import { trainerProgress, validatorProgress } from "../nodeProgress.ts";
+import { UsageError } from "../usageError.ts";
 import { untilAborted } from "./nodes.ts";
 import { parseInteger } from "./wallet.ts";
 
@@ -62,20 +64,29 @@ export async function runUp(
     advertise?: string;
     demo?: boolean;
     quick?: boolean;
+    deadline?: string;
     trainers: string;
     validators: string;
   },
 ) {
-  const port = parseInteger(options.port, "--port");
+  const requested = parseInteger(options.port, "--port");
+  const demo = options.demo === true ? demoOptions(options) : undefined;
+  if (demo === undefined && (options.quick === true || options.deadline !== undefined)) {
+    throw new UsageError("--quick and --deadline shape the demo", "add --demo, or leave them out");
+  }
+  // A busy default port is not a reason to fail: take a free one and say which.
+  const port = requested !== 0 && !(await portIsFree(requested, options.host)) ? 0 : requested;
   const trainerCount = Math.min(parseInteger(options.trainers, "--trainers"), LOCAL_TRAINERS.length);
   const validatorCount = Math.min(parseInteger(options.validators, "--validators"), LOCAL_VALIDATORS.length);
-  const network = await upNetwork(ctx, port, options.demo === true ? demoServerConfig() : {}, {
+  const network = await upNetwork(ctx, port, demo === undefined ? {} : demoServerConfig(), {
     host: options.host,
     ...(options.advertise === undefined ? {} : { advertise: options.advertise }),
   });
   const daemons: { stop(): Promise<void> }[] = [];
   try {
     ctx.output.note(`Flock network up in ${ctx.home.root}`);
+    if (port !== requested)
+      ctx.output.note(`  port ${requested} on ${options.host} is in use; serving on a free port instead`);
     ctx.output.note(`  API      ${network.apiUrl}  (docs: ${network.apiUrl}/docs)`);
     ctx.output.note(`  chain    ${network.chain.rpcUrl}  (chain id ${network.chain.chainId})`);
     ctx.output.note(`  keys     ${ctx.home.keysFile}  (dev accounts, local use only)`);
@@ -115,17 +126,89 @@ export async function runUp(
     }
     if (trainerCount + validatorCount > 0)
       ctx.output.note(`  nodes    ${trainerCount} trainer(s), ${validatorCount} validator(s)`);
-    if (options.demo === true) {
-      const report = await runDemo(ctx, network, options.quick === true ? QUICK_DEMO : DEFAULT_DEMO);
-      ctx.output.result(report, () => renderDemoReport(report));
+    const epochs = followEpochs(ctx, network);
+    let demoFailure: unknown;
+    if (demo !== undefined) {
+      try {
+        const report = await runDemo(ctx, network, demo.settings, { fixedDeadline: demo.fixedDeadline });
+        ctx.output.result(report, () => renderDemoReport(report));
+      } catch (error) {
+        // The network is still whole: keep serving it, with the failure on screen.
+        if (!ctx.signal.aborted) {
+          demoFailure = error;
+          ctx.output.error(error);
+          ctx.output.note(
+            "the demo stopped there; the network keeps serving (inspect it with `flock task list`)",
+          );
+        }
+      }
     }
     ctx.output.note(`serving on ${network.apiUrl}; press Ctrl-C to stop`);
     await untilAborted(ctx.signal);
+    epochs.stop();
     ctx.output.note("stopping…");
+    if (demoFailure !== undefined) {
+      throw new FlockError(
+        "DEMO_FAILED",
+        "the demo failed (its error is printed above); the network served until stopped",
+        {
+          hint: "fix what the error says and run `npm start` again: the demo reuses this home's base model, locks and pool",
+          cause: demoFailure,
+        },
+      );
+    }
   } finally {
     for (const daemon of daemons) await daemon.stop();
     await network.stop();
   }
+}
+
+/** The demo's settings from `--quick` and `--deadline` (a fixed deadline turns the calibration off). */
+function demoOptions(options: { quick?: boolean; deadline?: string }) {
+  const settings = { ...(options.quick === true ? QUICK_DEMO : DEFAULT_DEMO) };
+  if (options.deadline !== undefined) settings.deadlineSeconds = parseInteger(options.deadline, "--deadline");
+  return { settings, fixedDeadline: options.deadline !== undefined };
+}
+
+/** Whether nothing listens on `port` of `host` yet. */
+function portIsFree(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(true)));
+  });
+}
+
+/** Print each epoch the coordinator settles on-chain while the network runs (SPEC §3 settlement). */
+function followEpochs(ctx: CommandContext, network: EmbeddedNetwork): { stop(): void } {
+  const seen = new Set<number>();
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const poll = async () => {
+    try {
+      for (const epoch of await network.repos.epochs.list({})) {
+        if (epoch.txHash == null || seen.has(epoch.number)) continue;
+        seen.add(epoch.number);
+        if (first) continue;
+        ctx.output.note(
+          `epoch ${epoch.number} settled: task ${epoch.taskId ?? "-"}, root posted in ${epoch.txHash.slice(0, 18)}… (\`flock audit ${epoch.number}\`)`,
+        );
+      }
+    } catch {
+      // The database is closing or busy: the next poll tries again.
+    }
+    first = false;
+    if (!stopped) timer = setTimeout(poll, 2000);
+  };
+  // Epochs settled before this start are history, not news.
+  let first = true;
+  void poll();
+  return {
+    stop: () => {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+    },
+  };
 }
 
 /** Coordinator settings for the demo: quick polling and assignment timeouts that fit its minutes. */
@@ -138,13 +221,12 @@ export async function runDemoOnce(
   ctx: CommandContext,
   options: { quick?: boolean; deadline?: string },
 ): Promise<void> {
-  const settings = { ...(options.quick === true ? QUICK_DEMO : DEFAULT_DEMO) };
-  if (options.deadline !== undefined) settings.deadlineSeconds = parseInteger(options.deadline, "--deadline");
+  const demo = demoOptions(options);
   let network: EmbeddedNetwork | undefined;
   try {
     network = await upNetwork(ctx, 0, demoServerConfig());
     ctx.output.note(`Flock demo on an embedded network in ${ctx.home.root} (API ${network.apiUrl})`);
-    const report = await runDemo(ctx, network, settings);
+    const report = await runDemo(ctx, network, demo.settings, { fixedDeadline: demo.fixedDeadline });
     ctx.output.result(report, () => renderDemoReport(report));
     if (!report.audit.verified) {
       throw new ProtocolError("AUDIT_FAILED", `the demo's epoch ${report.epoch} did not pass its audit`, {

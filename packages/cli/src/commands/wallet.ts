@@ -1,5 +1,5 @@
-import { approve, delegate, getBalances, lockFlock, setSigma, stake } from "@flock/chain";
-import { formatFlock, parseFlock, ValidationError } from "@flock/core";
+import { approve, delegate, getBalances, getLock, getStake, lockFlock, setSigma, stake } from "@flock/chain";
+import { FlockError, formatFlock, NotFoundError, parseFlock, ValidationError } from "@flock/core";
 import type { Address } from "viem";
 import type { CommandContext } from "../context.ts";
 import { addressOf, keyFor } from "../keys.ts";
@@ -9,7 +9,7 @@ import { participant } from "../network/participant.ts";
 export async function runLock(
   ctx: CommandContext,
   amountText: string,
-  options: { days: string; account: string },
+  options: { days: string; account?: string },
 ) {
   const amount = parseFlock(amountText);
   const days = parseInteger(options.days, "--days");
@@ -28,26 +28,58 @@ export async function runStake(
   ctx: CommandContext,
   taskText: string,
   amountText: string,
-  options: { role: string; lock: string; account: string },
+  options: { role: string; lock: string; account?: string },
 ) {
   if (options.role !== "trainer" && options.role !== "validator") {
     throw new ValidationError("ROLE_UNKNOWN", `role "${options.role}" is neither trainer nor validator`, {
       hint: "pass --role trainer or --role validator",
     });
   }
-  const taskId = BigInt(parseInteger(taskText, "task"));
+  const taskNumber = parseInteger(taskText, "task");
+  const taskId = BigInt(taskNumber);
+  const lockId = BigInt(parseInteger(options.lock, "--lock"));
   const amount = parseFlock(amountText);
   const me = participant(ctx.home, options.account);
-  await approve(me.chain, { token: "gmFLOCK", spender: "TaskStaking", amount });
-  const result = await stake(me.chain, {
-    taskId,
-    role: options.role,
-    amount,
-    lockId: BigInt(parseInteger(options.lock, "--lock")),
+  // Checked here first so a refusal names the command that fixes it, not the contract's revert.
+  const task = await me.api.tasks.get(taskNumber).catch((error: unknown) => {
+    if (!(error instanceof NotFoundError)) throw error;
+    throw new NotFoundError("TASK_NOT_FOUND", `there is no task ${taskNumber} on this network`, {
+      hint: "list the tasks with `flock task list --status open`",
+      cause: error,
+    });
   });
+  if (task.status !== "open") {
+    throw new ValidationError("TASK_NOT_OPEN", `task ${taskNumber} is ${task.status}: staking is closed`, {
+      hint: "stake on an open task; list them with `flock task list --status open`",
+      details: { taskId: taskNumber, status: task.status },
+    });
+  }
+  const lock = await getLock(me.chain, { lockId }).catch((error: unknown) => {
+    if (!(error instanceof FlockError) || error.code !== "LOCK_NOT_FOUND") throw error;
+    throw new NotFoundError("LOCK_NOT_FOUND", `there is no lock ${lockId}`, {
+      hint: `see the locks of ${me.name} with \`flock locks --account ${me.name}\`, or make one with \`flock lock <amount>\``,
+      cause: error,
+    });
+  });
+  if (lock.owner.toLowerCase() !== me.address) {
+    throw new ValidationError(
+      "LOCK_NOT_YOURS",
+      `lock ${lockId} belongs to ${lock.owner}, not to ${me.name} (${me.address})`,
+      {
+        hint: `stake with one of ${me.name}'s own locks (\`flock locks --account ${me.name}\`), or pass --account with the lock's owner`,
+      },
+    );
+  }
+  const before = await getStake(me.chain, { taskId, account: me.address as Address });
+  await approve(me.chain, { token: "gmFLOCK", spender: "TaskStaking", amount });
+  const result = await stake(me.chain, { taskId, role: options.role, amount, lockId });
+  const added = before.amount > 0n;
   ctx.output.result(
-    { account: me.address, taskId, role: options.role, amount, ...result },
-    () => `staked ${formatFlock(amount)} gmFLOCK on task ${taskId} as ${options.role}`,
+    { account: me.address, taskId, role: options.role, amount, previousStake: before.amount, ...result },
+    () =>
+      added
+        ? `added ${formatFlock(amount)} gmFLOCK to your ${formatFlock(before.amount)} at stake on task ${taskId} as ${options.role}: ${formatFlock(result.totalStake)} in all`
+        : `staked ${formatFlock(amount)} gmFLOCK on task ${taskId} as ${options.role}`,
   );
 }
 
@@ -56,7 +88,7 @@ export async function runDelegate(
   ctx: CommandContext,
   to: string,
   amountText: string,
-  options: { account: string },
+  options: { account?: string },
 ) {
   const amount = parseFlock(amountText);
   const target = (/^0x[0-9a-fA-F]{40}$/.test(to) ? to : addressOf(keyFor(ctx.home, to))) as Address;
@@ -70,7 +102,7 @@ export async function runDelegate(
 }
 
 /** `flock pool <sigma-bps>`: open the account's delegation pool or change its σ (SPEC §3 delegation). */
-export async function runPool(ctx: CommandContext, sigmaText: string, options: { account: string }) {
+export async function runPool(ctx: CommandContext, sigmaText: string, options: { account?: string }) {
   const sigmaBps = parseInteger(sigmaText, "sigma-bps");
   const me = participant(ctx.home, options.account);
   const result = await setSigma(me.chain, { sigmaBps });
@@ -81,7 +113,11 @@ export async function runPool(ctx: CommandContext, sigmaText: string, options: {
 }
 
 /** `flock balance [account]`: ETH, FLOCK and gmFLOCK of an account. */
-export async function runBalance(ctx: CommandContext, who: string | undefined, options: { account: string }) {
+export async function runBalance(
+  ctx: CommandContext,
+  who: string | undefined,
+  options: { account?: string },
+) {
   const me = participant(ctx.home, options.account);
   const account = (
     who === undefined ? me.address : /^0x[0-9a-fA-F]{40}$/.test(who) ? who : addressOf(keyFor(ctx.home, who))

@@ -22,8 +22,10 @@ import { table } from "../output.ts";
 import { createProgress } from "../progress.ts";
 import { demoBaseModel } from "./baseModel.ts";
 import { baseModelBpc } from "./baseModelBpc.ts";
+import { calibrateTraining, demoTimings } from "./calibration.ts";
 import { demoData } from "./demoData.ts";
 import type { DemoSettings } from "./demoSettings.ts";
+import { delegatesTo, poolSigma, reusableLock } from "./homeReuse.ts";
 
 /** The demo's cast: dev accounts 3–9 (see keys.ts). */
 const CREATOR = "ada";
@@ -92,6 +94,7 @@ export async function runDemo(
   ctx: CommandContext,
   network: EmbeddedNetwork,
   settings: DemoSettings,
+  options: { fixedDeadline?: boolean } = {},
 ): Promise<DemoReport> {
   const started = performance.now();
   const { output, io, home, signal } = ctx;
@@ -112,7 +115,14 @@ export async function runDemo(
   const people = new Map(names.map((name) => [name, participant(home, name)]));
   const who = (name: string) => people.get(name)!;
   const locks = new Map<string, bigint>();
-  for (const { name } of [...TRAINERS, ...VALIDATORS]) {
+  for (const { name, stake: stakeText } of [...TRAINERS, ...VALIDATORS]) {
+    // A home that ran the demo before keeps its locks: one that still backs the stake is used again.
+    const reused = await reusableLock(who(name), parseFlock(stakeText));
+    if (reused !== undefined) {
+      locks.set(name, reused);
+      output.note(`${name.padEnd(4)} reuses lock #${reused} made by an earlier run in this home`);
+      continue;
+    }
     const amount = parseFlock("10000");
     await approve(who(name).chain, { token: "FLOCK", spender: "GmFlock", amount });
     const lock = await lockFlock(who(name).chain, { amount, days: 365 });
@@ -123,9 +133,15 @@ export async function runDemo(
   }
 
   step("a delegator backs a trainer's pool");
-  // SPEC §3: the trainer keeps po + σ·(pw − po) of its reward and the pool gets the rest.
-  await setSigma(who(DELEGATEE).chain, { sigmaBps: 5000 });
-  {
+  // SPEC §3: the trainer keeps po + σ·(pw − po) of its reward and the pool gets the rest. σ can change only
+  // after a cooldown, so a pool an earlier run opened is kept as it is.
+  const sigma = await poolSigma(who(DELEGATEE));
+  if (sigma === undefined) await setSigma(who(DELEGATEE).chain, { sigmaBps: 5000 });
+  if (await delegatesTo(who(CREATOR), who(DELEGATEE))) {
+    output.note(
+      `${DELEGATEE}'s pool (σ = ${(sigma ?? 5000) / 100}%) and ${CREATOR}'s delegation to it are kept from an earlier run`,
+    );
+  } else {
     const amount = parseFlock("2000");
     await approve(who(CREATOR).chain, { token: "FLOCK", spender: "GmFlock", amount });
     const lock = await lockFlock(who(CREATOR).chain, { amount, days: 365 });
@@ -139,7 +155,7 @@ export async function runDemo(
       amount: lock.gmAmount,
     });
     output.note(
-      `${DELEGATEE} opened its pool with σ = 50%; ${CREATOR} delegated ${formatFlock(lock.gmAmount)} gmFLOCK to it`,
+      `${DELEGATEE} opened its pool with σ = ${(sigma ?? 5000) / 100}%; ${CREATOR} delegated ${formatFlock(lock.gmAmount)} gmFLOCK to it`,
     );
   }
 
@@ -155,17 +171,31 @@ export async function runDemo(
   const validationSet = formatShareGpt(hidden);
   const baseBpc = await baseModelBpc(base.bytes, validationSet, settings.model.contextLength);
   output.note(`base model on the hidden set: ${baseBpc.toFixed(3)} BPC (the score fine-tuning must beat)`);
+  const trainingText = formatShareGpt(train);
+  let timings = { deadlineSeconds: settings.deadlineSeconds, validationSeconds: settings.validationSeconds };
+  if (options.fixedDeadline !== true) {
+    // Deadlines sized on this machine as it is now: a few timed training steps, then the formula in
+    // calibration.ts (a fixed deadline only fits the machine it was measured on).
+    const calibration = await calibrateTraining(base.bytes, trainingText, settings);
+    timings = demoTimings(settings, calibration, {
+      trainers: TRAINERS.length,
+      validators: VALIDATORS.length,
+    });
+    output.note(
+      `measured ${calibration.secondsPerStep.toFixed(3)} s per training step (+${calibration.setupSeconds.toFixed(1)} s setup) on ${calibration.cores} core(s): deadline ${timings.deadlineSeconds} s, validation ${timings.validationSeconds} s`,
+    );
+  }
   const now = Date.now();
   const task = await createTask(ctx, CREATOR, {
     title: "Follow instructions: arithmetic, units, dates, sorting, lookups",
     description: "Fine-tune the base model to answer the generated instructions in their fixed reply style.",
     baseModel: base.bytes,
-    trainingSet: new TextEncoder().encode(formatShareGpt(train)),
+    trainingSet: new TextEncoder().encode(trainingText),
     validationSet: new TextEncoder().encode(validationSet),
     contextLength: settings.model.contextLength,
     maxTrainableParams: 1_000_000,
-    submissionDeadline: new Date(now + settings.deadlineSeconds * 1000),
-    endTime: new Date(now + (settings.deadlineSeconds + settings.validationSeconds) * 1000),
+    submissionDeadline: new Date(now + timings.deadlineSeconds * 1000),
+    endTime: new Date(now + (timings.deadlineSeconds + timings.validationSeconds) * 1000),
     rewardWeight: parseFlock("1"),
     minStake: parseFlock("3000"),
     minLockDays: 0,
@@ -174,7 +204,7 @@ export async function runDemo(
     `task ${task.id} open: ${train.length} public training conversations, ${hidden.length} hidden (committed ${task.validationCommitment.slice(0, 19)}…)`,
   );
   output.note(
-    `submission deadline in ${settings.deadlineSeconds} s, validation for ${settings.validationSeconds} s after it`,
+    `submission deadline in ${timings.deadlineSeconds} s, validation for ${timings.validationSeconds} s after it`,
   );
 
   step("trainers and validators stake on the task");
@@ -237,7 +267,7 @@ export async function runDemo(
         throw demoError(
           "DEMO_TOO_SLOW",
           "the trainers did not upload before the submission deadline",
-          "this machine is slower than the demo assumes; rerun with `flock demo --deadline <seconds>` and a larger value",
+          `this machine was slower than measured before the task; rerun with a larger deadline: \`flock demo --deadline ${timings.deadlineSeconds * 2}\` (or \`npm start -- --deadline ${timings.deadlineSeconds * 2}\`)`,
         );
       }
       if (signal.aborted) throw demoError("DEMO_INTERRUPTED", "the demo was interrupted", "run it again");

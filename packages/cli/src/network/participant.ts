@@ -11,7 +11,7 @@ import { createFlockClient, type FlockClient } from "@flock/sdk";
 import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import type { FlockHome } from "../home.ts";
-import { addressOf, keyFor } from "../keys.ts";
+import { addressOf, keyFor, resolveAccount } from "../keys.ts";
 import { type NetworkInfo, readNetworkInfo } from "./networkFile.ts";
 
 /** One participant acting on a network: its key, a chain client, the SDK client and the daemons' port. */
@@ -20,17 +20,23 @@ export interface Participant {
   key: Hex;
   address: string;
   network: NetworkInfo;
+  /** Block the contracts were deployed in: where event reads start. */
+  deploymentBlock: bigint;
   chain: ChainClient;
   api: FlockClient;
   coordinator: ReturnType<typeof sdkCoordinator>;
 }
 
-/** The participant `account` (a key name of the home or a 0x key) on the home's running network. */
+/**
+ * The participant `account` (a key name of the home or a 0x key; the home's default account when undefined)
+ * on the home's running network.
+ */
 export function participant(
   home: FlockHome,
-  account: string,
+  accountOption: string | undefined,
   network: NetworkInfo = readNetworkInfo(home),
 ): Participant {
+  const account = resolveAccount(home, accountOption);
   const key = keyFor(home, account);
   const address = addressOf(key);
   const manifest = parseManifest(
@@ -54,5 +60,14 @@ export function participant(
     stakeRole: async (taskId) =>
       (await getStake(chain, { taskId: BigInt(taskId), account: address as `0x${string}` })).role,
   });
-  return { name: account, key, address, network, chain, api, coordinator };
+  return {
+    name: account,
+    key,
+    address,
+    network,
+    deploymentBlock: BigInt(manifest.blockNumber),
+    chain,
+    api,
+    coordinator,
+  };
 }

@@ -1,0 +1,36 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { FlockHome } from "../home.ts";
+
+/**
+ * What the creator of a task knows and the network does not publish: the base model's BPC on the hidden
+ * set (only the creator holds that set before the task is finalized). Kept per home, keyed by task id and
+ * the hidden set's commitment so a record never describes another network's task of the same id.
+ */
+export interface CreatedTaskRecord {
+  taskId: number;
+  validationCommitment: string;
+  /** BPC of the base model without an adapter, scored as validators score submissions. */
+  baseBpc: number;
+}
+
+function recordPath(home: FlockHome, taskId: number): string {
+  return join(home.root, "tasks", `${taskId}.json`);
+}
+
+export function recordCreatedTask(home: FlockHome, record: CreatedTaskRecord): void {
+  mkdirSync(join(home.root, "tasks"), { recursive: true });
+  writeFileSync(recordPath(home, record.taskId), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** The record of a task this home created, if the commitment matches. */
+export function createdTask(
+  home: FlockHome,
+  taskId: number,
+  validationCommitment: string,
+): CreatedTaskRecord | undefined {
+  const path = recordPath(home, taskId);
+  if (!existsSync(path)) return undefined;
+  const record = JSON.parse(readFileSync(path, "utf8")) as CreatedTaskRecord;
+  return record.validationCommitment === validationCommitment ? record : undefined;
+}
