@@ -359,16 +359,16 @@ function hostileInputs(raw: fc.TypeOf<typeof arbHostile>): EpochInputs {
       ...(t.pool === null ? {} : { pool: t.pool }),
       ...(t.creatorGiven ? { creator: fresh() } : {}),
     });
-    t.submissions.forEach((s, si) =>
+    t.submissions.forEach((s, si) => {
       submissions.push({
         id: `${t.id}#${ti}/${si}`,
         task: t.id,
         account: fresh(),
         stake: s.stake,
         ...(s.refereed === null ? {} : { refereedScore: s.refereed }),
-      }),
-    );
-    t.validators.forEach((v) =>
+      });
+    });
+    t.validators.forEach((v) => {
       validators.push({
         account: fresh(),
         task: t.id,
@@ -378,8 +378,8 @@ function hostileInputs(raw: fc.TypeOf<typeof arbHostile>): EpochInputs {
           .map((score, si) => ({ score, si }))
           .filter(({ score, si }) => score !== null && si < t.submissions.length)
           .map(({ score, si }) => ({ submission: `${t.id}#${ti}/${si}`, score: score! })),
-      }),
-    );
+      });
+    });
   });
   return {
     epoch: 1n,
