@@ -132,7 +132,7 @@ beforeAll(async () => {
     maxTrainableParams: 100_000,
     submissionDeadline: new Date(deadline),
     endTime: new Date(deadline + 25_000),
-    rewardWeight: parseFlock("1"),
+    rewardWeight: 1n,
     minStake: parseFlock("100"),
     minLockDays: 0,
   });

@@ -93,7 +93,11 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .option("--max-params <n>", "maximum trainable parameters of a submission", "1000000")
     .option("--deadline <minutes>", "minutes until the submission deadline", "10")
     .option("--duration <minutes>", "minutes of validation after the deadline", "10")
-    .option("--weight <amount>", "reward weight of the task", "1")
+    .option(
+      "--weight <amount>",
+      "reward weight of the task: its share of the Arena emission, a whole number up to 1000000",
+      "1",
+    )
     .option("--min-stake <FLOCK>", "minimum stake to take part", "0")
     .option("--min-lock-days <days>", "minimum lock duration to take part", "0")
     .addOption(account())

@@ -117,7 +117,7 @@ export async function runTaskCreate(
     maxTrainableParams: parseInteger(options.maxParams, "--max-params"),
     submissionDeadline: new Date(now + deadlineMinutes * 60_000),
     endTime: new Date(now + (deadlineMinutes + parseInteger(options.duration, "--duration")) * 60_000),
-    rewardWeight: parseFlock(options.weight),
+    rewardWeight: BigInt(parseInteger(options.weight, "--weight")), // a whole number ≤ 1,000,000 (protocol MAX_TASK_WEIGHT)
     minStake: parseFlock(options.minStake),
     minLockDays: parseInteger(options.minLockDays, "--min-lock-days"),
   });

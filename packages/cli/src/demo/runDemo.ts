@@ -196,7 +196,7 @@ export async function runDemo(
     maxTrainableParams: 1_000_000,
     submissionDeadline: new Date(now + timings.deadlineSeconds * 1000),
     endTime: new Date(now + (timings.deadlineSeconds + timings.validationSeconds) * 1000),
-    rewardWeight: parseFlock("1"),
+    rewardWeight: 1n,
     minStake: parseFlock("3000"),
     minLockDays: 0,
   });
