@@ -15,6 +15,12 @@ const NAMES: Record<string, string> = {
   "0x2222222222222222222222222222222222222222": "validator V2",
   "0x7777777777777777777777777777777777777777": "treasury",
   "0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee": "copier E",
+  "0xf0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0": "trainer F",
+  "0x6060606060606060606060606060606060606060": "trainer G",
+  "0x3333333333333333333333333333333333333333": "validator V3",
+  "0x4444444444444444444444444444444444444444": "validator V4",
+  "0xc1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1": "creator of img-acc",
+  "0xc2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2": "creator of empty",
 };
 
 const who = (account: string): string =>
@@ -56,12 +62,19 @@ console.log(`Flock — worked epoch ${result.epoch} (SPEC §2.1 and §3, every a
 section("Inputs");
 const p = inputs.params;
 console.log(
-  `  emission ${flock(inputs.emission)} FLOCK · κ ${ratio(p.kappaWad)} · ρ ${ratio(p.rhoWad)} · β ${ratio(p.betaWad)} · ` +
+  `  emission E ${flock(inputs.emission)} FLOCK (mint ${inputs.mintIndex ?? "—"}) · FL stake ${flock(inputs.flStake ?? 0n)} · κ ${ratio(p.kappaWad)} · ρ ${ratio(p.rhoWad)} · β ${ratio(p.betaWad)} · ` +
     `tolerance ${ratio(p.toleranceScore)} · σ ∈ [${p.sigma.minBps}, ${p.sigma.maxBps}] bps · vesting ${p.vestingBps} bps`,
 );
 table(
-  ["task", "weight>", "γ (bps)>", "metric"],
-  inputs.tasks.map((t) => [t.id, String(t.weight), String(t.gammaBps), `BPC, ${t.direction}`]),
+  ["task", "weight>", "pool>", "creator", "γ (bps)>", "metric"],
+  inputs.tasks.map((t) => [
+    t.id,
+    String(t.weight),
+    flock(t.pool),
+    t.creator === undefined ? "—" : who(t.creator),
+    String(t.gammaBps),
+    t.direction,
+  ]),
 );
 console.log("");
 table(
@@ -83,9 +96,10 @@ table(
 );
 console.log("");
 table(
-  ["validator", "stake>", "assignments>", ...inputs.submissions.map((s) => `${s.id}>`)],
+  ["validator", "task", "stake>", "assignments>", ...inputs.submissions.map((s) => `${s.id}>`)],
   inputs.validators.map((v) => [
     who(v.account),
+    v.task,
     flock(v.stake),
     String(v.completedAssignments),
     ...inputs.submissions.map((s) => {
@@ -95,23 +109,34 @@ table(
   ]),
 );
 
-section("Consensus (stake-weighted median, κ = 0.5) and ranks");
+section("Consensus (the best score validators with κ = 0.5 of the stake reach or beat) and ranks");
 table(
-  ["submission", "consensus BPC>", "rank>"],
+  ["submission", "task", "consensus>", "rank>"],
   stages.consensus.map((c, i) => [
     c.submission,
+    c.task,
     c.consensus === null ? "unscored" : formatFlock(c.consensus),
     String(stages.ranks[i]!.rank ?? "—"),
   ]),
 );
 
-section("Splits: emission → task R0 → trainers / validators  (γ + (1 − 2γ)·T/(T+V))");
+const es = stages.emissionSplit;
+section("Emission: FL vs Arena by stake  (E_FL = E · S_FL / (S_arena + S_FL))");
+console.log(
+  `  S_arena ${flock(es.arenaStake)} · S_FL ${flock(es.flStake)} → E_FL ${flock(es.fl)} (treasury line until FL pays), E_arena ${flock(es.arena)}`,
+);
+
+section(
+  "Splits: E_arena → tasks by weight, R0 = share + pool → trainers / validators  (γ + (1 − 2γ)·T/(T+V))",
+);
 table(
-  ["task", "T (trainer stake)>", "V (validator stake)>", "R0>", "trainers>", "validators>"],
+  ["task", "T>", "V>", "share>", "pool>", "R0>", "trainers>", "validators>"],
   stages.splits.map((s, i) => [
     s.task,
     flock(stages.stakes[i]!.trainerStake),
     flock(stages.stakes[i]!.validatorStake),
+    flock(s.emission),
+    flock(s.pool),
     flock(s.r0),
     flock(s.trainers),
     flock(s.validators),
@@ -119,13 +144,14 @@ table(
 );
 
 section("Trainer shares ∝ ρ^rank × (own + delegated)^β  (pw), and with own stake only (po)");
-const trainerTotal = stages.trainerShares.reduce((sum, t) => sum + t.weight, 0n);
+const trainerTotal = (task: string) =>
+  stages.trainerShares.filter((t) => t.task === task).reduce((sum, t) => sum + t.weight, 0n);
 table(
   ["submission", "trainer", "share>", "pw>", "po>"],
   stages.trainerShares.map((t) => [
     t.submission,
     who(t.account),
-    percent(t.weight, trainerTotal),
+    percent(t.weight, trainerTotal(t.task)),
     flock(t.pw),
     flock(t.po),
   ]),
@@ -150,14 +176,16 @@ table(
 );
 
 section("Validator shares ∝ stake^β × accuracy × work");
-const validatorTotal = stages.validatorShares.reduce((sum, v) => sum + v.weight, 0n);
+const validatorTotal = (task: string) =>
+  stages.validatorShares.filter((v) => v.task === task).reduce((sum, v) => sum + v.weight, 0n);
 table(
-  ["validator", "accuracy>", "work>", "share>", "reward>"],
+  ["validator", "task", "accuracy>", "work>", "share>", "reward>"],
   stages.validatorShares.map((v) => [
     who(v.account),
+    v.task,
     ratio(v.accuracyWad),
     String(v.work),
-    percent(v.weight, validatorTotal),
+    percent(v.weight, validatorTotal(v.task)),
     flock(v.amount),
   ]),
 );
@@ -175,6 +203,12 @@ table(
   ]),
 );
 
+section("Refunds: what each funded pool did not pay goes back to its creator");
+table(
+  ["task", "creator", "pool>", "refund>"],
+  result.refunds.map((r) => [r.task, who(r.creator), flock(r.pool), flock(r.refund)]),
+);
+
 section("Rewards (liquid: claimable now; vesting: trainers' 90%, released linearly)");
 table(
   ["account", "liquid>", "vesting>", "total>"],
@@ -182,13 +216,14 @@ table(
 );
 const t = result.treasury;
 console.log(
-  `\n  treasury line: dust ${flock(t.dust)} + unallocated ${flock(t.unallocated)} + slashes ${flock(t.slashes)} = ${flock(t.total)}`,
+  `\n  treasury line: dust ${flock(t.dust)} + unallocated ${flock(t.unallocated)} + slashes ${flock(t.slashes)} + FL share ${flock(t.fl)} = ${flock(t.total)}`,
 );
 const paid = result.rewards.reduce((sum, r) => sum + r.liquid + r.vesting, 0n);
 const slashed = result.slashes.reduce((sum, s) => sum + s.slashed, 0n);
+const pools = inputs.tasks.reduce((sum, task) => sum + task.pool, 0n);
 console.log(
-  `  conservation: paid ${flock(paid)} = emission ${flock(inputs.emission)} + slashed ${flock(slashed)} → ${
-    paid === inputs.emission + slashed ? "exact" : "MISMATCH"
+  `  conservation: paid ${flock(paid)} = emission ${flock(inputs.emission)} + pools ${flock(pools)} + slashed ${flock(slashed)} → ${
+    paid === inputs.emission + pools + slashed ? "exact" : "MISMATCH"
   }`,
 );
 
