@@ -28,6 +28,27 @@ export interface AnvilProcess {
 }
 
 const LISTENING = /Listening on \S*:(\d+)/;
+const ANVIL_PID = /flock-anvil-pid (\d+)/;
+
+/**
+ * `sh -c WATCHDOG name anvil args…`: start anvil and report its pid; a watcher stops anvil with SIGTERM when
+ * stdin reaches end of file (the parent died or closed it), and so does a SIGTERM/SIGINT to the watchdog. The
+ * watchdog waits for anvil and exits with its status, so it ends only after anvil has written its state (and at
+ * once when anvil fails to start).
+ */
+const WATCHDOG = [
+  "exec 3<&0",
+  '"$@" </dev/null &',
+  "anvil=$!",
+  'echo "flock-anvil-pid $anvil" >&2',
+  "trap 'kill -TERM \"$anvil\" 2>/dev/null' TERM INT",
+  '( while read -r _; do :; done; kill -TERM "$anvil" 2>/dev/null ) <&3 &',
+  "watcher=$!",
+  'wait "$anvil"; status=$?',
+  'while kill -0 "$anvil" 2>/dev/null; do wait "$anvil"; status=$?; done',
+  'kill "$watcher" 2>/dev/null',
+  'exit "$status"',
+].join("\n");
 const STOP_TIMEOUT_MS = 15_000;
 
 /** Every anvil this process started and has not yet seen exit; killed if Node exits first. */
@@ -72,7 +93,17 @@ export async function spawnAnvil(options: SpawnAnvilOptions): Promise<AnvilProce
     "--accounts",
     String(options.accounts),
   ];
-  const child = spawn(anvilBinaryPath(), args, { stdio: ["ignore", "pipe", "pipe"] });
+  const binary = anvilBinaryPath();
+  // On POSIX anvil runs under a small shell watchdog holding our end of a pipe on its stdin: when this process
+  // dies, even by SIGKILL, the pipe closes and the watchdog stops anvil with SIGTERM (which writes its state
+  // file), so no anvil outlives the process that started it.
+  const child =
+    process.platform === "win32"
+      ? spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] })
+      : spawn("/bin/sh", ["-c", WATCHDOG, "flock-anvil-watchdog", binary, ...args], {
+          stdio: ["pipe", "pipe", "pipe"],
+        });
+  let anvilPid = process.platform === "win32" ? (child.pid ?? -1) : -1;
   installExitHook();
   running.add(child);
   const exited = new Promise<number | null>((resolve) => {
@@ -85,6 +116,7 @@ export async function spawnAnvil(options: SpawnAnvilOptions): Promise<AnvilProce
   let output = "";
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
+      if (anvilPid > 0 && anvilPid !== child.pid) killQuietly(anvilPid, "SIGKILL");
       child.kill("SIGKILL");
       reject(
         new ChainError(
@@ -99,6 +131,8 @@ export async function spawnAnvil(options: SpawnAnvilOptions): Promise<AnvilProce
     }, options.startTimeoutMs ?? 20_000);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString("utf8");
+      const pid = ANVIL_PID.exec(output);
+      if (pid?.[1] !== undefined) anvilPid = Number(pid[1]);
       const match = LISTENING.exec(output);
       if (match?.[1] !== undefined) {
         clearTimeout(timer);
@@ -134,12 +168,24 @@ export async function spawnAnvil(options: SpawnAnvilOptions): Promise<AnvilProce
     stopping ??= (async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
+      child.stdin?.end();
+      const timer = setTimeout(() => {
+        if (anvilPid > 0 && anvilPid !== child.pid) killQuietly(anvilPid, "SIGKILL");
+        child.kill("SIGKILL");
+      }, STOP_TIMEOUT_MS);
       await exited;
       clearTimeout(timer);
     })();
     return stopping;
   };
 
-  return { rpcUrl: localUrlFor(host, port), port, pid: child.pid ?? -1, stop };
+  return { rpcUrl: localUrlFor(host, port), port, pid: anvilPid, stop };
+}
+
+function killQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
 }

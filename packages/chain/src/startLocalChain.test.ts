@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +9,7 @@ import { approve } from "./actions/approve.ts";
 import { getBalances } from "./actions/getBalances.ts";
 import { getRewardPool } from "./actions/getRewardPool.ts";
 import { lockFlock } from "./actions/lockFlock.ts";
+import { anvilBinaryPath } from "./anvilBinary.ts";
 import { createChainPublicClient } from "./client.ts";
 import { CONTRACT_NAMES, readManifest } from "./manifest.ts";
 import { startLocalChain } from "./startLocalChain.ts";
@@ -74,6 +75,7 @@ describe("startLocalChain", () => {
       expect(await getRewardPool(reader)).toEqual({
         balance: (3n * e0) / 10n,
         outstanding: 0n,
+        pooled: 0n,
         unallocated: (3n * e0) / 10n,
       });
       const treasury = await getBalances(reader, { account: chain.roles.treasury.address });
@@ -186,4 +188,58 @@ describe("startLocalChain", () => {
     await chain.stop();
     expect(chain.deployed).toBe(true);
   });
+
+  it("anvil never outlives the process that started it: SIGKILL of its parent stops anvil, and its state survives", async () => {
+    const dataDir = tempDir();
+    const script = `
+      import { startLocalChain } from ${JSON.stringify(join(import.meta.dirname, "startLocalChain.ts"))};
+      const chain = await startLocalChain({ dataDir: ${JSON.stringify(dataDir)} });
+      console.log("anvil " + chain.pid);
+      setInterval(() => {}, 1000);
+    `;
+    const parent = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const anvilPid = await new Promise<number>((resolve, reject) => {
+      let out = "";
+      parent.stdout!.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /anvil (\d+)/.exec(out);
+        if (match) resolve(Number(match[1]));
+      });
+      parent.once("exit", (code) => reject(new Error(`the parent exited with ${code} before anvil started`)));
+    });
+    expect(isRunning(anvilPid)).toBe(true);
+    parent.kill("SIGKILL");
+    const end = Date.now() + 20_000;
+    while (isRunning(anvilPid) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    expect(isRunning(anvilPid)).toBe(false);
+    // Stopped with SIGTERM, anvil wrote its state: the next start resumes the deployed chain.
+    const again = await startLocalChain({ dataDir });
+    try {
+      expect(again.deployed).toBe(false);
+    } finally {
+      await again.stop();
+    }
+  }, 90_000);
+
+  it("an anvil left running on the data folder by a dead owner is stopped at the next start", async () => {
+    const dataDir = tempDir();
+    const orphan = spawn(anvilBinaryPath(), ["--port", "0", "--state", join(dataDir, "anvil-state.json")], {
+      stdio: "ignore",
+      detached: true,
+    });
+    orphan.unref();
+    const gone = spawnSync(process.execPath, ["-e", "process.pid"]).pid;
+    writeFileSync(join(dataDir, "anvil.pid"), `${orphan.pid} ${gone}`);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(isRunning(orphan.pid!)).toBe(true);
+    const chain = await startLocalChain({ dataDir });
+    try {
+      expect(isRunning(orphan.pid!)).toBe(false);
+      expect(readFileSync(join(dataDir, "anvil.pid"), "utf8")).toBe(`${chain.pid} ${process.pid}`);
+    } finally {
+      await chain.stop();
+    }
+  }, 60_000);
 });

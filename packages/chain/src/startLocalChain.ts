@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { flockArtifacts } from "@flock/contracts";
+import { flockArtifacts, localDeploymentSettings } from "@flock/contracts";
 import { ChainError, ConflictError } from "@flock/core";
 import { createTestClient, type Hex, http, keccak256 } from "viem";
 import { type AnvilProcess, spawnAnvil } from "./anvilProcess.ts";
@@ -34,7 +34,7 @@ export interface StartLocalChainParameters {
   chainId?: number;
   /** Seconds between state dumps while running (a crash loses at most this much); 30 by default. */
   stateIntervalSec?: number;
-  /** Deployment settings for the first start (ignored when resuming). */
+  /** Deployment settings for the first start (ignored when resuming); over `localDeploymentSettings`. */
   settings?: Partial<DeploymentSettings>;
 }
 
@@ -85,7 +85,7 @@ export async function startLocalChain(parameters: StartLocalChainParameters): Pr
   const chainId = parameters.chainId ?? LOCAL_CHAIN_ID;
   mkdirSync(dataDir, { recursive: true });
   const lockPath = join(dataDir, "anvil.pid");
-  claimDataDir(lockPath);
+  await claimDataDir(lockPath);
 
   const accounts = devAccounts(DEV_ACCOUNT_COUNT);
   const roles = localRoles(accounts);
@@ -101,7 +101,8 @@ export async function startLocalChain(parameters: StartLocalChainParameters): Pr
       accounts: DEV_ACCOUNT_COUNT,
       stateInterval: parameters.stateIntervalSec ?? 30,
     });
-    writeFileSync(lockPath, String(anvil.pid));
+    // anvil's pid and ours: a later start can tell a live chain from one whose owner died.
+    writeFileSync(lockPath, `${anvil.pid} ${process.pid}`);
     const endpoint = { rpcUrl: anvil.rpcUrl, chainId, pollingIntervalMs: LOCAL_POLLING_MS };
     await waitUntilAnswering(endpoint);
 
@@ -116,7 +117,8 @@ export async function startLocalChain(parameters: StartLocalChainParameters): Pr
         deployerKey: roles.admin.privateKey,
         coordinator: roles.coordinator.address,
         treasury: roles.treasury.address,
-        ...(parameters.settings === undefined ? {} : { settings: parameters.settings }),
+        // a dev chain's network minimum stake is small (localDeploymentSettings) unless settings say otherwise
+        settings: { ...localDeploymentSettings, ...parameters.settings },
         pollingIntervalMs: LOCAL_POLLING_MS,
       });
       await fundDevAccounts({ endpoint, manifest, roles, accounts });
@@ -166,10 +168,12 @@ function localRoles(accounts: DevAccount[]): LocalRoles {
 
 /**
  * Claims a data folder for this start: two anvils on one state file would overwrite each other. The lock
- * file is created exclusively and first holds this Node process's pid (a start in progress), then anvil's.
- * A lock whose process is gone (a crash) is taken over.
+ * file is created exclusively and first holds this Node process's pid (a start in progress), then anvil's pid
+ * and its owner's. A lock whose process is gone (a crash) is taken over; an anvil whose owner is gone (left
+ * behind by a process killed before anvil ran under its watchdog) is stopped with SIGTERM, so it writes its
+ * state first, and the folder taken over.
  */
-function claimDataDir(lockPath: string): void {
+async function claimDataDir(lockPath: string): Promise<void> {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(lockPath, String(process.pid), { flag: "wx" });
@@ -177,16 +181,21 @@ function claimDataDir(lockPath: string): void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
-    const pid = Number(readFileSync(lockPath, "utf8").trim());
-    if (Number.isSafeInteger(pid) && pid > 0 && isChainProcess(pid)) {
-      throw new ConflictError(
-        "LOCAL_CHAIN_RUNNING",
-        `a local chain is already running or starting on this data folder (pid ${pid})`,
-        {
-          hint: `Stop that chain first, or use another data folder. If no chain is running, delete ${lockPath}.`,
-          details: { lockPath, pid },
-        },
-      );
+    const [pid, owner] = readFileSync(lockPath, "utf8").trim().split(/\s+/).map(Number);
+    if (pid !== undefined && Number.isSafeInteger(pid) && pid > 0 && isChainProcess(pid)) {
+      const orphaned =
+        owner !== undefined && Number.isSafeInteger(owner) && owner > 0 && owner !== pid && !isAlive(owner);
+      if (!orphaned) {
+        throw new ConflictError(
+          "LOCAL_CHAIN_RUNNING",
+          `a local chain is already running or starting on this data folder (pid ${pid})`,
+          {
+            hint: `Stop that chain first, or use another data folder. If no chain is running, delete ${lockPath}.`,
+            details: { lockPath, pid },
+          },
+        );
+      }
+      await stopOrphan(pid);
     }
     rmSync(lockPath, { force: true });
   }
@@ -194,6 +203,35 @@ function claimDataDir(lockPath: string): void {
     hint: "Start one local chain per data folder.",
     details: { lockPath },
   });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** SIGTERM (anvil dumps its state on the way out), then SIGKILL after 15 s; resolves once it is gone. */
+async function stopOrphan(pid: number): Promise<void> {
+  try {
+    process.kill(pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + 15_000;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        return;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /**
