@@ -15,6 +15,9 @@ export interface Assignment {
   deadline: Date;
   status: AssignmentStatus;
   reason: string | null;
+  /** The validator's score commitment (SPEC §2.1 commit-reveal), once committed. */
+  commitment: string | null;
+  committedAt: Date | null;
   updatedAt: Date;
 }
 
@@ -27,13 +30,18 @@ export interface NewAssignment {
 }
 
 const NEXT_STATUS: Record<AssignmentStatus, readonly AssignmentStatus[]> = {
-  open: ["reported", "timed_out", "refused"],
+  open: ["committed", "timed_out", "refused"],
+  committed: ["reported", "unrevealed"],
   reported: [],
   timed_out: [],
   refused: [],
+  unrevealed: [],
 };
 
-/** open → reported | timed_out | refused; the three outcomes are final. */
+/**
+ * open → committed | timed_out | refused; committed → reported (revealed) | unrevealed (the reveal window
+ * closed first: a failed duty). The outcomes are final.
+ */
 export function canTransitionAssignment(from: AssignmentStatus, to: AssignmentStatus): boolean {
   return NEXT_STATUS[from].includes(to);
 }
@@ -48,6 +56,8 @@ export function toAssignment(row: Selectable<AssignmentsTable>): Assignment {
     deadline: row.deadline,
     status: row.status,
     reason: row.reason,
+    commitment: row.commitment,
+    committedAt: row.committed_at,
     updatedAt: row.updated_at,
   };
 }
@@ -68,10 +78,17 @@ export function assignmentTransitionError(
     "ASSIGNMENT_TRANSITION_INVALID",
     `assignment ${id} is ${from}, it cannot become ${to}`,
     {
-      hint: "only an open assignment can be reported, refused or timed out",
+      hint: "an open assignment can be committed, refused or timed out; a committed one revealed",
       details: { assignmentId: id, from, to },
     },
   );
+}
+
+export function assignmentNotYours(id: number): ConflictError {
+  return new ConflictError("ASSIGNMENT_NOT_YOURS", `assignment ${id} belongs to another validator`, {
+    hint: "commit and reveal scores only for assignments given to you",
+    details: { assignmentId: id },
+  });
 }
 
 /** Assignments: creation (never the submitter), open duties per validator, timeouts and refusals. */
@@ -226,12 +243,64 @@ export class AssignmentRepository {
     return this.#close(id, "refused", reason);
   }
 
-  async #close(id: number, to: "timed_out" | "refused", reason: string | null): Promise<Assignment> {
+  /**
+   * The validator commits to its score (open → committed): the hash of (assignment, score, salt) defined by
+   * protocol's `scoreCommitment`. Refused unless the assignment is open and the validator's.
+   */
+  async commitScore(
+    id: number,
+    commit: { validator: string; commitment: string; committedAt: Date },
+  ): Promise<Assignment> {
+    const validator = normalizeAddress(commit.validator, "validator");
+    if (typeof commit.commitment !== "string" || !/^0x[0-9a-f]{64}$/.test(commit.commitment)) {
+      throw new ValidationError(
+        "COMMITMENT_MALFORMED",
+        "a score commitment is 0x and 64 lowercase hex digits",
+        {
+          hint: "send protocol's scoreCommitment(assignmentId, score, salt)",
+        },
+      );
+    }
+    const row = await this.#db
+      .updateTable("assignments")
+      .set({
+        status: "committed",
+        commitment: commit.commitment,
+        committed_at: commit.committedAt,
+        updated_at: new Date(),
+      })
+      .where("id", "=", id)
+      .where("validator", "=", validator)
+      .where("status", "=", "open")
+      .returningAll()
+      .executeTakeFirst();
+    if (row !== undefined) return toAssignment(row);
+    const current = await this.get(id);
+    if (current.validator !== validator) throw assignmentNotYours(id);
+    throw assignmentTransitionError(id, current.status, "committed");
+  }
+
+  /** The reveal window closed before the validator revealed its committed score (committed → unrevealed). */
+  async markUnrevealed(id: number): Promise<Assignment> {
+    return this.#close(
+      id,
+      "unrevealed",
+      "the score was not revealed before the reveal window closed",
+      "committed",
+    );
+  }
+
+  async #close(
+    id: number,
+    to: "timed_out" | "refused" | "unrevealed",
+    reason: string | null,
+    from: AssignmentStatus = "open",
+  ): Promise<Assignment> {
     const row = await this.#db
       .updateTable("assignments")
       .set({ status: to, reason, updated_at: new Date() })
       .where("id", "=", id)
-      .where("status", "=", "open")
+      .where("status", "=", from)
       .returningAll()
       .executeTakeFirst();
     if (row !== undefined) return toAssignment(row);

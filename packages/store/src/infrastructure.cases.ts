@@ -15,6 +15,8 @@ export function infrastructureCases(ctx: StoreTestContext): void {
       "0001_initial",
       "0002_public_artifacts",
       "0003_chain_facts",
+      "0004_request_edge",
+      "0005_arena_rules",
     ]);
   });
 

@@ -10,8 +10,8 @@ type Numeric = ColumnType<string, string, string>;
 
 export type TaskType = "lm-lora" | "lm-full" | "classifier" | "regressor";
 export type TaskStatus = "draft" | "open" | "validating" | "finalized" | "closed";
-export type SubmissionStatus = "committed" | "uploaded" | "accepted" | "rejected" | "copy";
-export type AssignmentStatus = "open" | "reported" | "timed_out" | "refused";
+export type SubmissionStatus = "committed" | "uploaded" | "accepted" | "rejected" | "copy" | "replaced";
+export type AssignmentStatus = "open" | "committed" | "reported" | "timed_out" | "refused" | "unrevealed";
 export type StakeRole = "trainer" | "validator";
 export type RewardTree = "liquid" | "vesting";
 export type JobStatus = "pending" | "running" | "done" | "failed";
@@ -50,6 +50,7 @@ export interface SubmissionsTable {
   status: ColumnType<SubmissionStatus, SubmissionStatus | undefined, SubmissionStatus>;
   reason: string | null;
   copy_of: number | null;
+  replaced_by: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -63,6 +64,8 @@ export interface AssignmentsTable {
   deadline: RequiredTimestamp;
   status: ColumnType<AssignmentStatus, AssignmentStatus | undefined, AssignmentStatus>;
   reason: string | null;
+  commitment: ColumnType<string | null, string | null | undefined, string | null>;
+  committed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   updated_at: Timestamp;
 }
 
@@ -73,6 +76,18 @@ export interface ScoresTable {
   score: Numeric;
   evidence: JSONColumnType<Record<string, unknown>>;
   reported_at: RequiredTimestamp;
+  salt: ColumnType<string | null, string | null | undefined, string | null>;
+  reveal_headers: ColumnType<Record<string, string> | null, string | null | undefined, string | null>;
+  reveal_body: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** A refereed re-run's score (SPEC §2.1): the truth that replaces the submission's consensus. */
+export interface RefereedScoresTable {
+  submission_id: number;
+  score: Numeric;
+  dispute_id: number;
+  evidence_id: string;
+  decided_at: Timestamp;
 }
 
 export interface EpochsTable {
@@ -203,6 +218,7 @@ export interface Database {
   submissions: SubmissionsTable;
   assignments: AssignmentsTable;
   scores: ScoresTable;
+  refereed_scores: RefereedScoresTable;
   epochs: EpochsTable;
   rewards: RewardsTable;
   slashes: SlashesTable;

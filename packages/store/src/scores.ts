@@ -1,8 +1,8 @@
-import { ConflictError, NotFoundError } from "@flock/core";
+import { NotFoundError } from "@flock/core";
 import type { Kysely, Selectable } from "kysely";
-import { assignmentNotFound, assignmentTransitionError } from "./assignments.ts";
+import { assignmentNotFound, assignmentNotYours, assignmentTransitionError } from "./assignments.ts";
 import { guard } from "./dbErrors.ts";
-import type { Database, ScoresTable } from "./schema.ts";
+import type { Database, RefereedScoresTable, ScoresTable } from "./schema.ts";
 import { inTransaction, normalizeAddress, scoreText } from "./values.ts";
 
 /** A validator's reported score for one assignment, with its evidence. */
@@ -14,6 +14,25 @@ export interface Score {
   score: bigint;
   evidence: Record<string, unknown>;
   reportedAt: Date;
+  /** The salt that opened the commitment; null for scores reported before commit-reveal. */
+  salt: string | null;
+  /** The reveal request as received: its signed headers and raw body, for audits. */
+  revealRequest: RevealRequest | null;
+}
+
+/** A signed request kept verbatim: the x-flock-* headers and the raw body bytes as UTF-8 text. */
+export interface RevealRequest {
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A refereed re-run's score (SPEC §2.1): it replaces the submission's consensus. */
+export interface RefereedScore {
+  submissionId: number;
+  score: bigint;
+  disputeId: number;
+  evidenceId: string;
+  decidedAt: Date;
 }
 
 /** A score joined with its submission's trainer, as the epoch computation needs it. */
@@ -21,13 +40,15 @@ export interface TaskScore extends Score {
   trainer: string;
 }
 
-export interface ScoreReport {
+export interface ScoreReveal {
   assignmentId: number;
-  /** The reporting validator; must be the assignment's. */
+  /** The revealing validator; must be the assignment's. */
   validator: string;
   score: bigint;
+  salt: string;
   evidence: Record<string, unknown>;
   reportedAt: Date;
+  request: RevealRequest;
 }
 
 function toScore(row: Selectable<ScoresTable>): Score {
@@ -38,6 +59,21 @@ function toScore(row: Selectable<ScoresTable>): Score {
     score: BigInt(row.score),
     evidence: row.evidence,
     reportedAt: row.reported_at,
+    salt: row.salt,
+    revealRequest:
+      row.reveal_headers === null || row.reveal_body === null
+        ? null
+        : { headers: row.reveal_headers, body: row.reveal_body },
+  };
+}
+
+function toRefereed(row: Selectable<RefereedScoresTable>): RefereedScore {
+  return {
+    submissionId: row.submission_id,
+    score: BigInt(row.score),
+    disputeId: row.dispute_id,
+    evidenceId: row.evidence_id,
+    decidedAt: row.decided_at,
   };
 }
 
@@ -50,56 +86,89 @@ export class ScoreRepository {
   }
 
   /**
-   * Record a score and mark its assignment reported, in one transaction. Refused unless the assignment
-   * is open and belongs to the reporting validator.
+   * Record a revealed score and mark its committed assignment reported, in one transaction (SPEC §2.1
+   * commit-reveal; the caller checked the reveal against the commitment). Refused unless the assignment is
+   * committed and belongs to the revealing validator.
    */
-  async report(report: ScoreReport): Promise<Score> {
-    const validator = normalizeAddress(report.validator, "validator");
-    const score = scoreText(report.score);
+  async reveal(reveal: ScoreReveal): Promise<Score> {
+    const validator = normalizeAddress(reveal.validator, "validator");
+    const score = scoreText(reveal.score);
     return inTransaction(this.#db, async (trx) => {
       const closed = await trx
         .updateTable("assignments")
         .set({ status: "reported", updated_at: new Date() })
-        .where("id", "=", report.assignmentId)
+        .where("id", "=", reveal.assignmentId)
         .where("validator", "=", validator)
-        .where("status", "=", "open")
+        .where("status", "=", "committed")
         .returning(["submission_id"])
         .executeTakeFirst();
       if (closed === undefined) {
         const current = await trx
           .selectFrom("assignments")
           .select(["status", "validator"])
-          .where("id", "=", report.assignmentId)
+          .where("id", "=", reveal.assignmentId)
           .executeTakeFirst();
-        if (current === undefined) throw assignmentNotFound(report.assignmentId);
-        if (current.validator !== validator) {
-          throw new ConflictError(
-            "ASSIGNMENT_NOT_YOURS",
-            `assignment ${report.assignmentId} belongs to another validator`,
-            {
-              hint: "report scores only for assignments given to you",
-              details: { assignmentId: report.assignmentId },
-            },
-          );
-        }
-        throw assignmentTransitionError(report.assignmentId, current.status, "reported");
+        if (current === undefined) throw assignmentNotFound(reveal.assignmentId);
+        if (current.validator !== validator) throw assignmentNotYours(reveal.assignmentId);
+        throw assignmentTransitionError(reveal.assignmentId, current.status, "reported");
       }
-      const row = await guard({ what: `score for assignment ${report.assignmentId}` }, () =>
+      const row = await guard({ what: `score for assignment ${reveal.assignmentId}` }, () =>
         trx
           .insertInto("scores")
           .values({
-            assignment_id: report.assignmentId,
+            assignment_id: reveal.assignmentId,
             submission_id: closed.submission_id,
             validator,
             score,
-            evidence: JSON.stringify(report.evidence),
-            reported_at: report.reportedAt,
+            evidence: JSON.stringify(reveal.evidence),
+            reported_at: reveal.reportedAt,
+            salt: reveal.salt,
+            reveal_headers: JSON.stringify(reveal.request.headers),
+            reveal_body: reveal.request.body,
           })
           .returningAll()
           .executeTakeFirstOrThrow(),
       );
       return toScore(row);
     });
+  }
+
+  /**
+   * Record the referee's re-run as a submission's score (first decision wins: the evaluation is
+   * bit-reproducible, so a later re-run can only agree). Returns the recorded one.
+   */
+  async recordRefereed(
+    refereed: Omit<RefereedScore, "decidedAt"> & { decidedAt: Date },
+  ): Promise<RefereedScore> {
+    await this.#db
+      .insertInto("refereed_scores")
+      .values({
+        submission_id: refereed.submissionId,
+        score: scoreText(refereed.score),
+        dispute_id: refereed.disputeId,
+        evidence_id: refereed.evidenceId,
+        decided_at: refereed.decidedAt,
+      })
+      .onConflict((oc) => oc.column("submission_id").doNothing())
+      .execute();
+    const row = await this.#db
+      .selectFrom("refereed_scores")
+      .selectAll()
+      .where("submission_id", "=", refereed.submissionId)
+      .executeTakeFirstOrThrow();
+    return toRefereed(row);
+  }
+
+  /** The refereed scores of a task's submissions, by submission id. */
+  async refereedForTask(taskId: number): Promise<Map<number, RefereedScore>> {
+    const rows = await this.#db
+      .selectFrom("refereed_scores")
+      .innerJoin("submissions", "submissions.id", "refereed_scores.submission_id")
+      .selectAll("refereed_scores")
+      .where("submissions.task_id", "=", taskId)
+      .orderBy("refereed_scores.submission_id")
+      .execute();
+    return new Map(rows.map((row) => [row.submission_id, toRefereed(row)]));
   }
 
   /** The score of one assignment; NotFoundError SCORE_NOT_FOUND when none was reported. */

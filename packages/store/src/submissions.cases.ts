@@ -168,4 +168,87 @@ export function submissionCases(ctx: StoreTestContext): void {
     ).toEqual([cid("a"), cid("c")]);
     expect((await ctx.repos.submissions.list({ status: "uploaded" })).items).toEqual([]);
   });
+
+  it("a trainer's new commit replaces its live one: one live submission per trainer and task", async () => {
+    const taskId = await openTask();
+    const first = await ctx.repos.submissions.commit({
+      taskId,
+      trainer: account(2),
+      commitHash: cid("v1"),
+      committedAt: at(1),
+    });
+    await ctx.repos.submissions.recordUpload(first.id, { artifactId: cid("v1"), size: 2, uploadedAt: at(2) });
+    await ctx.repos.submissions.accept(first.id);
+    const second = await ctx.repos.submissions.commit({
+      taskId,
+      trainer: account(2),
+      commitHash: cid("v2"),
+      committedAt: at(3),
+    });
+    const replaced = await ctx.repos.submissions.get(first.id);
+    expect(replaced).toMatchObject({ status: "replaced", replacedBy: second.id });
+    expect(await ctx.repos.submissions.replacedBy(second.id)).toEqual(replaced);
+    await expect(
+      ctx.repos.submissions.commit({
+        taskId,
+        trainer: account(2),
+        commitHash: cid("v2"),
+        committedAt: at(4),
+      }),
+    ).rejects.toMatchObject({ code: "SUBMISSION_EXISTS" });
+    // Back to the first artifact: a new commit again, and it copies nobody (it is the trainer's own work).
+    const third = await ctx.repos.submissions.commit({
+      taskId,
+      trainer: account(2),
+      commitHash: cid("v1"),
+      committedAt: at(5),
+    });
+    expect((await ctx.repos.submissions.get(second.id)).status).toBe("replaced");
+    expect(await ctx.repos.submissions.findEarlierWithContent(taskId, cid("v1"), third.id)).toEqual([]);
+    const live = await ctx.repos.submissions.list({
+      taskId,
+      status: ["committed", "uploaded", "accepted"],
+    });
+    expect(live.items.map((s) => s.id)).toEqual([third.id]);
+    // A replaced submission is final.
+    await expect(ctx.repos.submissions.accept(first.id)).rejects.toMatchObject({
+      code: "SUBMISSION_TRANSITION_INVALID",
+    });
+  });
+
+  it("the database refuses a second live submission of one trainer on a task", async () => {
+    const taskId = await openTask();
+    await ctx.repos.submissions.commit({
+      taskId,
+      trainer: account(2),
+      commitHash: cid("live"),
+      committedAt: at(1),
+    });
+    await expect(
+      ctx.db
+        .insertInto("submissions")
+        .values({ task_id: taskId, trainer: account(2), commit_hash: cid("other"), committed_at: at(2) })
+        .execute(),
+    ).rejects.toMatchObject({ code: "23505" });
+  });
+
+  it("listAll reads every page: more than 500 submissions come back complete", async () => {
+    const taskId = await openTask();
+    const rows = Array.from({ length: 1203 }, (_, i) => ({
+      task_id: taskId,
+      trainer: account(1000 + i),
+      commit_hash: cid(`many ${i}`),
+      committed_at: at(1),
+    }));
+    for (let i = 0; i < rows.length; i += 400) {
+      await ctx.db
+        .insertInto("submissions")
+        .values(rows.slice(i, i + 400))
+        .execute();
+    }
+    const all = await ctx.repos.submissions.listAll({ taskId, status: "committed" });
+    expect(all).toHaveLength(1203);
+    expect(new Set(all.map((s) => s.id)).size).toBe(1203);
+    expect((await ctx.repos.submissions.list({ taskId, limit: 500 })).items).toHaveLength(500);
+  });
 }

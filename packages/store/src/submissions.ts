@@ -1,8 +1,8 @@
 import { ConflictError, type ContentId, NotFoundError, parseContentId, ValidationError } from "@flock/core";
-import type { Kysely, Selectable } from "kysely";
+import { type Kysely, type Selectable, sql } from "kysely";
 import { guard } from "./dbErrors.ts";
 import type { Database, SubmissionStatus, SubmissionsTable } from "./schema.ts";
-import { normalizeAddress, type Page, type PageOptions, pageLimit, toPage } from "./values.ts";
+import { inTransaction, normalizeAddress, type Page, type PageOptions, pageLimit, toPage } from "./values.ts";
 
 /** A trainer's submission: committed by hash first, its artifact uploaded after (SPEC §2.1 commit-reveal). */
 export interface Submission {
@@ -18,6 +18,8 @@ export interface Submission {
   reason: string | null;
   /** For a copy: the earlier submission it copies. */
   copyOf: number | null;
+  /** For a replaced submission: the trainer's later commit that replaced it. */
+  replacedBy: number | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -36,15 +38,21 @@ export interface SubmissionFilter extends PageOptions {
 }
 
 const NEXT_STATUS: Record<SubmissionStatus, readonly SubmissionStatus[]> = {
-  committed: ["uploaded", "rejected"],
-  uploaded: ["accepted", "rejected", "copy"],
-  // Validators may still find an accepted artifact malformed.
-  accepted: ["rejected"],
+  committed: ["uploaded", "rejected", "replaced"],
+  uploaded: ["accepted", "rejected", "copy", "replaced"],
+  accepted: ["rejected", "replaced"],
   rejected: [],
   copy: [],
+  replaced: [],
 };
 
-/** committed → uploaded | rejected; uploaded → accepted | rejected | copy; accepted → rejected. */
+/** The statuses of a trainer's one live submission on a task (SPEC §2.1: one entry per trainer). */
+export const LIVE_SUBMISSION_STATUSES: readonly SubmissionStatus[] = ["committed", "uploaded", "accepted"];
+
+/**
+ * committed → uploaded | rejected | replaced; uploaded → accepted | rejected | copy | replaced;
+ * accepted → rejected | replaced. A live submission is replaced by its trainer's next commit.
+ */
 export function canTransitionSubmission(from: SubmissionStatus, to: SubmissionStatus): boolean {
   return NEXT_STATUS[from].includes(to);
 }
@@ -62,6 +70,7 @@ function toSubmission(row: Selectable<SubmissionsTable>): Submission {
     status: row.status,
     reason: row.reason,
     copyOf: row.copy_of,
+    replacedBy: row.replaced_by,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -84,66 +93,126 @@ export class SubmissionRepository {
 
   /**
    * Record a commit (the artifact's hash). Refused unless the task is open and `committedAt` is not after
-   * its submission deadline (SPEC §2.1: commits come before the deadline).
+   * its submission deadline (SPEC §2.1: commits come before the deadline). A trainer has one live submission
+   * per task: a commit with another hash replaces the live one (`replaced`, never scored), in the same
+   * transaction, so settlement never meets a trainer twice; the same hash again is SUBMISSION_EXISTS.
    */
   async commit(commit: NewCommit): Promise<Submission> {
-    const task = await this.#db
-      .selectFrom("tasks")
-      .select(["status", "submission_deadline"])
-      .where("id", "=", commit.taskId)
-      .executeTakeFirst();
-    if (task === undefined) {
-      throw new NotFoundError("TASK_NOT_FOUND", `task ${commit.taskId} does not exist`, {
-        hint: "list open tasks to find one to submit to",
-        details: { taskId: commit.taskId },
-      });
-    }
-    if (task.status !== "open") {
-      throw new ConflictError(
-        "TASK_NOT_OPEN",
-        `task ${commit.taskId} is ${task.status}, not open for submissions`,
-        {
-          hint: "submit only to open tasks",
-          details: { taskId: commit.taskId, status: task.status },
-        },
-      );
-    }
-    if (commit.committedAt.getTime() > task.submission_deadline.getTime()) {
-      throw new ConflictError(
-        "SUBMISSION_AFTER_DEADLINE",
-        `the commit came after task ${commit.taskId}'s deadline ${task.submission_deadline.toISOString()}`,
-        {
-          hint: "commit before the submission deadline; late submissions are not accepted",
-          details: {
-            taskId: commit.taskId,
-            deadline: task.submission_deadline,
-            committedAt: commit.committedAt,
+    const trainer = normalizeAddress(commit.trainer, "trainer");
+    const commitHash = parseContentId(commit.commitHash);
+    return inTransaction(this.#db, async (trx) => {
+      const task = await trx
+        .selectFrom("tasks")
+        .select(["status", "submission_deadline"])
+        .where("id", "=", commit.taskId)
+        .executeTakeFirst();
+      if (task === undefined) {
+        throw new NotFoundError("TASK_NOT_FOUND", `task ${commit.taskId} does not exist`, {
+          hint: "list open tasks to find one to submit to",
+          details: { taskId: commit.taskId },
+        });
+      }
+      if (task.status !== "open") {
+        throw new ConflictError(
+          "TASK_NOT_OPEN",
+          `task ${commit.taskId} is ${task.status}, not open for submissions`,
+          {
+            hint: "submit only to open tasks",
+            details: { taskId: commit.taskId, status: task.status },
           },
-        },
-      );
-    }
-    const row = await guard(
-      {
-        what: `submission for task ${commit.taskId}`,
-        onUnique: () =>
-          new ConflictError("SUBMISSION_EXISTS", `this trainer already committed ${commit.commitHash}`, {
-            hint: "upload the artifact for the existing commit instead of committing again",
-            details: { taskId: commit.taskId, commitHash: commit.commitHash },
-          }),
-      },
-      () =>
-        this.#db
-          .insertInto("submissions")
-          .values({
-            task_id: commit.taskId,
-            trainer: normalizeAddress(commit.trainer, "trainer"),
-            commit_hash: parseContentId(commit.commitHash),
-            committed_at: commit.committedAt,
+        );
+      }
+      if (commit.committedAt.getTime() > task.submission_deadline.getTime()) {
+        throw new ConflictError(
+          "SUBMISSION_AFTER_DEADLINE",
+          `the commit came after task ${commit.taskId}'s deadline ${task.submission_deadline.toISOString()}`,
+          {
+            hint: "commit before the submission deadline; late submissions are not accepted",
+            details: {
+              taskId: commit.taskId,
+              deadline: task.submission_deadline,
+              committedAt: commit.committedAt,
+            },
+          },
+        );
+      }
+      const live = await trx
+        .selectFrom("submissions")
+        .selectAll()
+        .where("task_id", "=", commit.taskId)
+        .where("trainer", "=", trainer)
+        .where("status", "in", LIVE_SUBMISSION_STATUSES)
+        .forUpdate()
+        .executeTakeFirst();
+      if (live !== undefined && live.commit_hash === commitHash) {
+        throw new ConflictError("SUBMISSION_EXISTS", `this trainer already committed ${commitHash}`, {
+          hint: "upload the artifact for the existing commit instead of committing again",
+          details: { taskId: commit.taskId, commitHash, submissionId: live.id },
+        });
+      }
+      // The new commit's id is taken first so the replaced one can name it (replaced_by > id).
+      const { rows } = await sql<{ id: string | number }>`
+        select nextval(pg_get_serial_sequence('submissions', 'id')) as id`.execute(trx);
+      const id = Number(rows[0]!.id);
+      if (live !== undefined) {
+        await trx
+          .updateTable("submissions")
+          .set({
+            status: "replaced",
+            replaced_by: id,
+            reason: `replaced by the trainer's later commit (submission ${id})`,
+            updated_at: new Date(),
           })
-          .returningAll()
-          .executeTakeFirstOrThrow(),
-    );
-    return toSubmission(row);
+          .where("id", "=", live.id)
+          .where("status", "=", live.status)
+          .execute();
+      }
+      const row = await guard(
+        {
+          what: `submission for task ${commit.taskId}`,
+          onUnique: () =>
+            new ConflictError("SUBMISSION_CHANGED", `another commit of this trainer came at the same time`, {
+              hint: "read the task's submissions and commit again if needed",
+              details: { taskId: commit.taskId },
+            }),
+        },
+        () =>
+          trx
+            .insertInto("submissions")
+            .values({
+              id,
+              task_id: commit.taskId,
+              trainer,
+              commit_hash: commitHash,
+              committed_at: commit.committedAt,
+            })
+            .returningAll()
+            .executeTakeFirstOrThrow(),
+      );
+      return toSubmission(row);
+    });
+  }
+
+  /** The submission a commit replaced (its trainer's earlier live one), if any. */
+  async replacedBy(id: number): Promise<Submission | undefined> {
+    const row = await this.#db
+      .selectFrom("submissions")
+      .selectAll()
+      .where("replaced_by", "=", id)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toSubmission(row);
+  }
+
+  /** Every submission matching the filter, read page by page (nothing is cut at a page size). */
+  async listAll(filter: Omit<SubmissionFilter, "after" | "limit"> = {}): Promise<Submission[]> {
+    const all: Submission[] = [];
+    let after: number | undefined;
+    do {
+      const page = await this.list({ ...filter, limit: 500, ...(after === undefined ? {} : { after }) });
+      all.push(...page.items);
+      after = page.next;
+    } while (after !== undefined);
+    return all;
   }
 
   async find(id: number): Promise<Submission | undefined> {
@@ -190,6 +259,8 @@ export class SubmissionRepository {
       .selectAll()
       .where("task_id", "=", taskId)
       .where("id", "<", beforeId)
+      // A trainer re-committing its own earlier artifact copies nobody.
+      .where("trainer", "<>", this.#db.selectFrom("submissions").select("trainer").where("id", "=", beforeId))
       .where((eb) => eb.or([eb("artifact_id", "=", id), eb("commit_hash", "=", id)]))
       .orderBy("id")
       .execute();
@@ -250,7 +321,7 @@ export class SubmissionRepository {
         "SUBMISSION_TRANSITION_INVALID",
         `submission ${id} cannot go from ${current.status} to ${to}`,
         {
-          hint: "submissions move committed → uploaded → accepted; rejected and copy are final",
+          hint: "submissions move committed → uploaded → accepted; rejected, copy and replaced are final",
           details: { submissionId: id, from: current.status, to },
         },
       );

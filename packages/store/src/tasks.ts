@@ -149,6 +149,21 @@ export class TaskRepository {
     return toTask(row);
   }
 
+  /**
+   * Tasks that used `contentId` as their hidden set: committed to it, or uploaded it (SPEC §2.1: a hidden
+   * set is revealed after finalization, so a set used once can never be hidden again).
+   */
+  async usingHiddenSet(contentId: string): Promise<Task[]> {
+    const id = parseContentId(contentId);
+    const rows = await this.#db
+      .selectFrom("tasks")
+      .selectAll()
+      .where((eb) => eb.or([eb("validation_commitment", "=", id), eb("hidden_validation_set_id", "=", id)]))
+      .orderBy("id")
+      .execute();
+    return rows.map(toTask);
+  }
+
   /** The task, or undefined. */
   async find(id: number): Promise<Task | undefined> {
     const row = await this.#db.selectFrom("tasks").selectAll().where("id", "=", id).executeTakeFirst();

@@ -19,24 +19,43 @@ describe("lifecycle transitions", () => {
     ]);
   });
 
-  it("a submission is uploaded, then accepted, rejected or found a copy; rejected and copy are final", () => {
-    const statuses: SubmissionStatus[] = ["committed", "uploaded", "accepted", "rejected", "copy"];
+  it("a submission is uploaded, then accepted, rejected, found a copy or replaced by a new commit; those are final", () => {
+    const statuses: SubmissionStatus[] = [
+      "committed",
+      "uploaded",
+      "accepted",
+      "rejected",
+      "copy",
+      "replaced",
+    ];
     expect(allowedPairs(statuses, canTransitionSubmission)).toEqual([
       "committed→uploaded",
       "committed→rejected",
+      "committed→replaced",
       "uploaded→accepted",
       "uploaded→rejected",
       "uploaded→copy",
+      "uploaded→replaced",
       "accepted→rejected",
+      "accepted→replaced",
     ]);
   });
 
-  it("an assignment ends once: reported, timed out or refused", () => {
-    const statuses: AssignmentStatus[] = ["open", "reported", "timed_out", "refused"];
+  it("an assignment is committed, timed out or refused; a commitment is revealed or not; outcomes are final", () => {
+    const statuses: AssignmentStatus[] = [
+      "open",
+      "committed",
+      "reported",
+      "timed_out",
+      "refused",
+      "unrevealed",
+    ];
     expect(allowedPairs(statuses, canTransitionAssignment)).toEqual([
-      "open→reported",
+      "open→committed",
       "open→timed_out",
       "open→refused",
+      "committed→reported",
+      "committed→unrevealed",
     ]);
   });
 });

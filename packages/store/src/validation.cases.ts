@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { account, at, cid, newTask, type StoreTestContext } from "./testing/fixtures.ts";
+import { account, at, cid, hash32, newTask, type StoreTestContext } from "./testing/fixtures.ts";
 
 export function validationCases(ctx: StoreTestContext): void {
   async function acceptedSubmission(trainer = account(2)): Promise<{ taskId: number; submissionId: number }> {
@@ -19,7 +19,9 @@ export function validationCases(ctx: StoreTestContext): void {
     return { taskId: task.id, submissionId: submission.id };
   }
 
-  it("a validator reports a score: the assignment closes and the score joins the task's inputs", async () => {
+  const REQUEST = { headers: { "x-flock-address": account(10) }, body: '{"score":"1"}' };
+
+  it("a validator commits, then reveals: the assignment closes and the score joins the task's inputs", async () => {
     const { taskId, submissionId } = await acceptedSubmission();
     const assignment = await ctx.repos.assignments.create({
       submissionId,
@@ -34,12 +36,21 @@ export function validationCases(ctx: StoreTestContext): void {
       await ctx.repos.assignments.listForTask(taskId, { validator: account(10), status: "open" }),
     ).toHaveLength(1);
     expect(await ctx.repos.assignments.listForTask(taskId, { validator: account(11) })).toEqual([]);
-    const score = await ctx.repos.scores.report({
+    const committed = await ctx.repos.assignments.commitScore(assignment.id, {
+      validator: account(10),
+      commitment: hash32("commitment"),
+      committedAt: at(65),
+    });
+    expect(committed).toMatchObject({ status: "committed", commitment: hash32("commitment") });
+    expect(await ctx.repos.scores.listForTask(taskId)).toEqual([]);
+    const score = await ctx.repos.scores.reveal({
       assignmentId: assignment.id,
       validator: account(10),
       score: -1_250_000_000_000_000_000n,
+      salt: "0xabc",
       evidence: { bpc: 1.25, tokens: 4096 },
-      reportedAt: at(70),
+      reportedAt: at(121),
+      request: REQUEST,
     });
     expect(score.score).toBe(-1_250_000_000_000_000_000n);
     expect((await ctx.repos.assignments.get(assignment.id)).status).toBe("reported");
@@ -53,28 +64,14 @@ export function validationCases(ctx: StoreTestContext): void {
         trainer: account(2),
         score: -1_250_000_000_000_000_000n,
         evidence: { bpc: 1.25, tokens: 4096 },
-        reportedAt: at(70),
+        reportedAt: at(121),
+        salt: "0xabc",
+        revealRequest: REQUEST,
       },
     ]);
   });
 
-  it("a submission is never assigned to its own trainer, nor twice to one validator", async () => {
-    const { submissionId } = await acceptedSubmission(account(2));
-    const assignment = { submissionId, seed: "s", assignedAt: at(61), deadline: at(91) };
-    await expect(
-      ctx.repos.assignments.create({ ...assignment, validator: account(2) }),
-    ).rejects.toMatchObject({
-      code: "ASSIGNMENT_TO_SUBMITTER",
-    });
-    await ctx.repos.assignments.create({ ...assignment, validator: account(10) });
-    await expect(
-      ctx.repos.assignments.create({ ...assignment, validator: account(10) }),
-    ).rejects.toMatchObject({
-      code: "ASSIGNMENT_EXISTS",
-    });
-  });
-
-  it("a score reported twice, by the wrong validator, or after a timeout is refused and nothing is stored", async () => {
+  it("a reveal without a commitment, twice, by the wrong validator, or after the window is refused and nothing is stored", async () => {
     const { taskId, submissionId } = await acceptedSubmission();
     const assignment = await ctx.repos.assignments.create({
       submissionId,
@@ -83,16 +80,58 @@ export function validationCases(ctx: StoreTestContext): void {
       assignedAt: at(61),
       deadline: at(91),
     });
-    const report = { assignmentId: assignment.id, score: 1n, evidence: {}, reportedAt: at(70) };
-    await expect(ctx.repos.scores.report({ ...report, validator: account(11) })).rejects.toMatchObject({
+    const reveal = {
+      assignmentId: assignment.id,
+      score: 1n,
+      salt: "0x01",
+      evidence: {},
+      reportedAt: at(121),
+      request: REQUEST,
+    };
+    await expect(ctx.repos.scores.reveal({ ...reveal, validator: account(10) })).rejects.toMatchObject({
+      code: "ASSIGNMENT_TRANSITION_INVALID",
+    });
+    const commit = { validator: account(10), commitment: hash32("c"), committedAt: at(70) };
+    await expect(
+      ctx.repos.assignments.commitScore(assignment.id, { ...commit, validator: account(11) }),
+    ).rejects.toMatchObject({ code: "ASSIGNMENT_NOT_YOURS" });
+    await expect(
+      ctx.repos.assignments.commitScore(assignment.id, { ...commit, commitment: "0x12" }),
+    ).rejects.toMatchObject({ code: "COMMITMENT_MALFORMED" });
+    await ctx.repos.assignments.commitScore(assignment.id, commit);
+    await expect(ctx.repos.assignments.commitScore(assignment.id, commit)).rejects.toMatchObject({
+      code: "ASSIGNMENT_TRANSITION_INVALID",
+    });
+    await expect(ctx.repos.scores.reveal({ ...reveal, validator: account(11) })).rejects.toMatchObject({
       code: "ASSIGNMENT_NOT_YOURS",
     });
-    await ctx.repos.assignments.markTimedOut(assignment.id);
-    await expect(ctx.repos.scores.report({ ...report, validator: account(10) })).rejects.toMatchObject({
+    await ctx.repos.assignments.markUnrevealed(assignment.id);
+    await expect(ctx.repos.scores.reveal({ ...reveal, validator: account(10) })).rejects.toMatchObject({
       name: "ConflictError",
       code: "ASSIGNMENT_TRANSITION_INVALID",
     });
+    expect((await ctx.repos.assignments.get(assignment.id)).status).toBe("unrevealed");
     expect(await ctx.repos.scores.listForTask(taskId)).toEqual([]);
+  });
+
+  it("a refereed score is recorded once per submission and listed by task", async () => {
+    const { taskId, submissionId } = await acceptedSubmission();
+    const first = await ctx.repos.scores.recordRefereed({
+      submissionId,
+      score: 7n,
+      disputeId: 1,
+      evidenceId: cid("evidence 1"),
+      decidedAt: at(130),
+    });
+    const again = await ctx.repos.scores.recordRefereed({
+      submissionId,
+      score: 8n,
+      disputeId: 2,
+      evidenceId: cid("evidence 2"),
+      decidedAt: at(131),
+    });
+    expect(again).toEqual(first);
+    expect([...(await ctx.repos.scores.refereedForTask(taskId)).values()]).toEqual([first]);
   });
 
   it("an overdue assignment is listed, timed out, and the submission re-assigned to another validator", async () => {

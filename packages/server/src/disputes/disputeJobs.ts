@@ -1,6 +1,6 @@
 import { canonicalJson } from "@flock/core";
-import { scoreFromMetric } from "@flock/protocol";
-import { withTransaction } from "@flock/store";
+import { isWorstScore, scoreDirectionOf, scoreOrWorst } from "@flock/protocol";
+import { type Assignment, withTransaction } from "@flock/store";
 import type { Hex } from "viem";
 import type { AppContext } from "../deps.ts";
 import type { JobHandler } from "../scheduler/scheduler.ts";
@@ -11,31 +11,48 @@ import {
   findDecision,
   readDisputePayload,
 } from "./disputeRecords.ts";
-import { judgeScore } from "./judgeScore.ts";
+import { judgeScore, type ScoreJudgement } from "./judgeScore.ts";
 
 /** Reason recorded with a slash for a score proven dishonest. */
 export const DISHONEST_SCORE = "dishonest score";
+/** Reason recorded with a slash for a refusal of an artifact the referee scored. */
+export const FALSE_REFUSAL = "false refusal";
 
 function missing(what: string, id: number): Error {
   return new Error(`cannot referee submission ${id}: ${what}`);
 }
 
-/** Who is paid the prover's 10% of a dispute's slash: the participant who asked for it, else the coordinator. */
-export function proverOf(ctx: AppContext, dispute: DisputePayload): string {
+/** Who is paid the prover's 10% of a slash: the participant who asked for the dispute, else the coordinator. */
+export function proverOf(ctx: AppContext, dispute: DisputePayload, account = dispute.validator): string {
   const requester = dispute.requestedBy?.toLowerCase() ?? null;
   // Nobody is paid for proving their own fault (protocol's SELF_PROOF rule).
-  if (requester !== null && requester !== dispute.validator.toLowerCase()) return requester;
+  if (requester !== null && requester !== account.toLowerCase()) return requester;
   return ctx.chain.coordinator ?? ctx.config.treasury;
 }
 
+/** One validator's report on the disputed submission, as the referee judges it. */
+interface Judged {
+  validator: string;
+  assignment: number;
+  /** The revealed score, or null for a refusal. */
+  reported: bigint | null;
+  judgement: ScoreJudgement;
+  evidence: { id: string; size: number };
+}
+
 /**
- * The referee (SPEC §2.1 refereed dispute, §3 slashing): re-run the disputed submission's evaluation on the
- * hidden set with the validators' exact settings, convert it with `scoreFromMetric`, and judge. The
- * evidence (submission, artifact, hidden set, reported and re-run scores, consensus) is published as
- * canonical JSON in the artifact store, decided or not; its sha256 is the on-chain evidence hash of a slash,
- * so a retried job slashes once. The prover (paid 10%, SPEC §3 "to whoever proved it") is whoever asked for
- * the re-run with a signed `POST /disputes`, named in the evidence; a dispute the coordinator opened at
- * finalization, or one the disputed validator asked about its own score, pays the coordinator.
+ * The referee (SPEC §2.1 refereed dispute, §3 slashing). The evaluation is bit-reproducible, so the
+ * re-run — the same `scoreSubmission` validators run, converted with `scoreOrWorst` — is the truth:
+ * - it becomes the submission's score (`refereed_scores`), which settlement uses instead of the consensus
+ *   (`refereedScore`), so a wrong consensus is corrected, a colluding majority's included;
+ * - every validator of the submission whose revealed score is off it beyond τ, and every validator that
+ *   refused an artifact it scores, is slashed `dishonestScoreSlashBps` of its task stake on-chain.
+ * Each judged report gets an evidence record (canonical JSON: task, submission, artifact, base model,
+ * hidden set, validator, assignment, report, re-run metric and score, consensus, τ, verdict, reason),
+ * published as a public artifact; its sha256 is the on-chain evidence hash. The record does not depend on
+ * which dispute ran it, so a second dispute of the same submission slashes nobody twice (the chain refuses
+ * an evidence hash used before, the gateway returns the first slash). The prover (paid 10%, SPEC §3) is
+ * whoever asked with a signed `POST /disputes`, else the coordinator.
  */
 export function disputeJobHandlers(ctx: AppContext): Record<string, JobHandler> {
   return {
@@ -44,10 +61,20 @@ export function disputeJobHandlers(ctx: AppContext): Record<string, JobHandler> 
       if ((await findDecision(ctx.repos, job.id)) !== undefined) return;
       const submission = await ctx.repos.submissions.get(dispute.submissionId);
       const task = await ctx.repos.tasks.get(submission.taskId);
-      const score = (await ctx.repos.scores.listForTask(task.id)).find(
-        (s) => s.submissionId === submission.id && s.validator === dispute.validator,
+      const direction = scoreDirectionOf(task.type);
+      const scores = (await ctx.repos.scores.listForTask(task.id)).filter(
+        (s) => s.submissionId === submission.id,
       );
-      if (score === undefined) throw missing(`${dispute.validator} never scored it`, submission.id);
+      const refusals = (await ctx.repos.assignments.listForSubmission(submission.id)).filter(
+        (a): a is Assignment => a.status === "refused",
+      );
+      const disputedValidator = dispute.validator.toLowerCase();
+      if (
+        !scores.some((s) => s.validator === disputedValidator) &&
+        !refusals.some((a) => a.validator === disputedValidator)
+      ) {
+        throw missing(`${dispute.validator} neither scored nor refused it`, submission.id);
+      }
       if (submission.artifactId === null) throw missing("it has no artifact", submission.id);
       if (task.hiddenValidationSetId === null)
         throw missing("the hidden set was never uploaded", submission.id);
@@ -65,91 +92,121 @@ export function disputeJobHandlers(ctx: AppContext): Record<string, JobHandler> 
         validationSet,
         contextLength: task.contextLength,
         maxTrainableParams: task.maxTrainableParams,
+        maxArtifactBytes: ctx.config.maxArtifactBytes,
       });
-      const rerun = scoreFromMetric(metric);
-      const prover = proverOf(ctx, dispute);
-      const judgement = judgeScore({
-        reported: score.score,
-        rerun,
-        consensus: dispute.consensus,
-        toleranceScore: dispute.toleranceScore,
-      });
-      const evidenceBytes = new TextEncoder().encode(
-        canonicalJson({
-          kind: "refereed-score",
-          dispute: job.id,
-          taskId: task.id,
-          submission: submission.id,
-          artifact: submission.artifactId,
-          baseModel: task.baseModel,
-          hiddenSet: task.hiddenValidationSetId,
-          validator: dispute.validator,
-          assignment: score.assignmentId,
-          reportedScore: score.score.toString(),
-          rerunMetric: String(metric),
-          rerunScore: rerun.toString(),
-          consensus: dispute.consensus.toString(),
-          toleranceScore: dispute.toleranceScore.toString(),
-          verdict: judgement.verdict,
-          reason: judgement.reason,
-          requestedBy: dispute.requestedBy,
-          prover,
-        }),
-      );
-      const evidence = await ctx.artifacts.put(evidenceBytes, { maxBytes: evidenceBytes.length });
-      let slashed: bigint | null = null;
-      if (judgement.verdict === "dishonest") {
+      const rerun = scoreOrWorst(metric, direction);
+      const rerunScorable = !isWorstScore(rerun, direction);
+
+      const reports = [
+        ...scores.map((s) => ({ validator: s.validator, assignment: s.assignmentId, reported: s.score })),
+        ...refusals.map((a) => ({ validator: a.validator, assignment: a.id, reported: null })),
+      ];
+      const judged: Judged[] = [];
+      for (const report of reports) {
+        const judgement = judgeScore({
+          reported: report.reported,
+          rerun,
+          rerunScorable,
+          toleranceScore: dispute.toleranceScore,
+        });
+        // Only the disputed validator's record is published when it is not proven; every proven fault is.
+        if (judgement.verdict !== "dishonest" && report.validator !== disputedValidator) continue;
+        const bytes = new TextEncoder().encode(
+          canonicalJson({
+            kind: "refereed-score",
+            taskId: task.id,
+            submission: submission.id,
+            artifact: submission.artifactId,
+            baseModel: task.baseModel,
+            hiddenSet: task.hiddenValidationSetId,
+            validator: report.validator,
+            assignment: report.assignment,
+            reportedScore: report.reported === null ? "refused" : report.reported.toString(),
+            rerunMetric: String(metric),
+            rerunScore: rerun.toString(),
+            consensus: dispute.consensus?.toString() ?? null,
+            toleranceScore: dispute.toleranceScore.toString(),
+            verdict: judgement.verdict,
+            reason: judgement.reason,
+          }),
+        );
+        const evidence = await ctx.artifacts.put(bytes, { maxBytes: bytes.length });
+        judged.push({ ...report, judgement, evidence: { id: evidence.id, size: evidence.size } });
+      }
+
+      const slashed = new Map<string, bigint>();
+      for (const j of judged) {
+        if (j.judgement.verdict !== "dishonest") continue;
         const { amount } = await ctx.chain.slash({
           taskId: task.id,
-          account: dispute.validator,
+          account: j.validator,
           fractionBps: ctx.config.dishonestScoreSlashBps,
-          evidenceHash: `0x${evidence.id.slice("sha256:".length)}` as Hex,
-          prover,
+          evidenceHash: `0x${j.evidence.id.slice("sha256:".length)}` as Hex,
+          prover: proverOf(ctx, dispute, j.validator),
         });
-        slashed = amount;
+        slashed.set(j.validator, amount);
       }
+      const own = judged.find((j) => j.validator === disputedValidator)!;
       await withTransaction(ctx.db, async (tx) => {
-        // Published (GET /artifacts/:id) so that anyone can check it against the on-chain evidence hash.
-        await tx.artifacts.publish({
-          id: evidence.id,
-          size: evidence.size,
-          mediaType: "application/json",
-          publisher: ctx.chain.coordinator ?? ctx.config.treasury,
+        await tx.scores.recordRefereed({
+          submissionId: submission.id,
+          score: rerun,
+          disputeId: job.id,
+          evidenceId: own.evidence.id,
+          decidedAt: ctx.clock.now(),
         });
-        const recorded = await tx.slashes.list({ taskId: task.id, account: dispute.validator });
-        if (slashed !== null && slashed > 0n && !recorded.some((s) => s.evidenceId === evidence.id)) {
+        for (const j of judged) {
+          // Published (GET /artifacts/:id) so that anyone can check it against the on-chain evidence hash.
+          await tx.artifacts.publish({
+            id: j.evidence.id,
+            size: j.evidence.size,
+            mediaType: "application/json",
+            publisher: ctx.chain.coordinator ?? ctx.config.treasury,
+          });
+          const amount = slashed.get(j.validator);
+          if (amount === undefined || amount === 0n) continue;
+          const recorded = await tx.slashes.list({ taskId: task.id, account: j.validator });
+          if (recorded.some((s) => s.evidenceId === j.evidence.id)) continue;
+          const reason = j.reported === null ? FALSE_REFUSAL : DISHONEST_SCORE;
+          const prover = proverOf(ctx, dispute, j.validator);
           await tx.slashes.record({
             epoch: null,
             taskId: task.id,
-            account: dispute.validator,
-            amount: slashed,
-            reason: DISHONEST_SCORE,
-            evidenceId: evidence.id,
+            account: j.validator,
+            amount,
+            reason,
+            evidenceId: j.evidence.id,
             prover,
           });
           await tx.events.append("slash.recorded", {
             taskId: task.id,
             submissionId: submission.id,
-            account: dispute.validator,
-            amount: slashed.toString(),
-            evidenceId: evidence.id,
-            reason: DISHONEST_SCORE,
+            account: j.validator,
+            amount: amount.toString(),
+            evidenceId: j.evidence.id,
+            reason,
             prover,
           });
         }
+        const ownSlash = slashed.get(disputedValidator);
         await tx.events.append(DISPUTE_EVENTS.decided, {
           disputeId: job.id,
           taskId: task.id,
           submissionId: submission.id,
-          validator: dispute.validator,
-          verdict: judgement.verdict,
-          reason: judgement.reason,
-          reportedScore: score.score.toString(),
+          validator: disputedValidator,
+          verdict: own.judgement.verdict,
+          reason: own.judgement.reason,
+          reportedScore: own.reported === null ? "refused" : own.reported.toString(),
           rerunScore: rerun.toString(),
-          consensus: dispute.consensus.toString(),
-          evidenceId: evidence.id,
-          slashed: slashed?.toString() ?? null,
-          prover: slashed === null ? null : prover,
+          consensus: dispute.consensus?.toString() ?? null,
+          evidenceId: own.evidence.id,
+          slashed: ownSlash?.toString() ?? null,
+          prover: ownSlash === undefined ? null : proverOf(ctx, dispute),
+          // Everyone the re-run proved wrong on this submission, the disputed validator included.
+          slashedValidators: [...slashed.entries()].map(([account, amount]) => ({
+            account,
+            amount: amount.toString(),
+          })),
         });
       });
     },

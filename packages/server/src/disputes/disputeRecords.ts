@@ -1,6 +1,9 @@
 import type { FlockEvent, Job, Repositories } from "@flock/store";
 
-/** Job kind: re-run one (submission, validator) score and slash the validator if proven dishonest. */
+/**
+ * Job kind: re-run one submission's evaluation because of one validator's score or refusal; the re-run is
+ * the truth, and every validator of the submission off it is slashed.
+ */
 export const DISPUTE_JOB = "score.dispute";
 /** Event appended when a dispute is opened, and when it is decided (its outcome). */
 export const DISPUTE_EVENTS = { opened: "dispute.opened", decided: "dispute.decided" } as const;
@@ -10,8 +13,11 @@ export interface DisputePayload {
   taskId: number;
   submissionId: number;
   validator: string;
-  /** Stake-weighted median of the submission's scores when the dispute was opened, fixed point. */
-  consensus: bigint;
+  /**
+   * Stake-weighted median of the submission's scores when the dispute was opened, fixed point; null when
+   * nobody scored it (a refusal disputed with no score to compare).
+   */
+  consensus: bigint | null;
   toleranceScore: bigint;
   /** Who asked for the re-run (`POST /disputes`), or null when the coordinator opened it at finalization. */
   requestedBy: string | null;
@@ -27,7 +33,7 @@ export function disputeJobPayload(dispute: DisputePayload): Record<string, unkno
   return {
     ...dispute,
     validator: dispute.validator.toLowerCase(),
-    consensus: dispute.consensus.toString(),
+    consensus: dispute.consensus?.toString() ?? null,
     toleranceScore: dispute.toleranceScore.toString(),
   };
 }
@@ -39,7 +45,7 @@ export function readDisputePayload(job: Job): DisputePayload {
     typeof p.taskId !== "number" ||
     typeof p.submissionId !== "number" ||
     typeof p.validator !== "string" ||
-    typeof p.consensus !== "string" ||
+    (typeof p.consensus !== "string" && p.consensus !== null) ||
     typeof p.toleranceScore !== "string"
   ) {
     throw new Error(`job ${job.id} is not a dispute: ${JSON.stringify(p)}`);
@@ -48,7 +54,7 @@ export function readDisputePayload(job: Job): DisputePayload {
     taskId: p.taskId,
     submissionId: p.submissionId,
     validator: p.validator,
-    consensus: BigInt(p.consensus),
+    consensus: p.consensus === null ? null : BigInt(p.consensus),
     toleranceScore: BigInt(p.toleranceScore),
     requestedBy: typeof p.requestedBy === "string" ? p.requestedBy : null,
   };

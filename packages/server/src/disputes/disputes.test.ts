@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChainGateway } from "../chain/chainGateway.ts";
 import { type ScoredTask, scoredTask } from "../testing/disputeScenario.ts";
 import { createRecordingChainGateway } from "../testing/recordingChainGateway.ts";
+import { revealAndFinalize } from "../testing/scoreReveal.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 import { proverOf } from "./disputeJobs.ts";
 import type { SubmissionEvaluator } from "./submissionEvaluator.ts";
@@ -72,8 +73,7 @@ describe("refereed disputes of validator scores (recording chain, deterministic 
   });
 
   it("at finalization the liar alone is disputed, and after a restart and a failed attempt it is slashed once", async () => {
-    clock.set(new Date(task.endTime.getTime() + 1000));
-    await t.app.scheduler.runDue();
+    await revealAndFinalize(t, clock, task.endTime, task.pending);
     const opened = await t.repos.jobs.list({ kind: "score.dispute" });
     expect(opened.map((j) => j.payload)).toEqual([
       {
@@ -183,7 +183,7 @@ describe("refereed disputes of validator scores (recording chain, deterministic 
     expect(decided).toMatchObject({
       status: "decided",
       verdict: "not-proven",
-      reason: "the reported score is within tolerance of the consensus",
+      reason: "the reported score is within tolerance of the re-run",
       rerunScore: honest(1).toString(),
       slashed: null,
     });

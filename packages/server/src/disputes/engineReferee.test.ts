@@ -22,6 +22,7 @@ function input(artifact: Uint8Array): EvaluationInput {
     validationSet: files.hiddenSet,
     contextLength: CONTEXT,
     maxTrainableParams: 100_000,
+    maxArtifactBytes: 1 << 20,
   };
 }
 

@@ -1,10 +1,10 @@
 import { isOffConsensus } from "./offConsensus.ts";
 
-/** What a refereed re-run decided about one reported score. */
+/** What a refereed re-run decided about one validator's report. */
 export type ScoreVerdict =
-  /** The re-run equals the consensus to the bit and the report is off it beyond the tolerance. */
+  /** The report is off the re-run beyond the tolerance, or refused an artifact the re-run scored. */
   | "dishonest"
-  /** Nothing proven: the report is within tolerance, or the re-run does not reproduce the consensus. */
+  /** Nothing proven: the report is within tolerance of the re-run, or the refused artifact is unscorable. */
   | "not-proven";
 
 export interface ScoreJudgement {
@@ -13,31 +13,25 @@ export interface ScoreJudgement {
 }
 
 /**
- * The referee's rule (pure, SPEC §2.1 refereed dispute): a validator is proven dishonest only when the
- * deterministic re-run reproduces the consensus exactly (same fixed-point score after `scoreFromMetric`)
- * and the validator's report differs from it beyond the tolerance. A re-run that matches neither proves
- * nothing about the validator (the consensus itself is then in doubt), so it never slashes.
+ * The referee's rule (pure, SPEC §2.1 refereed dispute): evaluation is bit-reproducible, so the re-run is the
+ * truth — whatever the consensus says, a colluding majority included. A reported score off the re-run beyond
+ * the tolerance is dishonest; so is a refusal of an artifact the re-run could score (an unscorable artifact is
+ * scored the worst score, never refused, so such a refusal only withholds work).
+ * `reported` is null for a refusal; `rerunScorable` is false when the re-run found the artifact unscorable.
  */
 export function judgeScore(input: {
-  reported: bigint;
+  reported: bigint | null;
   rerun: bigint;
-  consensus: bigint;
+  rerunScorable: boolean;
   toleranceScore: bigint;
 }): ScoreJudgement {
-  if (!isOffConsensus(input.reported, input.consensus, input.toleranceScore)) {
-    return { verdict: "not-proven", reason: "the reported score is within tolerance of the consensus" };
+  if (input.reported === null) {
+    return input.rerunScorable
+      ? { verdict: "dishonest", reason: "the validator refused an artifact the re-run scores" }
+      : { verdict: "not-proven", reason: "the re-run cannot score the artifact either" };
   }
-  if (input.rerun !== input.consensus) {
-    return {
-      verdict: "not-proven",
-      reason:
-        input.rerun === input.reported
-          ? "the re-run reproduces the validator's score, not the consensus"
-          : "the re-run reproduces neither the consensus nor the validator's score",
-    };
+  if (!isOffConsensus(input.reported, input.rerun, input.toleranceScore)) {
+    return { verdict: "not-proven", reason: "the reported score is within tolerance of the re-run" };
   }
-  return {
-    verdict: "dishonest",
-    reason: "the re-run reproduces the consensus; the reported score is off it",
-  };
+  return { verdict: "dishonest", reason: "the reported score is off the referee's re-run beyond tolerance" };
 }

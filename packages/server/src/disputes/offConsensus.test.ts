@@ -54,27 +54,23 @@ describe("which validators are off consensus", () => {
   });
 });
 
-describe("the referee's judgement of a re-run", () => {
-  const consensus = 1_500_000_000_000_000_000n;
-  it("a re-run equal to the consensus proves an off-consensus report dishonest", () => {
-    expect(
-      judgeScore({ reported: consensus + TAU, rerun: consensus, consensus, toleranceScore: TAU }).verdict,
-    ).toBe("dishonest");
+describe("the referee's judgement of a re-run (the re-run is the truth)", () => {
+  const truth = 1_500_000_000_000_000_000n;
+  const judge = (reported: bigint | null, rerunScorable = true) =>
+    judgeScore({ reported, rerun: truth, rerunScorable, toleranceScore: TAU });
+  it("a report off the re-run by τ or more is dishonest, whatever the consensus was", () => {
+    expect(judge(truth + TAU).verdict).toBe("dishonest");
+    expect(judge(truth - TAU - WAD).verdict).toBe("dishonest");
   });
-  it("a report within tolerance is never proven dishonest, whatever the re-run says", () => {
-    expect(
-      judgeScore({ reported: consensus + TAU - 1n, rerun: consensus, consensus, toleranceScore: TAU })
-        .verdict,
-    ).toBe("not-proven");
-  });
-  it("a re-run that reproduces the validator, or nobody, rather than the consensus proves nothing", () => {
-    const reported = consensus + WAD;
-    expect(judgeScore({ reported, rerun: reported, consensus, toleranceScore: TAU })).toEqual({
+  it("a report within tolerance of the re-run is never proven dishonest", () => {
+    expect(judge(truth + TAU - 1n)).toEqual({
       verdict: "not-proven",
-      reason: "the re-run reproduces the validator's score, not the consensus",
+      reason: "the reported score is within tolerance of the re-run",
     });
-    expect(judgeScore({ reported, rerun: consensus + 1n, consensus, toleranceScore: TAU }).verdict).toBe(
-      "not-proven",
-    );
+    expect(judge(truth).verdict).toBe("not-proven");
+  });
+  it("a refusal of an artifact the re-run scores is dishonest; of an unscorable one, not proven", () => {
+    expect(judge(null).verdict).toBe("dishonest");
+    expect(judge(null, false).verdict).toBe("not-proven");
   });
 });

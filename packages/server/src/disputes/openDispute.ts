@@ -70,30 +70,38 @@ export async function openDispute(ctx: AppContext, dispute: DisputePayload): Pro
 
 /**
  * At finalization, every score off its submission's consensus beyond the tolerance gets a dispute
- * (SPEC §2.1: such a score is evidence; the re-run decides). Idempotent: pairs already disputed are kept.
+ * (SPEC §2.1: such a score is evidence; the re-run decides), and so does every refusal (a refusal is no
+ * verdict on the artifact: the re-run shows whether it could be scored). Every accepted submission of the
+ * task is read, page by page. Idempotent: pairs already disputed are kept.
  */
 export async function openDisputesForTask(ctx: AppContext, taskId: number): Promise<Job[]> {
   const accepted = new Set(
-    (await ctx.repos.submissions.list({ taskId, status: "accepted", limit: 500 })).items.map((s) => s.id),
+    (await ctx.repos.submissions.listAll({ taskId, status: "accepted" })).map((s) => s.id),
   );
   const opened: Job[] = [];
   const direction = scoreDirectionOf((await ctx.repos.tasks.get(taskId)).type);
-  for (const [submissionId, scores] of await stakedScores(ctx, taskId)) {
+  const scored = await stakedScores(ctx, taskId);
+  const open = (submissionId: number, validator: string, consensus: bigint | null) =>
+    openDispute(ctx, {
+      taskId,
+      submissionId,
+      validator,
+      consensus,
+      toleranceScore: ctx.config.disputeToleranceScore,
+      requestedBy: null,
+    });
+  for (const [submissionId, scores] of scored) {
     if (!accepted.has(submissionId)) continue;
     const consensus = consensusOf(scores, direction);
     if (consensus === undefined) continue;
     for (const off of offConsensusScores(scores, consensus, ctx.config.disputeToleranceScore)) {
-      opened.push(
-        await openDispute(ctx, {
-          taskId,
-          submissionId,
-          validator: off.validator,
-          consensus,
-          toleranceScore: ctx.config.disputeToleranceScore,
-          requestedBy: null,
-        }),
-      );
+      opened.push(await open(submissionId, off.validator, consensus));
     }
+  }
+  for (const refusal of await ctx.repos.assignments.listForTask(taskId, { status: "refused" })) {
+    if (!accepted.has(refusal.submissionId)) continue;
+    const consensus = consensusOf(scored.get(refusal.submissionId) ?? [], direction) ?? null;
+    opened.push(await open(refusal.submissionId, refusal.validator, consensus));
   }
   return opened;
 }

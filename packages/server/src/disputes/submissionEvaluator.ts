@@ -11,11 +11,14 @@ export interface EvaluationInput {
   validationSet: Uint8Array;
   contextLength: number;
   maxTrainableParams: number;
+  /** The network's artifact size limit: a larger artifact is oversize (scored +∞). */
+  maxArtifactBytes: number;
 }
 
 /**
- * Re-runs a submission's evaluation for the referee and returns the raw metric (BPC for language tasks),
- * which the referee converts with `scoreFromMetric` exactly as validators do. It must be deterministic;
+ * Re-runs a submission's evaluation for the referee and returns the raw metric (BPC for language tasks; +∞
+ * for an artifact that cannot be evaluated), which the referee converts with `scoreOrWorst` exactly as
+ * validators do. It must be deterministic;
  * `engineSubmissionEvaluator` is the real one, tests of routes and jobs may pass their own.
  */
 export interface SubmissionEvaluator {

@@ -22,6 +22,14 @@ export interface TaskEpochSnapshot {
   pools: Map<string, { sigmaBps: number | undefined; delegations: Delegation[] }>;
   /** The task's slashes already executed on-chain (reported in the epoch, paid by no tree); none by default. */
   executedSlashes?: ExecutedSlashInput[];
+  /** Refereed re-runs by submission id (SPEC §2.1: the referee's re-run replaces the consensus). */
+  refereed?: ReadonlyMap<number, bigint>;
+}
+
+/** A submission's refereed score as the epoch input field that replaces its consensus, when disputed. */
+function refereedScoreOf(snapshot: TaskEpochSnapshot, submissionId: number): { refereedScore?: bigint } {
+  const score = snapshot.refereed?.get(submissionId);
+  return score === undefined ? {} : { refereedScore: score };
 }
 
 /** Seconds of the task's period [createdAt, endTime] a delegation held its current amount. */
@@ -48,6 +56,7 @@ export function epochInputsFor(snapshot: TaskEpochSnapshot): EpochInputs {
       task: taskKey,
       account: s.trainer,
       stake: stakeOf.get(s.trainer) ?? 0n,
+      ...refereedScoreOf(snapshot, s.id),
     };
     // SPEC §3: a trainer's pool shares its reward through σ; a pool counts once per trainer and task.
     const pool = snapshot.pools.get(s.trainer);

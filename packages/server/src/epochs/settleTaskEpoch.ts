@@ -92,7 +92,7 @@ export async function settleTaskEpoch(ctx: AppContext, taskId: number): Promise<
       epochInputsFor({
         epoch: number,
         task,
-        submissions: (await ctx.repos.submissions.list({ taskId, limit: 500 })).items,
+        submissions: await ctx.repos.submissions.listAll({ taskId, status: "accepted" }),
         stakes: await ctx.repos.stakes.listForTask(taskId),
         scores: await ctx.repos.scores.listForTask(taskId),
         assignments: await ctx.repos.assignments.listForTask(taskId),
@@ -101,6 +101,9 @@ export async function settleTaskEpoch(ctx: AppContext, taskId: number): Promise<
         gammaBps: ctx.config.gammaBps,
         pools,
         executedSlashes: executedSlashesOf(String(taskId), slashes, facts.slashed),
+        refereed: new Map(
+          [...(await ctx.repos.scores.refereedForTask(taskId))].map(([id, r]) => [id, r.score]),
+        ),
       }),
     );
     const reportBytes = new TextEncoder().encode(result.reportJson);

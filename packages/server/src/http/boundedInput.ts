@@ -14,6 +14,16 @@ export const INT4_MIN = -2_147_483_648;
 type Schema = Record<string, unknown>;
 
 /**
+ * Parsed data (JSON, query, path parameters: Fastify's null-prototype objects) as opposed to a stream or
+ * another object a parser handed over, whose fields are not input.
+ */
+function isPlainData(value: object): boolean {
+  if (Array.isArray(value)) return true;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === null || prototype === Object.prototype || Object.getPrototypeOf(prototype) === null;
+}
+
+/**
  * A copy of a request schema in which every integer without an explicit bound is bounded to int4 and every
  * number to the finite doubles. A field that needs more (an int8 column) declares its own `maximum` (at most
  * `Number.MAX_SAFE_INTEGER`: JSON numbers beyond it are not exact, and the value read back would not be
@@ -67,11 +77,8 @@ export function findBadString(
     return problem === null ? null : { field: path, problem };
   }
   if (typeof value !== "object" || value === null || depth > 64) return null;
-  if (!Array.isArray(value)) {
-    // Only parsed JSON and query objects: a streamed upload's body is a stream, not data to walk.
-    const prototype = Object.getPrototypeOf(value);
-    if (prototype !== Object.prototype && prototype !== null) return null;
-  }
+  // A streamed upload's body is a stream, not data to walk.
+  if (!isPlainData(value)) return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const found = findBadString(value[i], `${path}[${i}]`, depth + 1);
@@ -83,6 +90,18 @@ export function findBadString(
     const keyProblem = badCharacter(key);
     if (keyProblem !== null) return { field: `${path} (a key)`, problem: keyProblem };
     const found = findBadString(item, `${path}.${key}`, depth + 1);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+/** The first number in `value` that is not finite (ajv coerces the text `Infinity` to one), with its path. */
+export function findNonFinite(value: unknown, path: string, depth = 0): string | null {
+  if (typeof value === "number") return Number.isFinite(value) ? null : path;
+  if (typeof value !== "object" || value === null || depth > 64) return null;
+  if (!isPlainData(value)) return null;
+  for (const [key, item] of Object.entries(value)) {
+    const found = findNonFinite(item, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`, depth + 1);
     if (found !== null) return found;
   }
   return null;
@@ -150,6 +169,23 @@ export function installBoundedInput(app: FastifyInstance): void {
     for (const [name, value] of parts) {
       const found = findBadString(value, name);
       if (found !== null) throw refuse(found.field, found.problem);
+    }
+  });
+  // After validation (and its type coercion), before authentication and the handler.
+  app.addHook("preHandler", async (request: FastifyRequest) => {
+    const parts: [string, unknown][] = [
+      ["params", request.params],
+      ["query", request.query],
+      ["body", request.body],
+    ];
+    for (const [name, value] of parts) {
+      const field = findNonFinite(value, name);
+      if (field !== null) {
+        throw new ValidationError("REQUEST_INVALID", `${field} is not a finite number`, {
+          hint: "send integers within the documented bounds (see /openapi.json)",
+          details: { field },
+        });
+      }
     }
   });
 }

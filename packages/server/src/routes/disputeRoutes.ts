@@ -28,7 +28,7 @@ const disputeSchema = {
     validator: { type: "string" },
     requestedBy: nullableText,
     /** Fixed point (1e18 = 1.0), as decimal strings. */
-    consensus: { type: "string" },
+    consensus: nullableText,
     toleranceScore: { type: "string" },
     /** pending / running: not re-run yet; decided: see verdict; failed: the re-run could not be done. */
     status: { type: "string", enum: ["pending", "running", "decided", "failed"] },
@@ -56,7 +56,7 @@ async function disputeJson(ctx: AppContext, job: Job) {
     submissionId: dispute.submissionId,
     validator: dispute.validator,
     requestedBy: dispute.requestedBy,
-    consensus: dispute.consensus.toString(),
+    consensus: dispute.consensus?.toString() ?? null,
     toleranceScore: dispute.toleranceScore.toString(),
     // The job appends its decision before it completes, so a job without one is pending, running or failed.
     status: decision !== undefined ? "decided" : job.status === "done" ? "pending" : job.status,
@@ -83,7 +83,7 @@ export function registerDisputeRoutes(app: FastifyInstance, ctx: AppContext): vo
       config: { auth: true },
       schema: {
         summary:
-          "Ask for a refereed re-run of one validator's score of a finalized task's submission; if it proves the score dishonest, the asker is paid the prover's 10% of the slash",
+          "Ask for a refereed re-run of one validator's score (or refusal) of a finalized task's submission; the re-run replaces the consensus, every validator off it is slashed and the asker is paid the prover's 10%",
         tags: ["disputes"],
         security: [{ flockSignature: [] }],
         body: {
@@ -106,17 +106,25 @@ export function registerDisputeRoutes(app: FastifyInstance, ctx: AppContext): vo
         });
       }
       const { scores, consensus } = await submissionConsensus(ctx, task.id, submission.id);
-      if (!scores.some((s) => s.validator === validator) || consensus === undefined) {
-        throw new NotFoundError("SCORE_NOT_FOUND", `${validator} did not score submission ${submission.id}`, {
-          hint: "dispute a score a validator reported: see the task's epoch report for its scores",
-          details: { submissionId: submission.id, validator },
-        });
+      const refused = (await ctx.repos.assignments.listForSubmission(submission.id)).some(
+        (a) => a.validator === validator && a.status === "refused",
+      );
+      const scored = scores.some((s) => s.validator === validator) && consensus !== undefined;
+      if (!scored && !refused) {
+        throw new NotFoundError(
+          "SCORE_NOT_FOUND",
+          `${validator} neither scored nor refused submission ${submission.id}`,
+          {
+            hint: "dispute a score a validator revealed, or a refusal: see the task's epoch report and events",
+            details: { submissionId: submission.id, validator },
+          },
+        );
       }
       const job = await openDispute(ctx, {
         taskId: task.id,
         submissionId: submission.id,
         validator,
-        consensus,
+        consensus: consensus ?? null,
         toleranceScore: ctx.config.disputeToleranceScore,
         requestedBy: signerOf(request),
       });

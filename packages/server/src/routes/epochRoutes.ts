@@ -186,9 +186,10 @@ export function registerEpochRoutes(app: FastifyInstance, ctx: AppContext): void
       const task = await ctx.repos.tasks.get(request.params.id);
       const entries = leaderboard(
         task,
-        (await ctx.repos.submissions.list({ taskId: task.id, limit: 500 })).items,
+        await ctx.repos.submissions.listAll({ taskId: task.id, status: "accepted" }),
         await ctx.repos.scores.listForTask(task.id),
         await ctx.repos.stakes.listForTask(task.id),
+        await ctx.repos.scores.refereedForTask(task.id),
       );
       return {
         taskId: task.id,

@@ -25,7 +25,8 @@ export function registerSubmissionRoutes(app: FastifyInstance, ctx: AppContext, 
     {
       config: { auth: true },
       schema: {
-        summary: "Commit a submission's artifact hash (trainers staked on the task, before its deadline)",
+        summary:
+          "Commit a submission's artifact hash (trainers staked on the task, before its deadline); a new hash replaces the trainer's earlier commit",
         tags: ["submissions"],
         security: [{ flockSignature: [] }],
         params: idParamsSchema,
@@ -44,13 +45,28 @@ export function registerSubmissionRoutes(app: FastifyInstance, ctx: AppContext, 
       await requireStake(ctx, indexer, { taskId, account: trainer, role: "trainer" });
       const submission = await withTransaction(ctx.db, async (tx) => {
         // The store refuses a commit after the deadline or on a task that is not open.
+        // One live submission per trainer: a new hash replaces the trainer's earlier commit (never scored).
         const created = await tx.submissions.commit({
           taskId,
           trainer,
           commitHash: request.body.commitHash,
           committedAt: ctx.clock.now(),
         });
-        await tx.events.append("submission.committed", { taskId, submissionId: created.id, trainer });
+        const replaced = await tx.submissions.replacedBy(created.id);
+        if (replaced !== undefined) {
+          await tx.events.append("submission.replaced", {
+            taskId,
+            submissionId: replaced.id,
+            replacedBy: created.id,
+            trainer,
+          });
+        }
+        await tx.events.append("submission.committed", {
+          taskId,
+          submissionId: created.id,
+          trainer,
+          ...(replaced === undefined ? {} : { replaces: replaced.id }),
+        });
         return created;
       });
       return reply.status(201).send(submissionJson(submission));
@@ -76,8 +92,8 @@ export function registerSubmissionRoutes(app: FastifyInstance, ctx: AppContext, 
     },
     async (request) => {
       await ctx.repos.tasks.get(request.params.id);
-      const page = await ctx.repos.submissions.list({ taskId: request.params.id, limit: 500 });
-      return { items: page.items.map(submissionJson) };
+      const all = await ctx.repos.submissions.listAll({ taskId: request.params.id });
+      return { items: all.map(submissionJson) };
     },
   );
 
@@ -121,6 +137,16 @@ export function registerSubmissionRoutes(app: FastifyInstance, ctx: AppContext, 
           hint: "upload with the key that committed the submission",
           details: { submissionId: submission.id },
         });
+      }
+      if (submission.status === "replaced") {
+        throw new ConflictError(
+          "SUBMISSION_REPLACED",
+          `submission ${submission.id} was replaced by submission ${submission.replacedBy}`,
+          {
+            hint: "upload the artifact of your latest commit; a replaced one is never scored",
+            details: { submissionId: submission.id, replacedBy: submission.replacedBy },
+          },
+        );
       }
       if (submission.status !== "committed") {
         throw new ConflictError(

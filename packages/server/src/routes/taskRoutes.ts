@@ -1,4 +1,4 @@
-import { NotImplementedError, ValidationError } from "@flock/core";
+import { ConflictError, NotImplementedError, ValidationError } from "@flock/core";
 import { withTransaction } from "@flock/store";
 import type { FastifyInstance } from "fastify";
 import { signerOf } from "../auth/authHook.ts";
@@ -141,6 +141,19 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
         });
       }
       await requireTaskArtifacts(ctx, body);
+      // SPEC §2.1: a hidden set is revealed after finalization for audits, so a set any task committed to
+      // (or uploaded) is known or about to be; scoring on it again would reward memorizing it.
+      const [earlier] = await ctx.repos.tasks.usingHiddenSet(body.validationCommitment);
+      if (earlier !== undefined) {
+        throw new ConflictError(
+          "VALIDATION_SET_REUSED",
+          `task ${earlier.id} already used the hidden set ${body.validationCommitment}`,
+          {
+            hint: "commit to a new hidden validation set that no task has used",
+            details: { validationCommitment: body.validationCommitment, taskId: earlier.id },
+          },
+        );
+      }
       const draft = await ctx.repos.tasks.create({
         ...body,
         submissionDeadline,
@@ -158,7 +171,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
       });
       const task = await withTransaction(ctx.db, async (tx) => {
         const opened = await tx.tasks.transition(draft.id, "open");
-        await scheduleTaskDeadlines(tx, opened);
+        await scheduleTaskDeadlines(tx, opened, ctx.config.revealWindowMs);
         await tx.events.append("task.created", { taskId: opened.id, creator: opened.creator });
         return opened;
       });

@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import { AuthError, ConflictError, NotFoundError } from "@flock/core";
+import { opensCommitment } from "@flock/protocol";
 import { type Assignment, withTransaction } from "@flock/store";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Hex } from "viem";
@@ -9,17 +10,48 @@ import { errorResponses, idParamsSchema } from "../http/schemas.ts";
 import { sendArtifact } from "../http/sendArtifact.ts";
 import { taskJson, taskSchema } from "../tasks/taskJson.ts";
 import { assignmentJson, assignmentSchema } from "../validation/assignmentJson.ts";
+import { assignSubmission } from "../validation/assignSubmission.ts";
+import { requireCommitOpen, requireRevealOpen } from "../validation/scoreWindows.ts";
 
-const scoreBody = {
+const commitmentBody = {
   type: "object",
   additionalProperties: false,
-  required: ["score", "evidence"],
+  required: ["commitment"],
   properties: {
-    /** Fixed point, 1e18 = 1.0, signed (protocol's scoreFromMetric). */
+    /** protocol's scoreCommitment(assignmentId, score, salt). */
+    commitment: { type: "string", pattern: "^0x[0-9a-f]{64}$" },
+  },
+} as const;
+
+const revealBody = {
+  type: "object",
+  additionalProperties: false,
+  required: ["score", "salt", "evidence"],
+  properties: {
+    /** Fixed point, 1e18 = 1.0, signed (protocol's scoreFromMetric, or scoreOrWorst for +∞). */
     score: { type: "string", pattern: "^-?[0-9]{1,78}$" },
+    salt: { type: "string", pattern: "^0x[0-9a-f]{32,128}$" },
     evidence: { type: "object", additionalProperties: true },
   },
 } as const;
+
+/** The signed headers kept with a reveal, verbatim (the audit checks scores against them). */
+const SIGNED_HEADERS = [
+  "x-flock-address",
+  "x-flock-timestamp",
+  "x-flock-nonce",
+  "x-flock-signature",
+  "content-type",
+] as const;
+
+function signedRequestOf(request: FastifyRequest): { headers: Record<string, string>; body: string } {
+  const headers: Record<string, string> = {};
+  for (const name of SIGNED_HEADERS) {
+    const value = request.headers[name];
+    if (typeof value === "string") headers[name] = value;
+  }
+  return { headers, body: (request.rawBody ?? Buffer.alloc(0)).toString("utf8") };
+}
 
 const scoreSchema = {
   type: "object",
@@ -143,7 +175,12 @@ export function registerValidationRoutes(app: FastifyInstance, ctx: AppContext):
         querystring: {
           type: "object",
           additionalProperties: false,
-          properties: { status: { type: "string", enum: ["open", "reported", "timed_out", "refused"] } },
+          properties: {
+            status: {
+              type: "string",
+              enum: ["open", "committed", "reported", "timed_out", "refused", "unrevealed"],
+            },
+          },
         },
         response: {
           200: {
@@ -218,7 +255,8 @@ export function registerValidationRoutes(app: FastifyInstance, ctx: AppContext):
     {
       config: { auth: true },
       schema: {
-        summary: "Refuse an assignment with a recorded reason (a malformed or oversized artifact)",
+        summary:
+          "Refuse an assignment with a recorded reason; the submission goes to another validator and the refusal can be disputed",
         tags: ["validation"],
         security: [{ flockSignature: [] }],
         params: idParamsSchema,
@@ -235,55 +273,142 @@ export function registerValidationRoutes(app: FastifyInstance, ctx: AppContext):
       const assignment = await openAssignmentOf(ctx, request, request.params.id);
       const refused = await withTransaction(ctx.db, async (tx) => {
         const updated = await tx.assignments.refuse(assignment.id, request.body.reason);
+        const submission = await tx.submissions.get(assignment.submissionId);
+        const task = await tx.tasks.get(submission.taskId);
         await tx.events.append("assignment.refused", {
+          taskId: task.id,
           assignmentId: assignment.id,
           submissionId: assignment.submissionId,
           validator: assignment.validator,
           reason: request.body.reason,
         });
+        // A refusal is no verdict on the submission (SPEC §2.1: an unscorable artifact is scored +∞, not
+        // refused): the draw goes on to a validator not drawn before, and the refusal stays disputable.
+        if (task.status === "validating" && ctx.clock.now().getTime() <= task.endTime.getTime()) {
+          await assignSubmission(ctx, tx, submission, assignment.seed);
+        }
         return updated;
       });
       return assignmentJson(refused);
     },
   );
 
-  app.post<{ Params: { id: number }; Body: { score: string; evidence: Record<string, unknown> } }>(
-    "/assignments/:id/score",
+  app.post<{ Params: { id: number }; Body: { commitment: string } }>(
+    "/assignments/:id/commitment",
     {
       config: { auth: true },
       schema: {
-        summary: "Report the score of an assignment, with its evidence (kept for disputes)",
+        summary:
+          "Commit to an assignment's score (SPEC §2.1 commit-reveal): protocol's scoreCommitment(assignmentId, score, salt), before the task's end",
         tags: ["validation"],
         security: [{ flockSignature: [] }],
         params: idParamsSchema,
-        body: scoreBody,
-        response: { 201: scoreSchema, ...errorResponses },
+        body: commitmentBody,
+        response: { 201: assignmentSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
       const assignment = await openAssignmentOf(ctx, request, request.params.id);
-      const score = await withTransaction(ctx.db, async (tx) => {
-        const reported = await tx.scores.report({
-          assignmentId: assignment.id,
+      const committed = await withTransaction(ctx.db, async (tx) => {
+        const submission = await tx.submissions.get(assignment.submissionId);
+        requireCommitOpen(ctx, await tx.tasks.get(submission.taskId));
+        const updated = await tx.assignments.commitScore(assignment.id, {
           validator: assignment.validator,
-          score: BigInt(request.body.score),
-          evidence: request.body.evidence,
-          reportedAt: ctx.clock.now(),
+          commitment: request.body.commitment,
+          committedAt: ctx.clock.now(),
         });
-        await tx.events.append("score.reported", {
+        // The event says who committed, never to what: nothing of a score is visible before the reveals.
+        await tx.events.append("score.committed", {
+          taskId: submission.taskId,
           assignmentId: assignment.id,
           submissionId: assignment.submissionId,
           validator: assignment.validator,
         });
-        return reported;
+        return updated;
+      });
+      return reply.status(201).send(assignmentJson(committed));
+    },
+  );
+
+  app.post<{
+    Params: { id: number };
+    Body: { score: string; salt: string; evidence: Record<string, unknown> };
+  }>(
+    "/assignments/:id/reveal",
+    {
+      config: { auth: true },
+      schema: {
+        summary:
+          "Reveal a committed score with its salt and evidence, after the task's end and before its reveal window closes; the signed request is kept verbatim",
+        tags: ["validation"],
+        security: [{ flockSignature: [] }],
+        params: idParamsSchema,
+        body: revealBody,
+        response: { 201: scoreSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const assignment = await ctx.repos.assignments.get(request.params.id);
+      if (assignment.validator !== signerOf(request)) {
+        throw new AuthError("NOT_ASSIGNED", `assignment ${assignment.id} is not yours`, {
+          hint: "reveal only the scores you committed",
+          details: { assignmentId: assignment.id },
+        });
+      }
+      const submission = await ctx.repos.submissions.get(assignment.submissionId);
+      requireRevealOpen(ctx, await ctx.repos.tasks.get(submission.taskId));
+      if (assignment.status !== "committed" || assignment.commitment === null) {
+        throw new ConflictError(
+          "REVEAL_WITHOUT_COMMITMENT",
+          `assignment ${assignment.id} is ${assignment.status}`,
+          {
+            hint: "only a committed score can be revealed, once",
+            details: { assignmentId: assignment.id, status: assignment.status },
+          },
+        );
+      }
+      const score = BigInt(request.body.score);
+      if (
+        !opensCommitment(assignment.commitment, {
+          assignmentId: assignment.id,
+          score,
+          salt: request.body.salt,
+        })
+      ) {
+        throw new ConflictError(
+          "REVEAL_MISMATCH",
+          `the revealed score and salt do not open assignment ${assignment.id}'s commitment`,
+          {
+            hint: "reveal exactly the score and salt you committed to; a commitment cannot be changed",
+            details: { assignmentId: assignment.id, commitment: assignment.commitment },
+          },
+        );
+      }
+      const revealed = await withTransaction(ctx.db, async (tx) => {
+        const stored = await tx.scores.reveal({
+          assignmentId: assignment.id,
+          validator: assignment.validator,
+          score,
+          salt: request.body.salt,
+          evidence: request.body.evidence,
+          reportedAt: ctx.clock.now(),
+          request: signedRequestOf(request),
+        });
+        await tx.events.append("score.revealed", {
+          taskId: submission.taskId,
+          assignmentId: assignment.id,
+          submissionId: assignment.submissionId,
+          validator: assignment.validator,
+        });
+        return stored;
       });
       return reply.status(201).send({
-        assignmentId: score.assignmentId,
-        submissionId: score.submissionId,
-        validator: score.validator,
-        score: score.score.toString(),
-        evidence: score.evidence,
-        reportedAt: score.reportedAt.toISOString(),
+        assignmentId: revealed.assignmentId,
+        submissionId: revealed.submissionId,
+        validator: revealed.validator,
+        score: revealed.score.toString(),
+        evidence: revealed.evidence,
+        reportedAt: revealed.reportedAt.toISOString(),
       });
     },
   );

@@ -2,9 +2,10 @@ import type { ArtifactStore, Repositories, Submission } from "@flock/store";
 import { deltaCosine, loraWeightDelta, NEAR_DUPLICATE_COSINE } from "./weightDelta.ts";
 
 /**
- * The earliest earlier accepted submission of the task whose LoRA weight delta has cosine similarity
- * ≥ 0.995 with this artifact's (SPEC §2.1 near-identical copy), with the similarity; undefined when none
- * is, or when the artifact is not a LoRA safetensors file (validators then judge it).
+ * The earliest earlier submission of another trainer of the task (accepted, or replaced by its trainer's
+ * later commit: its work is still someone else's) whose LoRA weight delta has cosine similarity ≥ 0.995 with
+ * this artifact's (SPEC §2.1 near-identical copy), with the similarity; undefined when none is, or when the
+ * artifact is not a LoRA safetensors file (validators then judge it). Every page of the task is read.
  */
 export async function findNearDuplicate(
   repos: Repositories,
@@ -14,9 +15,13 @@ export async function findNearDuplicate(
 ): Promise<{ original: Submission; cosine: number } | undefined> {
   const delta = loraWeightDelta(await artifacts.read(artifactId));
   if (delta === undefined) return undefined;
-  const earlier = await repos.submissions.list({ taskId: submission.taskId, status: "accepted", limit: 500 });
-  for (const candidate of earlier.items) {
+  const earlier = await repos.submissions.listAll({
+    taskId: submission.taskId,
+    status: ["accepted", "replaced"],
+  });
+  for (const candidate of earlier) {
     if (candidate.id >= submission.id || candidate.artifactId === null) continue;
+    if (candidate.trainer === submission.trainer) continue;
     const other = loraWeightDelta(await artifacts.read(candidate.artifactId));
     if (other === undefined) continue;
     const cosine = deltaCosine(delta, other);

@@ -13,9 +13,13 @@ export const submissionSchema = {
     artifactId: { type: ["string", "null"], pattern: contentIdSchema.pattern },
     artifactSize: { type: ["integer", "null"] },
     uploadedAt: { type: ["string", "null"], format: "date-time" },
-    status: { type: "string", enum: ["committed", "uploaded", "accepted", "rejected", "copy"] },
+    status: {
+      type: "string",
+      enum: ["committed", "uploaded", "accepted", "rejected", "copy", "replaced"],
+    },
     reason: { type: ["string", "null"] },
     copyOf: { type: ["integer", "null"] },
+    replacedBy: { type: ["integer", "null"] },
   },
 } as const;
 
@@ -31,6 +35,7 @@ export interface SubmissionJson {
   status: Submission["status"];
   reason: string | null;
   copyOf: number | null;
+  replacedBy: number | null;
 }
 
 /** The wire form of a submission. */
@@ -47,5 +52,6 @@ export function submissionJson(submission: Submission): SubmissionJson {
     status: submission.status,
     reason: submission.reason,
     copyOf: submission.copyOf,
+    replacedBy: submission.replacedBy,
   };
 }

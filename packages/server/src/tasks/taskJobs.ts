@@ -24,6 +24,7 @@ function taskIdOf(payload: Record<string, unknown>): number {
 export async function scheduleTaskDeadlines(
   repos: AppContext["repos"],
   task: { id: number; submissionDeadline: Date; endTime: Date },
+  revealWindowMs: number,
 ): Promise<void> {
   await repos.jobs.schedule({
     kind: TASK_JOBS.closeSubmissions,
@@ -34,15 +35,17 @@ export async function scheduleTaskDeadlines(
   await repos.jobs.schedule({
     kind: TASK_JOBS.finalize,
     key: `task:${task.id}:finalize`,
-    runAt: task.endTime,
+    // Validators reveal their committed scores after the end; the task is finalized when that window closes.
+    runAt: new Date(task.endTime.getTime() + revealWindowMs),
     payload: { taskId: task.id },
   });
 }
 
 /**
  * SPEC §2.1 lifecycle on deadlines: at the submission deadline open → validating and every accepted
- * submission is assigned to validators; at the end validating → finalized, and commits whose artifact never
- * came are rejected, scores off consensus are disputed, and — once the task's copy slashes and disputes are
+ * submission is assigned to validators, who commit to their scores until the end and reveal them in the
+ * reveal window after it; when the window closes validating → finalized, commits whose artifact never came
+ * are rejected, committed scores never revealed are failed duties, scores off consensus are disputed, and — once the task's copy slashes and disputes are
  * done, so the report lists every slash they executed — the task's epoch is computed, stored and posted
  * on-chain, and the task is closed (on-chain too). Each handler is idempotent (a job re-run after a crash
  * finds the work done).
@@ -58,20 +61,30 @@ export function taskJobHandlers(ctx: AppContext): Record<string, JobHandler> {
         await tx.events.append("task.status", { taskId, from: "open", to: "validating" });
       }
       if (task.status !== "open" && task.status !== "validating") return;
-      const accepted = await tx.submissions.list({ taskId, status: "accepted", limit: 500 });
-      for (const submission of accepted.items) await assignSubmission(ctx, tx, submission, seed);
+      const accepted = await tx.submissions.listAll({ taskId, status: "accepted" });
+      for (const submission of accepted) await assignSubmission(ctx, tx, submission, seed);
     });
   }
   async function finalize(taskId: number) {
     await withTransaction(ctx.db, async (tx) => {
       const task = await tx.tasks.get(taskId);
       if (task.status !== "validating") return;
-      const unrevealed = await tx.submissions.list({ taskId, status: "committed", limit: 500 });
-      for (const submission of unrevealed.items) {
+      const neverUploaded = await tx.submissions.listAll({ taskId, status: "committed" });
+      for (const submission of neverUploaded) {
         await tx.submissions.reject(
           submission.id,
           "no artifact was uploaded for the commit before the task ended",
         );
+      }
+      // SPEC §2.1: a committed score not revealed in the window is a failed duty (no score, no work credit).
+      for (const assignment of await tx.assignments.listForTask(taskId, { status: "committed" })) {
+        await tx.assignments.markUnrevealed(assignment.id);
+        await tx.events.append("assignment.unrevealed", {
+          taskId,
+          submissionId: assignment.submissionId,
+          assignmentId: assignment.id,
+          validator: assignment.validator,
+        });
       }
       await tx.tasks.transition(taskId, "finalized");
       await tx.events.append("task.status", { taskId, from: "validating", to: "finalized" });

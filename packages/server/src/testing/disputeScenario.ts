@@ -1,6 +1,7 @@
 import { contentId } from "@flock/core";
 import { type LocalAccount, sha256 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { commitScore, type PendingReveal } from "./scoreReveal.ts";
 import { signedHeaders } from "./signedHeaders.ts";
 import type { ManualClock, TestApp } from "./testApp.ts";
 
@@ -13,13 +14,16 @@ export interface ScoredTask {
   validators: LocalAccount[];
   /** Submission id of each trainer's artifact, in trainer order. */
   submissions: number[];
-  /** Time at which the task ends (advance the clock past it and run the scheduler to finalize). */
+  /** Time at which the task ends (validators reveal after it; `revealAndFinalize` finishes the task). */
   endTime: Date;
+  /** The committed scores, to reveal after the end. */
+  pending: PendingReveal[];
 }
 
 /**
  * A task run up to its end: one trainer per artifact commits and uploads it, every validator (each staked
- * `validatorStake`) is assigned every submission (k = number of validators) and reports `scoreOf` for it.
+ * `validatorStake`) is assigned every submission (k = number of validators) and commits to `scoreOf` for it
+ * (revealed later with `revealAndFinalize`).
  * The base model and hidden set are stored in the coordinator's artifact store, as a local network does.
  */
 export async function scoredTask(
@@ -102,13 +106,13 @@ export async function scoredTask(
 
   clock.set(new Date(start + 60 * 60_000));
   await t.app.scheduler.runDue();
+  const pending: PendingReveal[] = [];
   for (const [vi, v] of validators.entries()) {
     const assignments = (await t.signed(v, "GET", "/assignments")).json().items;
     for (const a of assignments as { id: number; submissionId: number }[]) {
-      const score = options.scoreOf(vi, submissions.indexOf(a.submissionId)).toString();
-      const report = await t.signed(v, "POST", `/assignments/${a.id}/score`, { score, evidence: { score } });
-      if (report.statusCode !== 201) throw new Error(`score not accepted: ${report.body}`);
+      const score = options.scoreOf(vi, submissions.indexOf(a.submissionId));
+      pending.push(await commitScore(t, v, a.id, score));
     }
   }
-  return { taskId, creator, trainers, validators, submissions, endTime };
+  return { taskId, creator, trainers, validators, submissions, endTime, pending };
 }

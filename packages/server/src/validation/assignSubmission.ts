@@ -6,7 +6,7 @@ import { assignValidators } from "./assignValidators.ts";
 export const ASSIGNMENT_TIMEOUT_JOB = "assignment.timeout";
 
 /**
- * Give a submission validators until it has k that are open or have reported: drawn by √stake from the
+ * Give a submission validators until it has k that are open, committed or have reported: drawn by √stake from the
  * task's validators (at least the task's minimum stake), never the submitter nor anyone drawn before.
  * Each assignment gets a timeout job. Runs inside the caller's transaction.
  */
@@ -21,7 +21,10 @@ export async function assignSubmission(
     (stake) => stake.amount > 0n && stake.amount >= task.minStake,
   );
   const existing = await tx.assignments.listForSubmission(submission.id);
-  const live = existing.filter((a) => a.status === "open" || a.status === "reported").length;
+  // Refused and timed-out duties do not count: the draw continues past them (SPEC §2.1: k scores).
+  const live = existing.filter(
+    (a) => a.status === "open" || a.status === "committed" || a.status === "reported",
+  ).length;
   const need = ctx.config.validatorsPerSubmission - live;
   if (need <= 0) return [];
   const chosen = assignValidators({

@@ -21,8 +21,10 @@ export function assignmentJobHandlers(ctx: AppContext): Record<string, JobHandle
           validator: assignment.validator,
         });
         const task = await tx.tasks.get(submission.taskId);
-        // Re-assign only while the task still validates; the same seed keeps the draw auditable.
-        if (task.status === "validating") await assignSubmission(ctx, tx, submission, assignment.seed);
+        // Re-assign only while the task still takes commitments; the same seed keeps the draw auditable.
+        if (task.status === "validating" && ctx.clock.now().getTime() <= task.endTime.getTime()) {
+          await assignSubmission(ctx, tx, submission, assignment.seed);
+        }
       });
     },
   };

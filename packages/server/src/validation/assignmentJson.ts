@@ -11,8 +11,13 @@ export const assignmentSchema = {
     seed: { type: "string" },
     assignedAt: dateTimeSchema,
     deadline: dateTimeSchema,
-    status: { type: "string", enum: ["open", "reported", "timed_out", "refused"] },
+    status: {
+      type: "string",
+      enum: ["open", "committed", "reported", "timed_out", "refused", "unrevealed"],
+    },
     reason: { type: ["string", "null"] },
+    commitment: { type: ["string", "null"] },
+    committedAt: { type: ["string", "null"], format: "date-time" },
   },
 } as const;
 
@@ -25,6 +30,8 @@ export interface AssignmentJson {
   deadline: string;
   status: Assignment["status"];
   reason: string | null;
+  commitment: string | null;
+  committedAt: string | null;
 }
 
 /** The wire form of an assignment. */
@@ -38,5 +45,7 @@ export function assignmentJson(assignment: Assignment): AssignmentJson {
     deadline: assignment.deadline.toISOString(),
     status: assignment.status,
     reason: assignment.reason,
+    commitment: assignment.commitment,
+    committedAt: assignment.committedAt?.toISOString() ?? null,
   };
 }
