@@ -202,4 +202,22 @@ describe("flock demo, end to end (anvil, PGlite, HTTP on 127.0.0.1)", () => {
     expect(existsSync(join(home, "network.json"))).toBe(false);
     expect(processAlive(anvilPid)).toBe(false);
   }, 90_000);
+
+  it("a second demo on the same home tells the story again with a new task: locks, pool and base model reused", async () => {
+    const io = bufferIo();
+    const code = await main(["--home", home, "--json", "demo", "--quick"], io, { signal: never });
+    if (code !== 0)
+      throw new Error(`second flock demo exited ${code}: ${io.out()}\n${io.err().slice(-3000)}`);
+    const again = JSON.parse(io.out()) as DemoReport;
+    expect(again.taskId).toBeGreaterThan(report.taskId);
+    expect(again.epoch).toBeGreaterThan(report.epoch);
+    expect(again.leaderboard).toHaveLength(3);
+    expect(again.audit.verified).toBe(true);
+    // σ was set by the first run and is under its cooldown: the second run keeps the pool instead of failing.
+    expect(io.err()).toContain("kept from an earlier run");
+    expect(io.err()).toContain("reusing the base model");
+    expect(io.err()).toMatch(/reuses lock #\d+/);
+    // The deadline came from a measurement on this machine.
+    expect(io.err()).toMatch(/measured [\d.]+ s per training step/);
+  }, 180_000);
 });

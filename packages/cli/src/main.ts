@@ -55,7 +55,7 @@ export async function main(
       return 2;
     }
     output.error(error);
-    return 1;
+    return error instanceof UsageError ? 2 : 1;
   } finally {
     detach();
   }
