@@ -173,6 +173,7 @@ describe("TaskStaking actions", () => {
         taskId,
         minStake: parseFlock("3000"),
         minLockDays: 30,
+        submissionDeadline: end,
         endTime: end,
         disputeWindowSec: 3600n,
       }),
@@ -183,11 +184,19 @@ describe("TaskStaking actions", () => {
       taskId,
       minStake: parseFlock("3000"),
       minLockDays: 30,
+      submissionDeadline: end,
       endTime: end,
       disputeWindowSec: 3600n,
     });
     await expectRefusal(
-      createTask(coordinator, { taskId, minStake: 0n, minLockDays: 0, endTime: end, disputeWindowSec: 0n }),
+      createTask(coordinator, {
+        taskId,
+        minStake: 0n,
+        minLockDays: 0,
+        submissionDeadline: end,
+        endTime: end,
+        disputeWindowSec: 0n,
+      }),
       "TASK_EXISTS",
       /task 7 already exists/,
     );
@@ -281,8 +290,9 @@ describe("Slashing actions", () => {
     const taskId = 8n;
     await createTask(coordinator, {
       taskId,
-      minStake: 0n,
+      minStake: parseFlock("100"),
       minLockDays: 0,
+      submissionDeadline: (await now()) + 86_400n,
       endTime: (await now()) + 86_400n,
       disputeWindowSec: 0n,
     });
@@ -331,7 +341,12 @@ describe("RewardDistributor and Emission actions", () => {
   const seeded = (defaultDeploymentSettings.initialEmission * 3n) / 10n;
 
   it("posting reserves the epoch's total out of the unallocated FLOCK; more than that is refused with the figures", async () => {
-    expect(await getRewardPool(alice)).toEqual({ balance: seeded, outstanding: 0n, unallocated: seeded });
+    expect(await getRewardPool(alice)).toEqual({
+      balance: seeded,
+      outstanding: 0n,
+      pooled: 0n,
+      unallocated: seeded,
+    });
     const tree = rewards();
     const { amount, proof } = rewardProof(tree, alice.account.address);
     await expectRefusal(
@@ -348,7 +363,7 @@ describe("RewardDistributor and Emission actions", () => {
     const refused = await expectRefusal(
       postEpochRoot(coordinator, { ...roots, total: seeded + 1n }),
       "REWARDS_INSUFFICIENT",
-      /^post the roots of epoch 1 was refused: the epoch's rewards total 300000\.000000000000000001 FLOCK but the RewardDistributor has only 300000 FLOCK that earlier epochs have not already reserved$/,
+      /^post the roots of epoch 1 was refused: the epoch's emission-paid rewards total 300000\.000000000000000001 FLOCK but the RewardDistributor has only 300000 FLOCK of emission that earlier epochs have not already reserved$/,
     );
     expect(refused.hint).toContain("mintEmission");
     expect(refused.details).toMatchObject({
@@ -368,6 +383,7 @@ describe("RewardDistributor and Emission actions", () => {
     expect(await getRewardPool(alice)).toEqual({
       balance: seeded,
       outstanding: parseFlock("100"),
+      pooled: 0n,
       unallocated: seeded - parseFlock("100"),
     });
     await expectRefusal(
@@ -400,6 +416,7 @@ describe("RewardDistributor and Emission actions", () => {
     expect(await getRewardPool(alice)).toEqual({
       balance: seeded + parseFlock("1000000"),
       outstanding: parseFlock("100"),
+      pooled: 0n,
       unallocated: seeded + parseFlock("1000000") - parseFlock("100"),
     });
   });
@@ -431,6 +448,7 @@ describe("RewardDistributor and Emission actions", () => {
     expect(await getRewardPool(carol)).toEqual({
       balance: poolBefore.balance - parseFlock("60"),
       outstanding: poolBefore.outstanding - parseFlock("60"),
+      pooled: 0n,
       unallocated: poolBefore.unallocated,
     });
     await expectRefusal(
@@ -457,6 +475,7 @@ describe("RewardDistributor and Emission actions", () => {
     expect(await getRewardPool(bob, { blockNumber: posted.blockNumber })).toEqual({
       balance: before.balance,
       outstanding: before.outstanding + parseFlock("50"),
+      pooled: 0n,
       unallocated: before.unallocated - parseFlock("50"),
     });
     await claimRewards(alice, { epoch: 2n, tree: "liquid", ...rewardProof(wrong, alice.account.address) });

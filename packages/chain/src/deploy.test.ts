@@ -94,16 +94,23 @@ describe("deploy", () => {
       taskId: 1n,
       minStake: parseFlock("3000"),
       minLockDays: 30,
+      submissionDeadline: 2_000_000_000n,
       endTime: 2_000_000_000n,
       disputeWindowSec: 3600n,
     });
     // Nothing is in the reward pool until the first emission, which goes to the distributor unallocated.
-    expect(await getRewardPool(client)).toEqual({ balance: 0n, outstanding: 0n, unallocated: 0n });
+    expect(await getRewardPool(client)).toEqual({
+      balance: 0n,
+      outstanding: 0n,
+      pooled: 0n,
+      unallocated: 0n,
+    });
     const minted = await mintEmission(client);
     expect(minted.amount).toBe(defaultDeploymentSettings.initialEmission);
     expect(await getRewardPool(client)).toEqual({
       balance: minted.amount,
       outstanding: 0n,
+      pooled: 0n,
       unallocated: minted.amount,
     });
   });

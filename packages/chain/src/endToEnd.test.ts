@@ -69,6 +69,7 @@ describe("end to end through the chain package", () => {
       taskId,
       minStake: parseFlock("3000"),
       minLockDays: 30,
+      submissionDeadline: start + BigInt(10 * DAY),
       endTime: start + BigInt(20 * DAY),
       disputeWindowSec: BigInt(DAY),
     });
@@ -175,6 +176,7 @@ describe("end to end through the chain package", () => {
     expect(await getRewardPool(coordinator)).toEqual({
       balance: pool.balance,
       outstanding: pool.outstanding + total,
+      pooled: 0n,
       unallocated: pool.unallocated - total,
     });
 

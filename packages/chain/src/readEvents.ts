@@ -36,6 +36,9 @@ const EVENT_SOURCES = {
   slashed: { contract: "Slashing", abi: slashingAbi, eventName: "Slashed" },
   epochRootPosted: { contract: "RewardDistributor", abi: rewardDistributorAbi, eventName: "EpochRootPosted" },
   claimed: { contract: "RewardDistributor", abi: rewardDistributorAbi, eventName: "Claimed" },
+  taskFunded: { contract: "RewardDistributor", abi: rewardDistributorAbi, eventName: "TaskFunded" },
+  taskPoolDrawn: { contract: "RewardDistributor", abi: rewardDistributorAbi, eventName: "TaskPoolDrawn" },
+  minStakeFloorSet: { contract: "TaskStaking", abi: taskStakingAbi, eventName: "MinStakeFloorSet" },
   emissionMinted: { contract: "Emission", abi: emissionAbi, eventName: "Minted" },
 } as const;
 

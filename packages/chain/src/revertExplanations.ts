@@ -223,6 +223,24 @@ const EXPLANATIONS: Record<string, Explain> = {
       `${String(account)} has no stake on task ${String(taskId)}`,
       "Check the task id and the account.",
     ),
+  BelowStakeFloor: ([minStake, floor]) =>
+    e(
+      "STAKE_BELOW_FLOOR",
+      `a task minimum stake of ${tokens(minStake)} gmFLOCK is below the network minimum of ${tokens(floor)}`,
+      `Create the task with a minimum stake of at least ${tokens(floor)} gmFLOCK (\`flock task create --min-stake ${tokens(floor)}\`).`,
+    ),
+  DeadlineAfterEnd: ([deadline, end]) =>
+    e(
+      "TASK_DEADLINE_AFTER_END",
+      `the submission deadline ${time(deadline)} is after the task's end ${time(end)}`,
+      "Give a submission deadline at or before the task's end time.",
+    ),
+  StakingClosed: ([taskId, deadline]) =>
+    e(
+      "STAKING_CLOSED",
+      `staking on task ${String(taskId)} closed at its submission deadline ${time(deadline)}; the stakes that count are frozen`,
+      "Stake before a task's submission deadline; `flock task list` shows the open tasks and their deadlines.",
+    ),
   SeizeExceedsStake: ([taskId, account, amount, stake]) =>
     e(
       "SEIZE_EXCEEDS_STAKE",
@@ -328,8 +346,8 @@ const EXPLANATIONS: Record<string, Explain> = {
   InsufficientRewards: ([needed, available]) =>
     e(
       "REWARDS_INSUFFICIENT",
-      `the epoch's rewards total ${tokens(needed)} FLOCK but the RewardDistributor has only ${tokens(available)} FLOCK that earlier epochs have not already reserved`,
-      "Mint the daily emission (mintEmission) or send FLOCK to the RewardDistributor, then post again; getRewardPool shows the unallocated FLOCK.",
+      `the epoch's emission-paid rewards total ${tokens(needed)} FLOCK but the RewardDistributor has only ${tokens(available)} FLOCK of emission that earlier epochs have not already reserved`,
+      "Mint the daily emission (mintEmission) or send FLOCK to the RewardDistributor, then post again; getRewardPool shows the unallocated FLOCK (task pools funded by creators pay only through their own pool draws).",
     ),
   EpochOverclaimed: ([epoch, total]) =>
     e(
@@ -342,6 +360,24 @@ const EXPLANATIONS: Record<string, Explain> = {
       "EPOCH_TOTAL_MISMATCH",
       `epoch ${String(epoch)} cannot be posted with a total of ${tokens(total)} FLOCK and these roots: a positive total needs a non-empty tree and a non-empty tree needs a positive total`,
       "Post the sum of every leaf amount of both trees as the total (0 only with two empty trees).",
+    ),
+  InsufficientTaskPool: ([taskId, needed, available]) =>
+    e(
+      "TASK_POOL_INSUFFICIENT",
+      `the epoch draws ${tokens(needed)} FLOCK from the pool of task ${String(taskId)}, which holds ${tokens(available)}`,
+      `Draw at most what the task's pool holds (getTaskPool), or have its creator fund it first (fundTask, \`flock task fund ${String(taskId)}\`).`,
+    ),
+  PoolDrawsExceedTotal: ([epoch, pooled, total]) =>
+    e(
+      "POOL_DRAWS_EXCEED_TOTAL",
+      `epoch ${String(epoch)} draws ${tokens(pooled)} FLOCK from task pools but pays only ${tokens(total)} in all`,
+      "Draw from task pools only what the epoch's trees pay out to those tasks' participants; the draws never exceed the total.",
+    ),
+  PoolDrawsMismatch: ([taskIds, amounts]) =>
+    e(
+      "POOL_DRAWS_MISMATCH",
+      `the epoch names ${String(taskIds)} pool task ids but ${String(amounts)} pool amounts`,
+      "Pass one amount per task pool drawn (postEpochRoot's pools: [{ taskId, amount }]).",
     ),
   ClaimFeeTooHigh: ([fee, max]) =>
     e(

@@ -4,10 +4,35 @@ import { toChainError } from "./chainErrors.ts";
 import type { FlockSigner } from "./client.ts";
 import type { ContractLabels } from "./revertExplanations.ts";
 
+/** The tail of each account's send queue, by chain id and address. */
+const sendQueues = new Map<string, Promise<void>>();
+
+/**
+ * Runs `send` after every earlier send of the same account in this process has been accepted by the node
+ * (or failed). Each send fills in its nonce from the node's pending count, so two concurrent sends of one
+ * account would otherwise take the same nonce and one would fail NONCE_TOO_LOW; in the queue each send sees
+ * the pending transactions of the ones before it. Only the sending is serialized: receipts are awaited
+ * outside the queue, so concurrent actions still confirm together.
+ */
+export function inSendQueue<T>(signer: FlockSigner, send: () => Promise<T>): Promise<T> {
+  const key = `${signer.walletClient.chain.id}:${signer.account.address.toLowerCase()}`;
+  const previous = sendQueues.get(key) ?? Promise.resolve();
+  const run = previous.then(send);
+  const tail = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  sendQueues.set(key, tail);
+  void tail.then(() => {
+    if (sendQueues.get(key) === tail) sendQueues.delete(key);
+  });
+  return run;
+}
+
 /**
  * Sends one transaction and waits for its receipt. `send` simulates the call first (so a revert is
- * caught with its custom error before any gas is spent) and then writes it; every failure becomes a
- * ChainError naming `action`.
+ * caught with its custom error before any gas is spent) and then writes it, in the account's send queue
+ * (see inSendQueue); every failure becomes a ChainError naming `action`.
  */
 export async function submit(
   signer: FlockSigner & { addresses?: ContractLabels },
@@ -16,7 +41,7 @@ export async function submit(
 ): Promise<TransactionReceipt> {
   let hash: Hex;
   try {
-    hash = await send();
+    hash = await inSendQueue(signer, send);
   } catch (error) {
     throw toChainError(error, action, signer.addresses);
   }

@@ -6,10 +6,17 @@ import { submit } from "../submit.ts";
 
 export interface CreateTaskParameters {
   taskId: bigint;
-  /** Minimum total gmFLOCK stake of one participant (3000 gmFLOCK on FLock). */
+  /**
+   * Minimum total gmFLOCK stake of one participant (3000 gmFLOCK on FLock); at least the network floor
+   * (getMinStakeFloor), else STAKE_BELOW_FLOOR.
+   */
   minStake: bigint;
   /** Minimum duration in days of the lock backing a stake. */
   minLockDays: number;
+  /**
+   * Unix seconds: staking closes here and the stakes that count are frozen (SPEC §2.1); at most `endTime`.
+   */
+  submissionDeadline: bigint;
   /** Planned end, unix seconds: σ of pools staking here freezes around it. */
   endTime: bigint;
   /** Seconds after closing during which stakes stay slashable and cannot be withdrawn. */
@@ -20,7 +27,7 @@ export interface CreateTaskReturnType {
   transactionHash: Hex;
 }
 
-/** Coordinator: registers an open task. */
+/** Coordinator: registers an open task whose stakes are taken until its submission deadline. */
 export async function createTask(
   client: FlockClient,
   parameters: CreateTaskParameters,
@@ -35,6 +42,13 @@ export async function createTask(
       },
     );
   }
+  if (parameters.submissionDeadline > parameters.endTime) {
+    throw new ValidationError(
+      "TASK_DEADLINE_AFTER_END",
+      `the submission deadline ${parameters.submissionDeadline} is after the task's end ${parameters.endTime}`,
+      { hint: "Give a submission deadline at or before the end time." },
+    );
+  }
   const receipt = await submit(client, `create task ${parameters.taskId}`, async () => {
     const { request } = await client.publicClient.simulateContract({
       account: client.account,
@@ -45,6 +59,7 @@ export async function createTask(
         parameters.taskId,
         minStake,
         parameters.minLockDays,
+        parameters.submissionDeadline,
         parameters.endTime,
         parameters.disputeWindowSec,
       ],

@@ -7,17 +7,28 @@ export interface GetRewardPoolParameters {
   blockNumber?: bigint;
 }
 
-/** The RewardDistributor's FLOCK, in base units, all read at one block; `balance ≥ outstanding` always. */
+/**
+ * The RewardDistributor's FLOCK, in base units, all read at one block; `balance ≥ outstanding + pooled`
+ * always.
+ */
 export interface GetRewardPoolReturnType {
   /** FLOCK the RewardDistributor holds. */
   balance: bigint;
   /** What posted epochs still owe: Σ their totals − Σ gross amounts claimed. */
   outstanding: bigint;
-  /** balance − outstanding: FLOCK no posted epoch has promised yet, what the next epoch may pay at most. */
+  /** Σ of the creator-funded task pools (fundTask) not yet drawn: held here, but not emission. */
+  pooled: bigint;
+  /**
+   * balance − outstanding − pooled: emission no posted epoch has promised yet, what the next epoch may pay at
+   * most beyond its tasks' own pools.
+   */
   unallocated: bigint;
 }
 
-/** Reads the reward pool: the distributor's FLOCK, what posted epochs still owe, and what is left to promise. */
+/**
+ * Reads the reward pool: the distributor's FLOCK, what posted epochs still owe, what task pools hold, and the
+ * emission left to promise.
+ */
 export async function getRewardPool(
   reader: FlockReader,
   parameters: GetRewardPoolParameters = {},
@@ -27,7 +38,7 @@ export async function getRewardPool(
   try {
     // Both values come from the same block, so a post or claim in between cannot split them.
     const blockNumber = parameters.blockNumber ?? (await publicClient.getBlockNumber({ cacheTime: 0 }));
-    const [balance, outstanding] = await Promise.all([
+    const [balance, outstanding, pooled] = await Promise.all([
       publicClient.readContract({
         address: addresses.FlockToken,
         abi: flockTokenAbi,
@@ -41,8 +52,14 @@ export async function getRewardPool(
         functionName: "outstanding",
         blockNumber,
       }),
+      publicClient.readContract({
+        address: addresses.RewardDistributor,
+        abi: rewardDistributorAbi,
+        functionName: "pooledTotal",
+        blockNumber,
+      }),
     ]);
-    return { balance, outstanding, unallocated: balance - outstanding };
+    return { balance, outstanding, pooled, unallocated: balance - outstanding - pooled };
   } catch (error) {
     throw toChainError(error, `read the reward pool${at}`);
   }

@@ -21,7 +21,7 @@ export async function getStake(
   reader: FlockReader,
   parameters: GetStakeParameters,
 ): Promise<GetStakeReturnType> {
-  let fields: readonly [number, bigint];
+  let fields: readonly [number, boolean, bigint, bigint];
   try {
     fields = await reader.publicClient.readContract({
       address: reader.addresses.TaskStaking,
@@ -32,6 +32,6 @@ export async function getStake(
   } catch (error) {
     throw toChainError(error, `read the stake of ${parameters.account} on task ${parameters.taskId}`);
   }
-  const [role, amount] = fields;
+  const [role, , amount] = fields;
   return { role: role === 1 ? "trainer" : role === 2 ? "validator" : null, amount };
 }

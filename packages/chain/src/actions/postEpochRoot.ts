@@ -17,6 +17,18 @@ export interface PostEpochRootParameters {
    * RewardDistributor and the most its claims can ever pay (0 with two empty trees).
    */
   total: bigint;
+  /**
+   * How much of `total` each creator-funded task pool pays (fundTask); the rest is the emission part, which
+   * must fit in the unallocated FLOCK. Empty for an epoch paid from emission only.
+   */
+  pools?: readonly TaskPoolDraw[];
+}
+
+/** A draw from one task's own pool in the RewardDistributor. */
+export interface TaskPoolDraw {
+  taskId: bigint;
+  /** FLOCK base units; at most what the pool holds (getTaskPool), else TASK_POOL_INSUFFICIENT. */
+  amount: bigint;
 }
 
 export interface PostEpochRootReturnType {
@@ -33,8 +45,9 @@ function assertBytes32(value: Hex, name: string): void {
 }
 
 /**
- * Coordinator: posts an epoch's report hash and reward Merkle roots with their total, once per epoch. The
- * RewardDistributor's unallocated FLOCK (see getRewardPool) must cover the total, else REWARDS_INSUFFICIENT.
+ * Coordinator: posts an epoch's report hash and reward Merkle roots with their total, once per epoch, drawing
+ * `pools` from creator-funded task pools. The RewardDistributor's unallocated FLOCK (see getRewardPool) must
+ * cover the rest of the total, else REWARDS_INSUFFICIENT.
  */
 export async function postEpochRoot(
   client: FlockClient,
@@ -44,13 +57,24 @@ export async function postEpochRoot(
   assertBytes32(parameters.vestingRoot, "vestingRoot");
   assertBytes32(parameters.reportHash, "reportHash");
   const total = assertAmount(parameters.total, "total");
+  const pools = parameters.pools ?? [];
+  const poolTaskIds = pools.map((draw) => draw.taskId);
+  const poolAmounts = pools.map((draw, i) => assertAmount(draw.amount, `pools[${i}].amount`));
   const receipt = await submit(client, `post the roots of epoch ${parameters.epoch}`, async () => {
     const { request } = await client.publicClient.simulateContract({
       account: client.account,
       address: client.addresses.RewardDistributor,
       abi: rewardDistributorAbi,
       functionName: "postEpochRoot",
-      args: [parameters.epoch, parameters.liquidRoot, parameters.vestingRoot, parameters.reportHash, total],
+      args: [
+        parameters.epoch,
+        parameters.liquidRoot,
+        parameters.vestingRoot,
+        parameters.reportHash,
+        total,
+        poolTaskIds,
+        poolAmounts,
+      ],
     });
     return client.walletClient.writeContract(request);
   });
