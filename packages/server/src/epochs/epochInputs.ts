@@ -3,6 +3,7 @@ import {
   type EpochSubmissionInput,
   type EpochValidatorInput,
   type ExecutedSlashInput,
+  type ScoreRevealInput,
   scoreDirectionOf,
 } from "@flock/protocol";
 import type { Assignment, Delegation, Stake, Submission, Task, TaskScore } from "@flock/store";
@@ -24,6 +25,25 @@ export interface TaskEpochSnapshot {
   executedSlashes?: ExecutedSlashInput[];
   /** Refereed re-runs by submission id (SPEC §2.1: the referee's re-run replaces the consensus). */
   refereed?: ReadonlyMap<number, bigint>;
+}
+
+/**
+ * The signed request that revealed a score, as the report's audit input (SPEC §2.1: anyone can check each
+ * score against its validator's signature); absent for a score stored without one.
+ */
+function revealOf(score: TaskScore): { reveal?: ScoreRevealInput } {
+  const headers = score.revealRequest?.headers;
+  if (score.revealRequest === null || headers === undefined) return {};
+  const fields = {
+    address: headers["x-flock-address"],
+    timestamp: headers["x-flock-timestamp"],
+    nonce: headers["x-flock-nonce"],
+    signature: headers["x-flock-signature"],
+    method: headers[":method"],
+    path: headers[":path"],
+  };
+  if (Object.values(fields).some((v) => v === undefined)) return {};
+  return { reveal: { ...(fields as Record<keyof typeof fields, string>), body: score.revealRequest.body } };
 }
 
 /** A submission's refereed score as the epoch input field that replaces its consensus, when disputed. */
@@ -90,7 +110,11 @@ export function epochInputsFor(snapshot: TaskEpochSnapshot): EpochInputs {
       completedAssignments: snapshot.assignments.filter(
         (a) => a.validator === account && a.status === "reported",
       ).length,
-      scores: scores.map((s) => ({ submission: String(s.submissionId), score: s.score })),
+      scores: scores.map((s) => ({
+        submission: String(s.submissionId),
+        score: s.score,
+        ...revealOf(s),
+      })),
     }));
   return {
     epoch: snapshot.epoch,

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Hex } from "viem";
 import { signerOf } from "../auth/authHook.ts";
 import type { AppContext } from "../deps.ts";
-import { errorResponses, idParamsSchema } from "../http/schemas.ts";
+import { binaryResponse, errorResponses, idParamsSchema } from "../http/schemas.ts";
 import { sendArtifact } from "../http/sendArtifact.ts";
 import { taskJson, taskSchema } from "../tasks/taskJson.ts";
 import { assignmentJson, assignmentSchema } from "../validation/assignmentJson.ts";
@@ -45,7 +45,8 @@ const SIGNED_HEADERS = [
 ] as const;
 
 function signedRequestOf(request: FastifyRequest): { headers: Record<string, string>; body: string } {
-  const headers: Record<string, string> = {};
+  // The method and path are what the signature covers besides the headers (HTTP/2-style pseudo-headers).
+  const headers: Record<string, string> = { ":method": request.method, ":path": request.url };
   for (const name of SIGNED_HEADERS) {
     const value = request.headers[name];
     if (typeof value === "string") headers[name] = value;
@@ -135,7 +136,7 @@ export function registerValidationRoutes(app: FastifyInstance, ctx: AppContext):
           "The hidden validation set, public once the task is finalized (SPEC §2.1: revealed for audits)",
         tags: ["validation"],
         params: idParamsSchema,
-        response: { ...errorResponses },
+        response: { 200: binaryResponse, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -210,7 +211,7 @@ export function registerValidationRoutes(app: FastifyInstance, ctx: AppContext):
         tags: ["validation"],
         security: [{ flockSignature: [] }],
         params: idParamsSchema,
-        response: { ...errorResponses },
+        response: { 200: binaryResponse, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -240,7 +241,7 @@ export function registerValidationRoutes(app: FastifyInstance, ctx: AppContext):
         tags: ["validation"],
         security: [{ flockSignature: [] }],
         params: idParamsSchema,
-        response: { ...errorResponses },
+        response: { 200: binaryResponse, ...errorResponses },
       },
     },
     async (request, reply) => {

@@ -2,6 +2,7 @@ import { contentId } from "@flock/core";
 import { type LocalAccount, sha256 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { commitScore, type PendingReveal, sendReveal } from "../testing/scoreReveal.ts";
 import { signedHeaders } from "../testing/signedHeaders.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 
@@ -122,7 +123,9 @@ describe("validation: assignment, hidden data, scores, timeouts", () => {
     }
   });
 
-  it("the hidden set and the artifact go only to an assigned validator, who reports a score once", async () => {
+  let pending: PendingReveal;
+
+  it("the hidden set and the artifact go only to an assigned validator, who commits to a score once", async () => {
     const submissionId = submissionOf.get(alice.address.toLowerCase())!;
     const [assignment] = await t.repos.assignments.listForSubmission(submissionId);
     const validator = byAddress(assignment!.validator);
@@ -143,15 +146,45 @@ describe("validation: assignment, hidden data, scores, timeouts", () => {
       expect(refused.json().code).toBe("NOT_ASSIGNED");
     }
 
-    const report = { score: "-1520000000000000000", evidence: { bpc: "1.52", tokens: 1234 } };
-    const first = await t.signed(validator, "POST", `/assignments/${assignment!.id}/score`, report);
-    expect(first.statusCode).toBe(201);
-    expect(first.json()).toMatchObject({ score: report.score, evidence: report.evidence, submissionId });
-    const second = await t.signed(validator, "POST", `/assignments/${assignment!.id}/score`, report);
+    pending = await commitScore(t, validator, assignment!.id, 1_520_000_000_000_000_000n, {
+      bpc: "1.52",
+      tokens: 1234,
+    });
+    const committed = await t.repos.assignments.get(assignment!.id);
+    expect(committed).toMatchObject({ status: "committed", committedAt: minutes(60) });
+    const second = await t.signed(validator, "POST", `/assignments/${assignment!.id}/commitment`, {
+      commitment: committed.commitment,
+    });
     expect(second.statusCode).toBe(409);
+    expect(second.json().code).toBe("ASSIGNMENT_CLOSED");
     expect(
       (await t.signed(validator, "GET", `/assignments/${assignment!.id}/validation-set`)).statusCode,
     ).toBe(409);
+    // Before the task's end the score cannot be revealed.
+    const early = await sendReveal(t, pending);
+    expect(early.statusCode).toBe(409);
+    expect(early.json().code).toBe("REVEAL_TOO_EARLY");
+  });
+
+  it("a lazy validator finds nothing to copy before the reveals close: no score, consensus or rank anywhere", async () => {
+    const board = (await t.app.http.inject({ method: "GET", url: `/tasks/${taskId}/leaderboard` })).json();
+    expect(board.items.length).toBeGreaterThan(0);
+    for (const entry of board.items)
+      expect(entry).toMatchObject({ consensusScore: null, rank: null, reports: 0 });
+    const events = await t.repos.events.listAfter(0, { limit: 500 });
+    const committedEvents = events.filter((e) => e.type === "score.committed");
+    expect(committedEvents).toHaveLength(1);
+    // The commitment event names who committed, never to what.
+    expect(Object.keys(committedEvents[0]!.payload).sort()).toEqual([
+      "assignmentId",
+      "submissionId",
+      "taskId",
+      "validator",
+    ]);
+    const text = JSON.stringify(events.map((e) => e.payload));
+    expect(text).not.toContain("1520000000000000000");
+    const submissions = (await t.app.http.inject({ method: "GET", url: `/tasks/${taskId}/submissions` })).body;
+    expect(submissions).not.toContain("1520000000000000000");
   });
 
   it("assignments not reported by their deadline time out and go to a validator not drawn before", async () => {
@@ -160,7 +193,8 @@ describe("validation: assignment, hidden data, scores, timeouts", () => {
     clock.set(minutes(70));
     await t.app.scheduler.runDue();
     const after = await t.repos.assignments.listForSubmission(submissionId);
-    expect(after.filter((a) => a.status === "reported")).toHaveLength(1);
+    // A committed score is no longer open: it waits for its reveal and never times out.
+    expect(after.filter((a) => a.status === "committed")).toHaveLength(1);
     expect(after.filter((a) => a.status === "timed_out")).toHaveLength(2);
     // 4 validators, 3 drawn before: exactly one is left to draw.
     const fresh = after.filter((a) => !before.some((b) => b.id === a.id));
@@ -170,7 +204,7 @@ describe("validation: assignment, hidden data, scores, timeouts", () => {
     expect(fresh[0]!.seed).toBe(before[0]!.seed);
   });
 
-  it("a validator refuses a malformed artifact with a recorded reason, and the assignment closes", async () => {
+  it("a validator refuses an artifact with a recorded reason, the assignment closes and the draw goes on", async () => {
     const submissionId = submissionOf.get(bob.address.toLowerCase())!;
     const open = (await t.repos.assignments.listForSubmission(submissionId)).find(
       (a) => a.status === "open",
@@ -186,13 +220,58 @@ describe("validation: assignment, hidden data, scores, timeouts", () => {
     });
     const again = await t.signed(validator, "POST", `/assignments/${open.id}/refuse`, { reason: "again" });
     expect(again.statusCode).toBe(409);
+    // The refusal is no verdict: the draw continues (here every validator was drawn, so the submission is short).
+    const refusedEvents = await t.repos.events.listAfter(0, {
+      types: ["assignment.refused", "assignment.short"],
+    });
+    expect(refusedEvents.map((e) => e.type).slice(-2)).toEqual(["assignment.refused", "assignment.short"]);
+  });
+
+  it("after the end a reveal must open the commitment: another score is refused, the committed one is kept verbatim", async () => {
+    clock.set(minutes(121));
+    const lie = await sendReveal(t, { ...pending, score: pending.score + 1n });
+    expect(lie.statusCode).toBe(409);
+    expect(lie.json().code).toBe("REVEAL_MISMATCH");
+    const otherSalt = await sendReveal(t, { ...pending, salt: `0x${"11".repeat(16)}` });
+    expect(otherSalt.json().code).toBe("REVEAL_MISMATCH");
+    expect(await t.repos.scores.listForTask(taskId)).toEqual([]);
+    const ok = await sendReveal(t, pending);
+    expect(ok.statusCode).toBe(201);
+    expect(ok.json()).toMatchObject({ score: pending.score.toString(), evidence: pending.evidence });
+    const [stored] = await t.repos.scores.listForTask(taskId);
+    expect(stored!.salt).toBe(pending.salt);
+    expect(JSON.parse(stored!.revealRequest!.body)).toEqual({
+      score: pending.score.toString(),
+      salt: pending.salt,
+      evidence: pending.evidence,
+    });
+    expect(stored!.revealRequest!.headers).toMatchObject({
+      ":method": "POST",
+      ":path": `/assignments/${pending.assignmentId}/reveal`,
+      "x-flock-address": pending.validator.address,
+    });
+    expect(stored!.revealRequest!.headers["x-flock-signature"]).toMatch(/^0x[0-9a-f]+$/);
+    expect((await sendReveal(t, pending)).json().code).toBe("REVEAL_WITHOUT_COMMITMENT");
+    // Commitments are over once the task ended.
+    const late = (await t.repos.assignments.listForTask(taskId, { status: "open" }))[0];
+    if (late !== undefined) {
+      const refused = await t.signed(
+        byAddress(late.validator),
+        "POST",
+        `/assignments/${late.id}/commitment`,
+        {
+          commitment: `0x${"ab".repeat(32)}`,
+        },
+      );
+      expect(refused.json().code).toBe("SCORE_COMMIT_CLOSED");
+    }
   });
 
   it("the hidden set is sealed until the task is finalized, then public for audits", async () => {
     const sealed = await t.app.http.inject({ method: "GET", url: `/tasks/${taskId}/validation-set` });
     expect(sealed.statusCode).toBe(409);
     expect(sealed.json().code).toBe("VALIDATION_SET_SEALED");
-    clock.set(minutes(120));
+    clock.set(minutes(120 + 10));
     await t.app.scheduler.runDue();
     const revealed = await t.app.http.inject({ method: "GET", url: `/tasks/${taskId}/validation-set` });
     expect(revealed.statusCode).toBe(200);
