@@ -17,6 +17,7 @@ import { installErrorHandling } from "./http/errorHandler.ts";
 import { installOpenApiConventions, securitySchemes } from "./http/openApi.ts";
 import { installRateLimits } from "./http/rateLimit.ts";
 import { errorText, FlatRequestLog } from "./http/requestLog.ts";
+import { errorResponses } from "./http/schemas.ts";
 import { timedUpload } from "./http/uploadTimeouts.ts";
 import { registerArtifactRoutes } from "./routes/artifactRoutes.ts";
 import { registerDisputeRoutes } from "./routes/disputeRoutes.ts";
@@ -117,6 +118,7 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
       info: {
         title: "Flock coordinator",
         version: "0.1.0",
+        license: { name: "Apache-2.0", identifier: "Apache-2.0" },
         description:
           "Signed requests carry four headers (" +
           Object.values(REQUEST_SIGNING.headers).join(", ") +
@@ -153,6 +155,7 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
               requestVerifier: { type: "string", pattern: "^0x[0-9a-f]{40}$" },
             },
           },
+          ...errorResponses,
         },
       },
     },

@@ -24,3 +24,15 @@ export const errorBodySchema = {
 
 /** Declared error responses, so the OpenAPI document shows the error body. */
 export const errorResponses = { "4xx": errorBodySchema, "5xx": errorBodySchema } as const;
+
+/** A success answer whose body is raw bytes (an artifact), for the OpenAPI document. */
+export const binaryResponse = {
+  description: "The bytes, exactly as stored (their sha256 is the content id in `x-flock-content-id`)",
+  content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } },
+} as const;
+
+/** A success answer that is a JSON document sent byte for byte as stored (a canonical epoch report). */
+export const jsonDocumentResponse = {
+  description: "The JSON document, byte for byte as stored",
+  content: { "application/json": { schema: { type: "object", additionalProperties: true } } },
+} as const;

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Hex } from "viem";
 import { signerOf } from "../auth/authHook.ts";
 import type { AppContext } from "../deps.ts";
-import { contentIdSchema, errorResponses } from "../http/schemas.ts";
+import { binaryResponse, contentIdSchema, errorResponses } from "../http/schemas.ts";
 import { sendArtifact } from "../http/sendArtifact.ts";
 
 const artifactParams = {
@@ -138,7 +138,11 @@ export function registerArtifactRoutes(app: FastifyInstance, ctx: AppContext): v
         summary: "A public artifact's bytes (immutable: named by their sha256)",
         tags: ["artifacts"],
         params: artifactParams,
-        response: { ...errorResponses },
+        response: {
+          200: binaryResponse,
+          304: { description: "Not modified (If-None-Match)", type: "null" },
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {

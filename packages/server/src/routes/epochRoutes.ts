@@ -3,7 +3,7 @@ import type { Epoch, Reward } from "@flock/store";
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../deps.ts";
 import { leaderboard } from "../epochs/leaderboard.ts";
-import { addressSchema, errorResponses, idParamsSchema } from "../http/schemas.ts";
+import { addressSchema, errorResponses, idParamsSchema, jsonDocumentResponse } from "../http/schemas.ts";
 
 const hash32 = { type: "string", pattern: "^0x[0-9a-f]{64}$" } as const;
 
@@ -94,7 +94,7 @@ export function registerEpochRoutes(app: FastifyInstance, ctx: AppContext): void
           "The epoch report's canonical JSON, byte for byte as hashed (recompute it with @flock/protocol)",
         tags: ["epochs"],
         params: epochParams,
-        response: { ...errorResponses },
+        response: { 200: jsonDocumentResponse, ...errorResponses },
       },
     },
     async (request, reply) => {

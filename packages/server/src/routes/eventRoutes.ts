@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../deps.ts";
 import { errorText } from "../http/requestLog.ts";
+import { errorResponses } from "../http/schemas.ts";
 
 /**
  * Live events over Server-Sent Events: `GET /events?after=<id>` replays the store's event log after `id`
@@ -17,9 +18,15 @@ export function registerEventRoutes(
     for (const end of open) end();
   });
 
+  // A HEAD request gets the stream's headers at once: the stream itself never ends, so the GET handler
+  // must not answer it.
+  app.head("/events", { schema: { hide: true } }, async (_request, reply) =>
+    reply.header("content-type", "text/event-stream").header("cache-control", "no-cache").send(),
+  );
   app.get<{ Querystring: { after?: number } }>(
     "/events",
     {
+      exposeHeadRoute: false,
       schema: {
         summary: "Live events (text/event-stream), from the event after `after`",
         tags: ["events"],
@@ -28,6 +35,13 @@ export function registerEventRoutes(
           additionalProperties: false,
           // Event ids are int8 (bigint identity): bounded by what a JS number holds exactly.
           properties: { after: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
+        },
+        response: {
+          200: {
+            description: "Server-Sent Events: `id`, `event` (the event type) and `data` (its JSON payload)",
+            content: { "text/event-stream": { schema: { type: "string" } } },
+          },
+          ...errorResponses,
         },
       },
     },
