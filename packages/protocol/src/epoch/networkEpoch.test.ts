@@ -344,7 +344,9 @@ const arbHostile = fc.record({
   }),
 });
 
-function hostileInputs(raw: fc.TypeOf<typeof arbHostile>): EpochInputs {
+type HostileRaw = typeof arbHostile extends fc.Arbitrary<infer T> ? T : never;
+
+function hostileInputs(raw: HostileRaw): EpochInputs {
   let next = 1;
   const fresh = () => address(next++);
   const tasks: EpochTaskInput[] = [];
