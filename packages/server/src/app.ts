@@ -96,6 +96,13 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
   installErrorHandling(http);
   installBoundedInput(http);
   installOpenApiConventions(http);
+  installAuth(http, {
+    chainId: deps.chain.chainId,
+    verifyingContract: deps.chain.requestVerifier,
+    clock,
+    repos: deps.repos,
+  });
+  // After authentication: a signed request is counted against its verified signer.
   installRateLimits(
     http,
     {
@@ -105,12 +112,6 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
     },
     clock,
   );
-  installAuth(http, {
-    chainId: deps.chain.chainId,
-    verifyingContract: deps.chain.requestVerifier,
-    clock,
-    repos: deps.repos,
-  });
 
   await http.register(swagger, {
     openapi: {
