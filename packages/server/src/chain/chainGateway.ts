@@ -6,7 +6,23 @@ export interface ChainTaskRegistration {
   taskId: number;
   minStake: bigint;
   minLockDays: number;
+  /** Staking closes here and the stakes that count are frozen (SPEC §2.1); at or before `endTime`. */
+  submissionDeadline: Date;
   endTime: Date;
+}
+
+/** A draw from one task's creator-funded pool toward an epoch's total. */
+export interface TaskPoolDraw {
+  taskId: number;
+  /** FLOCK base units; at most what the task's pool holds. */
+  amount: bigint;
+}
+
+/** The first block mined after a time: its hash seeds draws anyone can verify. */
+export interface BlockAfter {
+  number: bigint;
+  hash: Hex;
+  time: Date;
 }
 
 /** The epoch settlement the coordinator posts (see shared economics: two trees and the report hash). */
@@ -17,6 +33,8 @@ export interface EpochRootPost {
   reportHash: Hex;
   /** Σ of every leaf of both trees: the RewardDistributor refuses a root it cannot fully fund. */
   total: bigint;
+  /** How much of `total` each task's own pool pays; the rest comes from the unallocated emission. */
+  pools: readonly TaskPoolDraw[];
 }
 
 /** The RewardDistributor's FLOCK: what posted epochs still owe, and what no epoch has promised yet. */
@@ -62,8 +80,21 @@ export interface ChainGateway {
   readonly coordinator?: string;
   registerTask(task: ChainTaskRegistration): Promise<void>;
   postEpochRoot(post: EpochRootPost): Promise<{ transactionHash: Hex }>;
-  /** The reward distributor's balance, outstanding promises and unallocated FLOCK. */
+  /** The reward distributor's balance, outstanding promises and unallocated (emission) FLOCK. */
   rewardPool(): Promise<RewardPool>;
+  /** FLOCK a task's creator-funded pool holds, not yet drawn by a posted epoch. */
+  taskPool(taskId: number): Promise<bigint>;
+  /**
+   * Stakes frozen at the task's submission deadline (SPEC §2.1), by lowercase account; before the deadline,
+   * the current stakes. Accounts without a stake map to 0.
+   */
+  snapshotStakes(taskId: number, accounts: readonly string[]): Promise<Map<string, bigint>>;
+  /** Whether an account holds the operator role: it may create tasks paid from the emission (SPEC §3). */
+  isOperator(account: string): Promise<boolean>;
+  /** The network minimum stake (gmFLOCK base units) every task minimum and every stake must reach. */
+  minStakeFloor(): Promise<bigint>;
+  /** The first block mined strictly after `time`; null while the head is not past it. */
+  firstBlockAfter(time: Date): Promise<BlockAfter | null>;
   /** Mint the next daily emission into the reward distributor when it is due; null when it is not yet. */
   mintEmissionIfDue(): Promise<EmissionMint | null>;
   /** Close a settled task on-chain: its stakes become withdrawable after the dispute window. */

@@ -2,7 +2,12 @@ import {
   createFlockClient,
   createTask,
   type FlockAddresses,
+  firstBlockAfter,
+  getMinStakeFloor,
   getRewardPool,
+  getSnapshotStake,
+  getTaskPool,
+  isOperator,
   mintEmission,
   postEpochRoot,
   readEvents,
@@ -26,7 +31,16 @@ export interface ChainGatewayOptions {
   pollingIntervalMs?: number;
 }
 
-/** The real chain gateway: `@flock/chain` actions signed with the coordinator's key. */
+/** Whole unix seconds of a time (the chain's clock), rounded down. */
+function unixSeconds(time: Date): bigint {
+  return BigInt(Math.floor(time.getTime() / 1000));
+}
+
+/**
+ * The real chain gateway: `@flock/chain` actions signed with the coordinator's key. `@flock/chain` sends
+ * each account's transactions one after another, so concurrent requests (tasks created by many creators at
+ * once, settlements, slashes) never race for the coordinator's nonce.
+ */
 export function createChainGateway(options: ChainGatewayOptions): ChainGateway {
   const client = createFlockClient({
     rpcUrl: options.rpcUrl,
@@ -46,15 +60,36 @@ export function createChainGateway(options: ChainGatewayOptions): ChainGateway {
         taskId: BigInt(task.taskId),
         minStake: task.minStake,
         minLockDays: task.minLockDays,
-        endTime: BigInt(Math.floor(task.endTime.getTime() / 1000)),
+        submissionDeadline: unixSeconds(task.submissionDeadline),
+        endTime: unixSeconds(task.endTime),
         disputeWindowSec,
       });
     },
     async postEpochRoot(post) {
-      const { transactionHash } = await postEpochRoot(client, post);
+      const { transactionHash } = await postEpochRoot(client, {
+        ...post,
+        pools: post.pools.map((draw) => ({ taskId: BigInt(draw.taskId), amount: draw.amount })),
+      });
       return { transactionHash };
     },
     rewardPool: () => getRewardPool(client),
+    taskPool: (taskId) => getTaskPool(client, { taskId: BigInt(taskId) }),
+    async snapshotStakes(taskId, accounts) {
+      const amounts = await Promise.all(
+        accounts.map((account) =>
+          getSnapshotStake(client, { taskId: BigInt(taskId), account: account as Address }),
+        ),
+      );
+      return new Map(accounts.map((account, i) => [account.toLowerCase(), amounts[i]!]));
+    },
+    isOperator: (account) => isOperator(client, { account: account as Address }),
+    minStakeFloor: () => getMinStakeFloor(client),
+    async firstBlockAfter(time) {
+      const block = await firstBlockAfter(client, { timestamp: unixSeconds(time) });
+      return block === null
+        ? null
+        : { number: block.number, hash: block.hash, time: new Date(Number(block.timestamp) * 1000) };
+    },
     async mintEmissionIfDue() {
       // The contract allows one mint per 12 hours; asking early costs only a simulated call.
       try {

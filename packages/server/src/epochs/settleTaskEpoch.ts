@@ -137,6 +137,7 @@ export async function settleTaskEpoch(ctx: AppContext, taskId: number): Promise<
     vestingRoot: epoch.vestingRoot,
     reportHash: epoch.reportHash,
     total: await epochTotal(ctx, epoch.number),
+    pools: [],
   });
   return withTransaction(ctx.db, async (tx) => {
     const posted = await tx.epochs.markPosted(epoch.number, {

@@ -167,6 +167,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
         taskId: draft.id,
         minStake: draft.minStake,
         minLockDays: draft.minLockDays,
+        submissionDeadline: draft.submissionDeadline,
         endTime: draft.endTime,
       });
       const task = await withTransaction(ctx.db, async (tx) => {

@@ -18,6 +18,14 @@ export interface RecordingChainGateway extends ChainGateway {
   posted: EpochRootPost[];
   slashed: SlashRequest[];
   closed: number[];
+  /** Creator-funded pools by task id (held within rewardBalance); posts draw from them, never beyond them. */
+  taskPools: Map<number, bigint>;
+  /** Frozen stakes by task id, then lowercase account (accounts not set read 0). */
+  frozenStakes: Map<number, Map<string, bigint>>;
+  /** Lowercase accounts holding the operator role. */
+  operators: Set<string>;
+  /** The network minimum stake the recorder reports. */
+  stakeFloor: bigint;
 }
 
 /** The TaskStaking address the recording gateway reports (no contract is deployed there). */
@@ -33,7 +41,22 @@ export function createRecordingChainGateway(
   const slashed: SlashRequest[] = [];
   const closed: number[] = [];
   let outstanding = 0n;
+  const taskPools = new Map<number, bigint>();
   const gateway: RecordingChainGateway = {
+    taskPools,
+    frozenStakes: new Map(),
+    // Dev account 0, the local network's admin, is an operator from deployment.
+    operators: new Set(["0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"]),
+    stakeFloor: 0n,
+    taskPool: async (taskId) => taskPools.get(taskId) ?? 0n,
+    async snapshotStakes(taskId, accounts) {
+      const stakes = gateway.frozenStakes.get(taskId);
+      return new Map(accounts.map((a) => [a.toLowerCase(), stakes?.get(a.toLowerCase()) ?? 0n]));
+    },
+    isOperator: async (account) => gateway.operators.has(account.toLowerCase()),
+    minStakeFloor: async () => gateway.stakeFloor,
+    // The recorder has no blocks in time: the block after any time is block 1 with a fixed hash.
+    firstBlockAfter: async (time) => ({ number: 1n, hash: `0x${"cd".repeat(32)}`, time }),
     // Plenty for any test's epochs unless a test sets less.
     rewardBalance: 10n ** 30n,
     slashed,
@@ -57,20 +80,34 @@ export function createRecordingChainGateway(
       registered.push(task);
     },
     async rewardPool() {
+      const pooledTotal = [...taskPools.values()].reduce((sum, amount) => sum + amount, 0n);
       return {
         balance: gateway.rewardBalance,
         outstanding,
-        unallocated: gateway.rewardBalance - outstanding,
+        unallocated: gateway.rewardBalance - outstanding - pooledTotal,
       };
     },
     // Emission is the real chain's business; the recorder never mints.
     mintEmissionIfDue: async () => null,
     async postEpochRoot(post) {
-      if (gateway.rewardBalance - outstanding < post.total) {
-        throw new ChainError("REWARDS_INSUFFICIENT", `epoch ${post.epoch} needs ${post.total}`, {
+      let pooled = 0n;
+      for (const draw of post.pools) {
+        const held = taskPools.get(draw.taskId) ?? 0n;
+        if (draw.amount > held) {
+          throw new ChainError("TASK_POOL_INSUFFICIENT", `task ${draw.taskId} holds ${held}`, {
+            hint: "the recorded task pool holds less",
+          });
+        }
+        pooled += draw.amount;
+      }
+      const pooledTotal = [...taskPools.values()].reduce((sum, amount) => sum + amount, 0n);
+      const unallocated = gateway.rewardBalance - outstanding - pooledTotal;
+      if (pooled > post.total || unallocated < post.total - pooled) {
+        throw new ChainError("REWARDS_INSUFFICIENT", `epoch ${post.epoch} needs ${post.total - pooled}`, {
           hint: "the recorded reward distributor holds less",
         });
       }
+      for (const draw of post.pools) taskPools.set(draw.taskId, taskPools.get(draw.taskId)! - draw.amount);
       outstanding += post.total;
       posted.push(post);
       return { transactionHash: `0x${posted.length.toString(16).padStart(64, "0")}` };
