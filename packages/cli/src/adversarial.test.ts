@@ -19,16 +19,16 @@ import {
   TrainerDaemon,
   ValidatorDaemon,
 } from "@flock/node";
-import { computeEpoch, type EpochExecutedSlash, scoreFromMetric } from "@flock/protocol";
+import {
+  computeEpoch,
+  type EpochExecutedSlash,
+  epochInputsFromReport,
+  scoreFromMetric,
+} from "@flock/protocol";
 import { signRequest } from "@flock/sdk";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  auditEpoch,
-  downloadArtifact,
-  epochInputsFromReport,
-  executedSlashChecks,
-} from "./commands/audit.ts";
+import { auditEpoch, downloadArtifact, executedSlashChecks } from "./commands/audit.ts";
 import { createTask } from "./commands/task.ts";
 import type { CommandContext } from "./context.ts";
 import { ensureHome } from "./home.ts";

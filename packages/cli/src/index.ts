@@ -2,7 +2,7 @@
  * @flock/cli — the `flock` command. `main(argv)` runs it (bin/flock.js is a two-line launcher); the pieces
  * below let other tools start an embedded network or run the demo programmatically.
  */
-export { auditEpoch, epochInputsFromReport } from "./commands/audit.ts";
+export { auditEpoch } from "./commands/audit.ts";
 export { DEFAULT_DEMO, type DemoSettings, QUICK_DEMO } from "./demo/demoSettings.ts";
 export { type DemoReport, renderDemoReport, runDemo } from "./demo/runDemo.ts";
 export { ensureHome, type FlockHome, homeLayout, resolveHomePath } from "./home.ts";

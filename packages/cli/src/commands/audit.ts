@@ -9,82 +9,13 @@ import {
 } from "@flock/chain";
 import { rewardDistributorAbi } from "@flock/contracts";
 import { contentId, ProtocolError } from "@flock/core";
-import { computeEpoch, type EpochExecutedSlash, type EpochInputs } from "@flock/protocol";
+import { computeEpoch, type EpochExecutedSlash, epochInputsFromReport } from "@flock/protocol";
 import type { CommandContext } from "../context.ts";
 import { readNetworkInfo } from "../network/networkFile.ts";
 import { publicClient } from "./task.ts";
 import { parseInteger } from "./wallet.ts";
 
 type Json = Record<string, unknown>;
-
-const big = (value: unknown): bigint => BigInt(value as string | number);
-
-/**
- * The inputs section of a published report as `computeEpoch` inputs. Canonical JSON writes bigints as
- * decimal strings; amounts accept them as they are, counts and fixed-point values are turned back into bigints.
- */
-export function epochInputsFromReport(report: Json): EpochInputs {
-  const inputs = report.inputs as Json;
-  const params = inputs.params as Json;
-  return {
-    epoch: big(report.epoch),
-    emission: inputs.emission as string,
-    treasury: inputs.treasury as string,
-    params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, big(v)])),
-    tasks: (inputs.tasks as Json[]).map((t) => ({
-      id: t.id as string,
-      weight: t.weight as string,
-      gammaBps: big(t.gammaBps),
-      direction: t.direction as "lower-is-better" | "higher-is-better",
-    })),
-    submissions: (inputs.submissions as Json[]).map((s) => ({
-      id: s.id as string,
-      task: s.task as string,
-      account: s.account as string,
-      stake: s.stake as string,
-      ...(s.delegatedStake == null ? {} : { delegatedStake: s.delegatedStake as string }),
-      ...(s.sigmaBps == null ? {} : { sigmaBps: big(s.sigmaBps) }),
-      ...(s.delegators == null
-        ? {}
-        : {
-            delegators: (s.delegators as Json[]).map((d) => ({
-              account: d.account as string,
-              amount: d.amount as string,
-              seconds: big(d.seconds),
-            })),
-          }),
-    })),
-    validators: (inputs.validators as Json[]).map((v) => ({
-      account: v.account as string,
-      task: v.task as string,
-      stake: v.stake as string,
-      completedAssignments: big(v.completedAssignments),
-      scores: (v.scores as Json[]).map((s) => ({ submission: s.submission as string, score: big(s.score) })),
-    })),
-    slashes: ((inputs.slashes as Json[] | undefined) ?? []).map((s) => ({
-      account: s.account as string,
-      stake: s.stake as string,
-      fractionBps: big(s.fractionBps),
-      prover: (s.prover as string | null | undefined) ?? null,
-      reason: s.reason as string,
-    })),
-    ...(inputs.executedSlashes == null
-      ? {}
-      : {
-          executedSlashes: (inputs.executedSlashes as Json[]).map((s) => ({
-            task: s.task as string,
-            account: s.account as string,
-            amount: s.amount as string,
-            prover: (s.prover as string | null | undefined) ?? null,
-            toProver: s.toProver as string,
-            toTreasury: s.toTreasury as string,
-            reason: s.reason as string,
-            evidence: s.evidence as string,
-            txHash: (s.txHash as string | null | undefined) ?? null,
-          })),
-        }),
-  };
-}
 
 export interface AuditCheck {
   check: string;
