@@ -104,7 +104,7 @@ describe("flock join: a participant home on a network it does not run", () => {
       { signal: never },
     );
     expect(created.err()).not.toContain("error");
-    expect(code).toBe(0);
+    expect(code, created.out()).toBe(0);
     const task = JSON.parse(created.out());
     expect(task).toMatchObject({ baseModel: contentId(base), trainingSetId: contentId(train) });
 

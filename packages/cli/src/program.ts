@@ -98,7 +98,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
       "reward weight of the task: its share of the Arena emission, a whole number up to 1000000",
       "1",
     )
-    .option("--min-stake <FLOCK>", "minimum stake to take part", "0")
+    .option("--min-stake <FLOCK>", "minimum stake to take part (at least the network's floor)", "100")
     .option("--min-lock-days <days>", "minimum lock duration to take part", "0")
     .addOption(account())
     .action(run(runTaskCreate));

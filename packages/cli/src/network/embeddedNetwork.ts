@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type LocalChain, localUrlFor, startLocalChain } from "@flock/chain";
 import { ConfigError, createLogger, type Logger } from "@flock/core";
@@ -61,7 +62,23 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions): Pro
     ...(options.env === undefined ? {} : { env: options.env }),
   });
   const host = options.host ?? "127.0.0.1";
-  const chain = await startLocalChain({ dataDir: home.chainDir, host });
+  // The chain keeps its port from one start to the next, so homes that joined this network (they were given
+  // the RPC URL) still reach it after a restart; a taken port falls back to a free one.
+  const portFile = join(home.chainDir, "rpc-port");
+  const saved = existsSync(portFile) ? Number(readFileSync(portFile, "utf8").trim()) : 0;
+  const previousPort = Number.isSafeInteger(saved) && saved > 0 && saved < 65536 ? saved : 0;
+  let chain: LocalChain;
+  try {
+    chain = await startLocalChain({
+      dataDir: home.chainDir,
+      host,
+      port: previousPort,
+    });
+  } catch (error) {
+    if (previousPort === 0 || (error as { code?: string }).code !== "ANVIL_EXITED") throw error;
+    chain = await startLocalChain({ dataDir: home.chainDir, host });
+  }
+  writeFileSync(portFile, `${new URL(chain.rpcUrl).port}\n`);
   // What joining nodes are told: the chain at the advertised name (the local home keeps loopback URLs).
   const advertised = options.advertise ?? host;
   const publicRpcUrl = localUrlFor(advertised, Number(new URL(chain.rpcUrl).port));
