@@ -32,6 +32,9 @@ function uploadTimedOut(kind: "idle" | "total", ms: number): HttpError {
  */
 export function timedUpload(request: IncomingMessage, timeouts: UploadTimeouts): Readable {
   const body = new PassThrough();
+  // The consumer (the artifact store) sees the failure through its reads; a body failed before anyone
+  // reads it (a refused request whose client hung up) must not become an uncaught error.
+  body.on("error", () => {});
   let finished = false;
   const cut = (kind: "idle" | "total", ms: number) => {
     if (finished) return;
