@@ -5,3 +5,4 @@ export * from "./contentId.ts";
 export * from "./errors.ts";
 export * from "./logger.ts";
 export * from "./requestSigning.ts";
+export * from "./scoreCommitment.ts";

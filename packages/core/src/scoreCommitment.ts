@@ -1,8 +1,9 @@
-import { sha256Hex, ValidationError } from "@flock/core";
+import { sha256Hex } from "./contentId.ts";
+import { ValidationError } from "./errors.ts";
 
 /**
  * A validator's commitment to a score (SPEC §2.1: validators commit a hash of their scores and reveal them
- * after the validation deadline): `sha256("flock-score-commitment:1:<assignmentId>:<score>:<salt>")` as
+ * after the validation deadline), defined once here for the nodes, the SDK and the coordinator: `sha256("flock-score-commitment:1:<assignmentId>:<score>:<salt>")` as
  * 0x-hex. The assignment id binds it to one duty (a commitment copied from another validator opens nothing
  * of its own), the salt (≥ 16 random bytes, 0x-hex) keeps a guessable score from being found by trying.
  */

@@ -17,6 +17,8 @@ export interface TaskView {
   contextLength: number;
   maxTrainableParams: number;
   submissionDeadline: Date;
+  /** The task's end: the validation deadline. Scores are committed before it and revealed after it. */
+  endTime: Date;
 }
 
 /** A submission as the coordinator records it. */
@@ -79,7 +81,17 @@ export interface ValidatorCoordinator {
   fetchArtifact(id: string, onProgress?: (progress: TransferProgress) => void): Promise<Uint8Array>;
   /** The assigned submission's artifact bytes; more than `maxBytes` is refused without reading it all. */
   fetchAssignedArtifact(assignmentId: number, maxBytes: number): Promise<Uint8Array>;
-  reportScore(assignmentId: number, score: { bpc: number; evidence: Record<string, unknown> }): Promise<void>;
-  /** Refuse to score a malformed artifact, with the reason recorded by the coordinator. */
+  /** Commit to a score before the task's end (SPEC §2.1 commit-reveal): core's `scoreCommitment`. */
+  commitScore(assignmentId: number, commitment: string): Promise<void>;
+  /** Reveal the committed fixed-point score with its salt and evidence, after the task's end. */
+  revealScore(
+    assignmentId: number,
+    reveal: { score: bigint; salt: string; evidence: Record<string, unknown> },
+  ): Promise<void>;
+  /**
+   * Refuse an assignment, with the reason recorded by the coordinator: only when the coordinator served bytes
+   * other than the committed ones (an unscorable artifact is scored the worst score, not refused). The
+   * submission goes to another validator and the refusal can be disputed.
+   */
   refuse(assignmentId: number, reason: { code: string; message: string }): Promise<void>;
 }

@@ -1,5 +1,4 @@
 import { contentId, FlockError } from "@flock/core";
-import { scoreFromMetric } from "@flock/protocol";
 import { type FlockClient, type Submission, type Task, uploadStream } from "@flock/sdk";
 import { ArtifactRejectedError } from "./artifacts/artifactRejection.ts";
 import type { SubmissionView, TaskView, TrainerCoordinator, ValidatorCoordinator } from "./coordinator.ts";
@@ -22,6 +21,7 @@ function taskView(task: Task): TaskView {
     contextLength: task.contextLength,
     maxTrainableParams: task.maxTrainableParams,
     submissionDeadline: new Date(task.submissionDeadline),
+    endTime: new Date(task.endTime),
   };
 }
 
@@ -139,12 +139,12 @@ export function sdkCoordinator(
       await client.assignments.refuse(assignmentId, `${reason.code}: ${reason.message}`.slice(0, 2000));
     },
 
-    async reportScore(assignmentId, score) {
-      // Scores travel as fixed point (1e18 = 1.0) from the metric's shortest decimal form (protocol).
-      await client.assignments.reportScore(assignmentId, {
-        score: scoreFromMetric(score.bpc),
-        evidence: { ...score.evidence, bpc: score.bpc },
-      });
+    async commitScore(assignmentId, commitment) {
+      await client.assignments.commitScore(assignmentId, commitment as `0x${string}`);
+    },
+
+    async revealScore(assignmentId, reveal) {
+      await client.assignments.revealScore(assignmentId, reveal);
     },
   };
 }

@@ -88,6 +88,7 @@ function openTask(coordinator: InProcessCoordinator, id = 1): TaskView {
     contextLength: 48,
     maxTrainableParams: 1e6,
     submissionDeadline: new Date(Date.now() + 60_000),
+    endTime: new Date(Date.now() + 120_000),
   };
   coordinator.tasks.push(task);
   return task;

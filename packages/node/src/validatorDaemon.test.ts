@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { contentId } from "@flock/core";
+import { ConflictError, contentId, opensCommitment } from "@flock/core";
+import { scoreFromMetric, WORST_SCORE_MAGNITUDE } from "@flock/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AssignmentBundle, AssignmentView, ValidatorCoordinator } from "./coordinator.ts";
 import { engineEvaluationBackend } from "./evaluation/engineEvaluationBackend.ts";
@@ -43,20 +44,30 @@ interface Served {
 
 /**
  * An in-process coordinator serving assignments as the HTTP API does (hidden set and artifact only with an
- * assignment); it records reports and refusals. The HTTP path is covered by the CLI's end-to-end tests.
+ * open assignment; commitments before the task's end, reveals after it that must open them); it records
+ * commitments, revealed scores and refusals. The HTTP path is covered by the SDK's and the CLI's tests.
  */
 class InProcessCoordinator implements ValidatorCoordinator {
   readonly account = "0x00000000000000000000000000000000000000e0";
   readonly served = new Map<number, Served>();
-  readonly reports = new Map<number, number>();
+  readonly commitments = new Map<number, string>();
+  readonly reveals = new Map<number, { score: bigint; evidence: Record<string, unknown> }>();
   readonly refusals = new Map<number, string>();
+  /** The task's end: reveals are taken after it. */
+  readonly endTime = new Date(Date.now() + 60_000);
+  /** How far this test's clock is ahead of the system clock (the daemon reads the same clock). */
+  offsetMs = 0;
+  /** The reveal window closed (the task was finalized). */
+  finalized = false;
+  /** Make the next commitment fail after (true) or before ("before") the coordinator records it. */
+  crashOnCommit: false | "before" | "after" = false;
 
   assign(id: number, served: Served): void {
     this.served.set(id, served);
   }
   async requestAssignments(): Promise<AssignmentView[]> {
     return [...this.served.keys()]
-      .filter((id) => !this.reports.has(id) && !this.refusals.has(id))
+      .filter((id) => !this.commitments.has(id) && !this.refusals.has(id))
       .map((id) => ({ id, submissionId: id, taskId: 1, deadline: new Date(Date.now() + 60_000) }));
   }
   async openAssignment(id: number): Promise<AssignmentBundle> {
@@ -73,6 +84,7 @@ class InProcessCoordinator implements ValidatorCoordinator {
         contextLength: 48,
         maxTrainableParams: 1e6,
         submissionDeadline: new Date(),
+        endTime: this.endTime,
       },
       submission: {
         id,
@@ -93,36 +105,80 @@ class InProcessCoordinator implements ValidatorCoordinator {
   async fetchAssignedArtifact(id: number) {
     return this.served.get(id)!.artifact;
   }
-  async reportScore(id: number, score: { bpc: number }) {
-    this.reports.set(id, score.bpc);
+  async commitScore(id: number, commitment: string) {
+    if (this.crashOnCommit === "before") {
+      this.crashOnCommit = false;
+      throw new Error("connection reset before the commitment arrived");
+    }
+    if (this.commitments.has(id))
+      throw new ConflictError("ASSIGNMENT_CLOSED", `assignment ${id} is committed`);
+    this.commitments.set(id, commitment);
+    if (this.crashOnCommit === "after") {
+      this.crashOnCommit = false;
+      throw new Error("connection reset after the commitment arrived");
+    }
+  }
+  async revealScore(id: number, reveal: { score: bigint; salt: string; evidence: Record<string, unknown> }) {
+    if (this.finalized) throw new ConflictError("REVEAL_WINDOW_CLOSED", "the reveal window closed");
+    if (this.now().getTime() <= this.endTime.getTime())
+      throw new ConflictError("REVEAL_TOO_EARLY", "too early");
+    const commitment = this.commitments.get(id);
+    if (commitment === undefined || this.reveals.has(id))
+      throw new ConflictError("REVEAL_WITHOUT_COMMITMENT", "nothing to reveal");
+    if (!opensCommitment(commitment, { assignmentId: id, score: reveal.score, salt: reveal.salt }))
+      throw new ConflictError("REVEAL_MISMATCH", "does not open the commitment");
+    this.reveals.set(id, { score: reveal.score, evidence: reveal.evidence });
   }
   async refuse(id: number, reason: { code: string }) {
     this.refusals.set(id, reason.code);
   }
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+  /** The task ends: reveals are taken from now on. */
+  end(): void {
+    this.offsetMs = this.endTime.getTime() - Date.now() + 1000;
+  }
 }
 
-async function validator(coordinator: ValidatorCoordinator, maxArtifactBytes = 1_000_000) {
+async function validator(coordinator: InProcessCoordinator, stateDir?: string, maxArtifactBytes = 1_000_000) {
   return new ValidatorDaemon({
     coordinator,
+    now: () => coordinator.now(),
     backend: engineEvaluationBackend(),
-    stateDir: await tempDir(),
+    stateDir: stateDir ?? (await tempDir()),
     maxArtifactBytes,
   });
 }
 
 describe("validator daemon", () => {
-  it("two validators report bit-identical BPC for the same submission", async () => {
+  it("two validators commit, then reveal after the task's end, bit-identical scores of the same submission", async () => {
     const a = new InProcessCoordinator();
     const b = new InProcessCoordinator();
     a.assign(1, { artifact: goodArtifact });
     b.assign(1, { artifact: goodArtifact });
-    await (await validator(a)).runOnce();
-    await (await validator(b)).runOnce();
-    expect(a.reports.get(1)).toBeGreaterThan(0);
-    expect(Object.is(a.reports.get(1), b.reports.get(1))).toBe(true);
+    const first = await validator(a);
+    const second = await validator(b);
+    await first.runOnce();
+    await second.runOnce();
+    expect(a.commitments.get(1)).toMatch(/^0x[0-9a-f]{64}$/);
+    // Different salts: equal scores do not give equal commitments, so nobody can match another's.
+    expect(a.commitments.get(1)).not.toBe(b.commitments.get(1));
+    // Before the end nothing is revealed.
+    expect(a.reveals.size).toBe(0);
+    a.end();
+    b.end();
+    await first.runOnce();
+    await second.runOnce();
+    const bpc = (await first.state()).assignments["1"];
+    expect(bpc).toMatchObject({ outcome: "reported" });
+    const score = a.reveals.get(1)!.score;
+    expect(score).toBe(scoreFromMetric((bpc as { bpc: number }).bpc));
+    expect(score).toBeGreaterThan(0n);
+    expect(b.reveals.get(1)!.score).toBe(score);
   });
 
-  it("refuses, with a recorded reason and without stopping, artifacts that are malformed, mismatched or too large", async () => {
+  it("scores malformed and oversize artifacts +∞ with the reason as evidence, refuses only mismatched bytes, never stops", async () => {
     const coordinator = new InProcessCoordinator();
     coordinator.assign(1, { artifact: new TextEncoder().encode("not weights") });
     coordinator.assign(2, { artifact: goodArtifact, commitHash: contentId("something else") });
@@ -130,17 +186,59 @@ describe("validator daemon", () => {
     coordinator.assign(4, { artifact: goodArtifact });
     const daemon = await validator(coordinator);
     expect(await daemon.runOnce()).toBe(4);
-    expect(Object.fromEntries(coordinator.refusals)).toEqual({
-      1: "ARTIFACT_MALFORMED",
-      2: "ARTIFACT_HASH_MISMATCH",
-      3: "ARTIFACT_TOO_LARGE",
+    expect(Object.fromEntries(coordinator.refusals)).toEqual({ 2: "ARTIFACT_HASH_MISMATCH" });
+    expect([...coordinator.commitments.keys()].sort()).toEqual([1, 3, 4]);
+    coordinator.end();
+    await daemon.runOnce();
+    expect(coordinator.reveals.get(1)).toMatchObject({
+      score: WORST_SCORE_MAGNITUDE,
+      evidence: { unscorable: "ARTIFACT_MALFORMED" },
     });
-    expect(coordinator.reports.has(4)).toBe(true);
+    expect(coordinator.reveals.get(3)).toMatchObject({
+      score: WORST_SCORE_MAGNITUDE,
+      evidence: { unscorable: "ARTIFACT_TOO_LARGE", size: 5_000_000 },
+    });
+    expect(coordinator.reveals.get(4)!.score).toBeLessThan(WORST_SCORE_MAGNITUDE);
     const state = await daemon.state();
-    expect(state.assignments["1"]).toMatchObject({ outcome: "refused", code: "ARTIFACT_MALFORMED" });
+    expect(state.assignments["2"]).toMatchObject({ outcome: "refused", code: "ARTIFACT_HASH_MISMATCH" });
     expect(state.assignments["4"]).toMatchObject({ outcome: "reported" });
     // A restarted daemon does not redo finished assignments.
     expect(await (await validator(coordinator)).runOnce()).toBe(0);
+  });
+
+  it("resumes after a crash around the commitment: the saved salt opens what was committed", async () => {
+    for (const when of ["before", "after"] as const) {
+      const coordinator = new InProcessCoordinator();
+      coordinator.assign(1, { artifact: goodArtifact });
+      coordinator.crashOnCommit = when;
+      const stateDir = await tempDir();
+      await (await validator(coordinator, stateDir)).runOnce();
+      const saved = (await (await validator(coordinator, stateDir)).state()).assignments["1"];
+      expect(saved).toMatchObject({ outcome: "committing", salt: expect.stringMatching(/^0x[0-9a-f]{32}$/) });
+      // A new process on the same state folder sends (or confirms) the commitment without scoring again.
+      const restarted = await validator(coordinator, stateDir);
+      await restarted.runOnce();
+      expect((await restarted.state()).assignments["1"]).toMatchObject({ outcome: "committed" });
+      coordinator.end();
+      await restarted.runOnce();
+      expect((await restarted.state()).assignments["1"]).toMatchObject({ outcome: "reported" });
+      expect(coordinator.reveals.get(1)!.score).toBe(BigInt((saved as { score: string }).score));
+    }
+  });
+
+  it("a reveal the coordinator no longer takes is recorded as a missed duty", async () => {
+    const coordinator = new InProcessCoordinator();
+    coordinator.assign(1, { artifact: goodArtifact });
+    const daemon = await validator(coordinator);
+    await daemon.runOnce();
+    coordinator.end();
+    coordinator.finalized = true;
+    await daemon.runOnce();
+    expect((await daemon.state()).assignments["1"]).toMatchObject({
+      outcome: "unrevealed",
+      code: "REVEAL_WINDOW_CLOSED",
+    });
+    expect(coordinator.reveals.size).toBe(0);
   });
 
   it("does not score against a hidden set that does not match the task's commitment", async () => {
@@ -151,7 +249,7 @@ describe("validator daemon", () => {
     });
     const daemon = await validator(coordinator);
     await daemon.runOnce();
-    expect(coordinator.reports.size + coordinator.refusals.size).toBe(0);
+    expect(coordinator.commitments.size + coordinator.refusals.size).toBe(0);
     expect((await daemon.state()).assignments["1"]).toMatchObject({
       outcome: "failed",
       code: "VALIDATION_SET_MISMATCH",

@@ -1,14 +1,33 @@
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { contentId, FlockError, type Logger } from "@flock/core";
+import { contentId, FlockError, isFlockError, type Logger, scoreCommitment } from "@flock/core";
+import { scoreOrWorst } from "@flock/protocol";
 import { ArtifactRejectedError } from "./artifacts/artifactRejection.ts";
 import type { AssignmentView, ValidatorCoordinator } from "./coordinator.ts";
-import type { EvaluationBackend } from "./evaluation/evaluationBackend.ts";
+import type { EvaluationBackend, EvaluationResult } from "./evaluation/evaluationBackend.ts";
 import { NodeStateFile } from "./nodeState.ts";
+
+/** A score this validator committed to and reveals after the task's end; kept on disk so a crash loses nothing. */
+interface CommittedScore {
+  /** Fixed point (1e18 = 1.0), decimal. */
+  score: string;
+  /** The salt of the commitment, 0x-hex. */
+  salt: string;
+  evidence: Record<string, unknown>;
+  /** ISO time after which the coordinator takes the reveal (the task's end). */
+  revealAfter: string;
+  bpc: number;
+}
 
 /** What became of one assignment on this validator. */
 export type ValidatorOutcome =
+  /** Scored and saved; the commitment may not have reached the coordinator yet (a crash in between). */
+  | ({ outcome: "committing" } & CommittedScore)
+  | ({ outcome: "committed" } & CommittedScore)
   | { outcome: "reported"; bpc: number }
   | { outcome: "refused"; code: string; message: string }
+  /** The reveal was refused for good (the window closed): a failed duty. */
+  | { outcome: "unrevealed"; code: string; message: string }
   | { outcome: "failed"; code: string; message: string; attempts: number };
 
 export interface ValidatorState {
@@ -17,26 +36,43 @@ export interface ValidatorState {
 
 export type ValidatorEvent =
   | { kind: "evaluating"; assignmentId: number; batch: number; totalBatches: number }
-  | { kind: "reported"; assignmentId: number; submissionId: number; bpc: number }
+  | { kind: "committed"; assignmentId: number; submissionId: number; bpc: number }
+  | { kind: "reported"; assignmentId: number; bpc: number }
   | { kind: "refused"; assignmentId: number; submissionId: number; code: string; message: string }
+  | { kind: "unrevealed"; assignmentId: number; code: string; message: string }
   | { kind: "failed"; assignmentId: number; code: string; message: string };
 
 export interface ValidatorDaemonOptions {
   coordinator: ValidatorCoordinator;
   backend: EvaluationBackend;
   stateDir: string;
-  /** Largest artifact this validator downloads (the network's limit). */
+  /** Largest artifact this validator downloads (the network's limit); a larger one scores +∞. */
   maxArtifactBytes: number;
   /** Stop retrying an assignment after this many failures that were not the artifact's fault (default 3). */
   maxAttempts?: number;
+  /** The clock reveals are timed by (default the system clock). */
+  now?: () => Date;
   logger?: Logger;
   onEvent?: (event: ValidatorEvent) => void;
 }
 
+/** Codes with which the coordinator refuses a reveal for good: the duty is missed. */
+const REVEAL_CLOSED = new Set([
+  "REVEAL_WINDOW_CLOSED",
+  "REVEAL_WITHOUT_COMMITMENT",
+  "REVEAL_MISMATCH",
+  "NOT_ASSIGNED",
+]);
+/** Codes with which the coordinator refuses a repeated commitment: it already has one. */
+const ALREADY_COMMITTED = new Set(["ASSIGNMENT_CLOSED", "ASSIGNMENT_TRANSITION_INVALID"]);
+
 /**
  * The validator daemon (SPEC §2.1): ask for assignments, check the hidden set against the task's
- * commitment and the artifact against its committed hash and the size limit, evaluate BPC, report.
- * An artifact that cannot be scored is refused with its reason; it never stops the daemon.
+ * commitment and the artifact against its committed hash, score it with the engine's one scoring function
+ * (an oversize or malformed artifact scores +∞, with the reason as evidence), commit to the score (a hash
+ * with a random salt) before the task's end, and reveal score, salt and evidence after it. The salt and score
+ * are written to the state file before the commitment is sent, so a restart reveals what was committed.
+ * Only bytes that do not match the commit are refused (the coordinator served the wrong artifact).
  */
 export class ValidatorDaemon {
   readonly options: ValidatorDaemonOptions;
@@ -56,10 +92,14 @@ export class ValidatorDaemon {
     return this.#state.read();
   }
 
-  /** One pass: handle every open assignment not handled yet. Returns how many were handled. */
+  /**
+   * One pass: reveal every committed score whose task has ended, then handle every open assignment not
+   * handled yet (score and commit). Returns how many assignments were scored or revealed.
+   */
   async runOnce(): Promise<number> {
+    let handled = await this.#resendCommitments();
+    handled += await this.#revealDue();
     const assignments = await this.options.coordinator.requestAssignments();
-    let handled = 0;
     for (const assignment of assignments) {
       if (this.#stopped) break;
       const previous = (await this.#state.read()).assignments[String(assignment.id)];
@@ -69,6 +109,21 @@ export class ValidatorDaemon {
       handled++;
     }
     return handled;
+  }
+
+  /** Send the commitments saved but not confirmed before a crash (the coordinator may already have them). */
+  async #resendCommitments(): Promise<number> {
+    let sent = 0;
+    for (const [key, outcome] of Object.entries((await this.#state.read()).assignments)) {
+      if (this.#stopped || outcome.outcome !== "committing") continue;
+      try {
+        await this.#sendCommitment(Number(key), outcome);
+        sent++;
+      } catch (error) {
+        this.options.logger?.warn({ assignmentId: Number(key), err: error }, "commitment not sent yet");
+      }
+    }
+    return sent;
   }
 
   start(pollMs = 1000): void {
@@ -90,6 +145,58 @@ export class ValidatorDaemon {
     await this.#running;
   }
 
+  #now(): Date {
+    return this.options.now?.() ?? new Date();
+  }
+
+  /** Reveal the committed scores whose task has ended (a commitment that never arrived is sent first). */
+  async #revealDue(): Promise<number> {
+    let revealed = 0;
+    const entries = Object.entries((await this.#state.read()).assignments);
+    for (const [key, outcome] of entries) {
+      if (this.#stopped) break;
+      if (outcome.outcome !== "committed") continue;
+      if (this.#now().getTime() <= new Date(outcome.revealAfter).getTime()) continue;
+      const assignmentId = Number(key);
+      try {
+        await this.options.coordinator.revealScore(assignmentId, {
+          score: BigInt(outcome.score),
+          salt: outcome.salt,
+          evidence: outcome.evidence,
+        });
+        await this.#record(assignmentId, { outcome: "reported", bpc: outcome.bpc });
+        this.#emit({ kind: "reported", assignmentId, bpc: outcome.bpc });
+        revealed++;
+      } catch (error) {
+        if (isFlockError(error) && REVEAL_CLOSED.has(error.code)) {
+          await this.#record(assignmentId, {
+            outcome: "unrevealed",
+            code: error.code,
+            message: error.message,
+          });
+          this.#emit({ kind: "unrevealed", assignmentId, code: error.code, message: error.message });
+          continue;
+        }
+        // Too early by the coordinator's clock, or the network: try again next pass.
+        this.options.logger?.warn({ assignmentId, err: error }, "reveal not accepted yet");
+      }
+    }
+    return revealed;
+  }
+
+  async #sendCommitment(assignmentId: number, committed: CommittedScore): Promise<void> {
+    try {
+      await this.options.coordinator.commitScore(
+        assignmentId,
+        scoreCommitment({ assignmentId, score: BigInt(committed.score), salt: committed.salt }),
+      );
+    } catch (error) {
+      // A commitment sent before a crash: the coordinator already has it, the saved salt opens it.
+      if (!(isFlockError(error) && ALREADY_COMMITTED.has(error.code))) throw error;
+    }
+    await this.#record(assignmentId, { ...committed, outcome: "committed" });
+  }
+
   async #handle(assignment: AssignmentView, attempts: number): Promise<void> {
     const { coordinator } = this.options;
     try {
@@ -106,54 +213,9 @@ export class ValidatorDaemon {
           },
         );
       }
+      let result: EvaluationResult;
       try {
-        if (submission.size > this.options.maxArtifactBytes) {
-          throw new ArtifactRejectedError(
-            "ARTIFACT_TOO_LARGE",
-            `the artifact has ${submission.size} bytes, the limit is ${this.options.maxArtifactBytes}`,
-            { size: submission.size, maxBytes: this.options.maxArtifactBytes },
-          );
-        }
-        const artifact = await coordinator.fetchAssignedArtifact(
-          assignment.id,
-          this.options.maxArtifactBytes,
-        );
-        const actual = contentId(artifact);
-        if (actual !== submission.commitHash) {
-          throw new ArtifactRejectedError(
-            "ARTIFACT_HASH_MISMATCH",
-            `the artifact hashes to ${actual}, the trainer committed ${submission.commitHash}`,
-            { actual, committed: submission.commitHash },
-          );
-        }
-        const result = await this.options.backend.evaluate(
-          {
-            baseModelId: task.baseModel,
-            baseModel: await this.#baseModel(task.baseModel),
-            artifact,
-            validationData: new TextDecoder().decode(bundle.validationSet),
-            contextLength: task.contextLength,
-            maxTrainableParams: task.maxTrainableParams,
-          },
-          (p) => this.#emit({ kind: "evaluating", assignmentId: assignment.id, ...p }),
-        );
-        await coordinator.reportScore(assignment.id, {
-          bpc: result.bpc,
-          evidence: {
-            metric: "bpc",
-            artifactId: actual,
-            validationCommitment: task.validationCommitment,
-            tokens: result.tokens,
-            bytes: result.bytes,
-          },
-        });
-        await this.#record(assignment.id, { outcome: "reported", bpc: result.bpc });
-        this.#emit({
-          kind: "reported",
-          assignmentId: assignment.id,
-          submissionId: submission.id,
-          bpc: result.bpc,
-        });
+        result = await this.#score(assignment.id, bundle);
       } catch (error) {
         if (!(error instanceof ArtifactRejectedError)) throw error;
         await coordinator.refuse(assignment.id, { code: error.code, message: error.message });
@@ -165,14 +227,96 @@ export class ValidatorDaemon {
           code: error.code,
           message: error.message,
         });
+        return;
       }
+      // BPC is lower-is-better; an unscorable artifact scores +∞ (protocol's worst score), with its reason.
+      const score = scoreOrWorst(result.bpc, "lower-is-better");
+      const evidence: Record<string, unknown> =
+        result.kind === "scored"
+          ? { metric: "bpc", bpc: result.bpc, tokens: result.tokens, bytes: result.bytes }
+          : {
+              metric: "bpc",
+              bpc: "Infinity",
+              unscorable: result.code,
+              message: result.message,
+              ...result.details,
+            };
+      const committed: CommittedScore = {
+        score: score.toString(),
+        salt: `0x${randomBytes(16).toString("hex")}`,
+        evidence: {
+          ...evidence,
+          artifactId: submission.commitHash,
+          validationCommitment: task.validationCommitment,
+        },
+        revealAfter: task.endTime.toISOString(),
+        bpc: result.bpc,
+      };
+      // Saved before it is sent: after a crash the salt still opens the commitment.
+      await this.#record(assignment.id, { ...committed, outcome: "committing" });
+      await this.#sendCommitment(assignment.id, committed);
+      this.#emit({
+        kind: "committed",
+        assignmentId: assignment.id,
+        submissionId: submission.id,
+        bpc: result.bpc,
+      });
     } catch (error) {
       const code = error instanceof FlockError ? error.code : "VALIDATOR_STEP_FAILED";
       const message = error instanceof Error ? error.message : String(error);
       this.options.logger?.warn({ assignmentId: assignment.id, code, message }, "assignment failed");
+      const current = (await this.#state.read()).assignments[String(assignment.id)];
+      // A score saved but not yet committed is kept: the next pass sends its commitment.
+      if (current?.outcome === "committing") return;
       await this.#record(assignment.id, { outcome: "failed", code, message, attempts: attempts + 1 });
       this.#emit({ kind: "failed", assignmentId: assignment.id, code, message });
     }
+  }
+
+  /** Fetch and score the artifact; an oversize one scores +∞ without being downloaded in full. */
+  async #score(
+    assignmentId: number,
+    bundle: Awaited<ReturnType<ValidatorCoordinator["openAssignment"]>>,
+  ): Promise<EvaluationResult> {
+    const { task, submission } = bundle;
+    const maxBytes = this.options.maxArtifactBytes;
+    const oversize = (size: number): EvaluationResult => ({
+      kind: "unscorable",
+      bpc: Number.POSITIVE_INFINITY,
+      code: "ARTIFACT_TOO_LARGE",
+      message: `the artifact has ${size} bytes, the limit is ${maxBytes}`,
+      details: { size, maxBytes },
+    });
+    if (submission.size > maxBytes) return oversize(submission.size);
+    let artifact: Uint8Array;
+    try {
+      artifact = await this.options.coordinator.fetchAssignedArtifact(assignmentId, maxBytes);
+    } catch (error) {
+      if (error instanceof ArtifactRejectedError && error.code === "ARTIFACT_TOO_LARGE") {
+        return oversize(Number(error.details?.size ?? submission.size));
+      }
+      throw error;
+    }
+    const actual = contentId(artifact);
+    if (actual !== submission.commitHash) {
+      throw new ArtifactRejectedError(
+        "ARTIFACT_HASH_MISMATCH",
+        `the artifact hashes to ${actual}, the trainer committed ${submission.commitHash}`,
+        { actual, committed: submission.commitHash },
+      );
+    }
+    return this.options.backend.evaluate(
+      {
+        baseModelId: task.baseModel,
+        baseModel: await this.#baseModel(task.baseModel),
+        artifact,
+        validationData: new TextDecoder().decode(bundle.validationSet),
+        contextLength: task.contextLength,
+        maxTrainableParams: task.maxTrainableParams,
+        maxArtifactBytes: maxBytes,
+      },
+      (p) => this.#emit({ kind: "evaluating", assignmentId, ...p }),
+    );
   }
 
   readonly #baseModels = new Map<string, Uint8Array>();

@@ -3,7 +3,14 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createInterface, type Interface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { AuthError, contentId, type FlockError, NotFoundError, sha256Hex } from "@flock/core";
+import {
+  AuthError,
+  contentId,
+  type FlockError,
+  NotFoundError,
+  scoreCommitment,
+  sha256Hex,
+} from "@flock/core";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFlockClient } from "./client.ts";
@@ -36,7 +43,14 @@ describe("the SDK against a real coordinator on 127.0.0.1", () => {
   beforeAll(async () => {
     server = spawn(
       process.execPath,
-      [SERVER, JSON.stringify({ validatorsPerSubmission: 1, epochEmission: "1000000000000000000000" })],
+      [
+        SERVER,
+        JSON.stringify({
+          validatorsPerSubmission: 1,
+          epochEmission: "1000000000000000000000",
+          revealWindowMs: 2000,
+        }),
+      ],
       {
         stdio: ["pipe", "pipe", "pipe"],
       },
@@ -148,19 +162,45 @@ describe("the SDK against a real coordinator on 127.0.0.1", () => {
     });
     expect(await validator.assignments.validationSet(assignment!.id)).toEqual(hidden);
     expect(await validator.assignments.artifact(assignment!.id)).toEqual(artifact);
-    const score = await validator.assignments.reportScore(assignment!.id, {
-      score: 1_250_000_000_000_000_000n,
-      evidence: { bpc: 1.25 },
-    });
-    expect(score.score).toBe(1_250_000_000_000_000_000n);
-    expect(await validator.assignments.list("reported")).toHaveLength(1);
+    // Commit-reveal (SPEC §2.1): a commitment before the end, the score and salt after it.
+    const scoreValue = 1_250_000_000_000_000_000n;
+    const salt = `0x${"c3".repeat(16)}`;
+    const committedScore = await validator.assignments.commitScore(
+      assignment!.id,
+      scoreCommitment({ assignmentId: assignment!.id, score: scoreValue, salt }),
+    );
+    expect(committedScore).toMatchObject({ status: "committed" });
+    expect(await validator.assignments.list("committed")).toHaveLength(1);
     const refused = await validator.assignments
-      .refuse(assignment!.id, "already reported")
+      .refuse(assignment!.id, "already committed")
       .catch((error: unknown) => error);
     expect(refused).toMatchObject({
       code: "ASSIGNMENT_CLOSED",
-      details: { httpStatus: 409, status: "reported" },
+      details: { httpStatus: 409, status: "committed" },
     });
+    const early = await validator.assignments
+      .revealScore(assignment!.id, { score: scoreValue, salt, evidence: { bpc: 1.25 } })
+      .catch((error: unknown) => error);
+    expect(early).toMatchObject({ code: "REVEAL_TOO_EARLY", details: { httpStatus: 409 } });
+    // Nothing of the score shows before the reveals close.
+    expect((await reader.tasks.leaderboard(task.id))[0]).toMatchObject({ consensusScore: null, reports: 0 });
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, new Date(task.endTime).getTime() - Date.now() + 300)),
+    );
+    const score = await validator.assignments.revealScore(assignment!.id, {
+      score: scoreValue,
+      salt,
+      evidence: { bpc: 1.25 },
+    });
+    expect(score.score).toBe(scoreValue);
+    expect(await validator.assignments.list("reported")).toHaveLength(1);
+
+    await expect
+      .poll(async () => (await reader.epochs.list({ taskId: task.id }))[0]?.txHash ?? null, {
+        timeout: 10_000,
+        interval: 200,
+      })
+      .not.toBeNull();
     expect(await reader.tasks.leaderboard(task.id)).toEqual([
       {
         rank: 0,
@@ -170,13 +210,6 @@ describe("the SDK against a real coordinator on 127.0.0.1", () => {
         reports: 1,
       },
     ]);
-
-    await expect
-      .poll(async () => (await reader.epochs.list({ taskId: task.id }))[0]?.txHash ?? null, {
-        timeout: 10_000,
-        interval: 200,
-      })
-      .not.toBeNull();
     const [epoch] = await reader.epochs.list({ taskId: task.id });
     expect(await reader.epochs.get(epoch!.number)).toEqual(epoch);
     const report = await reader.epochs.report(epoch!.number);
@@ -198,7 +231,7 @@ describe("the SDK against a real coordinator on 127.0.0.1", () => {
     }
     controller.abort();
     expect(seen.map((e) => e.type)).toEqual(
-      expect.arrayContaining(["task.created", "submission.uploaded", "score.reported", "epoch.posted"]),
+      expect.arrayContaining(["task.created", "submission.uploaded", "score.revealed", "epoch.posted"]),
     );
     expect(seen.find((e) => e.type === "epoch.posted")!.data).toMatchObject({ taskId: task.id });
   }, 30_000);

@@ -325,15 +325,27 @@ export function createFlockClient(options: FlockClientOptions) {
       validationSet: (id: number) => bytes(`/assignments/${id}/validation-set`, { signed: true }),
       /** The artifact to evaluate. */
       artifact: (id: number) => bytes(`/assignments/${id}/artifact`, { signed: true }),
-      /** Refuse an assignment (a malformed or oversized artifact) with a reason the coordinator records. */
+      /**
+       * Refuse an assignment with a reason the coordinator records; the submission goes to another validator
+       * and the refusal can be disputed (an unscorable artifact is scored the worst score, not refused).
+       */
       refuse: (id: number, reason: string) =>
         send<Assignment>("POST", `/assignments/${id}/refuse`, { signed: true, json: { reason } }),
-      /** Report a fixed-point score (1e18 = 1.0) with its evidence. */
-      reportScore: async (id: number, report: { score: bigint; evidence: Record<string, unknown> }) =>
+      /**
+       * Commit to a score before the task's end (SPEC §2.1 commit-reveal): protocol's
+       * `scoreCommitment({ assignmentId, score, salt })`. Keep the score and salt for the reveal.
+       */
+      commitScore: (id: number, commitment: Hex) =>
+        send<Assignment>("POST", `/assignments/${id}/commitment`, { signed: true, json: { commitment } }),
+      /** Reveal a committed fixed-point score (1e18 = 1.0) with its salt and evidence, after the task's end. */
+      revealScore: async (
+        id: number,
+        reveal: { score: bigint; salt: string; evidence: Record<string, unknown> },
+      ) =>
         toScore(
-          await send("POST", `/assignments/${id}/score`, {
+          await send("POST", `/assignments/${id}/reveal`, {
             signed: true,
-            json: { score: report.score.toString(), evidence: report.evidence },
+            json: { score: reveal.score.toString(), salt: reveal.salt, evidence: reveal.evidence },
           }),
         ),
     },

@@ -2,8 +2,8 @@
 
 export type TaskType = "lm-lora" | "lm-full" | "classifier" | "regressor";
 export type TaskStatus = "draft" | "open" | "validating" | "finalized" | "closed";
-export type SubmissionStatus = "committed" | "uploaded" | "accepted" | "rejected" | "copy";
-export type AssignmentStatus = "open" | "reported" | "timed_out" | "refused";
+export type SubmissionStatus = "committed" | "uploaded" | "accepted" | "rejected" | "copy" | "replaced";
+export type AssignmentStatus = "open" | "committed" | "reported" | "timed_out" | "refused" | "unrevealed";
 export type ContentId = `sha256:${string}`;
 export type Hex = `0x${string}`;
 
@@ -80,6 +80,8 @@ export interface Submission {
   status: SubmissionStatus;
   reason: string | null;
   copyOf: number | null;
+  /** For a replaced submission: the trainer's later commit that replaced it (never scored). */
+  replacedBy: number | null;
 }
 
 export interface Assignment {
@@ -91,6 +93,9 @@ export interface Assignment {
   deadline: string;
   status: AssignmentStatus;
   reason: string | null;
+  /** The score commitment (protocol's scoreCommitment), once committed. */
+  commitment: Hex | null;
+  committedAt: string | null;
 }
 
 export interface Score {

@@ -1,5 +1,4 @@
-import { contentId } from "@flock/core";
-import { scoreCommitment } from "@flock/protocol";
+import { contentId, scoreCommitment } from "@flock/core";
 import type { LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { signedHeaders } from "../src/testing/signedHeaders.ts";

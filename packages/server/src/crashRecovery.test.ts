@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { contentId } from "@flock/core";
+import { contentId, scoreCommitment } from "@flock/core";
 import { type LocalAccount, sha256 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, describe, expect, it } from "vitest";
@@ -57,7 +57,7 @@ describe("coordinator killed with SIGKILL mid-validation", () => {
 
   it("restarts on the same folder without losing a submission, stake or score, and the task completes", async () => {
     dataDir = await mkdtemp(join(tmpdir(), "flock-crash-"));
-    const options = { dataDir, validatorsPerSubmission: 1 };
+    const options = { dataDir, validatorsPerSubmission: 1, revealWindowMs: 3000 };
     const creator = privateKeyToAccount(generatePrivateKey());
     const trainer = privateKeyToAccount(generatePrivateKey());
     const validator = privateKeyToAccount(generatePrivateKey());
@@ -116,16 +116,25 @@ describe("coordinator killed with SIGKILL mid-validation", () => {
     expect((await (await call(second, undefined, "GET", `/submissions/${commit.id}`)).json()).status).toBe(
       "accepted",
     );
-    const reported = await call(second, validator, "POST", `/assignments/${assignment.id}/score`, {
-      score: "1100000000000000000",
-      evidence: { bpc: "1.1" },
+    const score = 1_100_000_000_000_000_000n;
+    const salt = `0x${"5a".repeat(16)}`;
+    const committed = await call(second, validator, "POST", `/assignments/${assignment.id}/commitment`, {
+      commitment: scoreCommitment({ assignmentId: assignment.id, score, salt }),
     });
-    expect(reported.status).toBe(201);
+    expect(committed.status).toBe(201);
     // The stake index survived: a late commit passes the stake check and is refused only as late.
     const again = await call(second, trainer, "POST", `/tasks/${task.id}/submissions`, {
       commitHash: contentId("late"),
     });
     expect((await again.json()).code).toBe("TASK_NOT_OPEN");
+    // After the task's end the score is revealed; the reveal window's close finalizes the task.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, start + 9300 - Date.now())));
+    const revealed = await call(second, validator, "POST", `/assignments/${assignment.id}/reveal`, {
+      score: score.toString(),
+      salt,
+      evidence: { bpc: "1.1" },
+    });
+    expect(revealed.status).toBe(201);
 
     await expect
       .poll(

@@ -6,6 +6,7 @@ import { S3RVER_CREDENTIALS, type S3TestServer, startS3TestServer } from "@flock
 import { sha256 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { commitScore, revealAndFinalize } from "../testing/scoreReveal.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 
 const key = () => privateKeyToAccount(generatePrivateKey());
@@ -95,18 +96,10 @@ describe("a coordinator on an S3-compatible artifact store", () => {
     expect(artifact.rawPayload.equals(Buffer.from(adapter))).toBe(true);
     const set = await t.signed(validator, "GET", `/assignments/${assignment.id}/validation-set`);
     expect(set.rawPayload.equals(Buffer.from(hidden))).toBe(true);
-    const score = "1250000000000000000";
-    expect(
-      (
-        await t.signed(validator, "POST", `/assignments/${assignment.id}/score`, {
-          score,
-          evidence: { bpc: 1.25 },
-        })
-      ).statusCode,
-    ).toBe(201);
-
-    clock.set(minutes(120));
-    await t.app.scheduler.runDue();
+    const pending = await commitScore(t, validator, assignment.id, 1_250_000_000_000_000_000n, {
+      bpc: 1.25,
+    });
+    await revealAndFinalize(t, clock, minutes(120), [pending]);
     await t.app.scheduler.runDue();
     const [epoch] = await t.repos.epochs.list({ taskId: task.id });
     expect(epoch).toBeDefined();

@@ -21,6 +21,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChainGateway } from "../chain/createChainGateway.ts";
 import { tinyAdapterFile, tinyRefereeFiles, validatorBpc } from "../testing/refereeFixtures.ts";
+import { commitScore, type PendingReveal, revealScores } from "../testing/scoreReveal.ts";
 import { signedHeaders } from "../testing/signedHeaders.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 
@@ -136,14 +137,11 @@ describe("validators' false scores are re-run, proven and slashed on-chain (real
         : key === foundLiar
           ? honest + parseFlock("0.2")
           : honest;
+    const pending: PendingReveal[] = [];
     for (const key of validatorKeys) {
       const v = privateKeyToAccount(key.privateKey);
       const [assignment] = (await t.signed(v, "GET", "/assignments")).json().items;
-      const reported = await t.signed(v, "POST", `/assignments/${assignment.id}/score`, {
-        score: lie(key).toString(),
-        evidence: {},
-      });
-      expect(reported.statusCode).toBe(201);
+      pending.push(await commitScore(t, v, assignment.id, lie(key), {}));
     }
 
     const coordinator = chain.clientFor(chain.roles.coordinator);
@@ -155,6 +153,8 @@ describe("validators' false scores are re-run, proven and slashed on-chain (real
       asker: await gmFlockOf(asker.address),
     };
     clock.advance(60 * 60_000);
+    await revealScores(t, pending);
+    clock.advance(t.app.config.revealWindowMs);
     // The asker's signed request lands once the task is finalized, before the coordinator opens its own
     // disputes (the finalize job's window between the two): its dispute is the pair's one.
     await t.repos.tasks.transition(taskId, "finalized");
@@ -176,17 +176,20 @@ describe("validators' false scores are re-run, proven and slashed on-chain (real
       reason: "dishonest score",
       prover: asker.address.toLowerCase(),
     });
+    // The re-run is the truth for the whole submission: the asker's dispute proves both liars (it ran
+    // first), and the coordinator's own dispute of the other liar, with the same evidence, slashes nobody twice.
     expect(foundSlash).toMatchObject({
       amount: expected.slashed,
       reason: "dishonest score",
-      prover: chain.roles.coordinator.address.toLowerCase(),
+      prover: asker.address.toLowerCase(),
     });
+    expect(await t.repos.slashes.list({ taskId })).toHaveLength(2);
     for (const liar of [askedLiar, foundLiar]) {
       const onChain = await getStake(coordinator, { taskId: BigInt(taskId), account: liar.address });
       expect(onChain.amount).toBe(parseFlock("4000") - expected.slashed);
     }
-    expect((await gmFlockOf(asker.address)) - before.asker).toBe(expected.toProver);
-    expect((await gmFlockOf(chain.roles.coordinator.address)) - before.coordinator).toBe(expected.toProver);
+    expect((await gmFlockOf(asker.address)) - before.asker).toBe(2n * expected.toProver);
+    expect((await gmFlockOf(chain.roles.coordinator.address)) - before.coordinator).toBe(0n);
     expect((await gmFlockOf(chain.roles.treasury.address)) - before.treasury).toBe(2n * expected.toPool);
     for (const v of [validatorKeys[0]!, validatorKeys[2]!]) {
       expect((await getStake(coordinator, { taskId: BigInt(taskId), account: v.address })).amount).toBe(
@@ -224,7 +227,7 @@ describe("validators' false scores are re-run, proven and slashed on-chain (real
       txHash: txOf(s.evidenceId),
     });
     expect(report.inputs.executedSlashes).toEqual(
-      [row(askedSlash, asker.address), row(foundSlash, chain.roles.coordinator.address)].sort((a, b) =>
+      [row(askedSlash, asker.address), row(foundSlash, asker.address)].sort((a, b) =>
         a.evidence < b.evidence ? -1 : 1,
       ),
     );

@@ -1,9 +1,10 @@
 import { contentId } from "@flock/core";
-import { scoreFromMetric } from "@flock/protocol";
+import { scoreFromMetric, scoreOrWorst, WORST_SCORE_MAGNITUDE } from "@flock/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ScoredTask, scoredTask } from "../testing/disputeScenario.ts";
 import { createRecordingChainGateway } from "../testing/recordingChainGateway.ts";
 import { tinyAdapterFile, tinyRefereeFiles, validatorBpc } from "../testing/refereeFixtures.ts";
+import { revealAndFinalize } from "../testing/scoreReveal.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 import { engineSubmissionEvaluator } from "./engineSubmissionEvaluator.ts";
 import type { EvaluationInput } from "./submissionEvaluator.ts";
@@ -44,11 +45,16 @@ describe("the referee re-runs evaluations with the real engine", () => {
     expect(honestBpc[0]).toBeGreaterThan(1);
   });
 
-  it("an adapter for another base model is refused, not scored", async () => {
+  it("an artifact validators cannot score is unscorable for the referee too: +∞, the worst score", async () => {
+    // One scoring function (the engine's scoreSubmission): a wrong base, a malformed file or an oversize
+    // artifact gives +∞ here exactly as in the validator daemon, never a score the validators could not give.
     const foreign = tinyAdapterFile(contentId("another base"), 11);
-    await expect(engineSubmissionEvaluator().evaluate(input(foreign))).rejects.toMatchObject({
-      code: "ARTIFACT_WRONG_BASE",
-    });
+    expect(await engineSubmissionEvaluator().evaluate(input(foreign))).toEqual({ metric: Infinity });
+    const garbage = new TextEncoder().encode("not a safetensors file");
+    expect(await engineSubmissionEvaluator().evaluate(input(garbage))).toEqual({ metric: Infinity });
+    const oversize = { ...input(adapters[0]!), maxArtifactBytes: adapters[0]!.length - 1 };
+    expect(await engineSubmissionEvaluator().evaluate(oversize)).toEqual({ metric: Infinity });
+    expect(scoreOrWorst(Infinity, "lower-is-better")).toBe(WORST_SCORE_MAGNITUDE);
   });
 
   describe("end to end in the coordinator (default engine evaluator, recording chain)", () => {
@@ -69,8 +75,7 @@ describe("the referee re-runs evaluations with the real engine", () => {
         // Validator 1 claims adapter B is 0.1 bit per byte better than it is.
         scoreOf: (v, trainer) => (v === 1 && trainer === 1 ? honest[1]! - WAD / 10n : honest[trainer]!),
       });
-      clock.set(new Date(task.endTime.getTime() + 1000));
-      await t.app.scheduler.runDue(); // finalize: settle, open the dispute
+      await revealAndFinalize(t, clock, task.endTime, task.pending); // finalize: open the dispute
       await t.app.scheduler.runDue(); // the referee's re-run
       const [dispute] = await t.repos.jobs.list({ kind: "score.dispute" });
       const outcome = (await t.app.http.inject({ method: "GET", url: `/disputes/${dispute!.id}` })).json();

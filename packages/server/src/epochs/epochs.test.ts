@@ -4,6 +4,7 @@ import type { LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRecordingChainGateway } from "../testing/recordingChainGateway.ts";
+import { commitScore, type PendingReveal, revealScores } from "../testing/scoreReveal.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 
 const key = () => privateKeyToAccount(generatePrivateKey());
@@ -32,6 +33,7 @@ describe("epochs: settlement at finalization, proofs, leaderboard, live events",
     },
   ]);
   let t: TestApp;
+  const pending: PendingReveal[] = [];
   let taskId: number;
 
   beforeAll(async () => {
@@ -100,19 +102,30 @@ describe("epochs: settlement at finalization, proofs, leaderboard, live events",
         const submission = await t.repos.submissions.get(a.submissionId);
         const bpc =
           submission.trainer === trainers[0]!.address.toLowerCase()
-            ? "1200000000000000000"
-            : "1500000000000000000";
-        const report = await t.signed(v, "POST", `/assignments/${a.id}/score`, {
-          score: bpc,
-          evidence: { bpc },
-        });
-        expect(report.statusCode).toBe(201);
+            ? 1_200_000_000_000_000_000n
+            : 1_500_000_000_000_000_000n;
+        pending.push(await commitScore(t, v, a.id, bpc, { bpc: bpc.toString() }));
       }
     }
   });
   afterAll(() => t.dispose());
 
-  it("the leaderboard ranks by consensus score in the metric's direction", async () => {
+  it("the leaderboard ranks by consensus score in the metric's direction once the reveals close", async () => {
+    const sealed = (await t.app.http.inject({ method: "GET", url: `/tasks/${taskId}/leaderboard` })).json();
+    expect(sealed.items.map((e: { rank: number | null }) => e.rank)).toEqual([null, null]);
+    clock.set(minutes(121));
+    await revealScores(t, pending);
+    // During the reveal window the task still validates: nothing is shown yet.
+    const revealing = (
+      await t.app.http.inject({ method: "GET", url: `/tasks/${taskId}/leaderboard` })
+    ).json();
+    expect(revealing.items.map((e: { consensusScore: string | null }) => e.consensusScore)).toEqual([
+      null,
+      null,
+    ]);
+    // The window closes: the task is finalized and settled.
+    clock.set(minutes(130));
+    await t.app.scheduler.runDue();
     const board = (await t.app.http.inject({ method: "GET", url: `/tasks/${taskId}/leaderboard` })).json();
     expect(
       board.items.map((e: { trainer: string; rank: number; consensusScore: string }) => [
@@ -127,8 +140,6 @@ describe("epochs: settlement at finalization, proofs, leaderboard, live events",
   });
 
   it("at the end the epoch is computed, its report stored and hashed, its roots posted, and proofs verify", async () => {
-    clock.set(minutes(120));
-    await t.app.scheduler.runDue();
     expect((await t.app.http.inject({ method: "GET", url: `/tasks/${taskId}` })).json().status).toBe(
       "closed",
     );
@@ -223,7 +234,8 @@ describe("epochs: settlement at finalization, proofs, leaderboard, live events",
     const types = [...text.matchAll(/^event: (.+)$/gm)].map((m) => m[1]);
     expect(types.slice(0, 3)).toEqual(["task.created", "submission.committed", "submission.uploaded"]);
     expect(types).toContain("assignment.created");
-    expect(types).toContain("score.reported");
+    expect(types).toContain("score.committed");
+    expect(types).toContain("score.revealed");
     expect(types).toContain("epoch.posted");
     const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
     expect(ids).toEqual([...ids].sort((a, b) => a - b));

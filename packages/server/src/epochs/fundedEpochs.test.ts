@@ -2,6 +2,7 @@ import { contentId } from "@flock/core";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterEach, describe, expect, it } from "vitest";
 import { createRecordingChainGateway, type RecordingChainGateway } from "../testing/recordingChainGateway.ts";
+import { commitScore, revealAndFinalize } from "../testing/scoreReveal.ts";
 import { type ManualClock, manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 
 const key = () => privateKeyToAccount(generatePrivateKey());
@@ -42,12 +43,8 @@ async function settleOneTask(t: TestApp, clock: ManualClock, start: Date) {
   clock.set(minutes(60));
   await t.app.scheduler.runDue();
   const [assignment] = (await t.signed(validator, "GET", "/assignments")).json().items;
-  await t.signed(validator, "POST", `/assignments/${assignment.id}/score`, {
-    score: "1250000000000000000",
-    evidence: { bpc: 1.25 },
-  });
-  clock.set(minutes(120));
-  await t.app.scheduler.runDue();
+  const pending = await commitScore(t, validator, assignment.id, 1_250_000_000_000_000_000n, { bpc: 1.25 });
+  await revealAndFinalize(t, clock, minutes(120), [pending]);
   await t.app.scheduler.runDue();
   const [epoch] = await t.repos.epochs.list({ taskId: task.id });
   const report = JSON.parse(

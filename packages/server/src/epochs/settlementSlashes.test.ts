@@ -1,11 +1,12 @@
 import type { FlockEvent as ChainEvent } from "@flock/chain";
 import { contentId } from "@flock/core";
-import { computeEpoch, type EpochInputs, scoreFromMetric } from "@flock/protocol";
+import { computeEpoch, epochInputsFromReport, scoreFromMetric } from "@flock/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChainGateway } from "../chain/chainGateway.ts";
 import { type AppContext, defaultServerConfig } from "../deps.ts";
 import { type ScoredTask, scoredTask } from "../testing/disputeScenario.ts";
 import { createRecordingChainGateway } from "../testing/recordingChainGateway.ts";
+import { revealAndFinalize } from "../testing/scoreReveal.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 import { settleTaskEpoch } from "./settleTaskEpoch.ts";
 
@@ -71,7 +72,7 @@ describe("settlement lists the task's executed slashes and waits for its slash j
       logIndex: 0,
     });
     // A copy slash job retrying (its backoff ends 10 minutes after the task): settlement must wait for it.
-    const retryAt = new Date(task.endTime.getTime() + 10 * 60_000);
+    const retryAt = new Date(task.endTime.getTime() + t.app.config.revealWindowMs + 10 * 60_000);
     const copyJob = await t.repos.jobs.schedule({
       kind: "submission.slashCopy",
       key: `submission:${task.submissions[1]}:slash`,
@@ -79,8 +80,7 @@ describe("settlement lists the task's executed slashes and waits for its slash j
       payload: { submissionId: task.submissions[1] },
     });
 
-    clock.set(new Date(task.endTime.getTime() + 1000));
-    await t.app.scheduler.runDue();
+    await revealAndFinalize(t, clock, task.endTime, task.pending);
     expect((await t.repos.tasks.get(task.taskId)).status).toBe("finalized");
     expect(await t.repos.epochs.list({ taskId: task.taskId })).toEqual([]);
     const [waiting] = await t.repos.jobs.list({ kind: "task.settle" });
@@ -134,30 +134,8 @@ describe("settlement lists the task's executed slashes and waits for its slash j
   it("the report recomputes from its own inputs, executed slashes included, to the posted hash", async () => {
     const [epoch] = await t.repos.epochs.list({ taskId: task.taskId });
     const report = JSON.parse(new TextDecoder().decode(await t.artifacts.read(epoch!.reportId)));
-    const i = report.inputs;
-    const big = (v: string) => BigInt(v);
-    const inputs: EpochInputs = {
-      epoch: big(report.epoch),
-      emission: i.emission,
-      treasury: i.treasury,
-      params: Object.fromEntries(Object.entries(i.params).map(([k, v]) => [k, big(v as string)])),
-      tasks: i.tasks.map((x: Record<string, string>) => ({ ...x, gammaBps: big(x.gammaBps!) })),
-      submissions: i.submissions.map((s: Record<string, unknown>) => ({
-        id: s.id,
-        task: s.task,
-        account: s.account,
-        stake: s.stake,
-      })),
-      validators: i.validators.map((v: Record<string, unknown>) => ({
-        ...v,
-        completedAssignments: big(v.completedAssignments as string),
-        scores: (v.scores as { submission: string; score: string }[]).map((s) => ({
-          submission: s.submission,
-          score: big(s.score),
-        })),
-      })),
-      executedSlashes: i.executedSlashes,
-    };
+    // protocol's one reader of a published report: every input, the signed score reveals included.
+    const inputs = epochInputsFromReport(report);
     const recomputed = computeEpoch(inputs);
     expect(recomputed.reportHash).toBe(epoch!.reportHash);
     // Without the executed slash: the same rewards and roots, another report hash.

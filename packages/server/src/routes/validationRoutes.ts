@@ -1,6 +1,5 @@
 import type { Readable } from "node:stream";
-import { AuthError, ConflictError, NotFoundError } from "@flock/core";
-import { opensCommitment } from "@flock/protocol";
+import { AuthError, ConflictError, NotFoundError, opensCommitment } from "@flock/core";
 import { type Assignment, withTransaction } from "@flock/store";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Hex } from "viem";

@@ -19,6 +19,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChainGateway } from "../chain/chainGateway.ts";
 import { createChainGateway } from "../chain/createChainGateway.ts";
+import { commitScore, revealScores } from "../testing/scoreReveal.ts";
 import { signedHeaders } from "../testing/signedHeaders.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 import { STAKE_CURSOR } from "./stakeIndexer.ts";
@@ -196,11 +197,9 @@ describe("roles from on-chain stake and settlement on-chain (real anvil)", () =>
     expect(assignment.submissionId).toBe(submission.id);
     // The seed is the chain's latest block hash at the deadline: public, unknown in advance.
     expect(assignment.seed).toMatch(/^0x[0-9a-f]{64}$/);
-    const scored = await t.signed(validator, "POST", `/assignments/${assignment.id}/score`, {
-      score: "1300000000000000000",
-      evidence: { bpc: "1.3" },
+    const pending = await commitScore(t, validator, assignment.id, 1_300_000_000_000_000_000n, {
+      bpc: "1.3",
     });
-    expect(scored.statusCode).toBe(201);
 
     // The coordinator mints the daily emission into the distributor when due: the local chain's first mint
     // happened at its start, so the next one waits 12 hours (chain time).
@@ -213,7 +212,10 @@ describe("roles from on-chain stake and settlement on-chain (real anvil)", () =>
     expect((await gateway.rewardPool()).unallocated).toBe(poolBefore.unallocated + mint!.amount);
     expect(await gateway.mintEmissionIfDue()).toBeNull();
 
-    clock.advance(60 * 60_000);
+    // The task ends an hour later: the score is revealed, and the reveal window's close finalizes it.
+    clock.advance(60 * 60_000 + 1000);
+    await revealScores(t, [pending]);
+    clock.advance(t.app.config.revealWindowMs);
     await t.app.scheduler.runDue();
     const [epoch] = (await t.app.http.inject({ method: "GET", url: `/epochs?taskId=${taskId}` })).json()
       .items;

@@ -8,7 +8,11 @@ const creator = privateKeyToAccount(generatePrivateKey());
 const T0 = new Date("2026-03-01T00:00:00.000Z");
 const minutes = (n: number) => new Date(T0.getTime() + n * 60_000);
 
+let hiddenSets = 0;
+
+/** A task's body; each gets a hidden set of its own unless told (a hidden set is used once). */
 function taskBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  hiddenSets += 1;
   return {
     title: "Instruction following",
     description: "LoRA-tune the base model on the synthetic instruction set",
@@ -17,7 +21,7 @@ function taskBody(overrides: Record<string, unknown> = {}): Record<string, unkno
     contextLength: 128,
     maxTrainableParams: 5_000_000,
     trainingSetId: contentId("training set"),
-    validationCommitment: contentId("hidden set"),
+    validationCommitment: contentId(`hidden set ${hiddenSets}`),
     submissionDeadline: minutes(60).toISOString(),
     endTime: minutes(120).toISOString(),
     rewardWeight: "100",
@@ -40,7 +44,12 @@ describe("tasks", () => {
   afterEach(() => clock.set(T0));
 
   it("a creator posts a task: it is registered on-chain, opens, and reads back exactly", async () => {
-    const response = await t.signed(creator, "POST", "/tasks", taskBody());
+    const response = await t.signed(
+      creator,
+      "POST",
+      "/tasks",
+      taskBody({ validationCommitment: contentId("hidden set") }),
+    );
     expect(response.statusCode).toBe(201);
     const task = response.json();
     expect(task).toMatchObject({
@@ -60,6 +69,31 @@ describe("tasks", () => {
     });
     const read = await t.app.http.inject({ method: "GET", url: `/tasks/${task.id}` });
     expect(read.json()).toEqual(task);
+  });
+
+  it("refuses a task whose hidden set any task committed to before, whoever posts it, draft or finished", async () => {
+    const first = await t.signed(creator, "POST", "/tasks", taskBody());
+    expect(first.statusCode).toBe(201);
+    const reused = await t.signed(
+      privateKeyToAccount(generatePrivateKey()),
+      "POST",
+      "/tasks",
+      taskBody({ title: "same hidden set", validationCommitment: first.json().validationCommitment }),
+    );
+    expect(reused.statusCode).toBe(409);
+    expect(reused.json()).toMatchObject({
+      code: "VALIDATION_SET_REUSED",
+      details: { taskId: first.json().id },
+    });
+    expect(reused.json().hint).toMatch(/new hidden validation set/);
+    // The hidden set of the very first task (already uploaded and revealed or not) is refused too.
+    const again = await t.signed(
+      creator,
+      "POST",
+      "/tasks",
+      taskBody({ validationCommitment: contentId("hidden set") }),
+    );
+    expect(again.json().code).toBe("VALIDATION_SET_REUSED");
   });
 
   it("lists tasks by status, one page at a time", async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { scoreCommitment } from "@flock/protocol";
+import { scoreCommitment } from "@flock/core";
 import type { LightMyRequestResponse } from "fastify";
 import type { LocalAccount } from "viem";
 import type { TestApp } from "./testApp.ts";

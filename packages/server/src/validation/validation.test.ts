@@ -183,7 +183,8 @@ describe("validation: assignment, hidden data, scores, timeouts", () => {
     ]);
     const text = JSON.stringify(events.map((e) => e.payload));
     expect(text).not.toContain("1520000000000000000");
-    const submissions = (await t.app.http.inject({ method: "GET", url: `/tasks/${taskId}/submissions` })).body;
+    const submissions = (await t.app.http.inject({ method: "GET", url: `/tasks/${taskId}/submissions` }))
+      .body;
     expect(submissions).not.toContain("1520000000000000000");
   });
 
