@@ -211,7 +211,7 @@ async function send(target: FuzzTarget, request: PreparedRequest, timeoutMs: num
     headers: request.headers,
     signal: AbortSignal.timeout(timeoutMs),
   };
-  if (request.body !== undefined) init.body = request.body as BodyInit;
+  if (request.body !== undefined) init.body = request.body as RequestInit["body"];
   let response: Response;
   try {
     response = await fetch(`${target.url}${request.path}`, init);
