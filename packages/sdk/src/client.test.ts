@@ -47,7 +47,6 @@ describe("the SDK against a real coordinator on 127.0.0.1", () => {
         SERVER,
         JSON.stringify({
           validatorsPerSubmission: 1,
-          epochEmission: "1000000000000000000000",
           revealWindowMs: 2000,
         }),
       ],

@@ -119,7 +119,10 @@ export interface LeaderboardEntry {
 
 export interface Epoch {
   number: number;
-  taskId: number | null;
+  /** The tasks this network-wide epoch settled. */
+  tasks: number[];
+  /** The emission mint that funds it (decimal), or null when it pays from task pools only. */
+  mintIndex: string | null;
   reportId: ContentId;
   reportHash: Hex;
   liquidRoot: Hex;

@@ -11,6 +11,7 @@ import {
   systemClock,
 } from "./deps.ts";
 import { disputeJobHandlers } from "./disputes/disputeJobs.ts";
+import { epochJobHandlers } from "./epochs/epochJobs.ts";
 import { lazyEngineEvaluator } from "./disputes/lazyEngineEvaluator.ts";
 import { installBoundedInput, strictFormatsAjvOptions } from "./http/boundedInput.ts";
 import { installErrorHandling } from "./http/errorHandler.ts";
@@ -182,6 +183,7 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
       ...assignmentJobHandlers(ctx),
       ...slashCopyHandlers(ctx),
       ...disputeJobHandlers(ctx),
+      ...epochJobHandlers(ctx),
     },
   });
   await http.ready();

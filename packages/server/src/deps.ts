@@ -36,10 +36,12 @@ export interface ServerConfig {
    */
   revealWindowMs: number;
   /**
-   * Arena emission a finalized task's epoch distributes at most (FLOCK base units): less when the
-   * RewardDistributor holds less that no epoch has been promised (daily mints go there).
+   * Length of a network-wide epoch (SPEC §3: one period of the emission clock, a day): a task ready to settle
+   * waits for the end of the current period, then every task ready by then settles in one epoch funded by the
+   * latest unused emission mint. 0 closes an epoch as soon as a task is ready (a development network; each
+   * mint still funds one epoch only).
    */
-  epochEmission: bigint;
+  epochLengthMs: number;
   /** How often the coordinator checks whether the next daily emission mint is due (and mints it). */
   emissionPollMs: number;
   /** Where dust, unallocated emission and slashed stake go (the treasury's account). */
@@ -81,7 +83,7 @@ export const defaultServerConfig: ServerConfig = {
   validatorsPerSubmission: 3,
   assignmentTimeoutMs: 30 * 60_000,
   revealWindowMs: 10 * 60_000,
-  epochEmission: 10_000n * 10n ** 18n,
+  epochLengthMs: 24 * 60 * 60 * 1000,
   emissionPollMs: 60_000,
   // The local chain's treasury (dev account 2); a deployment sets its own.
   treasury: "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc",

@@ -4,10 +4,16 @@ import { guard } from "./dbErrors.ts";
 import type { Database, EpochsTable } from "./schema.ts";
 import { normalizeHash32 } from "./values.ts";
 
-/** A settled epoch (SPEC §3 settlement): its report, Merkle roots and the transaction that posted them. */
+/**
+ * A settled epoch (SPEC §3 settlement): one period of the emission clock, with every task finalized within it, the
+ * emission mint that funds it, its report, Merkle roots and the transaction that posted them.
+ */
 export interface Epoch {
   number: number;
-  taskId: number | null;
+  /** The tasks settled in this epoch, ascending. */
+  tasks: number[];
+  /** The emission mint whose FLOCK this epoch distributes; null when no unused mint was left (pools only). */
+  mintIndex: bigint | null;
   /** Content id of the canonical epoch report in the artifact store. */
   reportId: ContentId;
   /** The report hash posted on-chain. */
@@ -21,17 +27,20 @@ export interface Epoch {
 
 export interface NewEpoch {
   number: number;
-  taskId: number | null;
+  /** The tasks it settles: each task is settled in one epoch at most. */
+  tasks: readonly number[];
+  mintIndex: bigint | null;
   reportId: string;
   reportHash: string;
   liquidRoot: string;
   vestingRoot: string;
 }
 
-function toEpoch(row: Selectable<EpochsTable>): Epoch {
+function toEpoch(row: Selectable<EpochsTable>, tasks: number[]): Epoch {
   return {
     number: row.number,
-    taskId: row.task_id,
+    tasks,
+    mintIndex: row.mint_index === null ? null : BigInt(row.mint_index),
     reportId: parseContentId(row.report_id),
     reportHash: row.report_hash as `0x${string}`,
     liquidRoot: row.liquid_root as `0x${string}`,
@@ -50,8 +59,9 @@ export class EpochRepository {
     this.#db = db;
   }
 
-  /** Record a computed epoch (not yet posted). */
+  /** Record a computed epoch (not yet posted) with its tasks; a task already in an epoch is refused. */
   async record(epoch: NewEpoch): Promise<Epoch> {
+    const tasks = [...new Set(epoch.tasks)].sort((a, b) => a - b);
     const row = await guard(
       {
         what: `epoch ${epoch.number}`,
@@ -65,7 +75,8 @@ export class EpochRepository {
           .insertInto("epochs")
           .values({
             number: epoch.number,
-            task_id: epoch.taskId,
+            task_id: null,
+            mint_index: epoch.mintIndex === null ? null : epoch.mintIndex.toString(),
             report_id: parseContentId(epoch.reportId),
             report_hash: normalizeHash32(epoch.reportHash, "reportHash"),
             liquid_root: normalizeHash32(epoch.liquidRoot, "liquidRoot"),
@@ -74,7 +85,67 @@ export class EpochRepository {
           .returningAll()
           .executeTakeFirstOrThrow(),
     );
-    return toEpoch(row);
+    if (tasks.length > 0) {
+      await guard(
+        {
+          what: `the tasks of epoch ${epoch.number}`,
+          onUnique: () =>
+            new ConflictError(
+              "TASK_ALREADY_SETTLED",
+              `a task of epoch ${epoch.number} is already in an epoch`,
+              {
+                hint: "a task is settled once; read GET /epochs?taskId=<id> to find its epoch",
+                details: { epoch: epoch.number, tasks },
+              },
+            ),
+        },
+        () =>
+          this.#db
+            .insertInto("epoch_tasks")
+            .values(tasks.map((taskId) => ({ task_id: taskId, epoch: epoch.number })))
+            .execute(),
+      );
+    }
+    return toEpoch(row, tasks);
+  }
+
+  /** The tasks of each of `numbers` (ascending per epoch). */
+  async #tasksOf(numbers: readonly number[]): Promise<Map<number, number[]>> {
+    const byEpoch = new Map<number, number[]>(numbers.map((n) => [n, []]));
+    if (numbers.length === 0) return byEpoch;
+    const rows = await this.#db
+      .selectFrom("epoch_tasks")
+      .select(["epoch", "task_id"])
+      .where("epoch", "in", [...numbers])
+      .orderBy("task_id")
+      .execute();
+    for (const row of rows) byEpoch.get(row.epoch)?.push(row.task_id);
+    return byEpoch;
+  }
+
+  async #withTasks(rows: Selectable<EpochsTable>[]): Promise<Epoch[]> {
+    const tasks = await this.#tasksOf(rows.map((r) => r.number));
+    return rows.map((row) => toEpoch(row, tasks.get(row.number) ?? []));
+  }
+
+  /** The epoch that settled a task, if any. */
+  async ofTask(taskId: number): Promise<Epoch | undefined> {
+    const link = await this.#db
+      .selectFrom("epoch_tasks")
+      .select("epoch")
+      .where("task_id", "=", taskId)
+      .executeTakeFirst();
+    return link === undefined ? undefined : this.find(link.epoch);
+  }
+
+  /** Mint indexes already used by recorded epochs (each mint funds one epoch at most). */
+  async usedMints(): Promise<Set<bigint>> {
+    const rows = await this.#db
+      .selectFrom("epochs")
+      .select("mint_index")
+      .where("mint_index", "is not", null)
+      .execute();
+    return new Set(rows.map((r) => BigInt(r.mint_index!)));
   }
 
   /** Mark an epoch posted on-chain; posting twice is refused. */
@@ -86,7 +157,7 @@ export class EpochRepository {
       .where("tx_hash", "is", null)
       .returningAll()
       .executeTakeFirst();
-    if (row !== undefined) return toEpoch(row);
+    if (row !== undefined) return (await this.#withTasks([row]))[0]!;
     const current = await this.get(number);
     throw new ConflictError(
       "EPOCH_ALREADY_POSTED",
@@ -104,7 +175,7 @@ export class EpochRepository {
       .selectAll()
       .where("number", "=", number)
       .executeTakeFirst();
-    return row === undefined ? undefined : toEpoch(row);
+    return row === undefined ? undefined : (await this.#withTasks([row]))[0];
   }
 
   /** The epoch; NotFoundError EPOCH_NOT_FOUND when missing. */
@@ -127,14 +198,19 @@ export class EpochRepository {
       .orderBy("number", "desc")
       .limit(1)
       .executeTakeFirst();
-    return row === undefined ? undefined : toEpoch(row);
+    return row === undefined ? undefined : (await this.#withTasks([row]))[0];
   }
 
-  /** Epochs in number order, optionally for one task. */
+  /** Epochs in number order, optionally the one that settled a task. */
   async list(filter: { taskId?: number } = {}): Promise<Epoch[]> {
-    let query = this.#db.selectFrom("epochs").selectAll().orderBy("number");
-    if (filter.taskId !== undefined) query = query.where("task_id", "=", filter.taskId);
-    return (await query.execute()).map(toEpoch);
+    let query = this.#db.selectFrom("epochs").selectAll("epochs").orderBy("number");
+    if (filter.taskId !== undefined) {
+      const taskId = filter.taskId;
+      query = query.where("number", "in", (eb) =>
+        eb.selectFrom("epoch_tasks").select("epoch").where("task_id", "=", taskId),
+      );
+    }
+    return this.#withTasks(await query.execute());
   }
 
   /** Epochs computed but not yet posted: work left over after a crash. */
@@ -145,6 +221,6 @@ export class EpochRepository {
       .where("tx_hash", "is", null)
       .orderBy("number")
       .execute();
-    return rows.map(toEpoch);
+    return this.#withTasks(rows);
   }
 }

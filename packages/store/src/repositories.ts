@@ -12,8 +12,10 @@ import { RewardRepository } from "./rewards.ts";
 import type { Database } from "./schema.ts";
 import { ScoreRepository } from "./scores.ts";
 import { SlashRepository } from "./slashes.ts";
+import { SnapshotRepository } from "./snapshots.ts";
 import { StakeRepository } from "./stakes.ts";
 import { SubmissionRepository } from "./submissions.ts";
+import { TaskFundingRepository } from "./taskFunding.ts";
 import { TaskRepository } from "./tasks.ts";
 
 /** Every repository, bound to one database handle (the database itself or a transaction). */
@@ -26,6 +28,8 @@ export interface Repositories {
   rewards: RewardRepository;
   slashes: SlashRepository;
   stakes: StakeRepository;
+  snapshots: SnapshotRepository;
+  funding: TaskFundingRepository;
   delegations: DelegationRepository;
   chainCursors: ChainCursorRepository;
   chainFacts: ChainFactRepository;
@@ -46,6 +50,8 @@ export function createRepositories(db: Kysely<Database>): Repositories {
     rewards: new RewardRepository(db),
     slashes: new SlashRepository(db),
     stakes: new StakeRepository(db),
+    snapshots: new SnapshotRepository(db),
+    funding: new TaskFundingRepository(db),
     delegations: new DelegationRepository(db),
     chainCursors: new ChainCursorRepository(db),
     chainFacts: new ChainFactRepository(db),

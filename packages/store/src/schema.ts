@@ -100,6 +100,34 @@ export interface EpochsTable {
   tx_hash: string | null;
   posted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: Timestamp;
+  mint_index: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface EpochTasksTable {
+  task_id: number;
+  epoch: number;
+}
+
+export interface TaskSnapshotsTable {
+  task_id: number;
+  block_number: Numeric;
+  block_hash: string;
+  block_time: RequiredTimestamp;
+}
+
+export interface StakeSnapshotsTable {
+  task_id: number;
+  account: string;
+  role: "trainer" | "validator";
+  amount: Numeric;
+}
+
+export interface TaskFundingTable {
+  task_id: number;
+  pool: Numeric;
+  approved_weight: ColumnType<string | null, string | null | undefined, string | null>;
+  approved_by: string | null;
+  approved_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface RewardsTable {
@@ -220,6 +248,10 @@ export interface Database {
   scores: ScoresTable;
   refereed_scores: RefereedScoresTable;
   epochs: EpochsTable;
+  epoch_tasks: EpochTasksTable;
+  task_snapshots: TaskSnapshotsTable;
+  stake_snapshots: StakeSnapshotsTable;
+  task_funding: TaskFundingTable;
   rewards: RewardsTable;
   slashes: SlashesTable;
   stakes: StakesTable;

@@ -13,10 +13,11 @@ export async function runEpochs(ctx: CommandContext) {
       ? "no epoch settled yet: a task settles after its end time (see `flock task list`)"
       : [
           table(
-            ["epoch", "task", "posted", "transaction", "report"],
+            ["epoch", "tasks", "mint", "posted", "transaction", "report"],
             epochs.map((e) => [
               String(e.number),
-              e.taskId === null ? "-" : String(e.taskId),
+              e.tasks.length === 0 ? "-" : e.tasks.join(", "),
+              e.mintIndex ?? "-",
               e.postedAt ?? "not yet",
               e.txHash === null ? "-" : `${e.txHash.slice(0, 18)}…`,
               `${e.reportId.slice(0, 19)}…`,

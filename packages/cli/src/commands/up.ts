@@ -32,7 +32,7 @@ export async function upNetwork(
   ctx: CommandContext,
   port: number,
   serverConfig: Parameters<typeof startEmbeddedNetwork>[0]["serverConfig"] = {},
-  listen: { host?: string; advertise?: string } = {},
+  listen: { host?: string; advertise?: string; disputeWindowSec?: bigint } = {},
 ) {
   const logger = createLogger("flock-coordinator", {
     level: ctx.io.env.FLOCK_LOG_LEVEL ?? "info",
@@ -52,6 +52,7 @@ export async function upNetwork(
     ...(artifacts ? { artifacts, env: ctx.io.env } : {}),
     ...(listen.host === undefined ? {} : { host: listen.host }),
     ...(listen.advertise === undefined ? {} : { advertise: listen.advertise }),
+    ...(listen.disputeWindowSec === undefined ? {} : { disputeWindowSec: listen.disputeWindowSec }),
   });
 }
 
@@ -81,6 +82,7 @@ export async function runUp(
   const network = await upNetwork(ctx, port, demo === undefined ? {} : demoServerConfig(), {
     host: options.host,
     ...(options.advertise === undefined ? {} : { advertise: options.advertise }),
+    ...(demo === undefined ? {} : { disputeWindowSec: BigInt(demo.settings.disputeWindowSeconds) }),
   });
   const daemons: { stop(): Promise<void> }[] = [];
   try {
@@ -191,7 +193,7 @@ function followEpochs(ctx: CommandContext, network: EmbeddedNetwork): { stop(): 
         seen.add(epoch.number);
         if (first) continue;
         ctx.output.note(
-          `epoch ${epoch.number} settled: task ${epoch.taskId ?? "-"}, root posted in ${epoch.txHash.slice(0, 18)}… (\`flock audit ${epoch.number}\`)`,
+          `epoch ${epoch.number} settled: task(s) ${epoch.tasks.join(", ") || "-"}, root posted in ${epoch.txHash.slice(0, 18)}… (\`flock audit ${epoch.number}\`)`,
         );
       }
     } catch {
@@ -224,7 +226,9 @@ export async function runDemoOnce(
   const demo = demoOptions(options);
   let network: EmbeddedNetwork | undefined;
   try {
-    network = await upNetwork(ctx, 0, demoServerConfig());
+    network = await upNetwork(ctx, 0, demoServerConfig(), {
+      disputeWindowSec: BigInt(demo.settings.disputeWindowSeconds),
+    });
     ctx.output.note(`Flock demo on an embedded network in ${ctx.home.root} (API ${network.apiUrl})`);
     const report = await runDemo(ctx, network, demo.settings, { fixedDeadline: demo.fixedDeadline });
     ctx.output.result(report, () => renderDemoReport(report));

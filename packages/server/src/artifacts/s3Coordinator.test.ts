@@ -32,7 +32,7 @@ describe("a coordinator on an S3-compatible artifact store", () => {
     process.env.AWS_SECRET_ACCESS_KEY = S3RVER_CREDENTIALS.secretAccessKey;
     t = await startTestApp({
       clock,
-      config: { validatorsPerSubmission: 1, epochEmission: 1000n * WAD },
+      config: { validatorsPerSubmission: 1 },
       artifacts: `s3://${s3.bucket}/coordinator?endpoint=${s3.endpoint}`,
     });
   });

@@ -97,6 +97,8 @@ export interface ChainGateway {
   firstBlockAfter(time: Date): Promise<BlockAfter | null>;
   /** Mint the next daily emission into the reward distributor when it is due; null when it is not yet. */
   mintEmissionIfDue(): Promise<EmissionMint | null>;
+  /** The latest emission mint (Emission's Minted event): its index and amount; null before the first. */
+  latestMint(): Promise<{ mintIndex: bigint; amount: bigint } | null>;
   /** Close a settled task on-chain: its stakes become withdrawable after the dispute window. */
   closeTask(taskId: number): Promise<void>;
   /** Slash on-chain; returns the gmFLOCK seized (also when this evidence was already used: the earlier slash). */

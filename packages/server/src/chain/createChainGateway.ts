@@ -104,6 +104,17 @@ export function createChainGateway(options: ChainGatewayOptions): ChainGateway {
         throw error;
       }
     },
+    async latestMint() {
+      let latest: { mintIndex: bigint; amount: bigint } | null = null;
+      for await (const event of readEvents(client, {
+        fromBlock: options.startBlock,
+        kinds: ["emissionMinted"],
+      })) {
+        if (event.kind === "emissionMinted")
+          latest = { mintIndex: event.args.mintIndex, amount: event.args.amount };
+      }
+      return latest;
+    },
     async closeTask(taskId) {
       await setTaskStatus(client, { taskId: BigInt(taskId), status: "closed" });
     },

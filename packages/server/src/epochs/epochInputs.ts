@@ -1,23 +1,28 @@
 import {
   type EpochInputs,
   type EpochSubmissionInput,
+  type EpochTaskInput,
   type EpochValidatorInput,
   type ExecutedSlashInput,
   type ScoreRevealInput,
   scoreDirectionOf,
 } from "@flock/protocol";
-import type { Assignment, Delegation, Stake, Submission, Task, TaskScore } from "@flock/store";
+import type { Assignment, Delegation, Submission, Task, TaskScore } from "@flock/store";
 
-/** Everything one task's epoch is computed from, read from the store in one go. */
+/** A staker's stake as settlement counts it (frozen at the submission deadline when the snapshot exists). */
+export interface SettlementStake {
+  account: string;
+  role: "trainer" | "validator";
+  amount: bigint;
+}
+
+/** Everything one task's share of an epoch is computed from, read from the store and the chain in one go. */
 export interface TaskEpochSnapshot {
-  epoch: number;
   task: Task;
   submissions: Submission[];
-  stakes: Stake[];
+  stakes: SettlementStake[];
   scores: TaskScore[];
   assignments: Assignment[];
-  emission: bigint;
-  treasury: string;
   gammaBps: bigint;
   /** Each trainer's delegation pool: its σ (from the chain's SigmaSet events) and current delegations. */
   pools: Map<string, { sigmaBps: number | undefined; delegations: Delegation[] }>;
@@ -25,6 +30,21 @@ export interface TaskEpochSnapshot {
   executedSlashes?: ExecutedSlashInput[];
   /** Refereed re-runs by submission id (SPEC §2.1: the referee's re-run replaces the consensus). */
   refereed?: ReadonlyMap<number, bigint>;
+  /** FLOCK the creator funded on-chain for the task (RewardDistributor pool), paid in full by this epoch. */
+  pool?: bigint;
+  /** The task's weight in the Arena emission split: what an operator approved (0: paid by its pool only). */
+  emissionWeight: bigint;
+  /** Audit inputs: the block at which stakes were frozen and whose hash seeded the validator draw. */
+  stakeSnapshotBlock?: bigint;
+  drawSeed?: { blockNumber: bigint; blockHash: string };
+}
+
+/** One task's part of a network-wide epoch's inputs. */
+export interface TaskEpochParts {
+  task: EpochTaskInput;
+  submissions: EpochSubmissionInput[];
+  validators: EpochValidatorInput[];
+  executedSlashes: ExecutedSlashInput[];
 }
 
 /**
@@ -59,12 +79,13 @@ function delegationSeconds(task: Task, since: Date): bigint {
 }
 
 /**
- * The `computeEpoch` inputs of a finalized task (pure): accepted submissions with their trainers' stakes
- * and delegation pools (delegators weighted by the seconds of the task they were in), every validator that
- * reported with its stake, scores and completed assignments, and the slashes executed on-chain for the task.
- * Copies and rejected submissions earn nothing and are left out.
+ * A finalized task's part of the `computeEpoch` inputs (pure): the task with its emission weight, pool and
+ * audit inputs; accepted submissions with their trainers' stakes and delegation pools (delegators weighted by
+ * the seconds of the task they were in); every validator that reported with its stake, scores (with their
+ * signed reveals) and completed assignments; and the slashes executed on-chain for the task. Copies, replaced
+ * and rejected submissions earn nothing and are left out.
  */
-export function epochInputsFor(snapshot: TaskEpochSnapshot): EpochInputs {
+export function taskEpochParts(snapshot: TaskEpochSnapshot): TaskEpochParts {
   const taskKey = String(snapshot.task.id);
   const stakeOf = new Map(snapshot.stakes.map((s) => [s.account, s.amount]));
   const accepted = snapshot.submissions.filter((s) => s.status === "accepted");
@@ -116,20 +137,52 @@ export function epochInputsFor(snapshot: TaskEpochSnapshot): EpochInputs {
         ...revealOf(s),
       })),
     }));
+  const pool = snapshot.pool ?? 0n;
   return {
-    epoch: snapshot.epoch,
-    emission: snapshot.emission,
-    treasury: snapshot.treasury,
-    tasks: [
-      {
-        id: taskKey,
-        weight: snapshot.task.rewardWeight,
-        gammaBps: snapshot.gammaBps,
-        direction: scoreDirectionOf(snapshot.task.type),
-      },
-    ],
+    task: {
+      id: taskKey,
+      weight: snapshot.emissionWeight,
+      gammaBps: snapshot.gammaBps,
+      direction: scoreDirectionOf(snapshot.task.type),
+      ...(pool === 0n ? {} : { pool, creator: snapshot.task.creator }),
+      ...(snapshot.stakeSnapshotBlock === undefined
+        ? {}
+        : { stakeSnapshotBlock: snapshot.stakeSnapshotBlock.toString() }),
+      ...(snapshot.drawSeed === undefined
+        ? {}
+        : {
+            drawSeed: {
+              blockNumber: snapshot.drawSeed.blockNumber.toString(),
+              blockHash: snapshot.drawSeed.blockHash,
+            },
+          }),
+    },
     submissions,
     validators,
-    ...(snapshot.executedSlashes === undefined ? {} : { executedSlashes: snapshot.executedSlashes }),
+    executedSlashes: snapshot.executedSlashes ?? [],
+  };
+}
+
+/**
+ * A network-wide epoch's `computeEpoch` inputs (SPEC §3): one emission (from one mint) shared by every task
+ * finalized within the epoch, each bringing its part.
+ */
+export function networkEpochInputs(epoch: {
+  epoch: number;
+  emission: bigint;
+  mintIndex: bigint | null;
+  treasury: string;
+  tasks: readonly TaskEpochParts[];
+}): EpochInputs {
+  const executedSlashes = epoch.tasks.flatMap((t) => t.executedSlashes);
+  return {
+    epoch: epoch.epoch,
+    emission: epoch.emission,
+    ...(epoch.mintIndex === null ? {} : { mintIndex: epoch.mintIndex.toString() }),
+    treasury: epoch.treasury,
+    tasks: epoch.tasks.map((t) => t.task),
+    submissions: epoch.tasks.flatMap((t) => t.submissions),
+    validators: epoch.tasks.flatMap((t) => t.validators),
+    ...(executedSlashes.length === 0 ? {} : { executedSlashes }),
   };
 }

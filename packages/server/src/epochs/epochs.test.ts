@@ -37,7 +37,8 @@ describe("epochs: settlement at finalization, proofs, leaderboard, live events",
   let taskId: number;
 
   beforeAll(async () => {
-    t = await startTestApp({ clock, chain, config: { epochEmission: 1000n * WAD } });
+    chain.mints = [{ mintIndex: 0n, amount: 1000n * WAD }];
+    t = await startTestApp({ clock, chain });
     await t.publish("base model");
     await t.publish("train");
     taskId = (
@@ -155,6 +156,8 @@ describe("epochs: settlement at finalization, proofs, leaderboard, live events",
         reportHash: epoch.reportHash,
         // Every reward of both trees: the whole emission (the recording distributor holds plenty).
         total: 1000n * WAD,
+        // An emission-funded task: no creator pool to draw.
+        pools: [],
       },
     ]);
     expect(epoch.txHash).toMatch(/^0x/);

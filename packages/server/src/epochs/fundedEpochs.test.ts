@@ -69,11 +69,12 @@ describe("epochs are funded by what the reward distributor holds", () => {
     const clock = manualClock(t0);
     const chain = createRecordingChainGateway();
     chain.rewardBalance = balance;
-    t = await startTestApp({ clock, chain, config: { epochEmission: 1000n * WAD } });
+    chain.mints = [{ mintIndex: 0n, amount: 1000n * WAD }];
+    t = await startTestApp({ clock, chain });
     return { chain, clock, t0 };
   }
 
-  it("a full pool pays the configured emission and the root declares exactly its leaves' sum", async () => {
+  it("a full pool pays the latest mint's emission and the root declares exactly its leaves' sum", async () => {
     const { chain, clock, t0 } = await start(5000n * WAD);
     const { report, total } = await settleOneTask(t!, clock, t0);
     expect(BigInt(report.inputs.emission)).toBe(1000n * WAD);
@@ -85,11 +86,24 @@ describe("epochs are funded by what the reward distributor holds", () => {
     const { chain, clock, t0 } = await start(1500n * WAD);
     const first = await settleOneTask(t!, clock, t0);
     expect(BigInt(first.report.inputs.emission)).toBe(1000n * WAD);
+    expect(first.report.inputs.mintIndex).toBe("0");
+    chain.mints.push({ mintIndex: 1n, amount: 1000n * WAD });
     const second = await settleOneTask(t!, clock, new Date(t0.getTime() + 180 * 60_000));
+    expect(second.report.inputs.mintIndex).toBe("1");
     expect(BigInt(second.report.inputs.emission)).toBe(500n * WAD);
     expect(chain.posted.map((p) => p.total)).toEqual([1000n * WAD, 500n * WAD]);
     // The pool is now fully promised: a third epoch would pay nothing.
     expect((await chain.rewardPool()).unallocated).toBe(0n);
+  });
+
+  it("a mint funds one epoch only: the next epoch without a new mint pays no emission", async () => {
+    const { chain, clock, t0 } = await start(5000n * WAD);
+    const first = await settleOneTask(t!, clock, t0);
+    expect(BigInt(first.report.inputs.emission)).toBe(1000n * WAD);
+    const second = await settleOneTask(t!, clock, new Date(t0.getTime() + 180 * 60_000));
+    expect(BigInt(second.report.inputs.emission)).toBe(0n);
+    expect(second.report.inputs.mintIndex).toBeUndefined();
+    expect(chain.posted.map((p) => p.total)).toEqual([1000n * WAD, 0n]);
   });
 
   it("an empty pool settles an epoch that pays nothing, and says so in its report", async () => {

@@ -9,10 +9,23 @@ const hash32 = { type: "string", pattern: "^0x[0-9a-f]{64}$" } as const;
 
 const epochSchema = {
   type: "object",
-  required: ["number", "taskId", "reportId", "reportHash", "liquidRoot", "vestingRoot", "txHash", "postedAt"],
+  required: [
+    "number",
+    "tasks",
+    "mintIndex",
+    "reportId",
+    "reportHash",
+    "liquidRoot",
+    "vestingRoot",
+    "txHash",
+    "postedAt",
+  ],
   properties: {
     number: { type: "integer" },
-    taskId: { type: ["integer", "null"] },
+    /** The tasks this network-wide epoch settled. */
+    tasks: { type: "array", items: { type: "integer" } },
+    /** The emission mint that funds it (decimal), or null when it pays from task pools only. */
+    mintIndex: { type: ["string", "null"] },
     reportId: { type: "string" },
     reportHash: hash32,
     liquidRoot: hash32,
@@ -31,7 +44,8 @@ const claimSchema = {
 function epochJson(epoch: Epoch) {
   return {
     number: epoch.number,
-    taskId: epoch.taskId,
+    tasks: epoch.tasks,
+    mintIndex: epoch.mintIndex?.toString() ?? null,
     reportId: epoch.reportId,
     reportHash: epoch.reportHash,
     liquidRoot: epoch.liquidRoot,

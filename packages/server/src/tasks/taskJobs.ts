@@ -1,7 +1,7 @@
 import { type Job, withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
 import { openDisputesForTask } from "../disputes/openDispute.ts";
-import { settleTaskEpoch } from "../epochs/settleTaskEpoch.ts";
+import { requestEpochClose } from "../epochs/epochJobs.ts";
 import { nextSettlementAttempt, slashJobsInFlight } from "../epochs/slashJobsInFlight.ts";
 import type { JobHandler } from "../scheduler/scheduler.ts";
 import { assignSubmission, taskSeed } from "../validation/assignSubmission.ts";
@@ -90,16 +90,6 @@ export function taskJobHandlers(ctx: AppContext): Record<string, JobHandler> {
       await tx.events.append("task.status", { taskId, from: "validating", to: "finalized" });
     });
   }
-  // Settled: close on-chain (the dispute window starts; stakes are withdrawable after it), then here.
-  async function close(taskId: number) {
-    const task = await ctx.repos.tasks.get(taskId);
-    if (task.status !== "finalized") return;
-    await ctx.chain.closeTask(taskId);
-    await withTransaction(ctx.db, async (tx) => {
-      await tx.tasks.transition(taskId, "closed");
-      await tx.events.append("task.status", { taskId, from: "finalized", to: "closed" });
-    });
-  }
   // Settle now, or — while a copy slash or a dispute of the task is in flight — in a new keyed settle job due
   // when they can all have run: the scheduler claims jobs by (runAt, id), so they run before it.
   async function settleAfterSlashes(job: Job, taskId: number, round: number) {
@@ -116,8 +106,8 @@ export function taskJobHandlers(ctx: AppContext): Record<string, JobHandler> {
       });
       return;
     }
-    await settleTaskEpoch(ctx, taskId);
-    await close(taskId);
+    // SPEC §3: the task joins the network's current epoch, which settles every ready task together.
+    await requestEpochClose(ctx, taskId);
   }
   return {
     [TASK_JOBS.closeSubmissions]: (job) => closeSubmissions(taskIdOf(job.payload)),

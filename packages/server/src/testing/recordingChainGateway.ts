@@ -26,6 +26,8 @@ export interface RecordingChainGateway extends ChainGateway {
   operators: Set<string>;
   /** The network minimum stake the recorder reports. */
   stakeFloor: bigint;
+  /** Emission mints the recorder reports, oldest first (the latest funds the next epoch once). */
+  mints: { mintIndex: bigint; amount: bigint }[];
 }
 
 /** The TaskStaking address the recording gateway reports (no contract is deployed there). */
@@ -48,6 +50,9 @@ export function createRecordingChainGateway(
     // Dev account 0, the local network's admin, is an operator from deployment.
     operators: new Set(["0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"]),
     stakeFloor: 0n,
+    // One daily mint of 10,000 FLOCK: the first epoch of a test distributes it, later ones only their pools.
+    mints: [{ mintIndex: 0n, amount: 10_000n * 10n ** 18n }],
+    latestMint: async () => gateway.mints.at(-1) ?? null,
     taskPool: async (taskId) => taskPools.get(taskId) ?? 0n,
     async snapshotStakes(taskId, accounts) {
       const stakes = gateway.frozenStakes.get(taskId);

@@ -105,7 +105,7 @@ export async function startTestApp(
     logger: createLogger("flock-server-test", { level: "silent" }),
     ...(clock === undefined ? {} : { clock }),
     ...(options.evaluator === undefined ? {} : { evaluator: options.evaluator }),
-    config: { schedulerPollMs: 50, ...options.config },
+    config: { schedulerPollMs: 50, epochLengthMs: 0, ...options.config },
   });
   let stakeBlock = 0;
   const nowSeconds = () => Math.floor((clock?.now() ?? new Date()).getTime() / 1000);

@@ -17,9 +17,7 @@ const { dataDir, artifacts, ...overrides } = JSON.parse(process.argv[2] ?? "{}")
   Record<keyof ServerConfig, unknown>
 > & { dataDir?: string; artifacts?: string };
 const config: Partial<ServerConfig> = { schedulerPollMs: 100, eventPollMs: 100 };
-for (const [key, value] of Object.entries(overrides)) {
-  (config as Record<string, unknown>)[key] = key === "epochEmission" ? BigInt(value as string) : value;
-}
+for (const [key, value] of Object.entries(overrides)) (config as Record<string, unknown>)[key] = value;
 const t = await startTestApp({
   config,
   ...(dataDir === undefined ? {} : { dataDir }),

@@ -4,6 +4,7 @@ import * as publicArtifacts from "./0002_public_artifacts.ts";
 import * as chainFacts from "./0003_chain_facts.ts";
 import * as requestEdge from "./0004_request_edge.ts";
 import * as arenaRules from "./0005_arena_rules.ts";
+import * as networkEpochs from "./0006_network_epochs.ts";
 
 /**
  * Every migration, in order. Names sort in application order; never rename or edit a shipped
@@ -15,6 +16,7 @@ export const migrations: Record<string, Migration> = {
   "0003_chain_facts": chainFacts,
   "0004_request_edge": requestEdge,
   "0005_arena_rules": arenaRules,
+  "0006_network_epochs": networkEpochs,
 };
 
 /** Kysely's migration provider over the in-code list (no file-system scanning). */

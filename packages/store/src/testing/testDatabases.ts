@@ -6,6 +6,10 @@ import { findPostgresBinaries, type PostgresServer, startPostgresServer } from "
 
 /** Every table the migrations create, children before parents, for wiping between tests. */
 const TABLES = [
+  "epoch_tasks",
+  "stake_snapshots",
+  "task_snapshots",
+  "task_funding",
   "refereed_scores",
   "scores",
   "assignments",

@@ -1,0 +1,36 @@
+import type { AppContext } from "../deps.ts";
+import type { JobHandler } from "../scheduler/scheduler.ts";
+import { closeEpoch } from "./settleEpoch.ts";
+
+/** Job kind: the network's current epoch closes (its period of the emission clock ended). */
+export const EPOCH_CLOSE_JOB = "epoch.close";
+
+/**
+ * A finalized task is ready to settle: it joins the network's current epoch, which closes at the end of its
+ * period (SPEC §3: epochs are network-wide periods of the emission clock, `epochLengthMs` after the previous
+ * epoch). With a zero period (a development network) the epoch closes now. Keyed by task, so asking twice is
+ * harmless; the close settles every task ready by then, whoever asked.
+ */
+export async function requestEpochClose(ctx: AppContext, taskId: number): Promise<void> {
+  if (ctx.config.epochLengthMs <= 0) {
+    await closeEpoch(ctx);
+    return;
+  }
+  const latest = await ctx.repos.epochs.latest();
+  const now = ctx.clock.now().getTime();
+  const periodEnd = latest === undefined ? now : latest.createdAt.getTime() + ctx.config.epochLengthMs;
+  await ctx.repos.jobs.schedule({
+    kind: EPOCH_CLOSE_JOB,
+    key: `epoch:close:task:${taskId}`,
+    runAt: new Date(Math.max(now, periodEnd)),
+    payload: { taskId },
+  });
+}
+
+export function epochJobHandlers(ctx: AppContext): Record<string, JobHandler> {
+  return {
+    [EPOCH_CLOSE_JOB]: async () => {
+      await closeEpoch(ctx);
+    },
+  };
+}
