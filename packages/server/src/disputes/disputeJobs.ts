@@ -137,6 +137,14 @@ export function disputeJobHandlers(ctx: AppContext): Record<string, JobHandler> 
       const slashed = new Map<string, bigint>();
       for (const j of judged) {
         if (j.judgement.verdict !== "dishonest") continue;
+        // Another dispute of this submission already slashed it with this very evidence: nothing to send.
+        const earlier = (await ctx.repos.slashes.list({ taskId: task.id, account: j.validator })).find(
+          (s) => s.evidenceId === j.evidence.id,
+        );
+        if (earlier !== undefined) {
+          slashed.set(j.validator, earlier.amount);
+          continue;
+        }
         const { amount } = await ctx.chain.slash({
           taskId: task.id,
           account: j.validator,

@@ -65,6 +65,7 @@ describe("tasks", () => {
       taskId: task.id,
       minStake: 3000n * 10n ** 18n,
       minLockDays: 30,
+      submissionDeadline: minutes(60),
       endTime: minutes(120),
     });
     const read = await t.app.http.inject({ method: "GET", url: `/tasks/${task.id}` });
@@ -149,6 +150,10 @@ describe("tasks", () => {
     await t.app.scheduler.runDue();
     expect(await status()).toBe("validating");
     clock.set(minutes(120));
+    await t.app.scheduler.runDue();
+    // The end is the validation deadline: scores are revealed until the reveal window closes (10 min).
+    expect(await status()).toBe("validating");
+    clock.set(minutes(130));
     await t.app.scheduler.runDue();
     // Finalized, settled (nobody submitted: the emission goes to the treasury) and closed on-chain.
     expect(await status()).toBe("closed");
