@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -120,5 +121,28 @@ describe("a newcomer's first hour", () => {
     const up = bufferIo();
     expect(await main(["--home", tempRoot(), "up", "--deadline", "300"], up, { signal: never })).toBe(2);
     expect(up.err()).toContain("add --demo");
+  });
+
+  it("a home whose own `flock up` died says to start it again, before any request times out", async () => {
+    const home = ensureHome(tempRoot());
+    writeDevKeys(home, devAccounts(10));
+    // The network.json a killed `flock up` leaves behind: its process is gone.
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid;
+    writeFileSync(
+      home.networkFile,
+      JSON.stringify({
+        apiUrl: "http://127.0.0.1:9",
+        rpcUrl: "http://127.0.0.1:9",
+        chainId: 31337,
+        deploymentFile: join(home.chainDir, "deployment.json"),
+        pid: gone,
+      }),
+    );
+    const io = bufferIo();
+    expect(await main(["--home", home.root, "balance"], io, { signal: never })).toBe(1);
+    expect(io.err()).toContain(
+      `error NETWORK_NOT_RUNNING: the network of the home ${home.root} stopped (its \`flock up\`, process ${gone}, is gone)`,
+    );
+    expect(io.err()).toContain(`hint: start it again with \`flock up --home ${home.root}\``);
   });
 });

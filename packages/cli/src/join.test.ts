@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { contentId } from "@flock/core";
@@ -178,4 +179,63 @@ describe("flock join: a participant home on a network it does not run", () => {
     expect(unpublished.err()).toContain("error BASE_MODEL_NOT_PUBLISHED:");
     expect(unpublished.err()).toContain("hint: pass the model's file with --base-model FILE");
   });
+
+  // Last: it stops the network for good.
+  it("follows the network when it restarts with its chain elsewhere; with the coordinator gone too, says to join again", async () => {
+    const follower = mkdtempSync(join(tmpdir(), "flock-join-follower-"));
+    roots.push(follower);
+    const cli = async (...argv: string[]) => {
+      const io = bufferIo();
+      const code = await main(["--home", follower, ...argv], io, { signal: never });
+      return { code, out: io.out(), err: io.err() };
+    };
+    expect((await cli("join", network.apiUrl, "--dev-keys")).code).toBe(0);
+    const before = (await cli("--json", "balance", "ada")).out;
+    const apiPort = Number(new URL(network.apiUrl).port);
+    // What GET /network gives out: the chain at the advertised name.
+    const advertised = (url: string) => url.replace("127.0.0.1", "localhost");
+    const oldRpcUrl = advertised(network.chain.rpcUrl);
+
+    // The network restarts on the same API port, but meanwhile something else took its chain's port.
+    await network.stop();
+    const squatter = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) =>
+      squatter.listen({ port: Number(new URL(oldRpcUrl).port), host: "127.0.0.1" }, resolve),
+    );
+    try {
+      network = await startEmbeddedNetwork({
+        home: ensureHome(networkHome),
+        port: apiPort,
+        advertise: "localhost",
+      });
+      expect(network.apiUrl).toBe(`http://127.0.0.1:${apiPort}`);
+      const newRpcUrl = advertised(network.chain.rpcUrl);
+      expect(newRpcUrl).not.toBe(oldRpcUrl);
+
+      // The joined home finds the chain where the coordinator says it is now, and keeps it.
+      const followed = await cli("--json", "balance", "ada");
+      expect(followed.code, followed.err).toBe(0);
+      expect(followed.err).toContain(
+        `the network's chain moved from ${oldRpcUrl} to ${newRpcUrl} (${network.apiUrl}/network says so); this home follows it`,
+      );
+      expect(JSON.parse(followed.out)).toEqual(JSON.parse(before));
+      expect(JSON.parse(readFileSync(join(follower, "network.json"), "utf8")).rpcUrl).toBe(newRpcUrl);
+      const again = await cli("balance", "ada");
+      expect(again.code).toBe(0);
+      expect(again.err).not.toContain("moved");
+    } finally {
+      await network.stop();
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+
+    // Chain and coordinator both gone: only a new `flock join` can tell where the network went.
+    const lost = await cli("balance", "ada");
+    expect(lost.code).toBe(1);
+    expect(lost.err).toContain(
+      `error NETWORK_UNREACHABLE: neither the chain at ${advertised(network.chain.rpcUrl)} nor the coordinator at ${network.apiUrl} answers`,
+    );
+    expect(lost.err).toContain(
+      `hint: the network this home joined is down or has moved; once it runs again, join it anew with \`flock --home ${follower} join <its API URL>\` (it was ${network.apiUrl})`,
+    );
+  }, 120_000);
 });

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { ConfigError } from "@flock/core";
 import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import type { FlockHome } from "./home.ts";
+import { writeHomeFile } from "./homeFiles.ts";
 
 /**
  * Names for the local chain's dev accounts (public test keys, local use only). Accounts 0–2 hold the
@@ -42,7 +43,7 @@ export function writeKeys(home: FlockHome, accounts: Record<string, Hex>, defaul
   const next: KeyFile = { accounts: { ...current.accounts, ...accounts } };
   const chosen = defaultName ?? current.default;
   if (chosen !== undefined) next.default = chosen;
-  writeFileSync(home.keysFile, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
+  writeHomeFile(home.keysFile, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
 }
 
 /**

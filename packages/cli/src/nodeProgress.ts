@@ -70,8 +70,19 @@ export function validatorProgress(io: CliIo, output: Output, name: string): (eve
           bar = undefined;
         }
         return;
+      case "committed":
+        // SPEC §2.1 commit-reveal: the score's hash now, the score itself once the task has ended.
+        output.note(
+          `${name}: submission ${event.submissionId} scored BPC ${event.bpc.toFixed(4)} (committed; revealed after the task ends)`,
+        );
+        return;
       case "reported":
-        output.note(`${name}: submission ${event.submissionId} scored BPC ${event.bpc.toFixed(4)}`);
+        output.note(`${name}: revealed BPC ${event.bpc.toFixed(4)} for assignment ${event.assignmentId}`);
+        return;
+      case "unrevealed":
+        output.note(
+          `${name}: assignment ${event.assignmentId} not revealed: ${event.code} ${event.message}`,
+        );
         return;
       case "refused":
         output.note(`${name}: refused submission ${event.submissionId}: ${event.code} ${event.message}`);

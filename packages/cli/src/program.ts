@@ -11,6 +11,7 @@ import { runUp } from "./commands/up.ts";
 import { runBalance, runDelegate, runLock, runPool, runStake } from "./commands/wallet.ts";
 import { type CommandContext, commandContext } from "./context.ts";
 import type { CliIo } from "./io.ts";
+import { followNetwork } from "./network/followNetwork.ts";
 
 /** The `flock` command tree; handlers get a context built from the global options. */
 export function buildProgram(io: CliIo, signal: AbortSignal): Command {
@@ -27,12 +28,18 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
       outputError: () => {},
     });
 
-  const run =
+  // Commands that talk to the home's network first make sure it is where network.json says (a joined home
+  // follows a network whose chain moved, see followNetwork); `local` ones (up, demo, join, whoami, use) do not.
+  const command =
+    (usesNetwork: boolean) =>
     <A extends unknown[]>(handler: (ctx: CommandContext, ...args: A) => Promise<void>) =>
     async (...args: unknown[]) => {
-      const command = args[args.length - 1] as Command;
-      await handler(commandContext(command, io, signal), ...(args.slice(0, -1) as A));
+      const ctx = commandContext(args[args.length - 1] as Command, io, signal);
+      if (usesNetwork) await followNetwork(ctx);
+      await handler(ctx, ...(args.slice(0, -1) as A));
     };
+  const run = command(true);
+  const local = command(false);
   // One rule for every command: --account, else the home's default account (`flock whoami`, `flock use`).
   const account = () =>
     new Option(
@@ -58,7 +65,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     )
     .option("--trainers <n>", "local trainer nodes to run (dev accounts bo, cy, di)", "0")
     .option("--validators <n>", "local validator nodes to run (dev accounts ed, flo, gus)", "0")
-    .action(run(runUp));
+    .action(local(runUp));
 
   program
     .command("demo")
@@ -70,7 +77,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
       "--deadline <seconds>",
       "seconds the trainers get before the submission deadline (default: measured on this machine)",
     )
-    .action(run(runDemoCommand));
+    .action(local(runDemoCommand));
 
   const task = program.command("task").description("create, list and show training tasks");
   task
@@ -121,11 +128,11 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .command("whoami")
     .description("the account participant commands act as without --account")
     .addOption(account())
-    .action(run(runWhoami));
+    .action(local(runWhoami));
   program
     .command("use <name>")
     .description("make a key of this home the default account of every participant command")
-    .action(run(runUse));
+    .action(local(runUse));
   program
     .command("locks")
     .description("an account's gmFLOCK locks: the lock ids `flock stake --lock` takes")
@@ -191,7 +198,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .command("join <api-url>")
     .description("take part in a network another process or machine runs (reads its GET /network)")
     .option("--dev-keys", "also write the local chain's public dev keys (anvil, chain 31337, only)")
-    .action(run(runJoin));
+    .action(local(runJoin));
 
   program
     .command("audit <epoch>")

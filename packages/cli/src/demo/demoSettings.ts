@@ -14,6 +14,12 @@ export interface DemoSettings {
   /** Seconds from task creation to the submission deadline, and from the deadline to the task's end. */
   deadlineSeconds: number;
   validationSeconds: number;
+  /**
+   * Seconds after a task closes before its stakes can be withdrawn. The coordinator closes a task only after
+   * its copy slashes and refereed disputes ran, so on the demo's own network a short window costs nothing and
+   * lets the next run take its stakes back (TaskStaking counts at most 32 unfinished tasks per account).
+   */
+  disputeWindowSeconds: number;
 }
 
 /**
@@ -29,6 +35,7 @@ export const DEFAULT_DEMO: DemoSettings = {
   batchSize: 8,
   deadlineSeconds: 60,
   validationSeconds: 20,
+  disputeWindowSeconds: 60,
 };
 
 export const QUICK_DEMO: DemoSettings = {
@@ -39,4 +46,5 @@ export const QUICK_DEMO: DemoSettings = {
   batchSize: 4,
   deadlineSeconds: 20,
   validationSeconds: 12,
+  disputeWindowSeconds: 5,
 };

@@ -1,4 +1,6 @@
-import { getBalances, getLock, readEvents } from "@flock/chain";
+import { getBalances, getLock, readEvents, withdrawStake } from "@flock/chain";
+import { taskStakingAbi } from "@flock/contracts";
+import { FlockError } from "@flock/core";
 import type { Address } from "viem";
 import type { Participant } from "../network/participant.ts";
 
@@ -46,4 +48,39 @@ export async function delegatesTo(delegator: Participant, participant: Participa
       return true;
   }
   return false;
+}
+
+/** A stake taken back from a closed task. */
+export interface WithdrawnStake {
+  taskId: bigint;
+  amount: bigint;
+}
+
+/** Refusals that only mean "not yet": the task is still open or its dispute window has not passed. */
+const NOT_YET_WITHDRAWABLE = new Set(["TASK_NOT_CLOSED", "DISPUTE_WINDOW_OPEN", "NOTHING_STAKED"]);
+
+/**
+ * Take back `p`'s stakes on every task that is closed and past its dispute window. TaskStaking counts at most
+ * 32 unfinished tasks per account (MAX_ACTIVE_TASKS) until their stakes are withdrawn, so a home that runs
+ * the demo again and again (or was stopped mid-way) would otherwise be refused a stake after ~32 runs; the
+ * gmFLOCK comes back to the wallet, where `reusableLock` finds it again.
+ */
+export async function withdrawClosedStakes(p: Participant): Promise<WithdrawnStake[]> {
+  const active = await p.chain.publicClient.readContract({
+    address: p.chain.addresses.TaskStaking,
+    abi: taskStakingAbi,
+    functionName: "activeTasksOf",
+    args: [p.address as Address],
+  });
+  const withdrawn: WithdrawnStake[] = [];
+  for (const taskId of active) {
+    try {
+      const { amount } = await withdrawStake(p.chain, { taskId });
+      withdrawn.push({ taskId, amount });
+    } catch (error) {
+      if (error instanceof FlockError && NOT_YET_WITHDRAWABLE.has(error.code)) continue;
+      throw error;
+    }
+  }
+  return withdrawn;
 }

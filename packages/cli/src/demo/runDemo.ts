@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { approve, delegate, getBalances, lockFlock, setSigma, stake } from "@flock/chain";
-import { FlockError, formatFlock, parseFlock } from "@flock/core";
+import { contentId, FlockError, formatFlock, parseFlock } from "@flock/core";
 import { formatShareGpt } from "@flock/engine";
 import {
   engineEvaluationBackend,
@@ -25,7 +25,7 @@ import { baseModelBpc } from "./baseModelBpc.ts";
 import { calibrateTraining, demoTimings } from "./calibration.ts";
 import { demoData } from "./demoData.ts";
 import type { DemoSettings } from "./demoSettings.ts";
-import { delegatesTo, poolSigma, reusableLock } from "./homeReuse.ts";
+import { delegatesTo, poolSigma, reusableLock, withdrawClosedStakes } from "./homeReuse.ts";
 
 /** The demo's cast: dev accounts 3–9 (see keys.ts). */
 const CREATOR = "ada";
@@ -114,6 +114,14 @@ export async function runDemo(
   const names = [CREATOR, ...TRAINERS.map((t) => t.name), ...VALIDATORS.map((v) => v.name)];
   const people = new Map(names.map((name) => [name, participant(home, name)]));
   const who = (name: string) => people.get(name)!;
+  // Stakes of tasks earlier runs left behind (closed, or interrupted and since settled) come back first.
+  for (const name of names) {
+    for (const { taskId, amount } of await withdrawClosedStakes(who(name))) {
+      output.note(
+        `${name.padEnd(4)} took back ${formatFlock(amount)} gmFLOCK staked on closed task ${taskId}`,
+      );
+    }
+  }
   const locks = new Map<string, bigint>();
   for (const { name, stake: stakeText } of [...TRAINERS, ...VALIDATORS]) {
     // A home that ran the demo before keeps its locks: one that still backs the stake is used again.
@@ -167,7 +175,14 @@ export async function runDemo(
     );
 
   step("task from the synthetic instruction data");
-  const { train, hidden } = demoData(settings);
+  // A hidden set no task of this network used yet: earlier runs (finished or interrupted) took theirs.
+  let round = 0;
+  while (
+    (await network.repos.tasks.usingHiddenSet(contentId(formatShareGpt(demoData(settings, round).hidden))))
+      .length > 0
+  )
+    round++;
+  const { train, hidden } = demoData(settings, round);
   const validationSet = formatShareGpt(hidden);
   const baseBpc = await baseModelBpc(base.bytes, validationSet, settings.model.contextLength);
   output.note(`base model on the hidden set: ${baseBpc.toFixed(3)} BPC (the score fine-tuning must beat)`);

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FlockHome } from "../home.ts";
+import { writeHomeFile } from "../homeFiles.ts";
 
 /**
  * What the creator of a task knows and the network does not publish: the base model's BPC on the hidden
@@ -20,7 +21,7 @@ function recordPath(home: FlockHome, taskId: number): string {
 
 export function recordCreatedTask(home: FlockHome, record: CreatedTaskRecord): void {
   mkdirSync(join(home.root, "tasks"), { recursive: true });
-  writeFileSync(recordPath(home, record.taskId), `${JSON.stringify(record, null, 2)}\n`);
+  writeHomeFile(recordPath(home, record.taskId), `${JSON.stringify(record, null, 2)}\n`);
 }
 
 /** The record of a task this home created, if the commitment matches. */

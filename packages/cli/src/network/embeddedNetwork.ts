@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type LocalChain, localUrlFor, startLocalChain } from "@flock/chain";
 import { ConfigError, createLogger, type Logger } from "@flock/core";
@@ -12,6 +12,7 @@ import {
   type Repositories,
 } from "@flock/store";
 import type { FlockHome } from "../home.ts";
+import { writeHomeFile } from "../homeFiles.ts";
 import { writeDevKeys } from "../keys.ts";
 import { removeNetworkInfo, writeNetworkInfo } from "./networkFile.ts";
 
@@ -35,6 +36,11 @@ export interface EmbeddedNetworkOptions {
   artifacts?: string;
   /** Where S3 credentials come from (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY); the process's by default. */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Seconds after a task closes before its stakes can be withdrawn (the coordinator's tasks register it
+   * on-chain); the chain gateway's default (a day) when absent.
+   */
+  disputeWindowSec?: bigint;
 }
 
 /**
@@ -78,7 +84,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions): Pro
     if (previousPort === 0 || (error as { code?: string }).code !== "ANVIL_EXITED") throw error;
     chain = await startLocalChain({ dataDir: home.chainDir, host });
   }
-  writeFileSync(portFile, `${new URL(chain.rpcUrl).port}\n`);
+  writeHomeFile(portFile, `${new URL(chain.rpcUrl).port}\n`);
   // What joining nodes are told: the chain at the advertised name (the local home keeps loopback URLs).
   const advertised = options.advertise ?? host;
   const publicRpcUrl = localUrlFor(advertised, Number(new URL(chain.rpcUrl).port));
@@ -99,6 +105,7 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions): Pro
       addresses: chain.addresses,
       coordinatorKey: chain.roles.coordinator.privateKey,
       startBlock: BigInt(chain.manifest.blockNumber),
+      ...(options.disputeWindowSec === undefined ? {} : { disputeWindowSec: options.disputeWindowSec }),
     });
     const app = await createApp({
       db: database.db,
@@ -108,7 +115,9 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions): Pro
       logger,
       network: { rpcUrl: publicRpcUrl, deployment: chain.manifest },
       ...(options.clock === undefined ? {} : { clock: options.clock }),
-      ...(options.serverConfig === undefined ? {} : { config: options.serverConfig }),
+      // The embedded network is a development network: an epoch closes as soon as a task is ready to settle
+      // (each emission mint still funds one epoch), so a story ends in minutes instead of at the day's end.
+      config: { epochLengthMs: 0, ...options.serverConfig },
     });
     stops.push(() => app.close());
     try {

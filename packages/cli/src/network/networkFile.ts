@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { ConfigError } from "@flock/core";
 import type { FlockHome } from "../home.ts";
+import { writeHomeFile } from "../homeFiles.ts";
 
 /** How to reach a network: written by `flock up`, read by every other command of the same home. */
 export interface NetworkInfo {
@@ -14,7 +15,7 @@ export interface NetworkInfo {
 }
 
 export function writeNetworkInfo(home: FlockHome, info: NetworkInfo): void {
-  writeFileSync(home.networkFile, `${JSON.stringify(info, null, 2)}\n`);
+  writeHomeFile(home.networkFile, `${JSON.stringify(info, null, 2)}\n`);
 }
 
 export function removeNetworkInfo(home: FlockHome): void {
