@@ -5,6 +5,7 @@ import { createLogger } from "@flock/core";
 import {
   type ArtifactStore,
   createRepositories,
+  type FlockDatabase,
   openArtifactStore,
   openDatabase,
   type Repositories,
@@ -45,6 +46,8 @@ export interface TestApp {
   app: FlockApp;
   dataDir: string;
   repos: Repositories;
+  /** The database itself, for tests that write rows in bulk. */
+  db: FlockDatabase["db"];
   artifacts: ArtifactStore;
   /** Send a signed JSON request through `inject`. */
   signed(
@@ -124,6 +127,7 @@ export async function startTestApp(
       const headers = await signedHeaders({
         account,
         chainId: chain.chainId,
+    db: database.db,
         verifyingContract: chain.requestVerifier,
         method,
         path,
