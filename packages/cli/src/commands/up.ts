@@ -213,9 +213,12 @@ function followEpochs(ctx: CommandContext, network: EmbeddedNetwork): { stop(): 
   };
 }
 
-/** Coordinator settings for the demo: quick polling and assignment timeouts that fit its minutes. */
+/**
+ * Coordinator settings for the demo: quick polling, assignment timeouts and a score reveal window that fit
+ * its minutes (validators reveal within a poll or two of the task's end).
+ */
 export function demoServerConfig() {
-  return { schedulerPollMs: 250, indexerPollMs: 500, assignmentTimeoutMs: 60_000 };
+  return { schedulerPollMs: 250, indexerPollMs: 500, assignmentTimeoutMs: 60_000, revealWindowMs: 15_000 };
 }
 
 /** `flock demo`: bring the network up, run the story, stop everything; exit 0 on success. */
