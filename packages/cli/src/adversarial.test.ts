@@ -316,6 +316,7 @@ describe("adversarial scenarios on a real network (anvil, PGlite, HTTP)", () => 
         validationData: new TextDecoder().decode(hiddenSet),
         contextLength: 96,
         maxTrainableParams: 100_000,
+        maxArtifactBytes: MAX_ARTIFACT_BYTES,
       });
       expect(scoreFromMetric(rerun.bpc)).toBe(honestScores[0]);
       expect(liarScore).not.toBe(honestScores[0]);
