@@ -11,8 +11,8 @@ import {
   systemClock,
 } from "./deps.ts";
 import { disputeJobHandlers } from "./disputes/disputeJobs.ts";
-import { epochJobHandlers } from "./epochs/epochJobs.ts";
 import { lazyEngineEvaluator } from "./disputes/lazyEngineEvaluator.ts";
+import { epochJobHandlers } from "./epochs/epochJobs.ts";
 import { installBoundedInput, strictFormatsAjvOptions } from "./http/boundedInput.ts";
 import { installErrorHandling } from "./http/errorHandler.ts";
 import { installOpenApiConventions, securitySchemes } from "./http/openApi.ts";

@@ -95,6 +95,12 @@ export interface ChainGateway {
   minStakeFloor(): Promise<bigint>;
   /** The first block mined strictly after `time`; null while the head is not past it. */
   firstBlockAfter(time: Date): Promise<BlockAfter | null>;
+  /**
+   * Ask a development chain (anvil) to mine an empty block later than `after`, so a deadline gets its block
+   * without waiting for traffic (a chain whose clock is behind the coordinator's is moved up to it); false where
+   * the chain refuses (any real network, which mines blocks by itself).
+   */
+  mineBlock(after: Date): Promise<boolean>;
   /** Mint the next daily emission into the reward distributor when it is due; null when it is not yet. */
   mintEmissionIfDue(): Promise<EmissionMint | null>;
   /** The latest emission mint (Emission's Minted event): its index and amount; null before the first. */

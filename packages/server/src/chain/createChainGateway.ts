@@ -90,6 +90,23 @@ export function createChainGateway(options: ChainGatewayOptions): ChainGateway {
         ? null
         : { number: block.number, hash: block.hash, time: new Date(Number(block.timestamp) * 1000) };
     },
+    async mineBlock(after) {
+      const target = unixSeconds(after) + 1n;
+      try {
+        const latest = await client.publicClient.getBlock({ blockTag: "latest" });
+        const wallClock = unixSeconds(new Date());
+        if (target > latest.timestamp && target > wallClock) {
+          await client.publicClient.request({
+            method: "evm_setNextBlockTimestamp" as never,
+            params: [Number(target)] as never,
+          });
+        }
+        await client.publicClient.request({ method: "evm_mine" as never, params: [] as never });
+        return true;
+      } catch {
+        return false;
+      }
+    },
     async mintEmissionIfDue() {
       // The contract allows one mint per 12 hours; asking early costs only a simulated call.
       try {

@@ -2,6 +2,7 @@ import { type ScoreDirection, scoreDirectionOf, stakeWeightedMedian } from "@flo
 import type { Job } from "@flock/store";
 import { withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
+import { countedStakes } from "../stakes/freezeStakes.ts";
 import {
   DISPUTE_EVENTS,
   DISPUTE_JOB,
@@ -14,7 +15,7 @@ import { offConsensusScores, type ValidatorScore } from "./offConsensus.ts";
 
 /** The scores of a task's submissions with their validators' stakes, by submission. */
 async function stakedScores(ctx: AppContext, taskId: number): Promise<Map<number, ValidatorScore[]>> {
-  const stakeOf = new Map((await ctx.repos.stakes.listForTask(taskId)).map((s) => [s.account, s.amount]));
+  const stakeOf = new Map((await countedStakes(ctx.repos, taskId)).map((s) => [s.account, s.amount]));
   const bySubmission = new Map<number, ValidatorScore[]>();
   for (const s of await ctx.repos.scores.listForTask(taskId)) {
     const entry = { validator: s.validator, score: s.score, stake: stakeOf.get(s.validator) ?? 0n };

@@ -1,5 +1,5 @@
 import { rankByScore, scoreDirectionOf, stakeWeightedMedian } from "@flock/protocol";
-import type { RefereedScore, Stake, Submission, Task, TaskScore } from "@flock/store";
+import type { RefereedScore, Submission, Task, TaskScore } from "@flock/store";
 import { scoresRevealed } from "../validation/scoreWindows.ts";
 
 export interface LeaderboardEntry {
@@ -26,7 +26,7 @@ export function leaderboard(
   task: Task,
   submissions: readonly Submission[],
   scores: readonly TaskScore[],
-  stakes: readonly Stake[],
+  stakes: readonly { account: string; amount: bigint }[],
   refereed: ReadonlyMap<number, RefereedScore> = new Map(),
 ): LeaderboardEntry[] {
   if (!scoresRevealed(task)) {

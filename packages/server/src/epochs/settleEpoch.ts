@@ -2,6 +2,7 @@ import { computeEpoch, type EpochInputs, rewardProof } from "@flock/protocol";
 import { type ChainSlash, type Epoch, type NewReward, type Task, withTransaction } from "@flock/store";
 import { createChainFactIndexer } from "../chain/chainFactIndexer.ts";
 import type { AppContext } from "../deps.ts";
+import { countedStakes } from "../stakes/freezeStakes.ts";
 import { networkEpochInputs, type TaskEpochSnapshot, taskEpochParts } from "./epochInputs.ts";
 import { executedSlashesOf } from "./executedSlashes.ts";
 import { slashJobsInFlight } from "./slashJobsInFlight.ts";
@@ -84,9 +85,8 @@ async function taskSnapshot(
   facts: Awaited<ReturnType<typeof chainFacts>>,
 ): Promise<TaskEpochSnapshot> {
   const frozen = await ctx.repos.snapshots.find(task.id);
-  // SPEC §2.1: the stakes that count are those frozen at the submission deadline; a task settled before
-  // snapshots existed (or never reached its deadline block) falls back to the indexed stakes.
-  const stakes = frozen?.stakes ?? (await ctx.repos.stakes.listForTask(task.id));
+  // SPEC §2.1: the stakes that count are those frozen at the submission deadline.
+  const stakes = await countedStakes(ctx.repos, task.id);
   const pools: TaskEpochSnapshot["pools"] = new Map();
   for (const stake of stakes) {
     if (stake.role !== "trainer") continue;

@@ -4,6 +4,7 @@ import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../deps.ts";
 import { leaderboard } from "../epochs/leaderboard.ts";
 import { addressSchema, errorResponses, idParamsSchema, jsonDocumentResponse } from "../http/schemas.ts";
+import { countedStakes } from "../stakes/freezeStakes.ts";
 
 const hash32 = { type: "string", pattern: "^0x[0-9a-f]{64}$" } as const;
 
@@ -202,7 +203,7 @@ export function registerEpochRoutes(app: FastifyInstance, ctx: AppContext): void
         task,
         await ctx.repos.submissions.listAll({ taskId: task.id, status: "accepted" }),
         await ctx.repos.scores.listForTask(task.id),
-        await ctx.repos.stakes.listForTask(task.id),
+        await countedStakes(ctx.repos, task.id),
         await ctx.repos.scores.refereedForTask(task.id),
       );
       return {

@@ -58,6 +58,7 @@ export function createRecordingChainGateway(
       const stakes = gateway.frozenStakes.get(taskId);
       return new Map(accounts.map((a) => [a.toLowerCase(), stakes?.get(a.toLowerCase()) ?? 0n]));
     },
+    mineBlock: async () => true,
     isOperator: async (account) => gateway.operators.has(account.toLowerCase()),
     minStakeFloor: async () => gateway.stakeFloor,
     // The recorder has no blocks in time: the block after any time is block 1 with a fixed hash.

@@ -16,7 +16,7 @@ import { createApp, type FlockApp } from "../app.ts";
 import type { ChainGateway } from "../chain/chainGateway.ts";
 import type { Clock, ServerConfig } from "../deps.ts";
 import type { SubmissionEvaluator } from "../disputes/submissionEvaluator.ts";
-import { createRecordingChainGateway } from "./recordingChainGateway.ts";
+import { createRecordingChainGateway, type RecordingChainGateway } from "./recordingChainGateway.ts";
 import { signedHeaders } from "./signedHeaders.ts";
 
 /** The account recorded as the publisher of artifacts tests publish directly. */
@@ -99,6 +99,21 @@ export async function startTestApp(
   const chain = options.chain ?? createRecordingChainGateway();
   const clock = options.clock;
   const repos = createRepositories(database.db);
+  // A recording chain freezes the stakes the test indexed (as a real chain's TaskStaking would freeze the stakes
+  // its events reported), unless the test sets a task's frozen stakes itself.
+  if ("frozenStakes" in chain) {
+    const recording = chain as RecordingChainGateway;
+    recording.snapshotStakes = async (taskId, accounts) => {
+      const set = recording.frozenStakes.get(taskId);
+      const indexed = new Map((await repos.stakes.listForTask(taskId)).map((s) => [s.account, s.amount]));
+      return new Map(
+        accounts.map((a) => {
+          const account = a.toLowerCase();
+          return [account, set === undefined ? (indexed.get(account) ?? 0n) : (set.get(account) ?? 0n)];
+        }),
+      );
+    };
+  }
   const artifacts = openArtifactStore(options.artifacts, { defaultFolder: join(dataDir, "artifacts") });
   const app = await createApp({
     db: database.db,
@@ -121,13 +136,13 @@ export async function startTestApp(
     app,
     dataDir,
     repos,
+    db: database.db,
     artifacts,
     async signed(account, method, path, body) {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const headers = await signedHeaders({
         account,
         chainId: chain.chainId,
-    db: database.db,
         verifyingContract: chain.requestVerifier,
         method,
         path,

@@ -1,5 +1,7 @@
+import { ConflictError } from "@flock/core";
 import type { Assignment, Repositories, Submission } from "@flock/store";
 import type { AppContext } from "../deps.ts";
+import { countedStakes, freezeStakes } from "../stakes/freezeStakes.ts";
 import { assignValidators } from "./assignValidators.ts";
 
 /** Job kind: an assignment's deadline passed. */
@@ -17,7 +19,8 @@ export async function assignSubmission(
   seed: string,
 ): Promise<Assignment[]> {
   const task = await tx.tasks.get(submission.taskId);
-  const validators = (await tx.stakes.listForTask(task.id, "validator")).filter(
+  // The draw weighs the stakes frozen at the submission deadline (SPEC §2.1), never a later top-up.
+  const validators = (await countedStakes(tx, task.id, "validator")).filter(
     (stake) => stake.amount > 0n && stake.amount >= task.minStake,
   );
   const existing = await tx.assignments.listForSubmission(submission.id);
@@ -71,8 +74,21 @@ export async function assignSubmission(
   return created;
 }
 
-/** The task's draw seed: the one its assignments already carry, else a fresh beacon from the chain. */
-export async function taskSeed(ctx: Pick<AppContext, "repos" | "chain">, taskId: number): Promise<string> {
+/**
+ * The task's draw seed (SPEC §2.1, a verifiable draw): the hash of the first block mined after its submission
+ * deadline, recorded with the task's stake snapshot, so anyone can recompute every assignment from public
+ * data. Assignments made before snapshots existed keep the seed they carry. Throws DRAW_SEED_NOT_YET while no
+ * block after the deadline exists (the job retries).
+ */
+export async function taskSeed(ctx: AppContext, taskId: number): Promise<string> {
   const [first] = await ctx.repos.assignments.listForTask(taskId);
-  return first?.seed ?? (await ctx.chain.randomnessBeacon());
+  if (first !== undefined) return first.seed;
+  const snapshot = await freezeStakes(ctx, taskId);
+  if (snapshot === null) {
+    throw new ConflictError("DRAW_SEED_NOT_YET", `no block after task ${taskId}'s submission deadline yet`, {
+      hint: "the validator draw waits for the first block after the deadline; it is retried shortly",
+      details: { taskId },
+    });
+  }
+  return snapshot.blockHash;
 }
