@@ -80,9 +80,7 @@ export function validatorProgress(io: CliIo, output: Output, name: string): (eve
         output.note(`${name}: revealed BPC ${event.bpc.toFixed(4)} for assignment ${event.assignmentId}`);
         return;
       case "unrevealed":
-        output.note(
-          `${name}: assignment ${event.assignmentId} not revealed: ${event.code} ${event.message}`,
-        );
+        output.note(`${name}: assignment ${event.assignmentId} not revealed: ${event.code} ${event.message}`);
         return;
       case "refused":
         output.note(`${name}: refused submission ${event.submissionId}: ${event.code} ${event.message}`);

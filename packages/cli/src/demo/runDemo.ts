@@ -297,10 +297,11 @@ export async function runDemo(
     for (;;) {
       [epoch] = await network.repos.epochs.list({ taskId: task.id });
       if (epoch?.txHash != null) break;
-      if (Date.now() > endTime + 60_000) {
+      // Settled once the score reveal window after the end has closed (and disputes, if any, ran).
+      if (Date.now() > endTime + network.app.config.revealWindowMs + 60_000) {
         throw demoError(
           "DEMO_NOT_SETTLED",
-          `task ${task.id} was not settled within a minute of its end`,
+          `task ${task.id} was not settled within a minute of its score reveal window`,
           "check the coordinator's log in <home>/logs",
         );
       }
