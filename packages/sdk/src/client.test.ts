@@ -232,7 +232,7 @@ describe("the SDK against a real coordinator on 127.0.0.1", () => {
     expect(seen.map((e) => e.type)).toEqual(
       expect.arrayContaining(["task.created", "submission.uploaded", "score.revealed", "epoch.posted"]),
     );
-    expect(seen.find((e) => e.type === "epoch.posted")!.data).toMatchObject({ taskId: task.id });
+    expect(seen.find((e) => e.type === "epoch.posted")!.data).toMatchObject({ tasks: [task.id] });
   }, 30_000);
 
   it("turns refusals back into FlockErrors with the coordinator's code and hint", async () => {

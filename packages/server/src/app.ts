@@ -22,6 +22,7 @@ import { errorResponses } from "./http/schemas.ts";
 import { timedUpload } from "./http/uploadTimeouts.ts";
 import { registerArtifactRoutes } from "./routes/artifactRoutes.ts";
 import { registerDisputeRoutes } from "./routes/disputeRoutes.ts";
+import { registerDrawRoutes } from "./routes/drawRoutes.ts";
 import { registerEpochRoutes } from "./routes/epochRoutes.ts";
 import { registerEventRoutes } from "./routes/eventRoutes.ts";
 import { registerNetworkRoutes } from "./routes/networkRoutes.ts";
@@ -172,6 +173,7 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
   registerEpochRoutes(http, ctx);
   registerEventRoutes(http, ctx, { pollMs: config.eventPollMs });
   registerDisputeRoutes(http, ctx);
+  registerDrawRoutes(http, ctx);
 
   const scheduler = createScheduler({
     repos: deps.repos,

@@ -17,6 +17,7 @@ export function infrastructureCases(ctx: StoreTestContext): void {
       "0003_chain_facts",
       "0004_request_edge",
       "0005_arena_rules",
+      "0006_network_epochs",
     ]);
   });
 

@@ -12,17 +12,13 @@ import { contentId, ProtocolError } from "@flock/core";
 import { computeEpoch, type EpochExecutedSlash, epochInputsFromReport } from "@flock/protocol";
 import type { CommandContext } from "../context.ts";
 import { readNetworkInfo } from "../network/networkFile.ts";
+import { type AuditCheck, epochInputChecks, type PublishedDraw } from "./auditInputs.ts";
 import { publicClient } from "./task.ts";
 import { parseInteger } from "./wallet.ts";
 
 type Json = Record<string, unknown>;
 
-export interface AuditCheck {
-  check: string;
-  ok: boolean;
-  expected: string;
-  actual: string;
-}
+export type { AuditCheck } from "./auditInputs.ts";
 
 type Slashed = Extract<FlockEvent, { kind: "slashed" }>;
 
@@ -175,7 +171,28 @@ export async function auditEpoch(
       download: (id) => downloadArtifact(network.apiUrl, id),
     })),
   );
+  // 5. The inputs themselves, against their sources: the mint, the frozen stakes, the draw, the signed reveals.
+  const otherEpochMints = new Map(
+    (await client.epochs.list()).filter((e) => e.number !== epochNumber).map((e) => [e.number, e.mintIndex]),
+  );
+  checks.push(
+    ...(await epochInputChecks({
+      inputs: epochInputsFromReport(JSON.parse(text) as Json),
+      reader,
+      verifyingContract: reader.addresses.TaskStaking,
+      fromBlock: BigInt(manifest.blockNumber),
+      otherEpochMints,
+      draw: (taskId) => fetchDraw(network.apiUrl, taskId),
+    })),
+  );
   return { epoch: epochNumber, checks };
+}
+
+/** A task's published draw from a coordinator (`GET /tasks/:id/draw`). */
+export async function fetchDraw(apiUrl: string, taskId: string): Promise<PublishedDraw> {
+  const response = await fetch(`${apiUrl}/tasks/${taskId}/draw`);
+  if (!response.ok) throw new Error(`GET /tasks/${taskId}/draw answered ${response.status}`);
+  return (await response.json()) as PublishedDraw;
 }
 
 /** The raw bytes of a published artifact from a coordinator (the caller hashes them itself). */
