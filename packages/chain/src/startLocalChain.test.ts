@@ -242,4 +242,25 @@ describe("startLocalChain", () => {
       await chain.stop();
     }
   }, 60_000);
+
+  it("an anvil on the data folder that no lock names (its starter died before recording it) is stopped at the next start", async () => {
+    const dataDir = tempDir();
+    const stray = spawn(anvilBinaryPath(), ["--port", "0", "--state", join(dataDir, "anvil-state.json")], {
+      stdio: "ignore",
+      detached: true,
+    });
+    stray.unref();
+    // The lock a start holds before anvil runs: only its own pid, and that process is gone.
+    const gone = spawnSync(process.execPath, ["-e", "process.pid"]).pid;
+    writeFileSync(join(dataDir, "anvil.pid"), String(gone));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(isRunning(stray.pid!)).toBe(true);
+    const chain = await startLocalChain({ dataDir });
+    try {
+      expect(isRunning(stray.pid!)).toBe(false);
+      expect(chain.deployed).toBe(true);
+    } finally {
+      await chain.stop();
+    }
+  }, 60_000);
 });

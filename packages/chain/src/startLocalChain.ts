@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import { flockArtifacts, localDeploymentSettings } from "@flock/contracts";
 import { ChainError, ConflictError } from "@flock/core";
 import { createTestClient, type Hex, http, keccak256 } from "viem";
@@ -86,6 +86,8 @@ export async function startLocalChain(parameters: StartLocalChainParameters): Pr
   mkdirSync(dataDir, { recursive: true });
   const lockPath = join(dataDir, "anvil.pid");
   await claimDataDir(lockPath);
+  const statePath = join(dataDir, "anvil-state.json");
+  await stopStrayAnvils(statePath);
 
   const accounts = devAccounts(DEV_ACCOUNT_COUNT);
   const roles = localRoles(accounts);
@@ -93,7 +95,7 @@ export async function startLocalChain(parameters: StartLocalChainParameters): Pr
   let anvil: AnvilProcess | undefined;
   try {
     anvil = await spawnAnvil({
-      statePath: join(dataDir, "anvil-state.json"),
+      statePath,
       port: parameters.port ?? 0,
       ...(parameters.host === undefined ? {} : { host: parameters.host }),
       chainId,
@@ -203,6 +205,28 @@ async function claimDataDir(lockPath: string): Promise<void> {
     hint: "Start one local chain per data folder.",
     details: { lockPath },
   });
+}
+
+/**
+ * Stops every anvil still serving this data folder's state file that no lock names: a start killed between
+ * spawning anvil and recording its pid leaves one (its watchdog is stopping it, or, without a watchdog, it
+ * runs on). Two anvils on one state file overwrite each other's state, so the new one waits until the old
+ * one has written its state and gone. Found by command line (Linux `/proc`; elsewhere the lock is all there is).
+ */
+async function stopStrayAnvils(statePath: string): Promise<void> {
+  if (!existsSync("/proc")) return;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue;
+    }
+    if (basename(argv[0] ?? "") !== "anvil") continue;
+    const at = argv.indexOf("--state");
+    if (at >= 0 && resolve(argv[at + 1] ?? "") === statePath) await stopOrphan(Number(entry));
+  }
 }
 
 function isAlive(pid: number): boolean {
