@@ -5,6 +5,7 @@ import { contentId, scoreCommitment } from "@flock/core";
 import { type LocalAccount, sha256 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, describe, expect, it } from "vitest";
+import { operatorAccount } from "./testing/operatorAccount.ts";
 import { type ServerProcess, startServerProcess } from "./testing/serverProcess.ts";
 import { signedHeaders } from "./testing/signedHeaders.ts";
 
@@ -58,7 +59,7 @@ describe("coordinator killed with SIGKILL mid-validation", () => {
   it("restarts on the same folder without losing a submission, stake or score, and the task completes", async () => {
     dataDir = await mkdtemp(join(tmpdir(), "flock-crash-"));
     const options = { dataDir, validatorsPerSubmission: 1, revealWindowMs: 3000 };
-    const creator = privateKeyToAccount(generatePrivateKey());
+    const creator = operatorAccount;
     const trainer = privateKeyToAccount(generatePrivateKey());
     const validator = privateKeyToAccount(generatePrivateKey());
 

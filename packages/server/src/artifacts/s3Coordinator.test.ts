@@ -6,11 +6,12 @@ import { S3RVER_CREDENTIALS, type S3TestServer, startS3TestServer } from "@flock
 import { sha256 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { operatorAccount } from "../testing/operatorAccount.ts";
 import { commitScore, revealAndFinalize } from "../testing/scoreReveal.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 
 const key = () => privateKeyToAccount(generatePrivateKey());
-const creator = key();
+const creator = operatorAccount;
 const trainer = key();
 const validator = key();
 const T0 = new Date(Math.floor(Date.now() / 60_000) * 60_000);

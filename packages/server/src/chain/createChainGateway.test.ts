@@ -16,6 +16,7 @@ import { buildRewardTree } from "@flock/protocol";
 import { keccak256, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { grantOperator } from "../testing/operatorAccount.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 import type { ChainGateway } from "./chainGateway.ts";
 import { createChainGateway } from "./createChainGateway.ts";
@@ -49,6 +50,8 @@ describe("the coordinator's chain gateway on a real anvil", () => {
 
   it("8 creators posting tasks at the same moment all get their task registered on-chain", async () => {
     const creators = [3, 4, 5, 6, 7, 8, 9, 2].map((i) => privateKeyToAccount(chain.accounts[i]!.privateKey));
+    // Emission-paid tasks open at once for operators only (SPEC §3).
+    for (const creator of creators) await grantOperator(chain, creator.address);
     const responses = await Promise.all(
       creators.map((creator, i) =>
         t.signed(creator, "POST", "/tasks", {
@@ -89,7 +92,7 @@ describe("the coordinator's chain gateway on a real anvil", () => {
   it("reads the network floor, the operator role and frozen stakes", async () => {
     expect(await gateway.minStakeFloor()).toBe(localDeploymentSettings.minStakeFloor);
     expect(await gateway.isOperator(chain.roles.admin.address)).toBe(true);
-    expect(await gateway.isOperator(chain.accounts[3]!.address)).toBe(false);
+    expect(await gateway.isOperator(chain.roles.coordinator.address)).toBe(false);
     const trainer = chain.clientFor(chain.accounts[4]!);
     const amount = parseFlock("300");
     await approve(trainer, { token: "FLOCK", spender: "GmFlock", amount });

@@ -88,7 +88,8 @@ describe("a colluding majority of validator stake is caught by a dispute (real a
       clock.set(await gateway.blockTime(await gateway.headBlock()));
       const hiddenSet = tinyHiddenSet(scenario.hiddenSeed);
       const artifact = tinyAdapterFile(files.baseModelId, 40 + scenario.hiddenSeed);
-      const creator = privateKeyToAccount(chain.accounts[9]!.privateKey);
+      // The local chain's admin holds the operator role: its emission-paid task opens at once (SPEC §3).
+      const creator = privateKeyToAccount(chain.roles.admin.privateKey);
       const trainerKey = chain.accounts[cases.indexOf(scenario) === 0 ? 3 : 8]!;
       const validatorKeys = scenario.stakes.map((_, i) => chain.accounts[4 + i]!);
       const start = clock.now().getTime();

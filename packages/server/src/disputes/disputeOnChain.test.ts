@@ -65,7 +65,8 @@ describe("validators' false scores are re-run, proven and slashed on-chain (real
   });
 
   it("each liar loses its slash fraction of stake; 10% goes to the participant who asked for the proof, or to the coordinator for its own dispute; the epoch report lists both slashes", async () => {
-    const creator = privateKeyToAccount(chain.accounts[9]!.privateKey);
+    // The local chain's admin holds the operator role: its emission-paid task opens at once (SPEC §3).
+    const creator = privateKeyToAccount(chain.roles.admin.privateKey);
     const asker = privateKeyToAccount(chain.accounts[8]!.privateKey);
     const trainerKey = chain.accounts[3]!;
     const validatorKeys = [chain.accounts[4]!, chain.accounts[5]!, chain.accounts[6]!, chain.accounts[7]!];

@@ -3,12 +3,13 @@ import { verifyRewardProof } from "@flock/protocol";
 import type { LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { operatorAccount } from "../testing/operatorAccount.ts";
 import { createRecordingChainGateway } from "../testing/recordingChainGateway.ts";
 import { commitScore, type PendingReveal, revealScores } from "../testing/scoreReveal.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 
 const key = () => privateKeyToAccount(generatePrivateKey());
-const creator = key();
+const creator = operatorAccount;
 const trainers = [key(), key()];
 const validators = [key(), key(), key()];
 const delegator = key();

@@ -1,6 +1,7 @@
 import { contentId } from "@flock/core";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterEach, describe, expect, it } from "vitest";
+import { operatorAccount } from "../testing/operatorAccount.ts";
 import { createRecordingChainGateway, type RecordingChainGateway } from "../testing/recordingChainGateway.ts";
 import { commitScore, revealAndFinalize } from "../testing/scoreReveal.ts";
 import { type ManualClock, manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
@@ -11,7 +12,7 @@ const WAD = 10n ** 18n;
 /** One task, one trainer, one validator, run to settlement with the reward distributor holding `balance`. */
 async function settleOneTask(t: TestApp, clock: ManualClock, start: Date) {
   const minutes = (n: number) => new Date(start.getTime() + n * 60_000);
-  const [creator, trainer, validator] = [key(), key(), key()];
+  const [creator, trainer, validator] = [operatorAccount, key(), key()];
   const task = (
     await t.signed(creator, "POST", "/tasks", {
       title: "funded",

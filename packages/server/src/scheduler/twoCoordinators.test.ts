@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { contentId, createLogger } from "@flock/core";
 import { createRepositories, type FlockDatabase, FolderArtifactStore, openDatabase } from "@flock/store";
 import { type PostgresServer, postgresAvailability, startPostgresServer } from "@flock/store/testing";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp, type FlockApp } from "../app.ts";
 import { defaultServerConfig } from "../deps.ts";
+import { operatorAccount } from "../testing/operatorAccount.ts";
 import { createRecordingChainGateway, type RecordingChainGateway } from "../testing/recordingChainGateway.ts";
 import { signedHeaders } from "../testing/signedHeaders.ts";
 import { manualClock } from "../testing/testApp.ts";
@@ -26,7 +26,7 @@ describe.skipIf(availability.kind === "missing" && !availability.required)(
     const databases: FlockDatabase[] = [];
     const apps: FlockApp[] = [];
     const chains: RecordingChainGateway[] = [];
-    const creator = privateKeyToAccount(generatePrivateKey());
+    const creator = operatorAccount;
 
     beforeAll(async () => {
       if (availability.kind === "missing") throw new Error(availability.message);

@@ -56,7 +56,8 @@ describe("roles from on-chain stake and settlement on-chain (real anvil)", () =>
     t = await startTestApp({ chain: gateway, clock, dataDir: join(dataDir, "coordinator") });
     await t.publish("base model");
     await t.publish("train");
-    const creator = privateKeyToAccount(chain.accounts[9]!.privateKey);
+    // The local chain's admin holds the operator role: its emission-paid task opens at once (SPEC §3).
+    const creator = privateKeyToAccount(chain.roles.admin.privateKey);
     const created = await t.signed(creator, "POST", "/tasks", {
       title: "t",
       description: "d",

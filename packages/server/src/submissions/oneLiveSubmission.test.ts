@@ -4,6 +4,7 @@ import type { LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, describe, expect, it } from "vitest";
 import type { SubmissionEvaluator } from "../disputes/submissionEvaluator.ts";
+import { operatorAccount } from "../testing/operatorAccount.ts";
 import { createRecordingChainGateway } from "../testing/recordingChainGateway.ts";
 import { commitScore, type PendingReveal, revealAndFinalize } from "../testing/scoreReveal.ts";
 import { type ManualClock, manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
@@ -42,7 +43,7 @@ async function openArena(trainers: number, validators: number): Promise<Arena> {
   const clock = manualClock(new Date(Math.floor(Date.now() / 60_000) * 60_000));
   const t = await startTestApp({ clock, chain: createRecordingChainGateway(), evaluator: tableEvaluator() });
   const start = clock.now().getTime();
-  const creator = key();
+  const creator = operatorAccount;
   const created = await t.signed(creator, "POST", "/tasks", {
     title: "arena",
     description: "d",

@@ -3,10 +3,11 @@ import type { Hex, LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adapterFile, randomLora, reparametrize } from "../testing/loraFixtures.ts";
+import { operatorAccount } from "../testing/operatorAccount.ts";
 import { createRecordingChainGateway } from "../testing/recordingChainGateway.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 
-const creator = privateKeyToAccount(generatePrivateKey());
+const creator = operatorAccount;
 const alice = privateKeyToAccount(generatePrivateKey());
 const copier = privateKeyToAccount(generatePrivateKey());
 const validator = privateKeyToAccount(generatePrivateKey());

@@ -1,6 +1,7 @@
 import { contentId } from "@flock/core";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, describe, expect, it } from "vitest";
+import { operatorAccount } from "../testing/operatorAccount.ts";
 import { createRecordingChainGateway } from "../testing/recordingChainGateway.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 
@@ -26,7 +27,7 @@ describe("nothing is cut at a page: more than 500 submissions are assigned, reje
       config: { validatorsPerSubmission: 1 },
     });
     const start = clock.now().getTime();
-    const creator = privateKeyToAccount(generatePrivateKey());
+    const creator = operatorAccount;
     const created = await t.signed(creator, "POST", "/tasks", {
       title: "many",
       description: "d",

@@ -1,4 +1,4 @@
-import type { Task } from "@flock/store";
+import type { Task, TaskFunding } from "@flock/store";
 import { addressSchema, amountSchema, contentIdSchema, dateTimeSchema } from "../http/schemas.ts";
 
 export const taskTypes = ["lm-lora", "lm-full", "classifier", "regressor"] as const;
@@ -44,6 +44,10 @@ export const taskSchema = {
     status: { type: "string", enum: taskStatuses },
     creator: addressSchema,
     createdAt: dateTimeSchema,
+    // Funding terms (SPEC §3); absent on tasks created before they existed, which are paid by their weight.
+    pool: amountSchema,
+    approvedWeight: { type: ["string", "null"], pattern: "^[0-9]{1,78}$" },
+    next: { type: "array", items: { type: "string" } },
   },
 } as const;
 
@@ -65,10 +69,46 @@ export interface TaskJson {
   status: Task["status"];
   creator: string;
   createdAt: string;
+  /** FLOCK base units the creator funds on-chain (RewardDistributor.fundTask) before the task opens. */
+  pool?: string;
+  /** The emission weight an operator approved; null until one does (the task is paid by its pool only). */
+  approvedWeight?: string | null;
+  /** For a draft: what its creator (or an operator) does next for it to open. */
+  next?: string[];
 }
 
-/** The wire form of a task: amounts as decimal strings, times as ISO 8601. */
-export function taskJson(task: Task): TaskJson {
+/** What a draft waits for, in the order to do it. */
+function nextSteps(task: Task, funding: TaskFunding): string[] {
+  const steps: string[] = [];
+  if (funding.pool > 0n) {
+    steps.push(
+      `fund its pool on-chain: RewardDistributor.fundTask(${task.id}, ${funding.pool}) (\`flock task fund ${task.id}\`)`,
+    );
+  }
+  if (task.rewardWeight > 0n && funding.approvedWeight === null) {
+    steps.push(
+      `${funding.pool > 0n ? "to be paid from emission too" : "to open"}, an operator approves its weight: POST /tasks/${task.id}/approve (\`flock task approve ${task.id} --weight ${task.rewardWeight}\`)`,
+    );
+  }
+  steps.push(`open it: POST /tasks/${task.id}/open (\`flock task open ${task.id}\`)`);
+  return steps;
+}
+
+/** The wire form of a task: amounts as decimal strings, times as ISO 8601, its funding terms when it has them. */
+export function taskJson(task: Task, funding?: TaskFunding): TaskJson {
+  return {
+    ...taskFields(task),
+    ...(funding === undefined
+      ? {}
+      : {
+          pool: funding.pool.toString(),
+          approvedWeight: funding.approvedWeight?.toString() ?? null,
+          ...(task.status === "draft" ? { next: nextSteps(task, funding) } : {}),
+        }),
+  };
+}
+
+function taskFields(task: Task): TaskJson {
   return {
     id: task.id,
     title: task.title,

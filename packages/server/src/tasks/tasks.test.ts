@@ -1,10 +1,11 @@
 import { contentId } from "@flock/core";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { operatorAccount } from "../testing/operatorAccount.ts";
 import { createRecordingChainGateway } from "../testing/recordingChainGateway.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 
-const creator = privateKeyToAccount(generatePrivateKey());
+const creator = operatorAccount;
 const T0 = new Date("2026-03-01T00:00:00.000Z");
 const minutes = (n: number) => new Date(T0.getTime() + n * 60_000);
 
@@ -111,11 +112,12 @@ describe("tasks", () => {
     expect(none.items).toEqual([]);
   });
 
-  it("refuses a deadline in the past, a task longer than 30 days and a zero weight", async () => {
+  it("refuses a deadline in the past, a task longer than 30 days, a task nothing pays and a weight above 10^6", async () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ submissionDeadline: minutes(-1).toISOString() }, "TASK_DEADLINE_PASSED"],
       [{ endTime: minutes(31 * 24 * 60).toISOString() }, "TASK_TOO_LONG"],
-      [{ rewardWeight: "0" }, "TASK_WEIGHT_ZERO"],
+      [{ rewardWeight: "0" }, "TASK_UNFUNDED"],
+      [{ rewardWeight: "1000001" }, "TASK_WEIGHT_TOO_LARGE"],
       [{ endTime: minutes(30).toISOString() }, "TASK_END_BEFORE_DEADLINE"],
       [{ trainingSetId: "not-a-content-id" }, "REQUEST_INVALID"],
     ];

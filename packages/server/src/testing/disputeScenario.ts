@@ -1,6 +1,7 @@
 import { contentId } from "@flock/core";
 import { type LocalAccount, sha256 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { operatorAccount } from "./operatorAccount.ts";
 import { commitScore, type PendingReveal } from "./scoreReveal.ts";
 import { signedHeaders } from "./signedHeaders.ts";
 import type { ManualClock, TestApp } from "./testApp.ts";
@@ -38,7 +39,7 @@ export async function scoredTask(
   },
 ): Promise<ScoredTask> {
   const key = () => privateKeyToAccount(generatePrivateKey());
-  const creator = key();
+  const creator = operatorAccount;
   const trainers = options.artifacts.map(key);
   const validators = options.validatorStakes.map(key);
   const start = clock.now().getTime();

@@ -1,6 +1,7 @@
 import { contentId } from "@flock/core";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, describe, expect, it } from "vitest";
+import { operatorAccount } from "../testing/operatorAccount.ts";
 import { createRecordingChainGateway } from "../testing/recordingChainGateway.ts";
 import { commitScore, type PendingReveal, revealAndFinalize } from "../testing/scoreReveal.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
@@ -29,7 +30,7 @@ describe("refusals cannot zero a submission", () => {
       evaluator: { evaluate: async () => ({ metric: BPC }) },
     });
     const start = clock.now().getTime();
-    const creator = key();
+    const creator = operatorAccount;
     const trainer = key();
     const validators = Array.from({ length: 6 }, key);
     const created = await t.signed(creator, "POST", "/tasks", {

@@ -2,12 +2,13 @@ import { contentId } from "@flock/core";
 import { type LocalAccount, sha256 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { operatorAccount } from "../testing/operatorAccount.ts";
 import { commitScore, type PendingReveal, sendReveal } from "../testing/scoreReveal.ts";
 import { signedHeaders } from "../testing/signedHeaders.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 
 const key = () => privateKeyToAccount(generatePrivateKey());
-const creator = key();
+const creator = operatorAccount;
 const alice = key();
 const bob = key();
 const validators = [key(), key(), key(), key()];
