@@ -28,6 +28,19 @@ export function parseContentId(value: unknown): ContentId {
   });
 }
 
+/**
+ * A content id as the bytes32 the chain and signatures carry (its sha256, 0x-prefixed): evidence hashes of
+ * slashes, body hashes of signed uploads, report hashes. The one conversion; `bytes32ToContentId` is its inverse.
+ */
+export function contentIdToBytes32(id: string): `0x${string}` {
+  return `0x${parseContentId(id).slice("sha256:".length)}`;
+}
+
+/** The content id of a bytes32 sha256 (a chain's evidence or report hash). */
+export function bytes32ToContentId(hash: string): ContentId {
+  return parseContentId(`sha256:${hash.slice(2).toLowerCase()}`);
+}
+
 /** Incremental hashing for streams: feed chunks, then read the content id. */
 export function contentHasher(): { update(chunk: Uint8Array): void; digest(): ContentId } {
   const hash = createHash("sha256");

@@ -8,7 +8,7 @@ import {
   readEvents,
 } from "@flock/chain";
 import { rewardDistributorAbi } from "@flock/contracts";
-import { contentId, ProtocolError } from "@flock/core";
+import { bytes32ToContentId, contentId, contentIdToBytes32, ProtocolError } from "@flock/core";
 import { computeEpoch, type EpochExecutedSlash, epochInputsFromReport } from "@flock/protocol";
 import type { CommandContext } from "../context.ts";
 import { readNetworkInfo } from "../network/networkFile.ts";
@@ -64,7 +64,7 @@ export async function executedSlashChecks(options: {
     if (event.kind === "epochRootPosted" && event.args.epoch === BigInt(options.epoch)) posted ??= event;
   }
   for (const s of options.executedSlashes) {
-    const hash = `0x${s.evidence.slice("sha256:".length)}`;
+    const hash = contentIdToBytes32(s.evidence);
     const event = slashed.get(hash);
     const name = `executed slash ${s.evidence.slice(7, 19)}… (${s.reason})`;
     check(
@@ -100,7 +100,7 @@ export async function executedSlashChecks(options: {
     (e.blockNumber === posted.blockNumber && e.logIndex < posted.logIndex);
   const onChain = [...slashed.values()]
     .filter((e) => tasks.has(e.args.taskId.toString()) && before(e))
-    .map((e) => `sha256:${e.args.evidenceHash.slice(2).toLowerCase()}`)
+    .map((e) => bytes32ToContentId(e.args.evidenceHash))
     .sort();
   const listed = options.executedSlashes.map((s) => s.evidence).sort();
   // An epoch without slashes, listed or on-chain, has no slash checks at all.
@@ -127,7 +127,11 @@ export async function auditEpoch(
     checks.push({ check: name, ok: expected.toLowerCase() === actual.toLowerCase(), expected, actual });
 
   // 1. The downloaded bytes are the report the coordinator committed to.
-  check("report bytes hash to the recorded report hash", epoch.reportHash, `0x${contentId(bytes).slice(7)}`);
+  check(
+    "report bytes hash to the recorded report hash",
+    epoch.reportHash,
+    contentIdToBytes32(contentId(bytes)),
+  );
   // 2. Recomputing the report from its own inputs with the protocol's pure functions gives the same bytes.
   const text = new TextDecoder().decode(bytes);
   const recomputed = computeEpoch(epochInputsFromReport(JSON.parse(text) as Json));

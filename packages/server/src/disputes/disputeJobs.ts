@@ -1,7 +1,6 @@
-import { canonicalJson } from "@flock/core";
+import { canonicalJson, contentIdToBytes32 } from "@flock/core";
 import { isWorstScore, scoreDirectionOf, scoreOrWorst } from "@flock/protocol";
 import { type Assignment, withTransaction } from "@flock/store";
-import type { Hex } from "viem";
 import type { AppContext } from "../deps.ts";
 import type { JobHandler } from "../scheduler/scheduler.ts";
 import {
@@ -149,7 +148,7 @@ export function disputeJobHandlers(ctx: AppContext): Record<string, JobHandler> 
           taskId: task.id,
           account: j.validator,
           fractionBps: ctx.config.dishonestScoreSlashBps,
-          evidenceHash: `0x${j.evidence.id.slice("sha256:".length)}` as Hex,
+          evidenceHash: contentIdToBytes32(j.evidence.id),
           prover: proverOf(ctx, dispute, j.validator),
         });
         slashed.set(j.validator, amount);

@@ -1,10 +1,11 @@
+import { contentIdToBytes32 } from "@flock/core";
 import type { ExecutedSlashInput } from "@flock/protocol";
 import { PROVER_SHARE_BPS } from "@flock/protocol";
 import type { ChainSlash, Slash } from "@flock/store";
 
 /** The on-chain evidence hash of a slash: the sha256 of its evidence record, as bytes32. */
 export function evidenceHashOf(evidenceId: string): `0x${string}` {
-  return `0x${evidenceId.slice("sha256:".length)}`;
+  return contentIdToBytes32(evidenceId);
 }
 
 /**

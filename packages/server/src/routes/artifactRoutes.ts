@@ -1,8 +1,14 @@
 import type { Readable } from "node:stream";
-import { ConflictError, isFlockError, NotFoundError, parseContentId, StorageError } from "@flock/core";
+import {
+  ConflictError,
+  contentIdToBytes32,
+  isFlockError,
+  NotFoundError,
+  parseContentId,
+  StorageError,
+} from "@flock/core";
 import type { ArtifactRecord } from "@flock/store";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { Hex } from "viem";
 import { signerOf } from "../auth/authHook.ts";
 import type { AppContext } from "../deps.ts";
 import { binaryResponse, contentIdSchema, errorResponses } from "../http/schemas.ts";
@@ -79,7 +85,7 @@ export function registerArtifactRoutes(app: FastifyInstance, ctx: AppContext): v
         // The signature covers the content id; the store refuses bytes that do not hash to it.
         streamedBodyHash: async (request: FastifyRequest) => {
           const { contentId } = request.params as { contentId: string };
-          return `0x${parseContentId(contentId).slice("sha256:".length)}` as Hex;
+          return contentIdToBytes32(contentId);
         },
       },
       schema: {

@@ -1,8 +1,7 @@
 import type { Readable } from "node:stream";
-import { AuthError, ConflictError } from "@flock/core";
+import { AuthError, ConflictError, contentIdToBytes32 } from "@flock/core";
 import { withTransaction } from "@flock/store";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { Hex } from "viem";
 import { signerOf } from "../auth/authHook.ts";
 import type { AppContext } from "../deps.ts";
 import { contentIdSchema, errorResponses, idParamsSchema } from "../http/schemas.ts";
@@ -12,11 +11,6 @@ import { findNearDuplicate } from "../submissions/findNearDuplicate.ts";
 import { SLASH_COPY_JOB } from "../submissions/slashCopy.ts";
 import { submissionJson, submissionSchema } from "../submissions/submissionJson.ts";
 import { assignSubmission, taskSeed } from "../validation/assignSubmission.ts";
-
-/** A content id `sha256:<hex>` as the bytes32 a signature covers. */
-function contentIdToBytes32(id: string): Hex {
-  return `0x${id.slice("sha256:".length)}`;
-}
 
 /** Submission routes: commit a hash before the deadline, then stream the artifact that hashes to it. */
 export function registerSubmissionRoutes(app: FastifyInstance, ctx: AppContext, indexer: StakeIndexer): void {

@@ -1,8 +1,7 @@
 import type { Readable } from "node:stream";
-import { AuthError, ConflictError, NotFoundError, opensCommitment } from "@flock/core";
+import { AuthError, ConflictError, contentIdToBytes32, NotFoundError, opensCommitment } from "@flock/core";
 import { type Assignment, withTransaction } from "@flock/store";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { Hex } from "viem";
 import { signerOf } from "../auth/authHook.ts";
 import type { AppContext } from "../deps.ts";
 import { binaryResponse, errorResponses, idParamsSchema } from "../http/schemas.ts";
@@ -95,7 +94,7 @@ export function registerValidationRoutes(app: FastifyInstance, ctx: AppContext):
         streamedBodyHash: async (request: FastifyRequest) => {
           const { id } = request.params as { id: number };
           const task = await ctx.repos.tasks.get(id);
-          return `0x${task.validationCommitment.slice("sha256:".length)}` as Hex;
+          return contentIdToBytes32(task.validationCommitment);
         },
       },
       schema: {

@@ -1,6 +1,5 @@
-import { canonicalJson } from "@flock/core";
+import { canonicalJson, contentIdToBytes32 } from "@flock/core";
 import { withTransaction } from "@flock/store";
-import type { Hex } from "viem";
 import type { AppContext } from "../deps.ts";
 import type { JobHandler } from "../scheduler/scheduler.ts";
 
@@ -49,7 +48,7 @@ export function slashCopyHandlers(ctx: AppContext): Record<string, JobHandler> {
         taskId: copy.taskId,
         account: copy.trainer,
         fractionBps: ctx.config.copySlashBps,
-        evidenceHash: `0x${stored.id.slice("sha256:".length)}` as Hex,
+        evidenceHash: contentIdToBytes32(stored.id),
         prover: ctx.config.treasury,
       });
       await withTransaction(ctx.db, async (tx) => {
