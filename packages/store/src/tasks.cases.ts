@@ -66,7 +66,7 @@ export function taskCases(ctx: StoreTestContext): void {
       { type: "lm-giant" },
       { training_set_id: "sha256:ABC" },
       { creator: "alice" },
-      { reward_weight: "0" },
+      { reward_weight: "-1" },
       { min_lock_days: 400 },
       { end_time: at(0) },
       { status: "paused" },
