@@ -3,6 +3,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import { createLogger, REQUEST_SIGNING, ValidationError } from "@flock/core";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { installAuth } from "./auth/authHook.ts";
+import { journaledChainGateway } from "./chain/journaledChainGateway.ts";
 import {
   type AppContext,
   type AppDeps,
@@ -20,6 +21,8 @@ import { installRateLimits } from "./http/rateLimit.ts";
 import { errorText, FlatRequestLog } from "./http/requestLog.ts";
 import { errorResponses } from "./http/schemas.ts";
 import { timedUpload } from "./http/uploadTimeouts.ts";
+import { createReconciler } from "./reconcile/reconciler.ts";
+import { registerAdminRoutes } from "./routes/adminRoutes.ts";
 import { registerArtifactRoutes } from "./routes/artifactRoutes.ts";
 import { registerDisputeRoutes } from "./routes/disputeRoutes.ts";
 import { registerDrawRoutes } from "./routes/drawRoutes.ts";
@@ -29,7 +32,7 @@ import { registerNetworkRoutes } from "./routes/networkRoutes.ts";
 import { registerSubmissionRoutes } from "./routes/submissionRoutes.ts";
 import { registerTaskRoutes } from "./routes/taskRoutes.ts";
 import { registerValidationRoutes } from "./routes/validationRoutes.ts";
-import { createScheduler, type Scheduler } from "./scheduler/scheduler.ts";
+import { createScheduler, jobTaskId, type Scheduler } from "./scheduler/scheduler.ts";
 import { createStakeIndexer, type StakeIndexer } from "./stakes/stakeIndexer.ts";
 import { slashCopyHandlers } from "./submissions/slashCopy.ts";
 import { taskJobHandlers } from "./tasks/taskJobs.ts";
@@ -64,6 +67,8 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
   });
   const ctx: AppContext = {
     ...deps,
+    // Every chain write is journaled (intent before it is sent, confirmed after) and reconciled with the chain.
+    chain: journaledChainGateway(deps.chain, deps.repos.chainWrites),
     clock,
     config,
     logger,
@@ -142,27 +147,83 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
     ...http.swagger(),
     servers: [{ url: `${request.protocol}://${request.host}` }],
   }));
+  const reconciler = createReconciler(ctx);
   http.get(
     "/health",
     {
       schema: {
-        summary: "Liveness, and the chain id and deployment (TaskStaking) requests must be signed for",
+        summary:
+          "Liveness, the chain id and deployment (TaskStaking) requests must be signed for, jobs stopped for the operator and the last comparison of the store with the chain",
         tags: ["network"],
         response: {
           200: {
             type: "object",
-            required: ["ok", "chainId", "requestVerifier"],
+            required: ["ok", "chainId", "requestVerifier", "failedJobs", "chainDifferences"],
             properties: {
               ok: { type: "boolean" },
               chainId: { type: "integer" },
               requestVerifier: { type: "string", pattern: "^0x[0-9a-f]{40}$" },
+              failedJobs: {
+                type: "array",
+                description: "jobs a permanent error stopped; `flock admin jobs retry <id>` runs one again",
+                items: {
+                  type: "object",
+                  required: ["id", "kind", "errorCode", "error"],
+                  properties: {
+                    id: { type: "integer" },
+                    kind: { type: "string" },
+                    taskId: { type: "integer" },
+                    errorCode: { type: "string" },
+                    error: { type: "string" },
+                  },
+                },
+              },
+              reconciledAt: { type: "string", format: "date-time" },
+              chainDifferences: {
+                type: "array",
+                description:
+                  "what the last reconcile pass found between the store and the chain (repaired or not)",
+                items: {
+                  type: "object",
+                  required: ["kind", "message", "repaired"],
+                  properties: {
+                    kind: { type: "string" },
+                    taskId: { type: "integer" },
+                    epoch: { type: "integer" },
+                    jobId: { type: "integer" },
+                    message: { type: "string" },
+                    repaired: { type: "boolean" },
+                    hint: { type: "string" },
+                  },
+                },
+              },
             },
           },
           ...errorResponses,
         },
       },
     },
-    async () => ({ ok: true, chainId: deps.chain.chainId, requestVerifier: deps.chain.requestVerifier }),
+    async () => {
+      const report = reconciler.lastReport();
+      const failed = await deps.repos.jobs.list({ status: "failed" });
+      return {
+        ok: true,
+        chainId: deps.chain.chainId,
+        requestVerifier: deps.chain.requestVerifier,
+        failedJobs: failed.map((job) => {
+          const taskId = jobTaskId(job);
+          return {
+            id: job.id,
+            kind: job.kind,
+            ...(taskId === undefined ? {} : { taskId }),
+            errorCode: job.errorCode ?? "JOB_FAILED",
+            error: job.lastError ?? "",
+          };
+        }),
+        ...(report === undefined ? {} : { reconciledAt: report.at.toISOString() }),
+        chainDifferences: report?.differences ?? [],
+      };
+    },
   );
   const indexer = createStakeIndexer(ctx);
   registerNetworkRoutes(http, ctx);
@@ -174,6 +235,7 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
   registerEventRoutes(http, ctx, { pollMs: config.eventPollMs });
   registerDisputeRoutes(http, ctx);
   registerDrawRoutes(http, ctx);
+  registerAdminRoutes(http, ctx);
 
   const scheduler = createScheduler({
     repos: deps.repos,
@@ -186,12 +248,14 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
       ...slashCopyHandlers(ctx),
       ...disputeJobHandlers(ctx),
       ...epochJobHandlers(ctx),
+      ...reconciler.handlers,
     },
   });
   await http.ready();
   let indexTimer: NodeJS.Timeout | undefined;
   let emissionTimer: NodeJS.Timeout | undefined;
   let nonceTimer: NodeJS.Timeout | undefined;
+  let reconcileTimer: NodeJS.Timeout | undefined;
   let minting: Promise<void> = Promise.resolve();
   return {
     http,
@@ -200,6 +264,15 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
     config,
     start() {
       scheduler.start();
+      // The store is compared with the chain at start, then on a timer (a job: serialized with the others).
+      const reconcile = (reason: "start" | "timer") =>
+        reconciler
+          .request(reason)
+          .catch((error: unknown) => logger.warn({ error: errorText(error) }, "reconcile not scheduled"));
+      if (reconcileTimer === undefined) {
+        void reconcile("start");
+        reconcileTimer = setInterval(() => void reconcile("timer"), config.reconcileIntervalMs);
+      }
       // SPEC §3: a daily emission mint (at most one per 12 hours, enforced on-chain) funds the rewards.
       const mint = () => {
         minting = deps.chain
@@ -235,6 +308,7 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
       if (indexTimer !== undefined) clearInterval(indexTimer);
       if (emissionTimer !== undefined) clearInterval(emissionTimer);
       if (nonceTimer !== undefined) clearInterval(nonceTimer);
+      if (reconcileTimer !== undefined) clearInterval(reconcileTimer);
       await minting;
       await scheduler.stop();
       await http.close();

@@ -71,6 +71,8 @@ export interface ServerConfig {
   uploadTotalTimeoutMs: number;
   /** How often used request nonces whose requests expired are forgotten. */
   noncePruneMs: number;
+  /** How often the store is compared with the chain (also once at start) and the differences repaired or reported. */
+  reconcileIntervalMs: number;
 }
 
 export const defaultServerConfig: ServerConfig = {
@@ -99,6 +101,7 @@ export const defaultServerConfig: ServerConfig = {
   uploadIdleTimeoutMs: 30_000,
   uploadTotalTimeoutMs: 60 * 60_000,
   noncePruneMs: 60_000,
+  reconcileIntervalMs: 60_000,
 };
 
 /** What `createApp` is built from: real parts in production, the same parts over temp folders in tests. */

@@ -3,6 +3,7 @@ export * from "./artifacts/index.ts";
 export * from "./assignments.ts";
 export * from "./chainCursors.ts";
 export * from "./chainFacts.ts";
+export * from "./chainWrites.ts";
 export * from "./database.ts";
 export * from "./dbErrors.ts";
 export * from "./delegations.ts";

@@ -15,6 +15,8 @@ export interface Job {
   /** Claims so far; also the fencing token of the current claim. */
   attempts: number;
   lastError: string | null;
+  /** The code of the permanent error that stopped a failed job (null while it may still run by itself). */
+  errorCode: string | null;
   lockedUntil: Date | null;
   createdAt: Date;
   updatedAt: Date;
@@ -37,6 +39,7 @@ function toJob(row: Selectable<JobsTable>): Job {
     status: row.status,
     attempts: row.attempts,
     lastError: row.last_error,
+    errorCode: row.error_code,
     lockedUntil: row.locked_until,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -137,19 +140,53 @@ export class JobRepository {
     return this.#settle(job, { status: "done", locked_until: null, last_error: null });
   }
 
-  /** Record a failure: retry at `retryAt` (back to pending), or give up (failed) when it is omitted. */
-  async fail(job: Pick<Job, "id" | "attempts">, error: string, retryAt?: Date): Promise<Job> {
+  /**
+   * Record a failure: retry at `retryAt` (back to pending), or stop the job (failed, kept with `errorCode` for
+   * the operator to retry by hand) when it is omitted.
+   */
+  async fail(
+    job: Pick<Job, "id" | "attempts">,
+    error: string,
+    retryAt?: Date,
+    errorCode?: string,
+  ): Promise<Job> {
     return this.#settle(
       job,
       retryAt === undefined
-        ? { status: "failed", locked_until: null, last_error: error }
+        ? { status: "failed", locked_until: null, last_error: error, error_code: errorCode ?? null }
         : { status: "pending", locked_until: null, last_error: error, run_at: retryAt },
     );
   }
 
+  /**
+   * The operator's retry of a failed job: pending again, due at `now` (its attempts keep counting, so a stale
+   * claim of an earlier run can never settle it). Refused for a job that is not failed.
+   */
+  async retry(id: number, now: Date): Promise<Job> {
+    const row = await this.#db
+      .updateTable("jobs")
+      .set({ status: "pending", run_at: now, error_code: null, updated_at: now })
+      .where("id", "=", id)
+      .where("status", "=", "failed")
+      .returningAll()
+      .executeTakeFirst();
+    if (row !== undefined) return toJob(row);
+    const current = await this.get(id);
+    throw new ConflictError("JOB_NOT_FAILED", `job ${id} is ${current.status}, not failed`, {
+      hint: "only a failed job is retried by hand; a pending or running one retries by itself",
+      details: { jobId: id, status: current.status },
+    });
+  }
+
   async #settle(
     job: Pick<Job, "id" | "attempts">,
-    changes: { status: JobStatus; locked_until: null; last_error: string | null; run_at?: Date },
+    changes: {
+      status: JobStatus;
+      locked_until: null;
+      last_error: string | null;
+      run_at?: Date;
+      error_code?: string | null;
+    },
   ): Promise<Job> {
     const row = await this.#db
       .updateTable("jobs")

@@ -3,6 +3,7 @@ import { ArtifactRecordRepository } from "./artifactRecords.ts";
 import { AssignmentRepository } from "./assignments.ts";
 import { ChainCursorRepository } from "./chainCursors.ts";
 import { ChainFactRepository } from "./chainFacts.ts";
+import { ChainWriteRepository } from "./chainWrites.ts";
 import { DelegationRepository } from "./delegations.ts";
 import { EpochRepository } from "./epochs.ts";
 import { EventRepository } from "./events.ts";
@@ -35,6 +36,7 @@ export interface Repositories {
   chainFacts: ChainFactRepository;
   nonces: NonceRepository;
   jobs: JobRepository;
+  chainWrites: ChainWriteRepository;
   events: EventRepository;
   artifacts: ArtifactRecordRepository;
 }
@@ -57,6 +59,7 @@ export function createRepositories(db: Kysely<Database>): Repositories {
     chainFacts: new ChainFactRepository(db),
     nonces: new NonceRepository(db),
     jobs: new JobRepository(db),
+    chainWrites: new ChainWriteRepository(db),
     events: new EventRepository(db),
     artifacts: new ArtifactRecordRepository(db),
   };

@@ -198,7 +198,21 @@ export interface JobsTable {
   status: ColumnType<JobStatus, JobStatus | undefined, JobStatus>;
   attempts: Generated<number>;
   last_error: string | null;
+  /** The code of the permanent error that stopped the job (status failed), for the operator. */
+  error_code: ColumnType<string | null, string | null | undefined, string | null>;
   locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type ChainWriteStatus = "intent" | "confirmed";
+
+export interface ChainWritesTable {
+  id: Generated<number>;
+  kind: string;
+  key: string;
+  status: ColumnType<ChainWriteStatus, ChainWriteStatus | undefined, ChainWriteStatus>;
+  tx_hash: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -260,6 +274,7 @@ export interface Database {
   chain_cursors: ChainCursorsTable;
   request_nonces: RequestNoncesTable;
   jobs: JobsTable;
+  chain_writes: ChainWritesTable;
   events: EventsTable;
   artifacts: ArtifactsTable;
   pool_sigmas: PoolSigmasTable;

@@ -52,6 +52,30 @@ export interface EmissionMint {
   transactionHash: Hex;
 }
 
+/** TaskStaking's status of a task: `none` until it is registered. */
+export type ChainTaskStatus = "none" | "open" | "paused" | "closed";
+
+/** A task as TaskStaking holds it. */
+export interface ChainTaskState {
+  status: ChainTaskStatus;
+  minStake: bigint;
+  minLockDays: number;
+  submissionDeadline: Date;
+  endTime: Date;
+  /** When it was closed (its dispute window started); null while not closed. */
+  closedAt: Date | null;
+}
+
+/** An epoch's roots as the RewardDistributor holds them, with the transaction that posted them. */
+export interface PostedEpochRoot {
+  liquidRoot: Hex;
+  vestingRoot: Hex;
+  reportHash: Hex;
+  total: bigint;
+  /** Null only when the posting event could not be found (a chain pruned of its logs). */
+  transactionHash: Hex | null;
+}
+
 /** A slash for a proven fault; each evidence hash slashes once on-chain. */
 export interface SlashRequest {
   taskId: number;
@@ -78,8 +102,20 @@ export interface ChainGateway {
   readonly startBlock: bigint;
   /** The coordinator's own account, which signs its transactions (paid as prover of faults it proves). */
   readonly coordinator?: string;
+  /**
+   * Register a task on-chain (it opens for staking). Reconciled: a task already registered with the same terms
+   * (a retry after a crash) is done; one registered with other terms is refused (TASK_REGISTERED_OTHERWISE).
+   */
   registerTask(task: ChainTaskRegistration): Promise<void>;
+  /**
+   * Post an epoch's roots. Reconciled: roots already posted for the epoch with the same values (a retry after a
+   * crash) return the transaction that posted them; other values are refused (EPOCH_POSTED_OTHERWISE).
+   */
   postEpochRoot(post: EpochRootPost): Promise<{ transactionHash: Hex }>;
+  /** A task as the chain holds it (status `none` when never registered). */
+  chainTask(taskId: number): Promise<ChainTaskState>;
+  /** An epoch's posted roots; null when the epoch was not posted. */
+  postedEpoch(epoch: bigint): Promise<PostedEpochRoot | null>;
   /** The reward distributor's balance, outstanding promises and unallocated (emission) FLOCK. */
   rewardPool(): Promise<RewardPool>;
   /** FLOCK a task's creator-funded pool holds, not yet drawn by a posted epoch. */
@@ -105,7 +141,10 @@ export interface ChainGateway {
   mintEmissionIfDue(): Promise<EmissionMint | null>;
   /** The latest emission mint (Emission's Minted event): its index and amount; null before the first. */
   latestMint(): Promise<{ mintIndex: bigint; amount: bigint } | null>;
-  /** Close a settled task on-chain: its stakes become withdrawable after the dispute window. */
+  /**
+   * Close a settled task on-chain: its stakes become withdrawable after the dispute window. Reconciled: a task
+   * already closed is done.
+   */
   closeTask(taskId: number): Promise<void>;
   /** Slash on-chain; returns the gmFLOCK seized (also when this evidence was already used: the earlier slash). */
   slash(request: SlashRequest): Promise<{ amount: bigint }>;

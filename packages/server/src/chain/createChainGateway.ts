@@ -14,9 +14,10 @@ import {
   setTaskStatus,
   slash,
 } from "@flock/chain";
-import { isFlockError } from "@flock/core";
+import { ChainError, isFlockError } from "@flock/core";
 import type { Address, Hex } from "viem";
-import type { ChainGateway } from "./chainGateway.ts";
+import type { ChainGateway, ChainTaskRegistration, EpochRootPost, PostedEpochRoot } from "./chainGateway.ts";
+import { readChainEpoch, readChainTask } from "./chainState.ts";
 
 export interface ChainGatewayOptions {
   rpcUrl: string;
@@ -36,6 +37,43 @@ function unixSeconds(time: Date): bigint {
   return BigInt(Math.floor(time.getTime() / 1000));
 }
 
+function dateOf(unix: bigint): Date {
+  return new Date(Number(unix) * 1000);
+}
+
+/** The registration's terms differ from what the chain holds: never "already done". */
+function registeredOtherwise(task: ChainTaskRegistration, held: Record<string, unknown>): ChainError {
+  return new ChainError(
+    "TASK_REGISTERED_OTHERWISE",
+    `task ${task.taskId} is registered on-chain with other terms than the coordinator's`,
+    {
+      hint: "the database and the chain disagree on this task id (a database restored from an older backup, or another coordinator on the same contracts): point the coordinator at its own deployment",
+      details: { taskId: task.taskId, onChain: held, permanent: true },
+    },
+  );
+}
+
+function postedOtherwise(post: EpochRootPost, held: PostedEpochRoot): ChainError {
+  return new ChainError(
+    "EPOCH_POSTED_OTHERWISE",
+    `epoch ${post.epoch} is posted on-chain with other roots than the coordinator recorded`,
+    {
+      hint: "the chain's roots are the ones claims are paid from: check the database against the chain (another coordinator on the same contracts, or a database restored from an older backup)",
+      details: {
+        epoch: post.epoch.toString(),
+        onChain: { ...held, total: held.total.toString() },
+        recorded: {
+          liquidRoot: post.liquidRoot,
+          vestingRoot: post.vestingRoot,
+          reportHash: post.reportHash,
+          total: post.total.toString(),
+        },
+        permanent: true,
+      },
+    },
+  );
+}
+
 /**
  * The real chain gateway: `@flock/chain` actions signed with the coordinator's key. `@flock/chain` sends
  * each account's transactions one after another, so concurrent requests (tasks created by many creators at
@@ -50,28 +88,106 @@ export function createChainGateway(options: ChainGatewayOptions): ChainGateway {
     pollingIntervalMs: options.pollingIntervalMs ?? 100,
   });
   const disputeWindowSec = options.disputeWindowSec ?? 86_400n;
+  /** An epoch's posted roots, with the transaction of its EpochRootPosted event. */
+  async function postedEpoch(epoch: bigint): Promise<PostedEpochRoot | null> {
+    const held = await readChainEpoch(client, epoch);
+    if (held === null) return null;
+    let transactionHash: Hex | null = null;
+    for await (const event of readEvents(client, {
+      fromBlock: options.startBlock,
+      kinds: ["epochRootPosted"],
+    })) {
+      if (event.kind === "epochRootPosted" && event.args.epoch === epoch)
+        transactionHash = event.transactionHash;
+    }
+    return {
+      liquidRoot: held.liquidRoot,
+      vestingRoot: held.vestingRoot,
+      reportHash: held.reportHash,
+      total: held.total,
+      transactionHash,
+    };
+  }
   return {
     chainId: options.chainId,
     requestVerifier: options.addresses.TaskStaking.toLowerCase() as Address,
     startBlock: options.startBlock,
     coordinator: client.account.address.toLowerCase(),
     async registerTask(task) {
-      await createTask(client, {
-        taskId: BigInt(task.taskId),
+      const terms = {
         minStake: task.minStake,
         minLockDays: task.minLockDays,
         submissionDeadline: unixSeconds(task.submissionDeadline),
         endTime: unixSeconds(task.endTime),
-        disputeWindowSec,
-      });
+      };
+      // Read first: a registration that was mined before a crash is done, not sent again (TASK_EXISTS).
+      const alreadyDone = async () => {
+        const held = await readChainTask(client, task.taskId);
+        if (held.status === "none") return false;
+        const same =
+          held.minStake === terms.minStake &&
+          held.minLockDays === terms.minLockDays &&
+          held.submissionDeadline === terms.submissionDeadline &&
+          held.endTime === terms.endTime;
+        if (!same) {
+          throw registeredOtherwise(task, {
+            minStake: held.minStake.toString(),
+            minLockDays: held.minLockDays,
+            submissionDeadline: held.submissionDeadline.toString(),
+            endTime: held.endTime.toString(),
+          });
+        }
+        return true;
+      };
+      if (await alreadyDone()) return;
+      try {
+        await createTask(client, { taskId: BigInt(task.taskId), ...terms, disputeWindowSec });
+      } catch (error) {
+        // Sent twice concurrently, or mined while the receipt was lost: the chain says whether it is done.
+        if (isFlockError(error) && error.code === "TASK_EXISTS" && (await alreadyDone())) return;
+        throw error;
+      }
     },
     async postEpochRoot(post) {
-      const { transactionHash } = await postEpochRoot(client, {
-        ...post,
-        pools: post.pools.map((draw) => ({ taskId: BigInt(draw.taskId), amount: draw.amount })),
-      });
-      return { transactionHash };
+      const alreadyPosted = async () => {
+        const held = await postedEpoch(post.epoch);
+        if (held === null) return null;
+        const same =
+          held.liquidRoot.toLowerCase() === post.liquidRoot.toLowerCase() &&
+          held.vestingRoot.toLowerCase() === post.vestingRoot.toLowerCase() &&
+          held.reportHash.toLowerCase() === post.reportHash.toLowerCase() &&
+          held.total === post.total;
+        if (!same) throw postedOtherwise(post, held);
+        return { transactionHash: held.transactionHash ?? (`0x${"0".repeat(64)}` as Hex) };
+      };
+      const done = await alreadyPosted();
+      if (done !== null) return done;
+      try {
+        const { transactionHash } = await postEpochRoot(client, {
+          ...post,
+          pools: post.pools.map((draw) => ({ taskId: BigInt(draw.taskId), amount: draw.amount })),
+        });
+        return { transactionHash };
+      } catch (error) {
+        if (isFlockError(error) && error.code === "EPOCH_ALREADY_POSTED") {
+          const posted = await alreadyPosted();
+          if (posted !== null) return posted;
+        }
+        throw error;
+      }
     },
+    async chainTask(taskId) {
+      const held = await readChainTask(client, taskId);
+      return {
+        status: held.status,
+        minStake: held.minStake,
+        minLockDays: held.minLockDays,
+        submissionDeadline: dateOf(held.submissionDeadline),
+        endTime: dateOf(held.endTime),
+        closedAt: held.closedAt === 0n ? null : dateOf(held.closedAt),
+      };
+    },
+    postedEpoch,
     rewardPool: () => getRewardPool(client),
     taskPool: (taskId) => getTaskPool(client, { taskId: BigInt(taskId) }),
     async snapshotStakes(taskId, accounts) {
@@ -133,7 +249,15 @@ export function createChainGateway(options: ChainGatewayOptions): ChainGateway {
       return latest;
     },
     async closeTask(taskId) {
-      await setTaskStatus(client, { taskId: BigInt(taskId), status: "closed" });
+      // Read first: a close mined before a crash is done (sending it again is TASK_STATUS_TRANSITION_INVALID).
+      const held = await readChainTask(client, taskId);
+      if (held.status === "closed") return;
+      try {
+        await setTaskStatus(client, { taskId: BigInt(taskId), status: "closed" });
+      } catch (error) {
+        if ((await readChainTask(client, taskId)).status === "closed") return;
+        throw error;
+      }
     },
     async slash(request) {
       try {

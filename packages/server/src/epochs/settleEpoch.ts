@@ -164,6 +164,20 @@ async function recordEpoch(
 }
 
 /**
+ * Close a task its posted epoch settled: on-chain first (reconciled: a task the chain already closed is done),
+ * then in the store, re-reading the task in the transaction so a close that raced another finds it done.
+ */
+export async function closeSettledTask(ctx: AppContext, taskId: number): Promise<void> {
+  if ((await ctx.repos.tasks.get(taskId)).status !== "finalized") return;
+  await ctx.chain.closeTask(taskId);
+  await withTransaction(ctx.db, async (tx) => {
+    if ((await tx.tasks.get(taskId)).status !== "finalized") return;
+    await tx.tasks.transition(taskId, "closed");
+    await tx.events.append("task.status", { taskId, from: "finalized", to: "closed" });
+  });
+}
+
+/**
  * Post a recorded epoch's roots on-chain, drawing each funded task's pool (the report pays it in full: its
  * winners, and its creator for what they did not earn), then close its tasks, on-chain and here.
  */
@@ -185,6 +199,8 @@ async function postEpoch(ctx: AppContext, epoch: Epoch): Promise<Epoch> {
       pools,
     });
     posted = await withTransaction(ctx.db, async (tx) => {
+      const current = await tx.epochs.get(epoch.number);
+      if (current.txHash !== null) return current;
       const marked = await tx.epochs.markPosted(epoch.number, {
         txHash: transactionHash,
         postedAt: ctx.clock.now(),
@@ -194,16 +210,17 @@ async function postEpoch(ctx: AppContext, epoch: Epoch): Promise<Epoch> {
     });
   }
   // Settled: close on-chain (the dispute window starts; stakes are withdrawable after it), then here.
-  for (const taskId of posted.tasks) {
-    const task = await ctx.repos.tasks.get(taskId);
-    if (task.status !== "finalized") continue;
-    await ctx.chain.closeTask(taskId);
-    await withTransaction(ctx.db, async (tx) => {
-      await tx.tasks.transition(taskId, "closed");
-      await tx.events.append("task.status", { taskId, from: "finalized", to: "closed" });
-    });
-  }
+  for (const taskId of posted.tasks) await closeSettledTask(ctx, taskId);
   return posted;
+}
+
+/**
+ * Finish what a crash interrupted: post every epoch recorded but not posted (reconciled with the chain: roots
+ * already posted are marked, not sent again) and close the tasks of posted epochs left unclosed.
+ */
+export async function finishRecordedEpochs(ctx: AppContext): Promise<void> {
+  for (const unposted of await ctx.repos.epochs.listUnposted()) await postEpoch(ctx, unposted);
+  for (const { epoch } of await finalizedTasks(ctx)) if (epoch?.txHash != null) await postEpoch(ctx, epoch);
 }
 
 /**
@@ -214,9 +231,7 @@ async function postEpoch(ctx: AppContext, epoch: Epoch): Promise<Epoch> {
  * tasks. Returns the new epoch, or null when no task was ready. Idempotent and resumable.
  */
 export async function closeEpoch(ctx: AppContext): Promise<Epoch | null> {
-  for (const unposted of await ctx.repos.epochs.listUnposted()) await postEpoch(ctx, unposted);
-  // Tasks of a posted epoch that a crash left unclosed are closed now.
-  for (const { epoch } of await finalizedTasks(ctx)) if (epoch?.txHash != null) await postEpoch(ctx, epoch);
+  await finishRecordedEpochs(ctx);
   const tasks = await tasksReadyToSettle(ctx);
   if (tasks.length === 0) return null;
   const number = ((await ctx.repos.epochs.latest())?.number ?? 0) + 1;

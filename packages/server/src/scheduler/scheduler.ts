@@ -2,6 +2,7 @@ import type { Logger } from "@flock/core";
 import type { Job, Repositories } from "@flock/store";
 import type { Clock } from "../deps.ts";
 import { errorText } from "../http/requestLog.ts";
+import { classifyFailure, failureCode } from "./jobFailure.ts";
 
 /** Does one kind of job; throwing makes the scheduler retry it later. */
 export type JobHandler = (job: Job) => Promise<void>;
@@ -14,8 +15,16 @@ export interface SchedulerOptions {
   pollMs: number;
   /** A claimed job is re-claimed by another worker if not settled within this time (its worker died). */
   leaseMs?: number;
-  /** Attempts before a job is marked failed. */
+  /** Attempts before a job failing for an unknown reason is stopped (transient failures retry without limit). */
   maxAttempts?: number;
+  /** The longest wait between two attempts of a job (its backoff doubles from 1 s up to this). */
+  maxBackoffMs?: number;
+}
+
+/** The task a job works for, when its payload names one (logged and reported with the job). */
+export function jobTaskId(job: Job): number | undefined {
+  const id = job.payload.taskId;
+  return typeof id === "number" ? id : undefined;
 }
 
 /** Runs due jobs from the store's `jobs` table: deadlines and timeouts survive a restart of the coordinator. */
@@ -30,12 +39,18 @@ export interface Scheduler {
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const leaseMs = options.leaseMs ?? 5 * 60_000;
   const maxAttempts = options.maxAttempts ?? 5;
+  const maxBackoffMs = options.maxBackoffMs ?? 30_000;
   let timer: NodeJS.Timeout | undefined;
 
   async function runJob(job: Job): Promise<void> {
     const handler = options.handlers[job.kind];
     if (handler === undefined) {
-      await options.repos.jobs.fail(job, `no handler for job kind ${job.kind}`);
+      await options.repos.jobs.fail(
+        job,
+        `no handler for job kind ${job.kind}`,
+        undefined,
+        "JOB_KIND_UNKNOWN",
+      );
       return;
     }
     try {
@@ -43,13 +58,32 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       await options.repos.jobs.complete(job);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      options.logger.warn({ error: errorText(error), jobId: job.id, kind: job.kind }, "job failed");
-      // Exponential backoff from 1 s; give up after maxAttempts and keep the error for the operator.
-      const retryAt =
-        job.attempts < maxAttempts
-          ? new Date(options.clock.now().getTime() + 1000 * 2 ** (job.attempts - 1))
-          : undefined;
-      await options.repos.jobs.fail(job, message, retryAt);
+      const kind = classifyFailure(error);
+      const code = failureCode(error);
+      const taskId = jobTaskId(job);
+      const context = {
+        error: errorText(error),
+        jobId: job.id,
+        kind: job.kind,
+        attempt: job.attempts,
+        taskId,
+      };
+      // Transient failures (chain or database unreachable) retry for as long as the outage lasts; a permanent
+      // one stops the job for the operator; an unknown one gets maxAttempts tries first.
+      if (kind === "permanent" || (kind === "unknown" && job.attempts >= maxAttempts)) {
+        options.logger.error(
+          { ...context, code },
+          taskId === undefined
+            ? `job ${job.id} (${job.kind}) stopped: retry it with \`flock admin jobs retry ${job.id}\``
+            : `job ${job.id} (${job.kind}) stopped; task ${taskId} waits for it: retry it with \`flock admin jobs retry ${job.id}\``,
+        );
+        await options.repos.jobs.fail(job, message, undefined, code ?? "JOB_FAILED");
+        return;
+      }
+      options.logger.warn({ ...context, transient: kind === "transient" }, "job failed, retrying");
+      // Exponential backoff from 1 s, capped.
+      const delay = Math.min(maxBackoffMs, 1000 * 2 ** Math.min(20, Math.max(0, job.attempts - 1)));
+      await options.repos.jobs.fail(job, message, new Date(options.clock.now().getTime() + delay));
     }
   }
 

@@ -3,6 +3,7 @@ import { ChainError } from "@flock/core";
 import type {
   ChainGateway,
   ChainTaskRegistration,
+  ChainTaskState,
   EpochRootPost,
   SlashRequest,
 } from "../chain/chainGateway.ts";
@@ -67,8 +68,42 @@ export function createRecordingChainGateway(
     rewardBalance: 10n ** 30n,
     slashed,
     closed,
+    // Reconciled as the real gateway is: closing a closed task is done, not refused.
     async closeTask(taskId) {
-      closed.push(taskId);
+      if (!closed.includes(taskId)) closed.push(taskId);
+    },
+    async chainTask(taskId): Promise<ChainTaskState> {
+      const task = registered.find((t) => t.taskId === taskId);
+      if (task === undefined) {
+        return {
+          status: "none",
+          minStake: 0n,
+          minLockDays: 0,
+          submissionDeadline: new Date(0),
+          endTime: new Date(0),
+          closedAt: null,
+        };
+      }
+      return {
+        status: closed.includes(taskId) ? "closed" : "open",
+        minStake: task.minStake,
+        minLockDays: task.minLockDays,
+        submissionDeadline: task.submissionDeadline,
+        endTime: task.endTime,
+        closedAt: closed.includes(taskId) ? new Date(0) : null,
+      };
+    },
+    async postedEpoch(epoch) {
+      const index = posted.findIndex((p) => p.epoch === epoch);
+      if (index < 0) return null;
+      const post = posted[index]!;
+      return {
+        liquidRoot: post.liquidRoot,
+        vestingRoot: post.vestingRoot,
+        reportHash: post.reportHash,
+        total: post.total,
+        transactionHash: `0x${(index + 1).toString(16).padStart(64, "0")}`,
+      };
     },
     // The recorder holds no stakes: it reports 1 base unit seized (the anvil tests check real amounts).
     async slash(request) {
@@ -83,7 +118,7 @@ export function createRecordingChainGateway(
     registered,
     posted,
     async registerTask(task) {
-      registered.push(task);
+      if (!registered.some((t) => t.taskId === task.taskId)) registered.push(task);
     },
     async rewardPool() {
       const pooledTotal = [...taskPools.values()].reduce((sum, amount) => sum + amount, 0n);
@@ -96,6 +131,17 @@ export function createRecordingChainGateway(
     // Emission is the real chain's business; the recorder never mints.
     mintEmissionIfDue: async () => null,
     async postEpochRoot(post) {
+      const earlier = posted.findIndex((p) => p.epoch === post.epoch);
+      if (earlier >= 0) {
+        const held = posted[earlier]!;
+        if (held.liquidRoot !== post.liquidRoot || held.reportHash !== post.reportHash) {
+          throw new ChainError("EPOCH_POSTED_OTHERWISE", `epoch ${post.epoch} was posted with other roots`, {
+            hint: "the recorded roots differ",
+            details: { permanent: true },
+          });
+        }
+        return { transactionHash: `0x${(earlier + 1).toString(16).padStart(64, "0")}` };
+      }
       let pooled = 0n;
       for (const draw of post.pools) {
         const held = taskPools.get(draw.taskId) ?? 0n;

@@ -5,6 +5,7 @@ import * as chainFacts from "./0003_chain_facts.ts";
 import * as requestEdge from "./0004_request_edge.ts";
 import * as arenaRules from "./0005_arena_rules.ts";
 import * as networkEpochs from "./0006_network_epochs.ts";
+import * as chainWrites from "./0007_chain_writes.ts";
 import * as emissionWeightZero from "./0008_emission_weight_zero.ts";
 
 /**
@@ -18,6 +19,7 @@ export const migrations: Record<string, Migration> = {
   "0004_request_edge": requestEdge,
   "0005_arena_rules": arenaRules,
   "0006_network_epochs": networkEpochs,
+  "0007_chain_writes": chainWrites,
   "0008_emission_weight_zero": emissionWeightZero,
 };
 
