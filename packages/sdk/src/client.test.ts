@@ -11,7 +11,7 @@ import {
   scoreCommitment,
   sha256Hex,
 } from "@flock/core";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFlockClient } from "./client.ts";
 import type { LiveEvent } from "./types.ts";
@@ -19,6 +19,8 @@ import type { LiveEvent } from "./types.ts";
 // The coordinator runs in its own process, reached over HTTP on loopback like any participant would.
 const SERVER = fileURLToPath(new URL("../../server/src/testing/testServer.ts", import.meta.url));
 const WAD = 10n ** 18n;
+/** Dev account 0 of the public development mnemonic: an operator on the test coordinator's chain (SPEC §3). */
+const OPERATOR = mnemonicToAccount("test test test test test test test test test test test junk");
 
 describe("the SDK against a real coordinator on 127.0.0.1", () => {
   let server: ChildProcessWithoutNullStreams;
@@ -72,7 +74,8 @@ describe("the SDK against a real coordinator on 127.0.0.1", () => {
   });
 
   it("runs a task end to end: create, stake, commit, upload, validate, settle, prove, stream", async () => {
-    const creator = createFlockClient({ baseUrl, account: privateKeyToAccount(generatePrivateKey()) });
+    // An operator's task paid from emission opens at once.
+    const creator = createFlockClient({ baseUrl, account: OPERATOR });
     const trainerAccount = privateKeyToAccount(generatePrivateKey());
     const validatorAccount = privateKeyToAccount(generatePrivateKey());
     const trainer = createFlockClient({ baseUrl, account: trainerAccount });
@@ -234,6 +237,36 @@ describe("the SDK against a real coordinator on 127.0.0.1", () => {
     );
     expect(seen.find((e) => e.type === "epoch.posted")!.data).toMatchObject({ tasks: [task.id] });
   }, 30_000);
+
+  it("a non-operator's emission task is a draft until an operator approves it, then its creator opens it", async () => {
+    const creator = createFlockClient({ baseUrl, account: privateKeyToAccount(generatePrivateKey()) });
+    const operator = createFlockClient({ baseUrl, account: OPERATOR });
+    const training = new TextEncoder().encode('{"conversations":[{"from":"human","value":"draft"}]}\n');
+    const base = new TextEncoder().encode("draft base model");
+    await creator.artifacts.publish(base);
+    await creator.artifacts.publish(training);
+    const draft = await creator.tasks.create({
+      title: "asks for emission",
+      description: "d",
+      type: "lm-lora",
+      baseModel: contentId(base),
+      contextLength: 64,
+      maxTrainableParams: 1000,
+      trainingSetId: contentId(training),
+      validationCommitment: contentId("the draft's hidden set"),
+      submissionDeadline: new Date(Date.now() + 60_000),
+      endTime: new Date(Date.now() + 120_000),
+      rewardWeight: 4n,
+      minStake: 0n,
+      minLockDays: 0,
+    });
+    expect(draft).toMatchObject({ status: "draft", rewardWeight: 4n, pool: 0n, approvedWeight: null });
+    expect(draft.next?.join(" ")).toContain(`flock task approve ${draft.id}`);
+    await expect(creator.tasks.open(draft.id)).rejects.toMatchObject({ code: "TASK_NOT_APPROVED" });
+    await expect(creator.tasks.approve(draft.id, 4n)).rejects.toMatchObject({ code: "NOT_OPERATOR" });
+    expect(await operator.tasks.approve(draft.id, 2n)).toMatchObject({ status: "draft", approvedWeight: 2n });
+    expect(await creator.tasks.open(draft.id)).toMatchObject({ status: "open", approvedWeight: 2n });
+  });
 
   it("turns refusals back into FlockErrors with the coordinator's code and hint", async () => {
     const reader = createFlockClient({ baseUrl });

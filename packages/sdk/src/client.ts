@@ -89,11 +89,25 @@ function withQuery(path: string, query: Query | undefined): string {
   return `${path}?${entries.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join("&")}`;
 }
 
-const toTask = (t: Task & { rewardWeight: string | bigint; minStake: string | bigint }): Task => ({
-  ...t,
-  rewardWeight: BigInt(t.rewardWeight),
-  minStake: BigInt(t.minStake),
-});
+const toTask = (
+  t: Omit<Task, "rewardWeight" | "minStake" | "pool" | "approvedWeight"> & {
+    rewardWeight: string | bigint;
+    minStake: string | bigint;
+    pool?: string | bigint;
+    approvedWeight?: string | bigint | null;
+  },
+): Task => {
+  const { pool, approvedWeight, ...rest } = t;
+  return {
+    ...rest,
+    rewardWeight: BigInt(t.rewardWeight),
+    minStake: BigInt(t.minStake),
+    ...(pool === undefined ? {} : { pool: BigInt(pool) }),
+    ...(approvedWeight === undefined
+      ? {}
+      : { approvedWeight: approvedWeight === null ? null : BigInt(approvedWeight) }),
+  };
+};
 const toClaim = (c: { amount: string; proof: Hex[] } | null): Claim | null =>
   c === null ? null : { amount: BigInt(c.amount), proof: c.proof };
 
@@ -264,7 +278,10 @@ export function createFlockClient(options: FlockClientOptions) {
     },
 
     tasks: {
-      /** Create a task signed by the client's account (its creator). */
+      /**
+       * Create a task signed by the client's account (its creator). An operator's task paid from emission opens
+       * at once; any other is a `draft` until its pool is funded on-chain and it is opened (`next` says how).
+       */
       create: async (task: NewTask) =>
         toTask(
           await send("POST", "/tasks", {
@@ -275,8 +292,16 @@ export function createFlockClient(options: FlockClientOptions) {
               endTime: new Date(task.endTime).toISOString(),
               rewardWeight: task.rewardWeight.toString(),
               minStake: task.minStake.toString(),
+              ...(task.pool === undefined ? {} : { pool: task.pool.toString() }),
             },
           }),
+        ),
+      /** Open a draft (its creator), once its pool is funded on-chain (RewardDistributor.fundTask) or its weight approved. */
+      open: async (id: number) => toTask(await send("POST", `/tasks/${id}/open`, { signed: true, json: {} })),
+      /** Approve a task's emission weight (an account with the operator role). */
+      approve: async (id: number, weight: bigint) =>
+        toTask(
+          await send("POST", `/tasks/${id}/approve`, { signed: true, json: { weight: weight.toString() } }),
         ),
       list: async (
         filter: { status?: TaskStatus; creator?: string; limit?: number; after?: number } = {},

@@ -25,6 +25,12 @@ export interface Task {
   status: TaskStatus;
   creator: Hex;
   createdAt: string;
+  /** FLOCK base units its creator funds on-chain before it opens (absent on tasks from before funding terms). */
+  pool?: bigint;
+  /** The emission weight an operator approved; null until one does (`rewardWeight` is only what was asked). */
+  approvedWeight?: bigint | null;
+  /** For a draft: what to do for it to open (fund its pool, have its weight approved, open it). */
+  next?: string[];
 }
 
 export interface NewTask {
@@ -39,7 +45,10 @@ export interface NewTask {
   validationCommitment: string;
   submissionDeadline: Date | string;
   endTime: Date | string;
+  /** The emission weight asked for (0–1,000,000); paid once an operator approves it. */
   rewardWeight: bigint;
+  /** FLOCK base units the creator funds on-chain (RewardDistributor.fundTask) before the task opens. */
+  pool?: bigint;
   minStake: bigint;
   minLockDays: number;
 }
