@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { runLocks, runUse, runWhoami } from "./commands/account.ts";
+import { runAdminJobRetry, runAdminJobs } from "./commands/admin.ts";
 import { runAudit } from "./commands/audit.ts";
 import { runClaim } from "./commands/claim.ts";
 import { runDemoCommand } from "./commands/demo.ts";
@@ -204,6 +205,18 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .command("audit <epoch>")
     .description("download an epoch's report, recompute it with the protocol and compare the hashes")
     .action(run(runAudit));
+
+  const admin = program.command("admin").description("operate the coordinator: jobs stopped by an error");
+  const jobs = admin
+    .command("jobs")
+    .description("the coordinator's jobs not done (failed ones by default, with the task they block)")
+    .option("--status <status>", "failed, pending or running", "failed")
+    .action(run(runAdminJobs));
+  jobs
+    .command("retry <id>")
+    .description("run a failed job again now, once its cause is fixed (signed by an operator)")
+    .option("--account <name>", "an account with the operator role (default: admin)")
+    .action(run(runAdminJobRetry));
 
   return program;
 }
