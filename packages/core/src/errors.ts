@@ -91,6 +91,53 @@ export class NotImplementedError extends FlockError {
   }
 }
 
+/** Every kind of FlockError by its name: what an error body's `kind` names, so a client rebuilds the same class. */
+export const ERROR_KINDS = {
+  FlockError,
+  ValidationError,
+  AmountError,
+  ConfigError,
+  ProtocolError,
+  NotFoundError,
+  ConflictError,
+  AuthError,
+  StorageError,
+  ChainError,
+  EngineError,
+  NotImplementedError,
+} as const;
+
+/** The name of a FlockError class: the `kind` of an error body. */
+export type ErrorKind = keyof typeof ERROR_KINDS;
+
+export function isErrorKind(value: unknown): value is ErrorKind {
+  return typeof value === "string" && Object.hasOwn(ERROR_KINDS, value);
+}
+
+/** The error's kind: its class's name, or the nearest FlockError class it extends (e.g. a server's HttpError). */
+export function errorKindOf(error: FlockError): ErrorKind {
+  for (let proto = Object.getPrototypeOf(error); proto !== null; proto = Object.getPrototypeOf(proto)) {
+    const name = (proto as { constructor: { name: string } }).constructor.name;
+    if (isErrorKind(name) && ERROR_KINDS[name].prototype === proto) return name;
+  }
+  return "FlockError";
+}
+
+/** Rebuild a FlockError of a given kind (a client reading an error body): same class, code, message and hint. */
+export function errorOfKind(
+  kind: ErrorKind,
+  code: string,
+  message: string,
+  options: FlockErrorOptions = {},
+): FlockError {
+  if (kind === "NotImplementedError") {
+    const error = new NotImplementedError("", options);
+    error.message = message;
+    return error;
+  }
+  return new ERROR_KINDS[kind](code, message, options);
+}
+
 export function isFlockError(value: unknown): value is FlockError {
   return value instanceof FlockError;
 }

@@ -1,9 +1,21 @@
-import { AuthError, ConflictError, FlockError, NotFoundError, ValidationError } from "@flock/core";
+import {
+  AuthError,
+  ConflictError,
+  errorOfKind,
+  FlockError,
+  isErrorKind,
+  NotFoundError,
+  ValidationError,
+} from "@flock/core";
 
-/** Rebuild the coordinator's error as the FlockError subclass of its status, keeping its code and hint. */
+/**
+ * Rebuild the coordinator's error as the same FlockError subclass (the body's `kind`; from the status for a
+ * body without one), keeping its code, message, hint and details.
+ */
 export function errorFromResponse(status: number, body: unknown, what: string): FlockError {
   const parsed = (typeof body === "object" && body !== null ? body : {}) as {
     code?: unknown;
+    kind?: unknown;
     message?: unknown;
     hint?: unknown;
     details?: unknown;
@@ -17,6 +29,7 @@ export function errorFromResponse(status: number, body: unknown, what: string): 
       httpStatus: status,
     },
   };
+  if (isErrorKind(parsed.kind)) return errorOfKind(parsed.kind, code, message, options);
   if (status === 400 || status === 413) return new ValidationError(code, message, options);
   if (status === 401 || status === 403) return new AuthError(code, message, options);
   if (status === 404) return new NotFoundError(code, message, options);

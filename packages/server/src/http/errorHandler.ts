@@ -1,4 +1,4 @@
-import { FlockError, isFlockError, ValidationError } from "@flock/core";
+import { type ErrorKind, errorKindOf, FlockError, isFlockError, ValidationError } from "@flock/core";
 import type { FastifyError, FastifyInstance } from "fastify";
 import { httpStatusOf } from "./httpStatus.ts";
 import { errorText } from "./requestLog.ts";
@@ -6,6 +6,8 @@ import { errorText } from "./requestLog.ts";
 /** The body of every error response. */
 export interface ErrorBody {
   code: string;
+  /** The FlockError class the error is (ValidationError, ConflictError, …): a client rebuilds the same kind. */
+  kind: ErrorKind;
   message: string;
   hint?: string;
   details?: Record<string, unknown>;
@@ -38,6 +40,16 @@ export function toFlockError(error: unknown): FlockError {
   });
 }
 
+/** The kind of a refusal by the HTTP layer itself, from its status. */
+function kindOfStatus(status: number): ErrorKind {
+  if (status === 400 || status === 408 || status === 413 || status === 414 || status === 415)
+    return "ValidationError";
+  if (status === 401 || status === 403) return "AuthError";
+  if (status === 404) return "NotFoundError";
+  if (status === 409) return "ConflictError";
+  return "FlockError";
+}
+
 /** A request refused by the HTTP layer itself (unsupported media type, body too large). */
 export class HttpError extends FlockError {
   override readonly name: string = "HttpError";
@@ -63,7 +75,11 @@ export function installErrorHandling(app: FastifyInstance): void {
         { error: errorText(error), stack: error instanceof Error ? error.stack : undefined },
         "request failed",
       );
-    const body: ErrorBody = { code: flockError.code, message: flockError.message };
+    const body: ErrorBody = {
+      code: flockError.code,
+      kind: flockError instanceof HttpError ? kindOfStatus(status) : errorKindOf(flockError),
+      message: flockError.message,
+    };
     if (flockError.hint !== undefined) body.hint = flockError.hint;
     if (flockError.details !== undefined && status < 500) body.details = flockError.details;
     return reply.status(status).send(body);
@@ -71,6 +87,7 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     return reply.status(404).send({
       code: "ROUTE_NOT_FOUND",
+      kind: "NotFoundError",
       message: `no route ${request.method} ${request.url.split("?")[0]}`,
       hint: "see /docs or /openapi.json for the routes",
     } satisfies ErrorBody);

@@ -38,6 +38,7 @@ describe("HTTP error mapping", () => {
       expect(response.statusCode).toBe(404);
       expect(response.json()).toEqual({
         code: "TASK_NOT_FOUND",
+        kind: "NotFoundError",
         message: "task 999 does not exist",
         hint: "list tasks to find a valid id",
         details: { taskId: 999 },

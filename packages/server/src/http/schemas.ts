@@ -13,9 +13,11 @@ export const idParamsSchema = {
 
 export const errorBodySchema = {
   type: "object",
-  required: ["code", "message"],
+  required: ["code", "kind", "message"],
   properties: {
     code: { type: "string" },
+    /** The FlockError class (ValidationError, ConflictError, …), so clients rebuild the same kind of error. */
+    kind: { type: "string" },
     message: { type: "string" },
     hint: { type: "string" },
     details: { type: "object", additionalProperties: true },
