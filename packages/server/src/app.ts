@@ -242,6 +242,8 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
     clock,
     logger,
     pollMs: config.schedulerPollMs,
+    leaseMs: config.jobLeaseMs,
+    maxBackoffMs: config.jobMaxBackoffMs,
     handlers: {
       ...taskJobHandlers(ctx),
       ...assignmentJobHandlers(ctx),

@@ -71,6 +71,10 @@ export interface ServerConfig {
   uploadTotalTimeoutMs: number;
   /** How often used request nonces whose requests expired are forgotten. */
   noncePruneMs: number;
+  /** A running job's lease, renewed while it runs: a job of a killed coordinator runs again within this time. */
+  jobLeaseMs: number;
+  /** The longest wait between two attempts of a failing job (its backoff doubles from 1 s up to this). */
+  jobMaxBackoffMs: number;
   /** How often the store is compared with the chain (also once at start) and the differences repaired or reported. */
   reconcileIntervalMs: number;
 }
@@ -101,6 +105,8 @@ export const defaultServerConfig: ServerConfig = {
   uploadIdleTimeoutMs: 30_000,
   uploadTotalTimeoutMs: 60 * 60_000,
   noncePruneMs: 60_000,
+  jobLeaseMs: 30_000,
+  jobMaxBackoffMs: 30_000,
   reconcileIntervalMs: 60_000,
 };
 

@@ -135,6 +135,22 @@ export class JobRepository {
     return rows.map(toJob).sort((a, b) => a.runAt.getTime() - b.runAt.getTime() || a.id - b.id);
   }
 
+  /**
+   * Extend a claim's lease while its worker is still at it (a heartbeat), so a long job keeps its claim and a
+   * dead worker's job is claimed again soon after its last heartbeat. False when the claim was lost.
+   */
+  async renewLease(job: Pick<Job, "id" | "attempts">, lockedUntil: Date): Promise<boolean> {
+    const row = await this.#db
+      .updateTable("jobs")
+      .set({ locked_until: lockedUntil })
+      .where("id", "=", job.id)
+      .where("status", "=", "running")
+      .where("attempts", "=", job.attempts)
+      .returning("id")
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** Finish a claimed job. Refused if the claim is stale (the lease expired and another worker took it). */
   async complete(job: Pick<Job, "id" | "attempts">): Promise<Job> {
     return this.#settle(job, { status: "done", locked_until: null, last_error: null });

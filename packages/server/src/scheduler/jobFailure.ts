@@ -19,6 +19,8 @@ const TRANSIENT_CODES = new Set([
   "DATABASE_UNREACHABLE",
   "NONCE_TOO_LOW",
   "JOB_CLAIM_LOST",
+  // The chain has not mined the block after a deadline yet: it will.
+  "DRAW_SEED_NOT_YET",
   "ECONNREFUSED",
   "ECONNRESET",
   "ETIMEDOUT",

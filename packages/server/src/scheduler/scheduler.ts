@@ -13,7 +13,10 @@ export interface SchedulerOptions {
   logger: Logger;
   handlers: Record<string, JobHandler>;
   pollMs: number;
-  /** A claimed job is re-claimed by another worker if not settled within this time (its worker died). */
+  /**
+   * A claimed job's lease, renewed every third of it while its handler runs: a job whose worker died (killed,
+   * crashed) is claimed again within this time of its last renewal.
+   */
   leaseMs?: number;
   /** Attempts before a job failing for an unknown reason is stopped (transient failures retry without limit). */
   maxAttempts?: number;
@@ -37,7 +40,7 @@ export interface Scheduler {
 
 /** A scheduler over the `jobs` table. */
 export function createScheduler(options: SchedulerOptions): Scheduler {
-  const leaseMs = options.leaseMs ?? 5 * 60_000;
+  const leaseMs = options.leaseMs ?? 30_000;
   const maxAttempts = options.maxAttempts ?? 5;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
   let timer: NodeJS.Timeout | undefined;
@@ -53,10 +56,19 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       );
       return;
     }
+    const heartbeat = setInterval(() => {
+      options.repos.jobs
+        .renewLease(job, new Date(options.clock.now().getTime() + leaseMs))
+        .catch((error: unknown) =>
+          options.logger.warn({ error: errorText(error), jobId: job.id }, "job lease not renewed"),
+        );
+    }, leaseMs / 3);
     try {
       await handler(job);
+      clearInterval(heartbeat);
       await options.repos.jobs.complete(job);
     } catch (error) {
+      clearInterval(heartbeat);
       const message = error instanceof Error ? error.message : String(error);
       const kind = classifyFailure(error);
       const code = failureCode(error);
