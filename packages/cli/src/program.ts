@@ -7,7 +7,14 @@ import { runDemoCommand } from "./commands/demo.ts";
 import { runEpochs, runTaskLeaderboard } from "./commands/epochs.ts";
 import { runJoin } from "./commands/join.ts";
 import { runTrain, runValidate } from "./commands/nodes.ts";
-import { runTaskCreate, runTaskList, runTaskShow } from "./commands/task.ts";
+import {
+  runTaskApprove,
+  runTaskCreate,
+  runTaskFund,
+  runTaskList,
+  runTaskOpen,
+  runTaskShow,
+} from "./commands/task.ts";
 import { runUp } from "./commands/up.ts";
 import { runBalance, runDelegate, runLock, runPool, runStake } from "./commands/wallet.ts";
 import { type CommandContext, commandContext } from "./context.ts";
@@ -103,8 +110,11 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .option("--duration <minutes>", "minutes of validation after the deadline", "10")
     .option(
       "--weight <amount>",
-      "reward weight of the task: its share of the Arena emission, a whole number up to 1000000",
-      "1",
+      "emission weight asked for: the task's share of the Arena emission, a whole number up to 1000000, paid once an operator approves it (default 1, or 0 with --pool)",
+    )
+    .option(
+      "--pool <FLOCK>",
+      "fund the task's own reward pool with this much FLOCK from your wallet, then open it (anyone may; no approval needed)",
     )
     .option("--min-stake <FLOCK>", "minimum stake to take part (at least the network's floor)", "100")
     .option("--min-lock-days <days>", "minimum lock duration to take part", "0")
@@ -116,6 +126,23 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .option("--status <status>", "only tasks in this status (open, validating, finalized, closed)")
     .action(run(runTaskList));
   task.command("show <id>").description("one task and its submissions").action(run(runTaskShow));
+  task
+    .command("fund <id>")
+    .description("fund a task's reward pool from your wallet (RewardDistributor.fundTask)")
+    .option("--amount <FLOCK>", "how much (default: what the pool still misses)")
+    .addOption(account())
+    .action(run(runTaskFund));
+  task
+    .command("open <id>")
+    .description("open your draft task once its pool is funded or its emission weight approved")
+    .addOption(account())
+    .action(run(runTaskOpen));
+  task
+    .command("approve <id>")
+    .description("approve a task's emission weight (operators only: TaskStaking's OPERATOR_ROLE)")
+    .requiredOption("--weight <n>", "the emission weight approved, a whole number up to 1000000")
+    .addOption(account())
+    .action(run(runTaskApprove));
   task
     .command("leaderboard <id>")
     .description("a task's submissions ranked by consensus BPC (and the base model's score, for its creator)")

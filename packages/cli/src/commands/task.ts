@@ -1,3 +1,4 @@
+import { fundTask, getTaskPool } from "@flock/chain";
 import { contentId, formatFlock, parseFlock, ValidationError } from "@flock/core";
 import { createFlockClient, type Task } from "@flock/sdk";
 import type { CommandContext } from "../context.ts";
@@ -21,7 +22,10 @@ export interface CreateTaskInput {
   maxTrainableParams: number;
   submissionDeadline: Date;
   endTime: Date;
+  /** The emission weight asked for: paid once an operator approves it (at once when the creator is one). */
   rewardWeight: bigint;
+  /** FLOCK the creator funds the task's own reward pool with, from its wallet, before the task opens. */
+  pool?: bigint;
   minStake: bigint;
   minLockDays: number;
 }
@@ -45,14 +49,34 @@ async function publishedId(api: Participant["api"], id: string): Promise<string>
 }
 
 /**
+ * Fund a task's own reward pool from the participant's wallet (SPEC §3): approve the RewardDistributor for the
+ * FLOCK, then RewardDistributor.fundTask. The FLOCK leaves the pool only through the task's epoch.
+ */
+export async function fundTaskPool(
+  me: Participant,
+  taskId: number,
+  amount: bigint,
+  say: (line: string) => void,
+): Promise<bigint> {
+  const funded = await fundTask(me.chain, { taskId: BigInt(taskId), amount });
+  say(
+    `${me.name} funded task ${taskId}'s reward pool with ${formatFlock(amount)} FLOCK (it holds ${formatFlock(funded.poolTotal)}; tx ${funded.transactionHash})`,
+  );
+  return funded.poolTotal;
+}
+
+/**
  * Create a task on the home's network: publish the base model and training set on the coordinator, post the
  * task with the sha256 commitment of the hidden set, then upload the hidden set (it must hash to the
- * commitment; it is never published).
+ * commitment; it is never published). A task with a pool is funded from the creator's wallet and opened; an
+ * operator's task paid from emission opens at once; anyone else's emission task waits as a draft for an
+ * operator's approval (SPEC §3). `say` is told each step.
  */
 export async function createTask(
   ctx: CommandContext,
   account: string | undefined,
   input: CreateTaskInput,
+  say: (line: string) => void = () => {},
 ): Promise<Task> {
   const me = participant(ctx.home, account);
   const baseModel =
@@ -72,11 +96,25 @@ export async function createTask(
     submissionDeadline: input.submissionDeadline,
     endTime: input.endTime,
     rewardWeight: input.rewardWeight,
+    ...(input.pool === undefined ? {} : { pool: input.pool }),
     minStake: input.minStake,
     minLockDays: input.minLockDays,
   });
+  say(`created task ${created.id} (${created.status})`);
   await me.api.tasks.uploadValidationSet(created.id, input.validationSet);
-  return created;
+  if (created.status !== "draft") return created;
+  const pool = input.pool ?? 0n;
+  if (pool === 0n) {
+    say(
+      `task ${created.id} waits for an operator to approve its emission weight (\`flock task approve ${created.id} --weight ${input.rewardWeight}\`), then \`flock task open ${created.id}\``,
+    );
+    return created;
+  }
+  const held = await getTaskPool(me.chain, { taskId: BigInt(created.id) });
+  if (held < pool) await fundTaskPool(me, created.id, pool - held, say);
+  const opened = await me.api.tasks.open(created.id);
+  say(`opened task ${opened.id}: registered on-chain, staking until ${opened.submissionDeadline}`);
+  return opened;
 }
 
 /** `flock task create`: files on disk → a task. */
@@ -93,7 +131,8 @@ export async function runTaskCreate(
     maxParams: string;
     deadline: string;
     duration: string;
-    weight: string;
+    weight?: string;
+    pool?: string;
     minStake: string;
     minLockDays: string;
   },
@@ -107,20 +146,29 @@ export async function runTaskCreate(
     : readBaseModelFile(options.baseModel, contextLength);
   const trainingSet = readConversationFile(options.train, "--train");
   const validationSet = readConversationFile(options.validation, "--validation", contextLength);
-  const task = await createTask(ctx, options.account, {
-    title: options.title,
-    description: options.description,
-    baseModel,
-    trainingSet,
-    validationSet,
-    contextLength,
-    maxTrainableParams: parseInteger(options.maxParams, "--max-params"),
-    submissionDeadline: new Date(now + deadlineMinutes * 60_000),
-    endTime: new Date(now + (deadlineMinutes + parseInteger(options.duration, "--duration")) * 60_000),
-    rewardWeight: BigInt(parseInteger(options.weight, "--weight")), // a whole number ≤ 1,000,000 (protocol MAX_TASK_WEIGHT)
-    minStake: parseFlock(options.minStake),
-    minLockDays: parseInteger(options.minLockDays, "--min-lock-days"),
-  });
+  const pool = options.pool === undefined ? 0n : parseFlock(options.pool);
+  // A task with a pool asks for no emission unless told; one without asks for weight 1 (an operator approves).
+  const weight = options.weight ?? (pool > 0n ? "0" : "1");
+  const task = await createTask(
+    ctx,
+    options.account,
+    {
+      title: options.title,
+      description: options.description,
+      baseModel,
+      trainingSet,
+      validationSet,
+      contextLength,
+      maxTrainableParams: parseInteger(options.maxParams, "--max-params"),
+      submissionDeadline: new Date(now + deadlineMinutes * 60_000),
+      endTime: new Date(now + (deadlineMinutes + parseInteger(options.duration, "--duration")) * 60_000),
+      rewardWeight: BigInt(parseInteger(weight, "--weight")), // a whole number ≤ 1,000,000 (protocol MAX_TASK_WEIGHT)
+      ...(pool > 0n ? { pool } : {}),
+      minStake: parseFlock(options.minStake),
+      minLockDays: parseInteger(options.minLockDays, "--min-lock-days"),
+    },
+    (line) => ctx.output.note(line),
+  );
   // The score fine-tunes must beat, computed here because only the creator holds the hidden set.
   const baseBytes =
     typeof baseModel === "string"
@@ -129,7 +177,8 @@ export async function runTaskCreate(
   const baseBpc = await baseModelBpc(baseBytes, new TextDecoder().decode(validationSet), contextLength);
   recordCreatedTask(ctx.home, { taskId: task.id, validationCommitment: task.validationCommitment, baseBpc });
   ctx.output.result({ ...task, baseBpc }, () => [
-    `created task ${task.id} "${task.title}" (${task.status}), deadline ${task.submissionDeadline}`,
+    `task ${task.id} "${task.title}" is ${task.status}, deadline ${task.submissionDeadline}`,
+    ...(task.status === "draft" ? (task.next ?? []).map((step) => `next: ${step}`) : []),
     `base model on the hidden set: ${baseBpc.toFixed(4)} BPC (the score fine-tunes must beat; \`flock task leaderboard ${task.id}\`)`,
   ]);
 }
@@ -192,4 +241,60 @@ export async function runTaskShow(ctx: CommandContext, idText: string) {
           submissions.items.map((s) => [String(s.id), s.trainer, s.status, s.commitHash.slice(0, 20)]),
         ),
   ]);
+}
+
+/** `flock task fund <id> [--amount FLOCK]`: fund a task's reward pool from the wallet (by default what it misses). */
+export async function runTaskFund(
+  ctx: CommandContext,
+  idText: string,
+  options: { amount?: string; account?: string },
+) {
+  const id = parseInteger(idText, "task");
+  const me = participant(ctx.home, options.account);
+  const task = await me.api.tasks.get(id);
+  const held = await getTaskPool(me.chain, { taskId: BigInt(id) });
+  const missing = (task.pool ?? 0n) > held ? (task.pool ?? 0n) - held : 0n;
+  const amount = options.amount === undefined ? missing : parseFlock(options.amount);
+  if (amount === 0n) {
+    throw new ValidationError(
+      "TASK_POOL_FUNDED",
+      `task ${id}'s pool already holds its ${formatFlock(held)} FLOCK`,
+      {
+        hint: `open it with \`flock task open ${id}\`, or add more with --amount <FLOCK>`,
+        details: { taskId: id, held: held.toString() },
+      },
+    );
+  }
+  const poolTotal = await fundTaskPool(me, id, amount, (line) => ctx.output.note(line));
+  ctx.output.result({ taskId: id, funded: amount, poolTotal }, () =>
+    poolTotal >= (task.pool ?? 0n) && task.status === "draft"
+      ? `task ${id}'s pool is funded: open it with \`flock task open ${id}\``
+      : `task ${id}'s pool holds ${formatFlock(poolTotal)} FLOCK`,
+  );
+}
+
+/** `flock task open <id>`: the creator opens a draft once its pool is funded (or its weight approved). */
+export async function runTaskOpen(ctx: CommandContext, idText: string, options: { account?: string }) {
+  const id = parseInteger(idText, "task");
+  const task = await participant(ctx.home, options.account).api.tasks.open(id);
+  ctx.output.result(
+    task,
+    () => `task ${task.id} is ${task.status}: registered on-chain, staking until ${task.submissionDeadline}`,
+  );
+}
+
+/** `flock task approve <id> --weight N`: an operator approves a task's share of the emission (SPEC §3). */
+export async function runTaskApprove(
+  ctx: CommandContext,
+  idText: string,
+  options: { weight: string; account?: string },
+) {
+  const id = parseInteger(idText, "task");
+  const weight = BigInt(parseInteger(options.weight, "--weight"));
+  const task = await participant(ctx.home, options.account).api.tasks.approve(id, weight);
+  ctx.output.result(task, () =>
+    task.status === "draft"
+      ? `approved emission weight ${weight} for task ${id} (asked ${task.rewardWeight}); its creator opens it with \`flock task open ${id}\``
+      : `approved emission weight ${weight} for task ${id} (asked ${task.rewardWeight}, ${task.status})`,
+  );
 }
