@@ -29,6 +29,8 @@ import { delegatesTo, poolSigma, reusableLock, withdrawClosedStakes } from "./ho
 
 /** The demo's cast: dev accounts 3–9 (see keys.ts). */
 const CREATOR = "ada";
+/** FLOCK the creator funds its task's reward pool with (SPEC §3: a task may fund its own pool). */
+const DEMO_POOL = parseFlock("2000");
 const TRAINERS = [
   { name: "bo", recipe: "careful", stake: "3000" },
   { name: "cy", recipe: "balanced", stake: "6000" },
@@ -201,20 +203,36 @@ export async function runDemo(
     );
   }
   const now = Date.now();
-  const task = await createTask(ctx, CREATOR, {
-    title: "Follow instructions: arithmetic, units, dates, sorting, lookups",
-    description: "Fine-tune the base model to answer the generated instructions in their fixed reply style.",
-    baseModel: base.bytes,
-    trainingSet: new TextEncoder().encode(trainingText),
-    validationSet: new TextEncoder().encode(validationSet),
-    contextLength: settings.model.contextLength,
-    maxTrainableParams: 1_000_000,
-    submissionDeadline: new Date(now + timings.deadlineSeconds * 1000),
-    endTime: new Date(now + (timings.deadlineSeconds + timings.validationSeconds) * 1000),
-    rewardWeight: 1n,
-    minStake: parseFlock("3000"),
-    minLockDays: 0,
-  });
+  const task = await createTask(
+    ctx,
+    CREATOR,
+    {
+      title: "Follow instructions: arithmetic, units, dates, sorting, lookups",
+      description:
+        "Fine-tune the base model to answer the generated instructions in their fixed reply style.",
+      baseModel: base.bytes,
+      trainingSet: new TextEncoder().encode(trainingText),
+      validationSet: new TextEncoder().encode(validationSet),
+      contextLength: settings.model.contextLength,
+      maxTrainableParams: 1_000_000,
+      submissionDeadline: new Date(now + timings.deadlineSeconds * 1000),
+      endTime: new Date(now + (timings.deadlineSeconds + timings.validationSeconds) * 1000),
+      // SPEC §3: ada funds the task's own pool and asks for emission weight 1, which the network's operator
+      // (the local chain's admin) approves below.
+      rewardWeight: 1n,
+      pool: DEMO_POOL,
+      minStake: parseFlock("3000"),
+      minLockDays: 0,
+    },
+    (line) => output.note(line),
+  );
+  const approved = await participant(home, network.chain.roles.admin.privateKey).api.tasks.approve(
+    task.id,
+    1n,
+  );
+  output.note(
+    `the network's operator approved emission weight ${approved.approvedWeight} for task ${task.id}: its epoch pays emission plus ${CREATOR}'s ${formatFlock(DEMO_POOL)} FLOCK pool`,
+  );
   output.note(
     `task ${task.id} open: ${train.length} public training conversations, ${hidden.length} hidden (committed ${task.validationCommitment.slice(0, 19)}…)`,
   );
