@@ -117,7 +117,8 @@ describe("the coordinator killed with SIGKILL mid-validation", () => {
         formatShareGpt(generateInstructionDataset({ seed, count }).map((e) => e.conversation)),
       );
     const deadline = Date.now() + 15_000;
-    const task = await createTask(ctx, "ada", {
+    // The local chain's admin holds the operator role: its emission-paid task opens at once (SPEC §3).
+  const task = await createTask(ctx, "admin", {
       title: "restart",
       description: "",
       baseModel: encodeBaseModel({ config, params: initLlamaParameters(config, createRng(1)) }),
