@@ -1,6 +1,7 @@
 import { contentId, scoreCommitment } from "@flock/core";
 import type { LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { operatorAccount } from "../src/testing/operatorAccount.ts";
 import { signedHeaders } from "../src/testing/signedHeaders.ts";
 import { type ManualClock, manualClock } from "../src/testing/testApp.ts";
 import { type BenchApp, type BenchDatabase, openBenchApp } from "./benchApp.ts";
@@ -69,7 +70,8 @@ export async function benchDatabase(database: BenchDatabase, client: LoadClient)
   const t = await openBenchApp({ database, clock, config: { assignmentTimeoutMs: 10 * DAY } });
   const dispose = started(`coordinator on ${database.kind}`, () => t.dispose());
   const nowSeconds = () => Math.floor(clock.now().getTime() / 1000);
-  const creator = key();
+  // An operator's emission-paid tasks open at once (SPEC §3).
+  const creator = operatorAccount;
   const inputs = {
     baseModel: await t.publish(new TextEncoder().encode("base model")),
     trainingSet: await t.publish(new TextEncoder().encode("training set")),
