@@ -6,3 +6,4 @@ export * from "./errors.ts";
 export * from "./logger.ts";
 export * from "./requestSigning.ts";
 export * from "./scoreCommitment.ts";
+export * as wire from "./wire/index.ts";

@@ -21,6 +21,7 @@ import { installRateLimits } from "./http/rateLimit.ts";
 import { errorText, FlatRequestLog } from "./http/requestLog.ts";
 import { errorResponses } from "./http/schemas.ts";
 import { timedUpload } from "./http/uploadTimeouts.ts";
+import { registerWireSchemas, wireRef, wireSchemaReferences } from "./http/wireSchemas.ts";
 import { createReconciler } from "./reconcile/reconciler.ts";
 import { registerAdminRoutes } from "./routes/adminRoutes.ts";
 import { registerArtifactRoutes } from "./routes/artifactRoutes.ts";
@@ -120,7 +121,10 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
     clock,
   );
 
+  // Core's wire types, shared with the SDK: named in the OpenAPI document's components.schemas by their $id.
+  registerWireSchemas(http);
   await http.register(swagger, {
+    refResolver: wireSchemaReferences,
     openapi: {
       openapi: "3.1.0",
       info: {
@@ -155,52 +159,7 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
         summary:
           "Liveness, the chain id and deployment (TaskStaking) requests must be signed for, jobs stopped for the operator and the last comparison of the store with the chain",
         tags: ["network"],
-        response: {
-          200: {
-            type: "object",
-            required: ["ok", "chainId", "requestVerifier", "failedJobs", "chainDifferences"],
-            properties: {
-              ok: { type: "boolean" },
-              chainId: { type: "integer" },
-              requestVerifier: { type: "string", pattern: "^0x[0-9a-f]{40}$" },
-              failedJobs: {
-                type: "array",
-                description: "jobs a permanent error stopped; `flock admin jobs retry <id>` runs one again",
-                items: {
-                  type: "object",
-                  required: ["id", "kind", "errorCode", "error"],
-                  properties: {
-                    id: { type: "integer" },
-                    kind: { type: "string" },
-                    taskId: { type: "integer" },
-                    errorCode: { type: "string" },
-                    error: { type: "string" },
-                  },
-                },
-              },
-              reconciledAt: { type: "string", format: "date-time" },
-              chainDifferences: {
-                type: "array",
-                description:
-                  "what the last reconcile pass found between the store and the chain (repaired or not)",
-                items: {
-                  type: "object",
-                  required: ["kind", "message", "repaired"],
-                  properties: {
-                    kind: { type: "string" },
-                    taskId: { type: "integer" },
-                    epoch: { type: "integer" },
-                    jobId: { type: "integer" },
-                    message: { type: "string" },
-                    repaired: { type: "boolean" },
-                    hint: { type: "string" },
-                  },
-                },
-              },
-            },
-          },
-          ...errorResponses,
-        },
+        response: { 200: wireRef("Health"), ...errorResponses },
       },
     },
     async () => {

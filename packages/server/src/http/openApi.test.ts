@@ -55,6 +55,39 @@ describe("the OpenAPI document generated clients use", () => {
     });
   });
 
+  it("names core's wire types in components.schemas and every route refers to them, never to a copy", () => {
+    const components = document.components as { schemas: Record<string, Record<string, unknown>> };
+    const names = Object.keys(components.schemas);
+    for (const name of [
+      "Task",
+      "Submission",
+      "Assignment",
+      "Score",
+      "Epoch",
+      "EpochProofs",
+      "Draw",
+      "ErrorBody",
+    ]) {
+      expect(names).toContain(name);
+    }
+    expect(names.filter((name) => name.startsWith("def-"))).toEqual([]);
+    expect(components.schemas.Task!.properties).toEqual(
+      expect.objectContaining({ rewardWeight: expect.any(Object) }),
+    );
+    const paths = document.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    const json = (status: unknown) =>
+      (status as { content: { "application/json": { schema: unknown } } }).content["application/json"].schema;
+    expect(json(paths["/tasks/{id}"]!.get!.responses[200])).toEqual({ $ref: "#/components/schemas/Task" });
+    expect(json(paths["/submissions/{id}"]!.get!.responses["4XX"])).toEqual({
+      $ref: "#/components/schemas/ErrorBody",
+    });
+    expect(json(paths["/epochs/{n}/proofs/{account}"]!.get!.responses[200])).toEqual({
+      $ref: "#/components/schemas/EpochProofs",
+    });
+    // The nested Claim is referenced by name inside EpochProofs, not inlined.
+    expect(JSON.stringify(components.schemas.EpochProofs)).toContain('"#/components/schemas/Claim"');
+  });
+
   it("lints with zero errors and zero warnings under Redocly's recommended ruleset", async () => {
     const config = await createConfig({ extends: ["recommended"] });
     const problems = await lintFromString({

@@ -1,31 +1,20 @@
-/** JSON schemas shared by routes (they also become the OpenAPI document's components). */
+/** JSON schemas shared by routes; the wire types themselves are core's (`wireSchemas.ts`). */
+import { wire } from "@flock/core";
+import { wireRef } from "./wireSchemas.ts";
 
-export const contentIdSchema = { type: "string", pattern: "^sha256:[0-9a-f]{64}$" } as const;
-export const addressSchema = { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" } as const;
+export const contentIdSchema = wire.ContentId;
+export const addressSchema = wire.Address;
 /** Token amounts travel as decimal strings of base units (18 decimals): JSON numbers cannot hold them. */
-export const amountSchema = { type: "string", pattern: "^[0-9]{1,78}$" } as const;
-export const dateTimeSchema = { type: "string", format: "date-time" } as const;
+export const amountSchema = wire.Amount;
+export const dateTimeSchema = wire.DateTime;
 export const idParamsSchema = {
   type: "object",
   required: ["id"],
   properties: { id: { type: "integer", minimum: 1 } },
 } as const;
 
-export const errorBodySchema = {
-  type: "object",
-  required: ["code", "kind", "message"],
-  properties: {
-    code: { type: "string" },
-    /** The FlockError class (ValidationError, ConflictError, …), so clients rebuild the same kind of error. */
-    kind: { type: "string" },
-    message: { type: "string" },
-    hint: { type: "string" },
-    details: { type: "object", additionalProperties: true },
-  },
-} as const;
-
-/** Declared error responses, so the OpenAPI document shows the error body. */
-export const errorResponses = { "4xx": errorBodySchema, "5xx": errorBodySchema } as const;
+/** Declared error responses (core's ErrorBody), so the OpenAPI document shows the error body. */
+export const errorResponses = { "4xx": wireRef("ErrorBody"), "5xx": wireRef("ErrorBody") } as const;
 
 /** A success answer whose body is raw bytes (an artifact), for the OpenAPI document. */
 export const binaryResponse = {

@@ -6,6 +6,7 @@ import {
   NotFoundError,
   parseContentId,
   StorageError,
+  type wire,
 } from "@flock/core";
 import type { ArtifactRecord } from "@flock/store";
 import type { FastifyInstance, FastifyRequest } from "fastify";
@@ -13,6 +14,7 @@ import { signerOf } from "../auth/authHook.ts";
 import type { AppContext } from "../deps.ts";
 import { binaryResponse, contentIdSchema, errorResponses } from "../http/schemas.ts";
 import { sendArtifact } from "../http/sendArtifact.ts";
+import { wireRef } from "../http/wireSchemas.ts";
 
 const artifactParams = {
   type: "object",
@@ -20,22 +22,10 @@ const artifactParams = {
   properties: { contentId: contentIdSchema },
 } as const;
 
-const publicArtifactSchema = {
-  type: "object",
-  required: ["id", "size", "mediaType", "publishedBy", "createdAt"],
-  properties: {
-    id: contentIdSchema,
-    size: { type: "integer" },
-    mediaType: { type: "string" },
-    publishedBy: { type: "string" },
-    createdAt: { type: "string", format: "date-time" },
-  },
-} as const;
-
-/** A public artifact's JSON form. */
-export function publicArtifactJson(record: ArtifactRecord) {
+/** A public artifact's JSON form (core's `wire.PublicArtifact`). */
+export function publicArtifactJson(record: ArtifactRecord): wire.PublicArtifact {
   return {
-    id: record.id,
+    id: record.id as wire.ContentId,
     size: record.size,
     mediaType: record.mediaType,
     publishedBy: record.publishedBy ?? "",
@@ -94,7 +84,7 @@ export function registerArtifactRoutes(app: FastifyInstance, ctx: AppContext): v
         tags: ["artifacts"],
         security: [{ flockSignature: [] }],
         params: artifactParams,
-        response: { 200: publicArtifactSchema, 201: publicArtifactSchema, ...errorResponses },
+        response: { 200: wireRef("PublicArtifact"), 201: wireRef("PublicArtifact"), ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -170,7 +160,7 @@ export function registerArtifactRoutes(app: FastifyInstance, ctx: AppContext): v
         summary: "A public artifact's size, media type and publisher",
         tags: ["artifacts"],
         params: artifactParams,
-        response: { 200: publicArtifactSchema, ...errorResponses },
+        response: { 200: wireRef("PublicArtifact"), ...errorResponses },
       },
     },
     async (request) => publicArtifactJson(await publicArtifact(ctx, request.params.contentId)),

@@ -1,51 +1,8 @@
-import { ConflictError } from "@flock/core";
+import { ConflictError, type wire } from "@flock/core";
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../deps.ts";
 import { errorResponses, idParamsSchema } from "../http/schemas.ts";
-
-const drawSchema = {
-  type: "object",
-  required: ["taskId", "snapshot", "assignments"],
-  properties: {
-    taskId: { type: "integer" },
-    snapshot: {
-      type: ["object", "null"],
-      required: ["blockNumber", "blockHash", "stakes"],
-      properties: {
-        /** The first block after the submission deadline (decimal): stakes are frozen there, its hash seeds the draw. */
-        blockNumber: { type: "string" },
-        blockHash: { type: "string" },
-        stakes: {
-          type: "array",
-          items: {
-            type: "object",
-            required: ["account", "role", "amount"],
-            properties: {
-              account: { type: "string" },
-              role: { type: "string", enum: ["trainer", "validator"] },
-              amount: { type: "string" },
-            },
-          },
-        },
-      },
-    },
-    assignments: {
-      type: "array",
-      items: {
-        type: "object",
-        required: ["id", "submissionId", "submitter", "validator", "seed", "status"],
-        properties: {
-          id: { type: "integer" },
-          submissionId: { type: "integer" },
-          submitter: { type: "string" },
-          validator: { type: "string" },
-          seed: { type: "string" },
-          status: { type: "string" },
-        },
-      },
-    },
-  },
-} as const;
+import { wireRef } from "../http/wireSchemas.ts";
 
 /**
  * The validator draw of a task, public once the task is finalized (SPEC §2.1, a verifiable draw): the stake
@@ -62,7 +19,7 @@ export function registerDrawRoutes(app: FastifyInstance, ctx: AppContext): void 
         tags: ["validation"],
         security: [],
         params: idParamsSchema,
-        response: { 200: drawSchema, ...errorResponses },
+        response: { 200: wireRef("Draw"), ...errorResponses },
       },
     },
     async (request) => {
@@ -85,7 +42,7 @@ export function registerDrawRoutes(app: FastifyInstance, ctx: AppContext): void 
           submitters.set(a.submissionId, (await ctx.repos.submissions.get(a.submissionId)).trainer);
         }
       }
-      return {
+      const draw: wire.Draw = {
         taskId: task.id,
         snapshot:
           snapshot === undefined
@@ -93,17 +50,22 @@ export function registerDrawRoutes(app: FastifyInstance, ctx: AppContext): void 
             : {
                 blockNumber: snapshot.blockNumber.toString(),
                 blockHash: snapshot.blockHash,
-                stakes: snapshot.stakes.map((s) => ({ ...s, amount: s.amount.toString() })),
+                stakes: snapshot.stakes.map((s) => ({
+                  account: s.account as wire.Address,
+                  role: s.role,
+                  amount: s.amount.toString(),
+                })),
               },
         assignments: assignments.map((a) => ({
           id: a.id,
           submissionId: a.submissionId,
-          submitter: submitters.get(a.submissionId)!,
-          validator: a.validator,
+          submitter: submitters.get(a.submissionId)! as wire.Address,
+          validator: a.validator as wire.Address,
           seed: a.seed,
           status: a.status,
         })),
       };
+      return draw;
     },
   );
 }

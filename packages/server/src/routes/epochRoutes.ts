@@ -1,53 +1,19 @@
-import { NotFoundError } from "@flock/core";
+import { NotFoundError, type wire } from "@flock/core";
 import type { Epoch, Reward } from "@flock/store";
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../deps.ts";
 import { leaderboard } from "../epochs/leaderboard.ts";
 import { addressSchema, errorResponses, idParamsSchema, jsonDocumentResponse } from "../http/schemas.ts";
+import { wireRef } from "../http/wireSchemas.ts";
 import { countedStakes } from "../stakes/freezeStakes.ts";
 
-const hash32 = { type: "string", pattern: "^0x[0-9a-f]{64}$" } as const;
-
-const epochSchema = {
-  type: "object",
-  required: [
-    "number",
-    "tasks",
-    "mintIndex",
-    "reportId",
-    "reportHash",
-    "liquidRoot",
-    "vestingRoot",
-    "txHash",
-    "postedAt",
-  ],
-  properties: {
-    number: { type: "integer" },
-    /** The tasks this network-wide epoch settled. */
-    tasks: { type: "array", items: { type: "integer" } },
-    /** The emission mint that funds it (decimal), or null when it pays from task pools only. */
-    mintIndex: { type: ["string", "null"] },
-    reportId: { type: "string" },
-    reportHash: hash32,
-    liquidRoot: hash32,
-    vestingRoot: hash32,
-    txHash: { type: ["string", "null"] },
-    postedAt: { type: ["string", "null"], format: "date-time" },
-  },
-} as const;
-
-const claimSchema = {
-  type: ["object", "null"],
-  required: ["amount", "proof"],
-  properties: { amount: { type: "string" }, proof: { type: "array", items: hash32 } },
-} as const;
-
-function epochJson(epoch: Epoch) {
+/** The wire form of an epoch (core's `wire.Epoch`). */
+function epochJson(epoch: Epoch): wire.Epoch {
   return {
     number: epoch.number,
     tasks: epoch.tasks,
     mintIndex: epoch.mintIndex?.toString() ?? null,
-    reportId: epoch.reportId,
+    reportId: epoch.reportId as wire.ContentId,
     reportHash: epoch.reportHash,
     liquidRoot: epoch.liquidRoot,
     vestingRoot: epoch.vestingRoot,
@@ -79,7 +45,7 @@ export function registerEpochRoutes(app: FastifyInstance, ctx: AppContext): void
           200: {
             type: "object",
             required: ["items"],
-            properties: { items: { type: "array", items: epochSchema } },
+            properties: { items: { type: "array", items: wireRef("Epoch") } },
           },
           ...errorResponses,
         },
@@ -95,7 +61,7 @@ export function registerEpochRoutes(app: FastifyInstance, ctx: AppContext): void
         summary: "One epoch: its report hash, Merkle roots and settlement transaction",
         tags: ["epochs"],
         params: epochParams,
-        response: { 200: epochSchema, ...errorResponses },
+        response: { 200: wireRef("Epoch"), ...errorResponses },
       },
     },
     async (request) => epochJson(await ctx.repos.epochs.get(request.params.n)),
@@ -130,19 +96,7 @@ export function registerEpochRoutes(app: FastifyInstance, ctx: AppContext): void
           required: ["n", "account"],
           properties: { n: { type: "integer", minimum: 1 }, account: addressSchema },
         },
-        response: {
-          200: {
-            type: "object",
-            required: ["epoch", "account", "liquid", "vesting"],
-            properties: {
-              epoch: { type: "integer" },
-              account: addressSchema,
-              liquid: claimSchema,
-              vesting: claimSchema,
-            },
-          },
-          ...errorResponses,
-        },
+        response: { 200: wireRef("EpochProofs"), ...errorResponses },
       },
     },
     async (request) => {
@@ -156,11 +110,17 @@ export function registerEpochRoutes(app: FastifyInstance, ctx: AppContext): void
           details: { epoch: n, account },
         });
       }
-      const claim = (tree: Reward["tree"]) => {
+      const claim = (tree: Reward["tree"]): wire.Claim | null => {
         const reward = rewards.find((r) => r.tree === tree);
         return reward === undefined ? null : { amount: reward.amount.toString(), proof: reward.proof };
       };
-      return { epoch: n, account, liquid: claim("liquid"), vesting: claim("vesting") };
+      const proofs: wire.EpochProofs = {
+        epoch: n,
+        account: account as wire.Address,
+        liquid: claim("liquid"),
+        vesting: claim("vesting"),
+      };
+      return proofs;
     },
   );
 
@@ -171,30 +131,7 @@ export function registerEpochRoutes(app: FastifyInstance, ctx: AppContext): void
         summary: "A task's accepted submissions ranked by consensus score (rank 0 is the best)",
         tags: ["tasks"],
         params: idParamsSchema,
-        response: {
-          200: {
-            type: "object",
-            required: ["taskId", "items"],
-            properties: {
-              taskId: { type: "integer" },
-              items: {
-                type: "array",
-                items: {
-                  type: "object",
-                  required: ["rank", "submissionId", "trainer", "consensusScore", "reports"],
-                  properties: {
-                    rank: { type: ["integer", "null"] },
-                    submissionId: { type: "integer" },
-                    trainer: addressSchema,
-                    consensusScore: { type: ["string", "null"] },
-                    reports: { type: "integer" },
-                  },
-                },
-              },
-            },
-          },
-          ...errorResponses,
-        },
+        response: { 200: wireRef("Leaderboard"), ...errorResponses },
       },
     },
     async (request) => {
@@ -206,10 +143,17 @@ export function registerEpochRoutes(app: FastifyInstance, ctx: AppContext): void
         await countedStakes(ctx.repos, task.id),
         await ctx.repos.scores.refereedForTask(task.id),
       );
-      return {
+      const board: wire.Leaderboard = {
         taskId: task.id,
-        items: entries.map((e) => ({ ...e, consensusScore: e.consensusScore?.toString() ?? null })),
+        items: entries.map((e) => ({
+          rank: e.rank,
+          submissionId: e.submissionId,
+          trainer: e.trainer as wire.Address,
+          consensusScore: e.consensusScore?.toString() ?? null,
+          reports: e.reports,
+        })),
       };
+      return board;
     },
   );
 }

@@ -2,6 +2,7 @@ import { NotFoundError } from "@flock/core";
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../deps.ts";
 import { errorResponses } from "../http/schemas.ts";
+import { wireRef } from "../http/wireSchemas.ts";
 
 /**
  * How to join this coordinator's network: the chain id, a JSON-RPC URL for the chain, and the deployment
@@ -14,18 +15,7 @@ export function registerNetworkRoutes(app: FastifyInstance, ctx: AppContext): vo
       schema: {
         summary: "The chain and contract deployment of this network (what `flock join` reads)",
         tags: ["network"],
-        response: {
-          200: {
-            type: "object",
-            required: ["chainId", "rpcUrl", "deployment"],
-            properties: {
-              chainId: { type: "integer" },
-              rpcUrl: { type: "string" },
-              deployment: { type: "object", additionalProperties: true },
-            },
-          },
-          ...errorResponses,
-        },
+        response: { 200: wireRef("Network"), ...errorResponses },
       },
     },
     async () => {

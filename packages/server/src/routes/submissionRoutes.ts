@@ -5,11 +5,12 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { signerOf } from "../auth/authHook.ts";
 import type { AppContext } from "../deps.ts";
 import { contentIdSchema, errorResponses, idParamsSchema } from "../http/schemas.ts";
+import { wireRef } from "../http/wireSchemas.ts";
 import { requireStake } from "../stakes/requireStake.ts";
 import type { StakeIndexer } from "../stakes/stakeIndexer.ts";
 import { findNearDuplicate } from "../submissions/findNearDuplicate.ts";
 import { SLASH_COPY_JOB } from "../submissions/slashCopy.ts";
-import { submissionJson, submissionSchema } from "../submissions/submissionJson.ts";
+import { submissionJson } from "../submissions/submissionJson.ts";
 import { assignSubmission, taskSeed } from "../validation/assignSubmission.ts";
 
 /** Submission routes: commit a hash before the deadline, then stream the artifact that hashes to it. */
@@ -30,7 +31,7 @@ export function registerSubmissionRoutes(app: FastifyInstance, ctx: AppContext, 
           required: ["commitHash"],
           properties: { commitHash: contentIdSchema },
         },
-        response: { 201: submissionSchema, ...errorResponses },
+        response: { 201: wireRef("Submission"), ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -78,7 +79,7 @@ export function registerSubmissionRoutes(app: FastifyInstance, ctx: AppContext, 
           200: {
             type: "object",
             required: ["items"],
-            properties: { items: { type: "array", items: submissionSchema } },
+            properties: { items: { type: "array", items: wireRef("Submission") } },
           },
           ...errorResponses,
         },
@@ -98,7 +99,7 @@ export function registerSubmissionRoutes(app: FastifyInstance, ctx: AppContext, 
         summary: "One submission",
         tags: ["submissions"],
         params: idParamsSchema,
-        response: { 200: submissionSchema, ...errorResponses },
+        response: { 200: wireRef("Submission"), ...errorResponses },
       },
     },
     async (request) => submissionJson(await ctx.repos.submissions.get(request.params.id)),
@@ -121,7 +122,7 @@ export function registerSubmissionRoutes(app: FastifyInstance, ctx: AppContext, 
         tags: ["submissions"],
         security: [{ flockSignature: [] }],
         params: idParamsSchema,
-        response: { 200: submissionSchema, ...errorResponses },
+        response: { 200: wireRef("Submission"), ...errorResponses },
       },
     },
     async (request) => {

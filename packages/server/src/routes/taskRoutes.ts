@@ -10,10 +10,11 @@ import {
   errorResponses,
   idParamsSchema,
 } from "../http/schemas.ts";
+import { wireRef } from "../http/wireSchemas.ts";
 import { approveTask } from "../tasks/approveTask.ts";
 import { type CreateTaskBody, createTask } from "../tasks/createTask.ts";
 import { openTask } from "../tasks/openTask.ts";
-import { taskJson, taskSchema, taskStatuses, taskTypes } from "../tasks/taskJson.ts";
+import { taskJson, taskStatuses, taskTypes } from "../tasks/taskJson.ts";
 
 const createTaskBody = {
   type: "object",
@@ -66,7 +67,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
         tags: ["tasks"],
         security: [{ flockSignature: [] }],
         body: createTaskBody,
-        response: { 201: taskSchema, ...errorResponses },
+        response: { 201: wireRef("Task"), ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -85,7 +86,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
         tags: ["tasks"],
         security: [{ flockSignature: [] }],
         params: idParamsSchema,
-        response: { 200: taskSchema, ...errorResponses },
+        response: { 200: wireRef("Task"), ...errorResponses },
       },
     },
     async (request) => {
@@ -116,7 +117,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
           required: ["weight"],
           properties: { weight: amountSchema },
         },
-        response: { 200: taskSchema, ...errorResponses },
+        response: { 200: wireRef("Task"), ...errorResponses },
       },
     },
     async (request) => {
@@ -152,7 +153,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
           200: {
             type: "object",
             required: ["items"],
-            properties: { items: { type: "array", items: taskSchema }, next: { type: "integer" } },
+            properties: { items: { type: "array", items: wireRef("Task") }, next: { type: "integer" } },
           },
           ...errorResponses,
         },
@@ -173,7 +174,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
         summary: "One task",
         tags: ["tasks"],
         params: idParamsSchema,
-        response: { 200: taskSchema, ...errorResponses },
+        response: { 200: wireRef("Task"), ...errorResponses },
       },
     },
     async (request) => {

@@ -1,13 +1,21 @@
 import type { Readable } from "node:stream";
-import { AuthError, ConflictError, contentIdToBytes32, NotFoundError, opensCommitment } from "@flock/core";
+import {
+  AuthError,
+  ConflictError,
+  contentIdToBytes32,
+  NotFoundError,
+  opensCommitment,
+  wire,
+} from "@flock/core";
 import { type Assignment, withTransaction } from "@flock/store";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { signerOf } from "../auth/authHook.ts";
 import type { AppContext } from "../deps.ts";
 import { binaryResponse, errorResponses, idParamsSchema } from "../http/schemas.ts";
 import { sendArtifact } from "../http/sendArtifact.ts";
-import { taskJson, taskSchema } from "../tasks/taskJson.ts";
-import { assignmentJson, assignmentSchema } from "../validation/assignmentJson.ts";
+import { wireRef } from "../http/wireSchemas.ts";
+import { taskJson } from "../tasks/taskJson.ts";
+import { assignmentJson } from "../validation/assignmentJson.ts";
 import { assignSubmission } from "../validation/assignSubmission.ts";
 import { requireCommitOpen, requireRevealOpen } from "../validation/scoreWindows.ts";
 
@@ -27,7 +35,7 @@ const revealBody = {
   required: ["score", "salt", "evidence"],
   properties: {
     /** Fixed point, 1e18 = 1.0, signed (protocol's scoreFromMetric, or scoreOrWorst for +∞). */
-    score: { type: "string", pattern: "^-?[0-9]{1,78}$" },
+    score: wire.FixedPointScore,
     salt: { type: "string", pattern: "^0x[0-9a-f]{32,128}$" },
     evidence: { type: "object", additionalProperties: true },
   },
@@ -51,19 +59,6 @@ function signedRequestOf(request: FastifyRequest): { headers: Record<string, str
   }
   return { headers, body: (request.rawBody ?? Buffer.alloc(0)).toString("utf8") };
 }
-
-const scoreSchema = {
-  type: "object",
-  required: ["assignmentId", "submissionId", "validator", "score", "evidence", "reportedAt"],
-  properties: {
-    assignmentId: { type: "integer" },
-    submissionId: { type: "integer" },
-    validator: { type: "string" },
-    score: { type: "string" },
-    evidence: { type: "object", additionalProperties: true },
-    reportedAt: { type: "string", format: "date-time" },
-  },
-} as const;
 
 /** The caller's open assignment, or why not: a validator gets hidden data only with an assignment (SPEC §2.1). */
 async function openAssignmentOf(ctx: AppContext, request: FastifyRequest, id: number): Promise<Assignment> {
@@ -102,7 +97,7 @@ export function registerValidationRoutes(app: FastifyInstance, ctx: AppContext):
         tags: ["validation"],
         security: [{ flockSignature: [] }],
         params: idParamsSchema,
-        response: { 200: taskSchema, ...errorResponses },
+        response: { 200: wireRef("Task"), ...errorResponses },
       },
     },
     async (request) => {
@@ -175,17 +170,14 @@ export function registerValidationRoutes(app: FastifyInstance, ctx: AppContext):
           type: "object",
           additionalProperties: false,
           properties: {
-            status: {
-              type: "string",
-              enum: ["open", "committed", "reported", "timed_out", "refused", "unrevealed"],
-            },
+            status: wire.AssignmentStatus,
           },
         },
         response: {
           200: {
             type: "object",
             required: ["items"],
-            properties: { items: { type: "array", items: assignmentSchema } },
+            properties: { items: { type: "array", items: wireRef("Assignment") } },
           },
           ...errorResponses,
         },
@@ -265,7 +257,7 @@ export function registerValidationRoutes(app: FastifyInstance, ctx: AppContext):
           required: ["reason"],
           properties: { reason: { type: "string", minLength: 1, maxLength: 2000 } },
         },
-        response: { 200: assignmentSchema, ...errorResponses },
+        response: { 200: wireRef("Assignment"), ...errorResponses },
       },
     },
     async (request) => {
@@ -303,7 +295,7 @@ export function registerValidationRoutes(app: FastifyInstance, ctx: AppContext):
         security: [{ flockSignature: [] }],
         params: idParamsSchema,
         body: commitmentBody,
-        response: { 201: assignmentSchema, ...errorResponses },
+        response: { 201: wireRef("Assignment"), ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -343,7 +335,7 @@ export function registerValidationRoutes(app: FastifyInstance, ctx: AppContext):
         security: [{ flockSignature: [] }],
         params: idParamsSchema,
         body: revealBody,
-        response: { 201: scoreSchema, ...errorResponses },
+        response: { 201: wireRef("Score"), ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -401,14 +393,15 @@ export function registerValidationRoutes(app: FastifyInstance, ctx: AppContext):
         });
         return stored;
       });
-      return reply.status(201).send({
+      const answer: wire.Score = {
         assignmentId: revealed.assignmentId,
         submissionId: revealed.submissionId,
-        validator: revealed.validator,
+        validator: revealed.validator as wire.Address,
         score: revealed.score.toString(),
         evidence: revealed.evidence,
         reportedAt: revealed.reportedAt.toISOString(),
-      });
+      };
+      return reply.status(201).send(answer);
     },
   );
 }

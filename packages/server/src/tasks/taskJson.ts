@@ -1,81 +1,8 @@
+import { wire } from "@flock/core";
 import type { Task, TaskFunding } from "@flock/store";
-import { addressSchema, amountSchema, contentIdSchema, dateTimeSchema } from "../http/schemas.ts";
 
-export const taskTypes = ["lm-lora", "lm-full", "classifier", "regressor"] as const;
-export const taskStatuses = ["draft", "open", "validating", "finalized", "closed"] as const;
-
-/** A task on the wire. The hidden validation set's id is never part of it. */
-export const taskSchema = {
-  type: "object",
-  required: [
-    "id",
-    "title",
-    "description",
-    "type",
-    "baseModel",
-    "contextLength",
-    "maxTrainableParams",
-    "trainingSetId",
-    "validationCommitment",
-    "submissionDeadline",
-    "endTime",
-    "rewardWeight",
-    "minStake",
-    "minLockDays",
-    "status",
-    "creator",
-    "createdAt",
-  ],
-  properties: {
-    id: { type: "integer" },
-    title: { type: "string" },
-    description: { type: "string" },
-    type: { type: "string", enum: taskTypes },
-    baseModel: { type: "string" },
-    contextLength: { type: "integer" },
-    maxTrainableParams: { type: "integer" },
-    trainingSetId: contentIdSchema,
-    validationCommitment: contentIdSchema,
-    submissionDeadline: dateTimeSchema,
-    endTime: dateTimeSchema,
-    rewardWeight: amountSchema,
-    minStake: amountSchema,
-    minLockDays: { type: "integer" },
-    status: { type: "string", enum: taskStatuses },
-    creator: addressSchema,
-    createdAt: dateTimeSchema,
-    // Funding terms (SPEC §3); absent on tasks created before they existed, which are paid by their weight.
-    pool: amountSchema,
-    approvedWeight: { type: ["string", "null"], pattern: "^[0-9]{1,78}$" },
-    next: { type: "array", items: { type: "string" } },
-  },
-} as const;
-
-export interface TaskJson {
-  id: number;
-  title: string;
-  description: string;
-  type: Task["type"];
-  baseModel: string;
-  contextLength: number;
-  maxTrainableParams: number;
-  trainingSetId: string;
-  validationCommitment: string;
-  submissionDeadline: string;
-  endTime: string;
-  rewardWeight: string;
-  minStake: string;
-  minLockDays: number;
-  status: Task["status"];
-  creator: string;
-  createdAt: string;
-  /** FLOCK base units the creator funds on-chain (RewardDistributor.fundTask) before the task opens. */
-  pool?: string;
-  /** The emission weight an operator approved; null until one does (the task is paid by its pool only). */
-  approvedWeight?: string | null;
-  /** For a draft: what its creator (or an operator) does next for it to open. */
-  next?: string[];
-}
+export const taskTypes = wire.TASK_TYPES;
+export const taskStatuses = wire.TASK_STATUSES;
 
 /** What a draft waits for, in the order to do it. */
 function nextSteps(task: Task, funding: TaskFunding): string[] {
@@ -95,7 +22,7 @@ function nextSteps(task: Task, funding: TaskFunding): string[] {
 }
 
 /** The wire form of a task: amounts as decimal strings, times as ISO 8601, its funding terms when it has them. */
-export function taskJson(task: Task, funding?: TaskFunding): TaskJson {
+export function taskJson(task: Task, funding?: TaskFunding): wire.Task {
   return {
     ...taskFields(task),
     ...(funding === undefined
@@ -108,7 +35,7 @@ export function taskJson(task: Task, funding?: TaskFunding): TaskJson {
   };
 }
 
-function taskFields(task: Task): TaskJson {
+function taskFields(task: Task): wire.Task {
   return {
     id: task.id,
     title: task.title,
@@ -117,15 +44,15 @@ function taskFields(task: Task): TaskJson {
     baseModel: task.baseModel,
     contextLength: task.contextLength,
     maxTrainableParams: task.maxTrainableParams,
-    trainingSetId: task.trainingSetId,
-    validationCommitment: task.validationCommitment,
+    trainingSetId: task.trainingSetId as wire.ContentId,
+    validationCommitment: task.validationCommitment as wire.ContentId,
     submissionDeadline: task.submissionDeadline.toISOString(),
     endTime: task.endTime.toISOString(),
     rewardWeight: task.rewardWeight.toString(),
     minStake: task.minStake.toString(),
     minLockDays: task.minLockDays,
     status: task.status,
-    creator: task.creator,
+    creator: task.creator as wire.Address,
     createdAt: task.createdAt.toISOString(),
   };
 }

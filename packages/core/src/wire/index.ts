@@ -1,0 +1,48 @@
+/**
+ * The coordinator's wire types, defined once: the server's route schemas reference them (each registered under
+ * its `$id`, so the OpenAPI document names it in `components.schemas`) and the SDK parses answers as their
+ * `Static` types. Each is a JSON Schema (TypeBox) and, under the same name, its TypeScript type.
+ */
+import { Assignment } from "./assignment.ts";
+import { Draw } from "./draw.ts";
+import { Claim, Epoch, EpochProofs } from "./epoch.ts";
+import { ErrorBody } from "./errorBody.ts";
+import { Leaderboard, LeaderboardEntry } from "./leaderboard.ts";
+import { Health, Network } from "./network.ts";
+import { PublicArtifact } from "./publicArtifact.ts";
+import { Score } from "./score.ts";
+import { Submission } from "./submission.ts";
+import { Task } from "./task.ts";
+
+export * from "./assignment.ts";
+export * from "./draw.ts";
+export * from "./epoch.ts";
+export * from "./errorBody.ts";
+export * from "./leaderboard.ts";
+export * from "./network.ts";
+export * from "./primitives.ts";
+export * from "./publicArtifact.ts";
+export * from "./score.ts";
+export * from "./submission.ts";
+export * from "./task.ts";
+
+/**
+ * Every named wire schema by its `$id` (the key), containers after the schemas they contain: the coordinator
+ * registers them in this order and names them so in its OpenAPI document.
+ */
+export const WIRE_SCHEMAS = {
+  ErrorBody,
+  Health,
+  Network,
+  PublicArtifact,
+  Task,
+  Submission,
+  Assignment,
+  Score,
+  LeaderboardEntry,
+  Leaderboard,
+  Claim,
+  EpochProofs,
+  Epoch,
+  Draw,
+} as const;
