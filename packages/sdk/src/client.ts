@@ -1,4 +1,4 @@
-import { contentId, FlockError } from "@flock/core";
+import { contentId, FlockError, type wire } from "@flock/core";
 import { type Hex, type LocalAccount, sha256 } from "viem";
 import { errorFromResponse } from "./errors.ts";
 import { signRequest } from "./signing.ts";
@@ -8,6 +8,7 @@ import type {
   Claim,
   Epoch,
   EpochProofs,
+  Health,
   LeaderboardEntry,
   LiveEvent,
   NetworkDescription,
@@ -89,14 +90,8 @@ function withQuery(path: string, query: Query | undefined): string {
   return `${path}?${entries.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join("&")}`;
 }
 
-const toTask = (
-  t: Omit<Task, "rewardWeight" | "minStake" | "pool" | "approvedWeight"> & {
-    rewardWeight: string | bigint;
-    minStake: string | bigint;
-    pool?: string | bigint;
-    approvedWeight?: string | bigint | null;
-  },
-): Task => {
+/** A task as parsed (core's wire type) with its amounts as bigint. */
+const toTask = (t: wire.Task): Task => {
   const { pool, approvedWeight, ...rest } = t;
   return {
     ...rest,
@@ -108,7 +103,7 @@ const toTask = (
       : { approvedWeight: approvedWeight === null ? null : BigInt(approvedWeight) }),
   };
 };
-const toClaim = (c: { amount: string; proof: Hex[] } | null): Claim | null =>
+const toClaim = (c: wire.Claim | null): Claim | null =>
   c === null ? null : { amount: BigInt(c.amount), proof: c.proof };
 
 /**
@@ -129,7 +124,7 @@ export function createFlockClient(options: FlockClientOptions) {
   /** The chain id and deployment requests are signed for: given in the options, else from `/health`, once. */
   async function signingDomain(): Promise<{ chainId: number; requestVerifier: Hex }> {
     if (domain === undefined) {
-      const health = await send<{ chainId: number; requestVerifier: Hex }>("GET", "/health");
+      const health = await send<Health>("GET", "/health");
       domain = {
         chainId: options.chainId ?? health.chainId,
         requestVerifier: options.requestVerifier ?? health.requestVerifier,
@@ -236,11 +231,11 @@ export function createFlockClient(options: FlockClientOptions) {
     return new Uint8Array(await response.arrayBuffer());
   }
 
-  const toScore = (s: Omit<Score, "score"> & { score: string }): Score => ({ ...s, score: BigInt(s.score) });
+  const toScore = (s: wire.Score): Score => ({ ...s, score: BigInt(s.score) });
 
   return {
     /** Liveness, and the chain id and deployment (TaskStaking address) requests are signed for. */
-    health: () => send<{ ok: boolean; chainId: number; requestVerifier: Hex }>("GET", "/health"),
+    health: () => send<Health>("GET", "/health"),
     /** The network to join: chain id, a JSON-RPC URL and the contracts' deployment manifest. */
     network: () => send<NetworkDescription>("GET", "/network"),
 
@@ -284,7 +279,7 @@ export function createFlockClient(options: FlockClientOptions) {
        */
       create: async (task: NewTask) =>
         toTask(
-          await send("POST", "/tasks", {
+          await send<wire.Task>("POST", "/tasks", {
             signed: true,
             json: {
               ...task,
@@ -297,24 +292,25 @@ export function createFlockClient(options: FlockClientOptions) {
           }),
         ),
       /** Open a draft (its creator), once its pool is funded on-chain (RewardDistributor.fundTask) or its weight approved. */
-      open: async (id: number) => toTask(await send("POST", `/tasks/${id}/open`, { signed: true, json: {} })),
+      open: async (id: number) =>
+        toTask(await send<wire.Task>("POST", `/tasks/${id}/open`, { signed: true, json: {} })),
       /** Approve a task's emission weight (an account with the operator role). */
       approve: async (id: number, weight: bigint) =>
         toTask(
-          await send("POST", `/tasks/${id}/approve`, { signed: true, json: { weight: weight.toString() } }),
+          await send<wire.Task>("POST", `/tasks/${id}/approve`, {
+            signed: true,
+            json: { weight: weight.toString() },
+          }),
         ),
       list: async (
         filter: { status?: TaskStatus; creator?: string; limit?: number; after?: number } = {},
       ) => {
-        const page = await send<Page<Task>>("GET", "/tasks", { query: filter });
+        const page = await send<Page<wire.Task>>("GET", "/tasks", { query: filter });
         return { ...page, items: page.items.map(toTask) };
       },
-      get: async (id: number) => toTask(await send("GET", `/tasks/${id}`)),
+      get: async (id: number) => toTask(await send<wire.Task>("GET", `/tasks/${id}`)),
       leaderboard: async (id: number) => {
-        const board = await send<{
-          taskId: number;
-          items: (Omit<LeaderboardEntry, "consensusScore"> & { consensusScore: string | null })[];
-        }>("GET", `/tasks/${id}/leaderboard`);
+        const board = await send<wire.Leaderboard>("GET", `/tasks/${id}/leaderboard`);
         return board.items.map(
           (e): LeaderboardEntry => ({
             ...e,
@@ -326,7 +322,7 @@ export function createFlockClient(options: FlockClientOptions) {
       validationSet: (id: number) => bytes(`/tasks/${id}/validation-set`),
       /** The creator uploads the hidden validation set; its bytes must hash to the task's commitment. */
       uploadValidationSet: async (id: number, upload: UploadBody) =>
-        toTask(await send("PUT", `/tasks/${id}/validation-set`, { signed: true, upload })),
+        toTask(await send<wire.Task>("PUT", `/tasks/${id}/validation-set`, { signed: true, upload })),
     },
 
     submissions: {
@@ -368,7 +364,7 @@ export function createFlockClient(options: FlockClientOptions) {
         reveal: { score: bigint; salt: string; evidence: Record<string, unknown> },
       ) =>
         toScore(
-          await send("POST", `/assignments/${id}/reveal`, {
+          await send<wire.Score>("POST", `/assignments/${id}/reveal`, {
             signed: true,
             json: { score: reveal.score.toString(), salt: reveal.salt, evidence: reveal.evidence },
           }),
@@ -382,12 +378,7 @@ export function createFlockClient(options: FlockClientOptions) {
       /** The report's canonical JSON, exactly the bytes whose sha256 is the posted report hash. */
       report: (n: number) => bytes(`/epochs/${n}/report`),
       proofs: async (n: number, account: string): Promise<EpochProofs> => {
-        const p = await send<{
-          epoch: number;
-          account: Hex;
-          liquid: { amount: string; proof: Hex[] } | null;
-          vesting: { amount: string; proof: Hex[] } | null;
-        }>("GET", `/epochs/${n}/proofs/${account}`);
+        const p = await send<wire.EpochProofs>("GET", `/epochs/${n}/proofs/${account}`);
         return { epoch: p.epoch, account: p.account, liquid: toClaim(p.liquid), vesting: toClaim(p.vesting) };
       },
     },

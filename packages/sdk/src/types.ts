@@ -1,37 +1,27 @@
-/** The coordinator's resources as the SDK returns them: amounts and scores as bigint, times as ISO 8601. */
+import type { wire } from "@flock/core";
 
-export type TaskType = "lm-lora" | "lm-full" | "classifier" | "regressor";
-export type TaskStatus = "draft" | "open" | "validating" | "finalized" | "closed";
-export type SubmissionStatus = "committed" | "uploaded" | "accepted" | "rejected" | "copy" | "replaced";
-export type AssignmentStatus = "open" | "committed" | "reported" | "timed_out" | "refused" | "unrevealed";
-export type ContentId = `sha256:${string}`;
+/**
+ * The coordinator's resources as the SDK returns them. The JSON each is parsed from is core's wire type (one
+ * definition, shared with the coordinator's route schemas); the SDK turns amounts and scores into bigint and
+ * keeps times as ISO 8601 strings.
+ */
+
+export type TaskType = wire.TaskType;
+export type TaskStatus = wire.TaskStatus;
+export type SubmissionStatus = wire.SubmissionStatus;
+export type AssignmentStatus = wire.AssignmentStatus;
+export type ContentId = wire.ContentId;
 export type Hex = `0x${string}`;
 
-export interface Task {
-  id: number;
-  title: string;
-  description: string;
-  type: TaskType;
-  baseModel: string;
-  contextLength: number;
-  maxTrainableParams: number;
-  trainingSetId: ContentId;
-  validationCommitment: ContentId;
-  submissionDeadline: string;
-  endTime: string;
+/** `wire.Task` with its amounts as bigint (`rewardWeight`, `minStake`, `pool`, `approvedWeight`). */
+export type Task = Omit<wire.Task, "rewardWeight" | "minStake" | "pool" | "approvedWeight"> & {
   rewardWeight: bigint;
   minStake: bigint;
-  minLockDays: number;
-  status: TaskStatus;
-  creator: Hex;
-  createdAt: string;
   /** FLOCK base units its creator funds on-chain before it opens (absent on tasks from before funding terms). */
   pool?: bigint;
   /** The emission weight an operator approved; null until one does (`rewardWeight` is only what was asked). */
   approvedWeight?: bigint | null;
-  /** For a draft: what to do for it to open (fund its pool, have its weight approved, open it). */
-  next?: string[];
-}
+};
 
 export interface NewTask {
   title: string;
@@ -53,23 +43,12 @@ export interface NewTask {
   minLockDays: number;
 }
 
+/** Liveness, what requests are signed for, jobs stopped for the operator (`GET /health`). */
+export type Health = wire.Health;
 /** What a coordinator tells nodes that join its network (`GET /network`). */
-export interface NetworkDescription {
-  chainId: number;
-  /** A JSON-RPC URL of the chain for participants. */
-  rpcUrl: string;
-  /** The deployment manifest (`flock-deployment/1`): contract addresses, roles, parameters. */
-  deployment: Record<string, unknown>;
-}
-
+export type NetworkDescription = wire.Network;
 /** A published artifact (SPEC §4): content-addressed, served to anyone. */
-export interface PublicArtifact {
-  id: ContentId;
-  size: number;
-  mediaType: string;
-  publishedBy: string;
-  createdAt: string;
-}
+export type PublicArtifact = wire.PublicArtifact;
 
 export interface Page<T> {
   items: T[];
@@ -77,80 +56,26 @@ export interface Page<T> {
   next?: number;
 }
 
-export interface Submission {
-  id: number;
-  taskId: number;
-  trainer: Hex;
-  commitHash: ContentId;
-  committedAt: string;
-  artifactId: ContentId | null;
-  artifactSize: number | null;
-  uploadedAt: string | null;
-  status: SubmissionStatus;
-  reason: string | null;
-  copyOf: number | null;
-  /** For a replaced submission: the trainer's later commit that replaced it (never scored). */
-  replacedBy: number | null;
-}
+export type Submission = wire.Submission;
+export type Assignment = wire.Assignment;
 
-export interface Assignment {
-  id: number;
-  submissionId: number;
-  validator: Hex;
-  seed: string;
-  assignedAt: string;
-  deadline: string;
-  status: AssignmentStatus;
-  reason: string | null;
-  /** The score commitment (protocol's scoreCommitment), once committed. */
-  commitment: Hex | null;
-  committedAt: string | null;
-}
+/** `wire.Score` with the fixed-point score (1e18 = 1.0) as bigint. */
+export type Score = Omit<wire.Score, "score"> & { score: bigint };
 
-export interface Score {
-  assignmentId: number;
-  submissionId: number;
-  validator: Hex;
-  /** Fixed point, 1e18 = 1.0. */
-  score: bigint;
-  evidence: Record<string, unknown>;
-  reportedAt: string;
-}
-
-export interface LeaderboardEntry {
-  /** 0 is the best; null before any score. */
-  rank: number | null;
-  submissionId: number;
-  trainer: Hex;
+/** `wire.LeaderboardEntry` with the consensus score as bigint (null before the reveals close). */
+export type LeaderboardEntry = Omit<wire.LeaderboardEntry, "consensusScore"> & {
   consensusScore: bigint | null;
-  reports: number;
-}
+};
 
-export interface Epoch {
-  number: number;
-  /** The tasks this network-wide epoch settled. */
-  tasks: number[];
-  /** The emission mint that funds it (decimal), or null when it pays from task pools only. */
-  mintIndex: string | null;
-  reportId: ContentId;
-  reportHash: Hex;
-  liquidRoot: Hex;
-  vestingRoot: Hex;
-  txHash: Hex | null;
-  postedAt: string | null;
-}
+export type Epoch = wire.Epoch;
 
-export interface Claim {
-  amount: bigint;
-  proof: Hex[];
-}
+/** `wire.Claim` with its amount as bigint. */
+export type Claim = Omit<wire.Claim, "amount"> & { amount: bigint };
 
-export interface EpochProofs {
-  epoch: number;
-  account: Hex;
+export type EpochProofs = Omit<wire.EpochProofs, "liquid" | "vesting"> & {
   liquid: Claim | null;
   vesting: Claim | null;
-}
+};
 
 export interface LiveEvent {
   id: number;

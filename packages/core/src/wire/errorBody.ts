@@ -8,7 +8,9 @@ export const ErrorBody = Type.Object(
     kind: Type.String(),
     message: Type.String(),
     hint: Type.Optional(Type.String()),
-    details: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    details: Type.Optional(
+      Type.Unsafe<Record<string, unknown>>(Type.Object({}, { additionalProperties: true })),
+    ),
   },
   { $id: "ErrorBody" },
 );

@@ -46,7 +46,7 @@ export const Network = Type.Object(
     /** A JSON-RPC URL of the chain for participants. */
     rpcUrl: Type.String(),
     /** The deployment manifest (`flock-deployment/1`): contract addresses, roles, parameters. */
-    deployment: Type.Object({}, { additionalProperties: true }),
+    deployment: Type.Unsafe<Record<string, unknown>>(Type.Object({}, { additionalProperties: true })),
   },
   { $id: "Network" },
 );

@@ -8,7 +8,8 @@ export const Score = Type.Object(
     submissionId: Type.Integer(),
     validator: Address,
     score: FixedPointScore,
-    evidence: Type.Object({}, { additionalProperties: true }),
+    /** What the validator measured (e.g. `{ bpc }`), as it sent it. */
+    evidence: Type.Unsafe<Record<string, unknown>>(Type.Object({}, { additionalProperties: true })),
     reportedAt: DateTime,
   },
   { $id: "Score" },
