@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -67,14 +68,13 @@ async function startCoordinator(crashAfter?: CrashPoint): Promise<ChainCoordinat
 }
 
 /** Wait for the coordinator to kill itself at its crash point. */
-async function crashed(process: ChainCoordinatorProcess, point: CrashPoint, timeoutMs = 60_000) {
+async function crashed(running: ChainCoordinatorProcess, point: CrashPoint, timeoutMs = 60_000) {
   const signal = await Promise.race([
-    process.exited,
+    running.exited,
     new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), timeoutMs)),
   ]);
   if (signal === "timeout") throw new Error(`the coordinator did not reach crash point ${point}`);
   expect(signal).toBe("SIGKILL");
-  if (process.env.FLOCK_TEST_VERBOSE !== undefined) console.log(`TIMING ${point} ${Date.now() % 1_000_000}`);
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: responses are read loosely in these scenarios
@@ -246,7 +246,8 @@ describe("the coordinator killed right after each chain write, restarted on the 
     const baseModel = await publish("base model");
     const trainingSet = await publish("training set");
     const created = Date.now();
-    const deadline = created + 45_000;
+    // Time for three restarts, nine staking transactions and two uploads before the deadline on a busy machine.
+    const deadline = created + 30_000;
     const end = deadline + 8_000;
     await expect(
       call(admin, "POST", "/tasks", taskBody("crash", baseModel, trainingSet, deadline, end)),
@@ -314,19 +315,24 @@ describe("the coordinator killed right after each chain write, restarted on the 
     // 8. The last restart finds everything done and finishes the job.
     running = await startCoordinator();
     const epoch = await expectSettled(task.id);
-    // No job is left but the reconciler's: none failed, none stuck running.
+    // No job failed or is stuck: none running, none overdue (an assignment's timeout may still be ahead).
     const leftOver = async () => {
       const jobs = [];
       for (const status of ["pending", "running", "failed"]) {
         jobs.push(...(await call(undefined, "GET", `/admin/jobs?status=${status}`)).json.items);
       }
-      return jobs.filter((j: { kind: string }) => j.kind !== "chain.reconcile");
+      return jobs.filter(
+        (j: { kind: string; status: string; runAt: string }) =>
+          j.kind !== "chain.reconcile" && (j.status !== "pending" || Date.parse(j.runAt) < Date.now() - 5000),
+      );
     };
-    await until("every job done", async () => ((await leftOver()).length === 0 ? true : undefined), 15_000).catch(
-      async (error: Error) => {
-        throw new Error(`${error.message}: ${JSON.stringify(await leftOver())}`);
-      },
-    );
+    await until(
+      "every job done",
+      async () => ((await leftOver()).length === 0 ? true : undefined),
+      15_000,
+    ).catch(async (error: Error) => {
+      throw new Error(`${error.message}: ${JSON.stringify(await leftOver())}`);
+    });
 
     // The copier was slashed once on-chain.
     let slashes = 0;
@@ -366,4 +372,112 @@ describe("the coordinator killed right after each chain write, restarted on the 
       stakes.get(copier.address)! / 2n,
     );
   }, 240_000);
+
+  it("anvil stopped across a deadline and across the settlement: the jobs wait for it without giving up, and the task closes", async () => {
+    const trainer = chain.accounts[6]!;
+    const validator = chain.accounts[7]!;
+    const as = (a: { privateKey: Hex }) => privateKeyToAccount(a.privateKey);
+    const port = Number(new URL(chain.rpcUrl).port);
+    const deadline = Date.now() + 15_000;
+    const end = deadline + 10_000;
+    const created = await call(
+      admin,
+      "POST",
+      "/tasks",
+      taskBody("anvil", await publish("base model 2"), await publish("training set 2"), deadline, end),
+    );
+    expect(created.status).toBe(201);
+    const taskId: number = created.json.id;
+    const stakes = new Map<string, bigint>();
+    stakes.set(trainer.address, await stakeAs(chain.clientFor(trainer), taskId, "trainer"));
+    stakes.set(validator.address, await stakeAs(chain.clientFor(validator), taskId, "validator"));
+    expect((await submit(as(trainer), taskId, new TextEncoder().encode("adapter 2"))).status).toBe(
+      "accepted",
+    );
+
+    // Anvil goes down before the deadline. The deadline's job retries for as long as it is down: past the five
+    // attempts that once made it give up, it is still pending, not failed.
+    const jobOf = async (kind: string) =>
+      [
+        ...(await call(undefined, "GET", "/admin/jobs?status=pending")).json.items,
+        ...(await call(undefined, "GET", "/admin/jobs?status=running")).json.items,
+        ...(await call(undefined, "GET", "/admin/jobs?status=failed")).json.items,
+      ].find((j: { kind: string; taskId?: number }) => j.kind === kind && j.taskId === taskId);
+    await sleepUntil(deadline - 2000);
+    await chain.stop();
+    await until(
+      "the deadline job to retry more than five times",
+      async () => {
+        const job = await jobOf("task.closeSubmissions");
+        expect(job?.status).not.toBe("failed");
+        return job !== undefined && job.attempts > 6 ? job : undefined;
+      },
+      45_000,
+    );
+    chain = await startLocalChain({ dataDir: chainDir, port });
+    const [assignment] = await until("the assignment", async () => {
+      const items = (await call(as(validator), "GET", "/assignments")).json.items;
+      return items.length > 0 ? items : undefined;
+    });
+    const score = 1_200_000_000_000_000_000n;
+    const salt = `0x${"6b".repeat(16)}`;
+    const committed = await call(as(validator), "POST", `/assignments/${assignment.id}/commitment`, {
+      commitment: scoreCommitment({ assignmentId: assignment.id, score, salt }),
+    });
+    expect(committed.status).toBe(201);
+    await sleepUntil(end + 300);
+    const revealed = await call(as(validator), "POST", `/assignments/${assignment.id}/reveal`, {
+      score: score.toString(),
+      salt,
+      evidence: { bpc: "1.2" },
+    });
+    expect(revealed.status).toBe(201);
+
+    // Down again as the reveal window closes: the settlement (post the roots, close the task) waits for it.
+    await sleepUntil(end + 2500);
+    await chain.stop();
+    await until(
+      "the finalize job to retry",
+      async () => {
+        const job = await jobOf("task.finalize");
+        expect(job?.status).not.toBe("failed");
+        return job !== undefined && job.attempts > 3 ? job : undefined;
+      },
+      45_000,
+    );
+    chain = await startLocalChain({ dataDir: chainDir, port });
+    await expectSettled(taskId);
+    await chain.advanceTime(5);
+    for (const account of [trainer, validator]) {
+      expect((await withdrawStake(chain.clientFor(account), { taskId: BigInt(taskId) })).amount).toBe(
+        stakes.get(account.address),
+      );
+    }
+  }, 180_000);
+});
+
+describe("the process that deploys the local chain killed right after the deployment", () => {
+  it("the next start resumes the deployed chain: same contracts, funded accounts, and the killed process's anvil stopped", async () => {
+    const dataDir = join(root, "deploy");
+    const script = `import { startLocalChain } from "@flock/chain"; await startLocalChain({ dataDir: ${JSON.stringify(dataDir)} }); setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: "ignore" });
+    const manifestPath = join(dataDir, "deployment.json");
+    await until("the deployment", async () => (existsSync(manifestPath) ? true : undefined), 60_000);
+    const anvilPid = Number(readFileSync(join(dataDir, "anvil.pid"), "utf8").split(" ")[0]);
+    child.kill("SIGKILL");
+    await new Promise((resolve) => child.once("exit", resolve));
+
+    const resumed = await startLocalChain({ dataDir });
+    try {
+      expect(resumed.deployed).toBe(false);
+      expect(resumed.manifest).toEqual(JSON.parse(readFileSync(manifestPath, "utf8")));
+      expect(() => process.kill(anvilPid, 0)).toThrow();
+      const funded = await getBalances(resumed.clientFor(resumed.accounts[9]!), {
+        account: resumed.accounts[9]!.address,
+      });
+      expect(funded.flock).toBe(parseFlock("100000"));
+    } finally {
+      await resumed.stop();
+    }
+  }, 120_000);
 });

@@ -12,7 +12,6 @@ export type CrashPoint =
   | "postEpochRoot"
   | "closeTask"
   | "slash"
-  | "mineBlock"
   | "stakeIndexed"
   | "job:task.closeSubmissions"
   | "job:task.finalize";
@@ -28,14 +27,12 @@ function die(point: CrashPoint): never {
 export function crashingChainGateway(inner: ChainGateway, point: CrashPoint | undefined): ChainGateway {
   if (point === undefined || point.startsWith("job:") || point === "stakeIndexed") return inner;
   const gateway = Object.create(inner) as ChainGateway;
-  const write = point as "registerTask" | "postEpochRoot" | "closeTask" | "slash" | "mineBlock";
+  const write = point as "registerTask" | "postEpochRoot" | "closeTask" | "slash";
   const original = inner[write] as (...args: unknown[]) => Promise<unknown>;
   Object.assign(gateway, {
     [write]: async (...args: unknown[]) => {
-      const result = await original.apply(inner, args);
-      // mineBlock answers false when the chain mined nothing: not a write.
-      if (write !== "mineBlock" || result === true) die(point);
-      return result;
+      await original.apply(inner, args);
+      die(point);
     },
   });
   return gateway;
