@@ -23,12 +23,14 @@ import {
   computeEpoch,
   type EpochExecutedSlash,
   epochInputsFromReport,
+  isWorstScore,
   scoreFromMetric,
 } from "@flock/protocol";
 import { signRequest } from "@flock/sdk";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auditEpoch, downloadArtifact, executedSlashChecks } from "./commands/audit.ts";
+import { auditEpoch, downloadArtifact, executedSlashChecks, fetchDraw } from "./commands/audit.ts";
+import { epochInputChecks } from "./commands/auditInputs.ts";
 import { createTask } from "./commands/task.ts";
 import type { CommandContext } from "./context.ts";
 import { ensureHome } from "./home.ts";
@@ -97,6 +99,8 @@ beforeAll(async () => {
       schedulerPollMs: 100,
       indexerPollMs: 200,
       assignmentTimeoutMs: 4000,
+      // Scores are committed while the task validates and revealed after its end (SPEC §2.1 commit-reveal).
+      revealWindowMs: 8000,
       maxArtifactBytes: MAX_ARTIFACT_BYTES,
     },
   });
@@ -255,7 +259,7 @@ describe("adversarial scenarios on a real network (anvil, PGlite, HTTP)", () => 
     ]);
   });
 
-  it("validators refuse the malformed artifact with a recorded reason; a lying validator is off consensus, a re-run proves it and it is slashed; a silent validator is timed out and replaced", async () => {
+  it("validators score the malformed artifact +∞ with its reason; a lying validator is off consensus, a re-run proves it and it is slashed; a silent validator is timed out and replaced", async () => {
     // Wait for the draw of the honest submission: its first validator stays silent, its second lies.
     await until(
       async () => (await network.repos.assignments.listForSubmission(honest.submissionId)).length === 3,
@@ -290,10 +294,11 @@ describe("adversarial scenarios on a real network (anvil, PGlite, HTTP)", () => 
         (await network.repos.assignments.listForSubmission(submissionId)).filter(
           (a) => a.status === "reported",
         ).length;
+      // Committed during validation, revealed after the task's end: three revealed scores on the honest one.
       await until(
         async () => (await reported(honest.submissionId)) === 3,
-        25_000,
-        "three reports on the honest submission",
+        60_000,
+        "three revealed scores on the honest submission",
       );
 
       // The silent validator timed out; its submission went to a validator not drawn before for it.
@@ -322,27 +327,21 @@ describe("adversarial scenarios on a real network (anvil, PGlite, HTTP)", () => 
       expect(scoreFromMetric(rerun.bpc)).toBe(honestScores[0]);
       expect(liarScore).not.toBe(honestScores[0]);
 
-      // Every validator that got the malformed artifact refused it with its reason, and kept running.
-      let refusals = 0;
-      for (const d of daemons) {
-        for (const o of Object.values((await d.state()).assignments)) {
-          if (o.outcome === "refused") {
-            expect(o.code).toBe("ARTIFACT_MALFORMED");
-            refusals++;
-          }
-        }
-      }
-      expect(refusals).toBeGreaterThan(0);
+      // Every validator that got the malformed artifact scored it +∞ (SPEC §2.1: not a refusal, which would be
+      // reassigned) with the engine's reason as evidence, and kept running.
       const malformedScores = (await network.repos.scores.listForTask(taskId)).filter(
         (x) => x.submissionId === malformedId,
       );
-      expect(malformedScores).toHaveLength(0);
-      // The coordinator recorded each refusal with its reason.
-      const refused = (await network.repos.assignments.listForSubmission(malformedId)).filter(
-        (a) => a.status === "refused",
-      );
-      expect(refused.length).toBe(refusals);
-      for (const a of refused) expect(a.reason).toMatch(/^ARTIFACT_MALFORMED: /);
+      expect(malformedScores.length).toBeGreaterThan(0);
+      for (const x of malformedScores) {
+        expect(isWorstScore(x.score, "lower-is-better")).toBe(true);
+        expect(x.evidence).toMatchObject({ bpc: "Infinity", unscorable: "ARTIFACT_MALFORMED" });
+      }
+      expect(
+        (await network.repos.assignments.listForSubmission(malformedId)).filter(
+          (a) => a.status === "refused",
+        ),
+      ).toEqual([]);
 
       // At the end the epoch pays the honest trainer, not the copier; the liar's accuracy is below the others'.
       const epoch = await until2(
@@ -411,6 +410,49 @@ describe("adversarial scenarios on a real network (anvil, PGlite, HTTP)", () => 
       expect(forged.some((c) => c.endsWith("on-chain Slashed event with its evidence hash"))).toBe(true);
       expect(forged.some((c) => c.endsWith("evidence artifact hashes to the recorded evidence"))).toBe(true);
       expect(forged.some((c) => c.startsWith("every on-chain slash"))).toBe(true);
+      // The inputs themselves are checked against their sources: a coordinator that invents one fails the audit.
+      const honestInputs = epochInputsFromReport(report as never);
+      const inputAudit = async (inputs: typeof honestInputs, otherMints = new Map<number, string | null>()) =>
+        (
+          await epochInputChecks({
+            inputs,
+            reader,
+            verifyingContract: reader.addresses.TaskStaking,
+            fromBlock: BigInt(network.chain.manifest.blockNumber),
+            otherEpochMints: otherMints,
+            draw: (id) => fetchDraw(network.apiUrl, id),
+          })
+        )
+          .filter((c) => !c.ok)
+          .map((c) => c.check);
+      expect(await inputAudit(honestInputs)).toEqual([]);
+      const inflated = structuredClone(honestInputs);
+      inflated.validators[0]!.stake = (BigInt(inflated.validators[0]!.stake) * 10n).toString();
+      expect(
+        (await inputAudit(inflated)).some((c) => /stake of .* = its frozen on-chain stake/.test(c)),
+      ).toBe(true);
+      const rescored = structuredClone(honestInputs);
+      rescored.validators[0]!.scores[0]!.score += 1n;
+      expect(
+        (await inputAudit(rescored)).some((c) => c.endsWith("the report's score is the revealed one")),
+      ).toBe(true);
+      const reseeded = structuredClone(honestInputs);
+      reseeded.tasks[0]!.drawSeed = {
+        blockNumber: reseeded.tasks[0]!.drawSeed!.blockNumber,
+        blockHash: `0x${"ee".repeat(32)}`,
+      };
+      expect((await inputAudit(reseeded)).some((c) => c.endsWith("the draw seed is that block's hash"))).toBe(
+        true,
+      );
+      const overpaid = structuredClone(honestInputs);
+      overpaid.emission = (10n ** 27n).toString();
+      overpaid.mintIndex = overpaid.mintIndex ?? "0";
+      expect((await inputAudit(overpaid)).some((c) => c.includes("covers the epoch's emission"))).toBe(true);
+      if (honestInputs.mintIndex !== undefined) {
+        const reused = await inputAudit(honestInputs, new Map([[epoch.number + 1, honestInputs.mintIndex]]));
+        expect(reused.some((c) => c.endsWith("funds no other epoch"))).toBe(true);
+      }
+
       // A tampered report no longer hashes to the posted report hash either.
       const tamperedReport = structuredClone(report) as unknown as {
         inputs: { executedSlashes: { prover: string }[] };
