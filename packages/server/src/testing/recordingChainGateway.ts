@@ -146,8 +146,10 @@ export function createRecordingChainGateway(
       for (const draw of post.pools) {
         const held = taskPools.get(draw.taskId) ?? 0n;
         if (draw.amount > held) {
+          // Refusals carry the contract error's name, as the real gateway's decoded reverts do.
           throw new ChainError("TASK_POOL_INSUFFICIENT", `task ${draw.taskId} holds ${held}`, {
             hint: "the recorded task pool holds less",
+            details: { errorName: "InsufficientTaskPool" },
           });
         }
         pooled += draw.amount;
@@ -157,6 +159,7 @@ export function createRecordingChainGateway(
       if (pooled > post.total || unallocated < post.total - pooled) {
         throw new ChainError("REWARDS_INSUFFICIENT", `epoch ${post.epoch} needs ${post.total - pooled}`, {
           hint: "the recorded reward distributor holds less",
+          details: { errorName: "InsufficientRewards" },
         });
       }
       for (const draw of post.pools) taskPools.set(draw.taskId, taskPools.get(draw.taskId)! - draw.amount);
