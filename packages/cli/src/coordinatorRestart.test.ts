@@ -93,7 +93,7 @@ afterAll(async () => {
   for (const child of running) child.kill("SIGTERM");
   await Promise.all(running.map((c) => new Promise((resolve) => c.once("exit", resolve))));
   const anvilPid = existsSync(join(home.chainDir, "anvil.pid"))
-    ? Number(readFileSync(join(home.chainDir, "anvil.pid"), "utf8"))
+    ? Number(readFileSync(join(home.chainDir, "anvil.pid"), "utf8").trim().split(/\s+/)[0])
     : 0;
   if (anvilPid > 0 && alive(anvilPid)) process.kill(anvilPid, "SIGTERM");
   rmSync(root, { recursive: true, force: true });
@@ -118,7 +118,7 @@ describe("the coordinator killed with SIGKILL mid-validation", () => {
       );
     const deadline = Date.now() + 15_000;
     // The local chain's admin holds the operator role: its emission-paid task opens at once (SPEC §3).
-  const task = await createTask(ctx, "admin", {
+    const task = await createTask(ctx, "admin", {
       title: "restart",
       description: "",
       baseModel: encodeBaseModel({ config, params: initLlamaParameters(config, createRng(1)) }),
@@ -159,12 +159,13 @@ describe("the coordinator killed with SIGKILL mid-validation", () => {
     const submissions = await who("ada").api.submissions.list(task.id);
     expect(submissions.map((s) => s.status)).toEqual(["accepted", "accepted"]);
 
-    // After the deadline one validator reports everything it was given, then the coordinator dies.
+    // After the deadline one validator commits a score for everything it was given, then the coordinator dies.
+    // A validator's state (its committed scores' salts) lives where `flock validate` keeps it.
     const validator = (name: string) =>
       new ValidatorDaemon({
         coordinator: who(name).coordinator,
         backend: engineEvaluationBackend(),
-        stateDir: join(home.nodesDir, `validator-${name}`),
+        stateDir: join(home.nodesDir, `validator-${who(name).address}`),
         maxArtifactBytes: 1_000_000,
       });
     await until(
@@ -173,14 +174,15 @@ describe("the coordinator killed with SIGKILL mid-validation", () => {
       "assignments",
     );
     expect(await validator("ed").runOnce()).toBe(2);
-    const reportsBefore = (await who("ada").api.tasks.leaderboard(task.id)).map((e) => e.reports);
-    expect(reportsBefore).toEqual([1, 1]);
+    // Commit-reveal: nothing of a score is visible before the reveals close, but the commitments are recorded.
+    const committedBefore = (await who("ed").api.assignments.list("committed")).map((a) => a.id).sort();
+    expect(committedBefore).toHaveLength(2);
+    expect((await who("ada").api.tasks.leaderboard(task.id)).map((e) => e.reports)).toEqual([0, 0]);
 
-    const anvilPid = Number(readFileSync(join(home.chainDir, "anvil.pid"), "utf8"));
+    const anvilPid = Number(readFileSync(join(home.chainDir, "anvil.pid"), "utf8").trim().split(/\s+/)[0]);
     up.kill("SIGKILL");
     await new Promise((resolve) => up.once("exit", resolve));
-    // The embedded chain ran in a child process of the killed one; stop it as an operator would (it saves its state).
-    process.kill(anvilPid, "SIGTERM");
+    // The embedded chain ran under a watchdog of the killed process: it stops by itself (saving its state).
     await until(() => (alive(anvilPid) ? undefined : true), 30_000, "anvil to stop");
 
     up = await startUp();
@@ -189,7 +191,9 @@ describe("the coordinator killed with SIGKILL mid-validation", () => {
     expect(after.map((s) => [s.id, s.status, s.commitHash])).toEqual(
       submissions.map((s) => [s.id, s.status, s.commitHash]),
     );
-    expect((await who("ada").api.tasks.leaderboard(task.id)).map((e) => e.reports)).toEqual(reportsBefore);
+    expect((await who("ed").api.assignments.list("committed")).map((a) => a.id).sort()).toEqual(
+      committedBefore,
+    );
     for (const name of ["bo", "cy", "ed", "flo", "gus"]) {
       const onChain = await getStake(who(name).chain, {
         taskId: BigInt(task.id),
@@ -207,8 +211,9 @@ describe("the coordinator killed with SIGKILL mid-validation", () => {
       }),
     ).toBe(0);
     const gus = JSON.parse(validateIo.out()) as { assignments: Record<string, { outcome: string }> };
-    expect(Object.values(gus.assignments).map((a) => a.outcome)).toEqual(["reported", "reported"]);
-    const rest = [validator("flo")];
+    expect(Object.values(gus.assignments).map((a) => a.outcome)).toEqual(["committed", "committed"]);
+    // ed and gus reveal after the task's end; flo commits and reveals as a daemon.
+    const rest = [validator("flo"), validator("ed"), validator("gus")];
     for (const v of rest) v.start(300);
     try {
       const epoch = await until(
