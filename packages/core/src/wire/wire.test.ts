@@ -27,7 +27,9 @@ const task: wire.Task = {
 
 describe("wire types", () => {
   it("each named schema is registered under the $id it declares, once", () => {
-    for (const [name, schema] of Object.entries(wire.WIRE_SCHEMAS)) expect(schema.$id).toBe(name);
+    for (const [name, schema] of Object.entries(wire.WIRE_SCHEMAS)) {
+      expect((schema as { $id?: unknown }).$id).toBe(name);
+    }
     expect(new Set(Object.values(wire.WIRE_SCHEMAS)).size).toBe(Object.keys(wire.WIRE_SCHEMAS).length);
   });
 
