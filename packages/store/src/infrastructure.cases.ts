@@ -18,6 +18,8 @@ export function infrastructureCases(ctx: StoreTestContext): void {
       "0004_request_edge",
       "0005_arena_rules",
       "0006_network_epochs",
+      "0007_chain_writes",
+      "0008_emission_weight_zero",
     ]);
   });
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, it } from "vitest";
 import { chainIndexCases } from "./chainIndex.cases.ts";
 import type { DialectName } from "./database.ts";
 import { infrastructureCases } from "./infrastructure.cases.ts";
+import { jobRecoveryCases } from "./jobRecovery.cases.ts";
 import { createRepositories, type Repositories } from "./repositories.ts";
 import { settlementCases } from "./settlement.cases.ts";
 import { submissionCases } from "./submissions.cases.ts";
@@ -62,5 +63,6 @@ for (const dialect of DIALECTS) {
     describe("epochs, rewards and slashes", () => settlementCases(ctx));
     describe("stake and delegation index", () => chainIndexCases(ctx));
     describe("nonces, jobs, events, artifacts, transactions, migrations", () => infrastructureCases(ctx));
+    describe("job recovery and the journal of chain writes", () => jobRecoveryCases(ctx));
   });
 }

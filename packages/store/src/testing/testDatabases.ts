@@ -24,6 +24,7 @@ const TABLES = [
   "chain_cursors",
   "request_nonces",
   "jobs",
+  "chain_writes",
   "events",
   "artifacts",
   "pool_sigmas",
