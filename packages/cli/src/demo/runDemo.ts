@@ -15,6 +15,7 @@ import { type AuditCheck, auditEpoch } from "../commands/audit.ts";
 import { type ClaimLine, claimAll } from "../commands/claim.ts";
 import { createTask } from "../commands/task.ts";
 import type { CommandContext } from "../context.ts";
+import { recordCreatedTask } from "../network/createdTasks.ts";
 import type { EmbeddedNetwork } from "../network/embeddedNetwork.ts";
 import { participant } from "../network/participant.ts";
 import { trainerProgress, validatorProgress } from "../nodeProgress.ts";
@@ -116,14 +117,18 @@ export async function runDemo(
   const names = [CREATOR, ...TRAINERS.map((t) => t.name), ...VALIDATORS.map((v) => v.name)];
   const people = new Map(names.map((name) => [name, participant(home, name)]));
   const who = (name: string) => people.get(name)!;
-  // Stakes of tasks earlier runs left behind (closed, or interrupted and since settled) come back first.
-  for (const name of names) {
-    for (const { taskId, amount } of await withdrawClosedStakes(who(name))) {
-      output.note(
-        `${name.padEnd(4)} took back ${formatFlock(amount)} gmFLOCK staked on closed task ${taskId}`,
-      );
+  // Stakes of tasks earlier runs left behind (closed, or interrupted and since settled) come back first, and
+  // again before staking: the coordinator closes a task a little after settling it, maybe only now.
+  const takeBackStakes = async () => {
+    for (const name of names) {
+      for (const { taskId, amount } of await withdrawClosedStakes(who(name))) {
+        output.note(
+          `${name.padEnd(4)} took back ${formatFlock(amount)} gmFLOCK staked on closed task ${taskId}`,
+        );
+      }
     }
-  }
+  };
+  await takeBackStakes();
   const locks = new Map<string, bigint>();
   for (const { name, stake: stakeText } of [...TRAINERS, ...VALIDATORS]) {
     // A home that ran the demo before keeps its locks: one that still backs the stake is used again.
@@ -233,6 +238,8 @@ export async function runDemo(
   output.note(
     `the network's operator approved emission weight ${approved.approvedWeight} for task ${task.id}: its epoch pays emission plus ${CREATOR}'s ${formatFlock(DEMO_POOL)} FLOCK pool`,
   );
+  // Like `flock task create`: the creator's home keeps the base model's score for `flock task leaderboard`.
+  recordCreatedTask(home, { taskId: task.id, validationCommitment: task.validationCommitment, baseBpc });
   output.note(
     `task ${task.id} open: ${train.length} public training conversations, ${hidden.length} hidden (committed ${task.validationCommitment.slice(0, 19)}…)`,
   );
@@ -241,6 +248,7 @@ export async function runDemo(
   );
 
   step("trainers and validators stake on the task");
+  await takeBackStakes();
   for (const s of [
     ...TRAINERS.map((t) => ({ ...t, role: "trainer" as const })),
     ...VALIDATORS.map((v) => ({ ...v, role: "validator" as const })),
