@@ -45,6 +45,18 @@ export function jobRecoveryCases(ctx: StoreTestContext): void {
     await expect(ctx.repos.jobs.retry(9_999_999, at(0))).rejects.toMatchObject({ code: "JOB_NOT_FOUND" });
   });
 
+  it("jobs: done jobs of a kind are pruned, never pending, failed or other kinds", async () => {
+    const done = await ctx.repos.jobs.schedule({ kind: "chain.reconcile", runAt: at(0) });
+    const pending = await ctx.repos.jobs.schedule({ kind: "chain.reconcile", runAt: at(500) });
+    const other = await ctx.repos.jobs.schedule({ kind: "task.finalize", runAt: at(0) });
+    for (const job of await ctx.repos.jobs.claimDue({ now: at(1), leaseMs: 1_000 }))
+      await ctx.repos.jobs.complete(job);
+    expect(await ctx.repos.jobs.pruneDone("chain.reconcile", new Date(Date.now() + 60_000))).toBe(1);
+    await expect(ctx.repos.jobs.get(done.id)).rejects.toMatchObject({ code: "JOB_NOT_FOUND" });
+    expect((await ctx.repos.jobs.get(pending.id)).status).toBe("pending");
+    expect((await ctx.repos.jobs.get(other.id)).status).toBe("done");
+  });
+
   it("chain writes: an intent is recorded once, confirmed with its transaction, and listed until confirmed", async () => {
     const hash = `0x${"ab".repeat(32)}`;
     const first = await ctx.repos.chainWrites.intend({ kind: "postEpochRoot", key: "epoch:1:root" });

@@ -151,6 +151,18 @@ export class JobRepository {
     return row !== undefined;
   }
 
+  /** Delete done jobs of `kind` finished before `before` (a routine job that would otherwise pile up); how many. */
+  async pruneDone(kind: string, before: Date): Promise<number> {
+    const rows = await this.#db
+      .deleteFrom("jobs")
+      .where("kind", "=", kind)
+      .where("status", "=", "done")
+      .where("updated_at", "<", before)
+      .returning("id")
+      .execute();
+    return rows.length;
+  }
+
   /** Finish a claimed job. Refused if the claim is stale (the lease expired and another worker took it). */
   async complete(job: Pick<Job, "id" | "attempts">): Promise<Job> {
     return this.#settle(job, { status: "done", locked_until: null, last_error: null });

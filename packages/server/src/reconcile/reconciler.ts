@@ -35,6 +35,8 @@ export function createReconciler(ctx: AppContext): Reconciler {
       const waiting = await ctx.repos.jobs.list({ status: "pending", kind: RECONCILE_JOB });
       if (waiting.length > 0) return;
       const now = ctx.clock.now();
+      // Passes are routine: the last hour's are kept, older ones deleted rather than piling up.
+      await ctx.repos.jobs.pruneDone(RECONCILE_JOB, new Date(now.getTime() - 3_600_000));
       await ctx.repos.jobs.schedule({
         kind: RECONCILE_JOB,
         key: `reconcile:${reason}:${now.getTime()}`,
