@@ -1,4 +1,4 @@
-import { ConflictError, NotImplementedError, ValidationError } from "@flock/core";
+import { ConflictError, ValidationError } from "@flock/core";
 import { MAX_TASK_WEIGHT } from "@flock/protocol";
 import { type Task, type TaskFunding, withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
@@ -68,10 +68,15 @@ function checkTerms(ctx: AppContext, body: CreateTaskBody): { weight: bigint; po
   if (body.type !== "lm-lora") {
     // The trainer and validator nodes train LoRA adapters and score BPC; other task types would be
     // trained and scored as if they were language tasks.
-    throw new NotImplementedError(`training and scoring ${body.type} tasks`, {
-      hint: "create an lm-lora task (LoRA fine-tuning of a language model, scored in bits per byte)",
-      details: { type: body.type, supported: ["lm-lora"] },
-    });
+    // A client's request the network cannot serve: a 4xx that names what it can, never a server error.
+    throw new ValidationError(
+      "TASK_TYPE_UNSUPPORTED",
+      `training and scoring ${body.type} tasks is not implemented on this network`,
+      {
+        hint: "create an lm-lora task (LoRA fine-tuning of a language model, scored in bits per byte)",
+        details: { type: body.type, supported: ["lm-lora"] },
+      },
+    );
   }
   return { weight, pool };
 }

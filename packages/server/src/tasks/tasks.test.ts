@@ -131,10 +131,10 @@ describe("tasks", () => {
   it("refuses task types its nodes cannot train or score, saying which one they can", async () => {
     for (const type of ["lm-full", "classifier", "regressor"]) {
       const response = await t.signed(creator, "POST", "/tasks", taskBody({ type }));
-      expect(response.statusCode, type).toBe(501);
+      expect(response.statusCode, type).toBe(400);
       expect(response.json()).toMatchObject({
-        code: "NOT_IMPLEMENTED",
-        message: `training and scoring ${type} tasks is not implemented`,
+        code: "TASK_TYPE_UNSUPPORTED",
+        message: `training and scoring ${type} tasks is not implemented on this network`,
         hint: expect.stringContaining("create an lm-lora task"),
       });
     }
