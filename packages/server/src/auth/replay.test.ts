@@ -121,7 +121,7 @@ describe("replays over real HTTP are refused in every encoding", () => {
       chainId: number;
       requestVerifier: string;
     };
-    expect(health).toEqual({ ok: true, chainId: 31337, requestVerifier: RECORDING_REQUEST_VERIFIER });
+    expect(health).toMatchObject({ ok: true, chainId: 31337, requestVerifier: RECORDING_REQUEST_VERIFIER });
     const body = taskBody();
     const before = (await t.repos.tasks.list({ limit: 500 })).items.length;
     const elsewhere = await signedHeaders({
