@@ -1,3 +1,5 @@
+/** The settings of a local development chain (a small network stake floor), for tools and tests over one. */
+export { localDeploymentSettings } from "@flock/contracts";
 export * from "./actions/approve.ts";
 export * from "./actions/claimRewards.ts";
 export * from "./actions/createTask.ts";
@@ -10,6 +12,7 @@ export * from "./actions/getRewardPool.ts";
 export * from "./actions/getSnapshotStake.ts";
 export * from "./actions/getStake.ts";
 export * from "./actions/getTaskPool.ts";
+export * from "./actions/grantOperator.ts";
 export * from "./actions/isOperator.ts";
 export * from "./actions/lockFlock.ts";
 export * from "./actions/mintEmission.ts";

@@ -5,12 +5,12 @@ import {
   approve,
   fundTask,
   type LocalChain,
+  localDeploymentSettings,
   lockFlock,
   manifestAddresses,
   stake,
   startLocalChain,
 } from "@flock/chain";
-import { localDeploymentSettings } from "@flock/contracts";
 import { contentId, parseFlock } from "@flock/core";
 import { buildRewardTree } from "@flock/protocol";
 import { keccak256, toHex } from "viem";

@@ -7,12 +7,12 @@ import {
   type FlockClient,
   getSnapshotStake,
   type LocalChain,
+  localDeploymentSettings,
   lockFlock,
   manifestAddresses,
   stake,
   startLocalChain,
 } from "@flock/chain";
-import { localDeploymentSettings } from "@flock/contracts";
 import { contentId, parseFlock } from "@flock/core";
 import { drawValidators } from "@flock/protocol";
 import { privateKeyToAccount } from "viem/accounts";

@@ -11,12 +11,12 @@ import {
   fundTask,
   getBalances,
   type LocalChain,
+  localDeploymentSettings,
   lockFlock,
   manifestAddresses,
   stake,
   startLocalChain,
 } from "@flock/chain";
-import { localDeploymentSettings } from "@flock/contracts";
 import { contentId, parseFlock } from "@flock/core";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,6 +1,5 @@
-import { devAccounts, type LocalChain } from "@flock/chain";
-import { taskStakingAbi } from "@flock/contracts";
-import { type Address, keccak256, toHex } from "viem";
+import { devAccounts, grantOperator as grantOperatorRole, type LocalChain } from "@flock/chain";
+import type { Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 /**
@@ -12,14 +11,5 @@ export const operatorAccount = privateKeyToAccount(devAccounts(1)[0]!.privateKey
 
 /** The local chain's admin grants `account` TaskStaking's OPERATOR_ROLE (as a network's admin would). */
 export async function grantOperator(chain: LocalChain, account: Address): Promise<void> {
-  const admin = chain.clientFor(chain.roles.admin);
-  const hash = await admin.walletClient.writeContract({
-    account: admin.account,
-    chain: admin.walletClient.chain,
-    address: chain.addresses.TaskStaking,
-    abi: taskStakingAbi,
-    functionName: "grantRole",
-    args: [keccak256(toHex("OPERATOR_ROLE")), account],
-  });
-  await admin.publicClient.waitForTransactionReceipt({ hash });
+  await grantOperatorRole(chain.clientFor(chain.roles.admin), { account });
 }
