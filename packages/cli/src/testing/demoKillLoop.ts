@@ -48,11 +48,14 @@ export interface DemoRun {
   stderr: string;
 }
 
-/** A kill point drawn from `random` (a function returning [0, 1)): a chapter, then up to 3 s into it. */
+/**
+ * A kill point drawn from `random` (a function returning [0, 1)): a chapter, then up to 3 s into it — mostly
+ * the first few hundred milliseconds (u³ · 3 s), since the last chapters (claims, audit) last about a second.
+ */
 export function randomKillPoint(random: () => number): KillPoint {
   const chapters = ["start", ...DEMO_CHAPTERS] as const;
   const chapter = chapters[Math.floor(random() * chapters.length)]!;
-  return { chapter, delayMs: Math.floor(random() * 3000) };
+  return { chapter, delayMs: Math.floor(random() ** 3 * 3000) };
 }
 
 /** A small seeded generator (mulberry32), so a failing sequence of kill points can be replayed. */
