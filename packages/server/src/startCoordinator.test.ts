@@ -76,7 +76,7 @@ describe("the coordinator process wiring", () => {
         expect(coordinator.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
         const health = await (await fetch(`${coordinator.url}/health`)).json();
         expect(health).toMatchObject({ ok: true, chainId: 31337, failedJobs: [], chainDifferences: [] });
-        expect(health.requestVerifier).toMatch(/^0x[0-9a-f]{40}$/);
+        expect((health as { requestVerifier: string }).requestVerifier).toMatch(/^0x[0-9a-f]{40}$/);
         // What a joining node reads: the chain's RPC URL and the deployment it started.
         const network = (await (await fetch(`${coordinator.url}/network`)).json()) as {
           deployment: { contracts: Record<string, { address: string }> };
