@@ -1,21 +1,10 @@
-import type { SubmissionScore } from "@flock/engine";
+import type { SubmissionScore, SubmissionScoringInput } from "@flock/engine";
 
-/** Everything one evaluation needs; the validator daemon fetches it with its assignment. */
-export interface EvaluationJob {
-  /** Content id of the task's base model. */
-  baseModelId: string;
-  /** The base model file (`flock-llama/1`). */
-  baseModel: Uint8Array;
-  /** The submission's artifact, already checked against its committed hash. */
-  artifact: Uint8Array;
-  /** The hidden validation set: ShareGPT JSONL. */
-  validationData: string;
-  /** The task's context length: conversations are cut to it. */
-  contextLength: number;
-  maxTrainableParams: number;
-  /** The network's artifact size limit: a larger artifact is unscorable (+∞). */
-  maxArtifactBytes: number;
-}
+/**
+ * Everything one evaluation needs (the engine's scoring input, less its thread count); the validator daemon
+ * fetches it with its assignment. One definition: the referee re-runs the same scoring on the same input.
+ */
+export type EvaluationJob = Omit<SubmissionScoringInput, "threads">;
 
 /**
  * The outcome: BPC over assistant tokens (SPEC §2.1, lower is better), or +∞ with the reason the artifact
