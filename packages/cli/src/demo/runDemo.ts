@@ -120,6 +120,9 @@ export async function runDemo(
   // Stakes of tasks earlier runs left behind (closed, or interrupted and since settled) come back first, and
   // again before staking: the coordinator closes a task a little after settling it, maybe only now.
   const takeBackStakes = async () => {
+    // The local chain mines only on demand: a fresh block puts its clock at now, so a dispute window that ended
+    // since the last transaction reads as ended (a withdrawal is judged by the latest block's time).
+    await network.chain.advanceTime(0);
     for (const name of names) {
       for (const { taskId, amount } of await withdrawClosedStakes(who(name))) {
         output.note(
