@@ -10,4 +10,5 @@ export * from "./metrics.ts";
 export * from "./runFederation.ts";
 export * from "./sampling.ts";
 export * from "./strategies/fedAvg.ts";
+export * from "./strategies/registry.ts";
 export * from "./strategy.ts";
