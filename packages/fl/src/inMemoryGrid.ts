@@ -1,11 +1,13 @@
 import { ValidationError } from "@flock/core";
 import type { Grid, SendOptions } from "./grid.ts";
-import type { Evaluation, Message, NodeId, Reply, Update } from "./messages.ts";
+import type { Evaluation, ExchangeBody, Message, NodeId, Reply, Update } from "./messages.ts";
 
 /** What runs on a node: local training and local evaluation of the arrays it is sent. */
 export interface NodeApp {
   train(message: Message): Promise<Update>;
   evaluate(message: Message): Promise<Evaluation>;
+  /** Protocol steps (secure aggregation); a node without it answers exchanges with FL_EXCHANGE_UNSUPPORTED. */
+  exchange?(message: Message): Promise<ExchangeBody>;
 }
 
 export interface InMemoryGridOptions {
@@ -85,7 +87,13 @@ export class InMemoryGrid implements Grid {
     try {
       if (message.kind === "train")
         return { nodeId, kind: "train", round, update: await this.options.app.train(message) };
-      return { nodeId, kind: "evaluate", round, evaluation: await this.options.app.evaluate(message) };
+      if (message.kind === "evaluate") {
+        return { nodeId, kind: "evaluate", round, evaluation: await this.options.app.evaluate(message) };
+      }
+      if (!this.options.app.exchange) {
+        throw new ValidationError("FL_EXCHANGE_UNSUPPORTED", `node ${nodeId} runs no exchange protocol`);
+      }
+      return { nodeId, kind: "exchange", round, body: await this.options.app.exchange(message) };
     } catch (error) {
       const code =
         typeof (error as { code?: unknown }).code === "string"

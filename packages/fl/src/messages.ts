@@ -22,7 +22,14 @@ export interface Evaluation {
   readonly metrics: Metrics;
 }
 
-export type MessageKind = "train" | "evaluate";
+/**
+ * `train` and `evaluate` carry arrays; `exchange` is a protocol step with a JSON-like `body` (the stages of
+ * secure aggregation: key advertisement, share exchange, masked input, unmasking).
+ */
+export type MessageKind = "train" | "evaluate" | "exchange";
+
+/** The body of an exchange message or reply: plain data (strings, numbers, arrays, byte arrays). */
+export type ExchangeBody = Readonly<Record<string, unknown>>;
 
 /** A message from the server to one node. */
 export interface Message {
@@ -32,6 +39,8 @@ export interface Message {
   /** The arrays to train from or to evaluate (absent for a message that carries only config). */
   readonly arrays?: Arrays;
   readonly config: Config;
+  /** The protocol step of an `exchange` message. */
+  readonly body?: ExchangeBody;
 }
 
 /** A node's answer: a training update, an evaluation, or an error (a dropped or failing node). */
@@ -42,6 +51,12 @@ export type Reply =
       readonly kind: "evaluate";
       readonly round: number;
       readonly evaluation: Evaluation;
+    }
+  | {
+      readonly nodeId: NodeId;
+      readonly kind: "exchange";
+      readonly round: number;
+      readonly body: ExchangeBody;
     }
   | {
       readonly nodeId: NodeId;

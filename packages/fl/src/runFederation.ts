@@ -2,7 +2,7 @@ import { ValidationError } from "@flock/core";
 import type { Arrays } from "./arrays.ts";
 import type { Grid } from "./grid.ts";
 import { type Config, isError, type Metrics, type Reply } from "./messages.ts";
-import type { Strategy } from "./strategy.ts";
+import type { Strategy, TrainResult } from "./strategy.ts";
 
 /** What happened in one round. */
 export interface RoundRecord {
@@ -61,12 +61,32 @@ export async function runFederation(options: FederationOptions): Promise<Federat
   const records: RoundRecord[] = [];
   for (let round = 1; round <= rounds; round++) {
     const started = Date.now();
-    const messages = await strategy.configureTrain(round, arrays, configOf(options.trainConfig, round), grid);
-    const replies = await grid.sendAndReceive(messages, {
+    const sendOptions = {
       ...(options.roundTimeoutMs === undefined ? {} : { timeoutMs: options.roundTimeoutMs }),
-      onReply: (reply) => options.onReply?.(round, reply, messages.length),
-    });
-    const trained = strategy.aggregateTrain(round, replies);
+    };
+    let counts: { sent: number; replied: number; failed: number };
+    let trained: TrainResult;
+    if (strategy.trainRound) {
+      const outcome = await strategy.trainRound(round, arrays, configOf(options.trainConfig, round), grid, {
+        ...sendOptions,
+        onReply: (reply) => options.onReply?.(round, reply, 0),
+      });
+      trained = outcome;
+      counts = { sent: outcome.sent, replied: outcome.replied, failed: outcome.failed };
+    } else {
+      const messages = await strategy.configureTrain(
+        round,
+        arrays,
+        configOf(options.trainConfig, round),
+        grid,
+      );
+      const replies = await grid.sendAndReceive(messages, {
+        ...sendOptions,
+        onReply: (reply) => options.onReply?.(round, reply, messages.length),
+      });
+      trained = strategy.aggregateTrain(round, replies);
+      counts = { sent: messages.length, replied: replies.length, failed: replies.filter(isError).length };
+    }
     if (trained.arrays) arrays = trained.arrays;
     const evalMessages = await strategy.configureEvaluate(
       round,
@@ -85,10 +105,8 @@ export async function runFederation(options: FederationOptions): Promise<Federat
     const centralMetrics = options.evaluate ? await options.evaluate(round, arrays) : undefined;
     const record: RoundRecord = {
       round,
-      sent: messages.length,
-      replied: replies.length,
-      failed: replies.filter(isError).length,
-      timedOut: messages.length - replies.length,
+      ...counts,
+      timedOut: counts.sent - counts.replied,
       ...(trained.metrics ? { trainMetrics: trained.metrics } : {}),
       ...(evaluateMetrics ? { evaluateMetrics } : {}),
       ...(centralMetrics ? { centralMetrics } : {}),

@@ -1,5 +1,5 @@
 import type { Arrays } from "./arrays.ts";
-import type { Grid } from "./grid.ts";
+import type { Grid, SendOptions } from "./grid.ts";
 import type { Config, Message, Metrics, Reply } from "./messages.ts";
 
 /** What a strategy makes of a round's training replies: the new global arrays (if any) and metrics. */
@@ -19,6 +19,25 @@ export interface Strategy {
   aggregateTrain(round: number, replies: readonly Reply[]): TrainResult;
   configureEvaluate(round: number, arrays: Arrays, config: Config, grid: Grid): Promise<Message[]>;
   aggregateEvaluate(round: number, replies: readonly Reply[]): Metrics | undefined;
+  /**
+   * Runs a whole training exchange itself, when one message and one reply per node are not enough (secure
+   * aggregation's stages). When present, the round loop calls it instead of configureTrain, one
+   * sendAndReceive and aggregateTrain.
+   */
+  trainRound?(
+    round: number,
+    arrays: Arrays,
+    config: Config,
+    grid: Grid,
+    options: SendOptions,
+  ): Promise<TrainRound>;
+}
+
+/** A training exchange run by the strategy itself: its result and the counts the round records. */
+export interface TrainRound extends TrainResult {
+  readonly sent: number;
+  readonly replied: number;
+  readonly failed: number;
 }
 
 /**

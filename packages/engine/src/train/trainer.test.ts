@@ -195,3 +195,27 @@ describe("training a decoder with in-graph AdamW", () => {
     await trainer.release();
   });
 });
+
+describe("Trainer.reset", () => {
+  it("trains again from given weights exactly as a new trainer would", async () => {
+    const { initTabularMlp, tabularTask, createRng } = await import("../index.ts");
+    const config = { kind: "classifier" as const, numFeatures: 3, hidden: [4], numClasses: 2 };
+    const params = initTabularMlp(config, createRng(1));
+    const batch = { x: Float32Array.of(1, 0, 0, 0, 1, 0), y: Int32Array.of(0, 1) };
+    const options = { schedule: { peak: 0.1 } };
+    const fresh = await Trainer.create(tabularTask(config, params, 2), options);
+    const a = await fresh.trainStep([batch]);
+    const reused = await Trainer.create(tabularTask(config, params, 2), options);
+    await reused.trainStep([batch]);
+    await reused.trainStep([batch]);
+    reused.reset(params);
+    const b = await reused.trainStep([batch]);
+    expect(b.loss).toBe(a.loss);
+    expect([...reused.parameters().get("layers.0.weight")!.data]).toEqual([
+      ...fresh.parameters().get("layers.0.weight")!.data,
+    ]);
+    expect(() => reused.reset(new Map())).toThrow(/no parameter/);
+    await fresh.release();
+    await reused.release();
+  });
+});

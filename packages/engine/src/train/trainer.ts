@@ -233,6 +233,29 @@ export class Trainer<Item> {
     );
   }
 
+  /**
+   * Start over from `params` with a fresh optimizer (zero state, step 0), reusing the compiled graphs and
+   * buffers: how one trainer serves many federated clients in turn. `params` must have the task's names
+   * and sizes.
+   */
+  reset(params: ReadonlyMap<string, { data: Float32Array }>): void {
+    for (const [name, buf] of this.params) {
+      const p = params.get(name);
+      if (!p || p.data.length !== buf.host[0].length) {
+        throw new EngineError(
+          "TRAINER_RESET_MISMATCH",
+          `no parameter ${name} of ${buf.host[0].length} values to reset to`,
+          {
+            hint: "reset with the parameters of the model this trainer was built for",
+          },
+        );
+      }
+      buf.host[this.weightParity].set(p.data);
+    }
+    for (const buf of this.state.values()) buf.host[this.weightParity].fill(0);
+    this.step = 0;
+  }
+
   /** Weights, optimizer state and step, for a checkpoint. */
   saveState(): TrainerState {
     const tensors: Record<string, TensorData> = {};
