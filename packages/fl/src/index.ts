@@ -11,4 +11,5 @@ export * from "./runFederation.ts";
 export * from "./sampling.ts";
 export * from "./strategies/fedAvg.ts";
 export * from "./strategies/registry.ts";
+export * from "./strategies/sampledStrategy.ts";
 export * from "./strategy.ts";
