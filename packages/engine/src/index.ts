@@ -49,6 +49,7 @@ export * from "./runtime/ortTypes.ts";
 export * from "./tokenizer/index.ts";
 export * from "./train/checkpoint.ts";
 export * from "./train/languageModelTask.ts";
+export * from "./train/proximal.ts";
 export * from "./train/runTraining.ts";
 export * from "./train/tabularTask.ts";
 export * from "./train/trainer.ts";

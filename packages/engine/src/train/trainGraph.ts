@@ -2,6 +2,7 @@ import { gradients } from "../autodiff/gradients.ts";
 import { Graph, type Tensor } from "../graph/graph.ts";
 import { clipByGlobalNorm } from "../optim/clip.ts";
 import { declareScalars, type Optimizer } from "../optim/optimizer.ts";
+import { anchorName, PROXIMAL_MU, proximalTerm } from "./proximal.ts";
 import type { TrainingTask } from "./trainingTask.ts";
 
 /** Graph input/output names of a parameter's state slot and of next values. */
@@ -16,6 +17,11 @@ export interface StepGraphOptions {
   mode: "fused" | "accumulate" | "apply";
   /** Micro-batches per update (the apply graph averages accumulated gradients over them). */
   accumulation?: number;
+  /**
+   * Minimize loss + μ/2·‖w − w_anchor‖² (FedProx): adds one `anchor/<name>` input per trainable weight and
+   * the scalar input `proximal.mu`. The `loss` output stays the task's loss, without the term.
+   */
+  proximal?: boolean;
 }
 
 function bindWeights(graph: Graph, task: TrainingTask<unknown>): Map<string, Tensor> {
@@ -73,10 +79,17 @@ export function buildStepGraph(task: TrainingTask<unknown>, options: StepGraphOp
   );
   const { loss } = task.buildLoss(weights, data);
   graph.output("loss", loss);
-  const grads = gradients(
-    loss,
-    names.map((name) => weights.get(name)!),
-  );
+  const trainable = names.map((name) => weights.get(name)!);
+  const objective = options.proximal
+    ? loss.add(
+        proximalTerm(
+          trainable,
+          names.map((name) => graph.input(anchorName(name), "float32", task.trainable.get(name)!.shape)),
+          graph.input(PROXIMAL_MU, "float32", []),
+        ),
+      )
+    : loss;
+  const grads = gradients(objective, trainable);
   if (options.mode === "fused") {
     applyUpdate(graph, task, weights, grads, 1, options);
   } else {

@@ -6,6 +6,7 @@ import type { Optimizer } from "../optim/optimizer.ts";
 import { learningRate, type ScheduleOptions } from "../optim/schedule.ts";
 import { CompiledGraph } from "../runtime/compiledGraph.ts";
 import { allocate, type HostArray, type ort, ortTensor } from "../runtime/ortTypes.ts";
+import { anchorName, PROXIMAL_MU, type ProximalOptions } from "./proximal.ts";
 import { accumulatorName, buildStepGraph, nextName, slotName } from "./trainGraph.ts";
 import type { TrainingTask } from "./trainingTask.ts";
 
@@ -18,6 +19,11 @@ export interface TrainerOptions {
   accumulation?: number;
   /** ONNX Runtime intra-op threads (default 1). */
   threads?: number;
+  /**
+   * Add FedProx's proximal term μ/2·‖w − w_anchor‖² to the minimized loss, anchored to the trainable weights
+   * the trainer starts from (at construction, and at each `reset`). μ can change later (`setProximalMu`).
+   */
+  proximal?: ProximalOptions;
 }
 
 /** Result of one optimizer step. */
@@ -67,6 +73,8 @@ export class Trainer<Item> {
   private readonly state = new Map<string, PingPong>();
   private readonly accumulators = new Map<string, PingPong>();
   private readonly frozen = new Map<string, ort.Tensor>();
+  /** The proximal term's anchor per trainable weight (host buffer and its tensor), when enabled. */
+  private readonly anchors = new Map<string, { host: Float32Array; tensor: ort.Tensor }>();
   private readonly data: Record<string, HostArray> = {};
   private readonly dataTensors: Record<string, ort.Tensor> = {};
   private readonly scalars: Record<string, Float32Array> = {};
@@ -90,6 +98,15 @@ export class Trainer<Item> {
       if ((options.accumulation ?? 1) > 1) this.accumulators.set(accumulatorName(name), pingPong(p.shape));
     }
     for (const [name, p] of task.frozen) this.frozen.set(name, ortTensor("float32", p.data, p.shape));
+    if (options.proximal) {
+      const mu = checkMu(options.proximal.mu);
+      for (const [name, p] of task.trainable) {
+        const host = Float32Array.from(p.data);
+        this.anchors.set(anchorName(name), { host, tensor: ortTensor("float32", host, p.shape) });
+      }
+      this.scalars[PROXIMAL_MU] = Float32Array.of(mu);
+      this.scalarTensors[PROXIMAL_MU] = ortTensor("float32", this.scalars[PROXIMAL_MU], []);
+    }
     for (const d of task.dataInputs) {
       this.data[d.name] = allocate(
         d.dtype,
@@ -113,7 +130,12 @@ export class Trainer<Item> {
     const optimizer = trainer.optimizer;
     const threads = options.threads ?? 1;
     const k = options.accumulation ?? 1;
-    const common = { optimizer, clipNorm: options.clipNorm, accumulation: k };
+    const common = {
+      optimizer,
+      clipNorm: options.clipNorm,
+      accumulation: k,
+      proximal: options.proximal !== undefined,
+    };
     const asUnknown = task as TrainingTask<unknown>;
     if (k === 1) {
       trainer.graphs.fused = await CompiledGraph.compile(
@@ -148,6 +170,7 @@ export class Trainer<Item> {
           this.state.get(name)?.ort[weightParity] ??
           this.accumulators.get(name)?.ort[accParity] ??
           this.frozen.get(name) ??
+          this.anchors.get(name)?.tensor ??
           this.dataTensors[name] ??
           this.scalarTensors[name];
         const feeds: Record<string, ort.Tensor> = {};
@@ -236,7 +259,7 @@ export class Trainer<Item> {
   /**
    * Start over from `params` with a fresh optimizer (zero state, step 0), reusing the compiled graphs and
    * buffers: how one trainer serves many federated clients in turn. `params` must have the task's names
-   * and sizes.
+   * and sizes. With a proximal term, `params` also become its anchor.
    */
   reset(params: ReadonlyMap<string, { data: Float32Array }>): void {
     for (const [name, buf] of this.params) {
@@ -251,9 +274,29 @@ export class Trainer<Item> {
         );
       }
       buf.host[this.weightParity].set(p.data);
+      this.anchors.get(anchorName(name))?.host.set(p.data);
     }
     for (const buf of this.state.values()) buf.host[this.weightParity].fill(0);
     this.step = 0;
+  }
+
+  /** The proximal coefficient μ in use (undefined without a proximal term). */
+  get proximalMu(): number | undefined {
+    return this.scalars[PROXIMAL_MU]?.[0];
+  }
+
+  /**
+   * Change the proximal coefficient μ (e.g. to the `proximal-mu` a FedProx server sends each round) without
+   * recompiling. The trainer must have been created with `proximal`.
+   */
+  setProximalMu(mu: number): void {
+    const buffer = this.scalars[PROXIMAL_MU];
+    if (!buffer) {
+      throw new EngineError("TRAINER_NO_PROXIMAL", "this trainer was built without a proximal term", {
+        hint: "create the trainer with `proximal: { mu: 0 }` to set μ later",
+      });
+    }
+    buffer[0] = checkMu(mu);
   }
 
   /** Weights, optimizer state and step, for a checkpoint. */
@@ -289,4 +332,17 @@ export class Trainer<Item> {
   async release(): Promise<void> {
     for (const graph of Object.values(this.graphs)) await graph?.release();
   }
+}
+
+function checkMu(mu: number): number {
+  if (!(mu >= 0 && Number.isFinite(mu))) {
+    throw new EngineError(
+      "TRAINER_PROXIMAL_INVALID",
+      `the proximal coefficient μ must be finite and ≥ 0, got ${mu}`,
+      {
+        hint: "use μ ≥ 0 (0 trains without the proximal term's pull)",
+      },
+    );
+  }
+  return mu;
 }
