@@ -1,0 +1,40 @@
+import { type Arrays, assertLayout, flatten, layoutOf, unflatten, weightedMeanOf } from "../arrays.ts";
+import type { Update } from "../messages.ts";
+import { memoizedUtility, type Utility } from "./utility.ts";
+
+/** What a candidate model is worth: higher is better (accuracy, −loss, …) on the evaluator's own data. */
+export type EvaluateArrays = (arrays: Arrays) => Promise<number> | number;
+
+export interface FedAvgUtilityOptions {
+  /** The global arrays the round started from: the model of the empty coalition, v(∅) = evaluate(start). */
+  readonly start: Arrays;
+  /** The round's updates; update i is player i. */
+  readonly updates: readonly Update[];
+  readonly evaluate: EvaluateArrays;
+  /** An update's weight in the aggregate (default: its number of examples, as FedAvg weighs it). */
+  readonly weightOf?: (update: Update) => number;
+}
+
+/**
+ * The utility of a round's updates as a cooperative game (Liu et al. 2022, GTG-Shapley §3; Wang et al.
+ * 2020 "A Principled Approach to Data Valuation for Federated Learning"): v(S) is the metric of the FedAvg
+ * aggregate of the updates in S — the sample-weighted mean of their arrays — and v(∅) the metric of the
+ * round's starting arrays. Memoized by coalition; the updates are flattened once.
+ */
+export function fedAvgUtility(options: FedAvgUtilityOptions): Utility {
+  const layout = layoutOf(options.start);
+  options.updates.forEach((u, i) => {
+    assertLayout(layout, u.arrays, `update ${i}`);
+  });
+  const vectors = options.updates.map((u) => flatten(u.arrays));
+  const weightOf = options.weightOf ?? ((u: Update) => u.numExamples);
+  const weights = options.updates.map(weightOf);
+  return memoizedUtility(options.updates.length, (members) => {
+    if (members.length === 0) return options.evaluate(options.start);
+    const mean = weightedMeanOf(
+      members.map((i) => vectors[i]!),
+      members.map((i) => weights[i]!),
+    );
+    return options.evaluate(unflatten(layout, mean));
+  });
+}
