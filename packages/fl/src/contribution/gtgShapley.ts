@@ -7,9 +7,12 @@ import { assertPlayers, type ContributionValues } from "./values.ts";
 export interface GtgShapleyOptions {
   /** Seed of the permutations (default 0): the same seed, utility and options give the same values. */
   readonly seed?: number;
-  /** Never sample fewer permutations than this before testing convergence (default max(30, n), as the paper). */
+  /**
+   * Sample at least this many permutations before testing convergence (default max(30, n), as the
+   * authors' code; never above maxPermutations unless set).
+   */
   readonly minPermutations?: number;
-  /** Stop after this many permutations even if not converged (default max(minPermutations, 10·n)). */
+  /** Stop after this many permutations, converged or not (default max(minPermutations, 10·n)). */
   readonly maxPermutations?: number;
   /**
    * Convergence: stop when, over the last `window` permutations, the running estimates moved by at most
@@ -59,10 +62,13 @@ export async function gtgShapley(
 ): Promise<GtgShapleyValues> {
   assertPlayers(players, utility);
   const n = utility.players;
-  const minPermutations = whole(options.minPermutations ?? Math.max(30, n), "minPermutations");
   const maxPermutations = whole(
-    options.maxPermutations ?? Math.max(minPermutations, 10 * n),
+    options.maxPermutations ?? Math.max(options.minPermutations ?? Math.max(30, n), 10 * n),
     "maxPermutations",
+  );
+  const minPermutations = whole(
+    options.minPermutations ?? Math.min(Math.max(30, n), maxPermutations),
+    "minPermutations",
   );
   const tolerance = nonNegative(options.tolerance ?? 0.05, "tolerance");
   const window = whole(options.window ?? 10, "window");
