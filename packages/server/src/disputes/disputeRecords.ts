@@ -1,10 +1,11 @@
 import type { FlockEvent, Job, Repositories } from "@flock/store";
+import { JOB_KINDS, type JobPayload, readJobPayload } from "../jobs/jobPayloads.ts";
 
 /**
  * Job kind: re-run one submission's evaluation because of one validator's score or refusal; the re-run is
  * the truth, and every validator of the submission off it is slashed.
  */
-export const DISPUTE_JOB = "score.dispute";
+export const DISPUTE_JOB = JOB_KINDS.dispute;
 /** Event appended when a dispute is opened, and when it is decided (its outcome). */
 export const DISPUTE_EVENTS = { opened: "dispute.opened", decided: "dispute.decided" } as const;
 
@@ -29,34 +30,27 @@ export function disputeKey(submissionId: number, validator: string): string {
 }
 
 /** The payload as stored in the jobs table (bigints as decimal strings). */
-export function disputeJobPayload(dispute: DisputePayload): Record<string, unknown> {
+export function disputeJobPayload(dispute: DisputePayload): JobPayload<typeof DISPUTE_JOB> {
   return {
-    ...dispute,
+    taskId: dispute.taskId,
+    submissionId: dispute.submissionId,
+    requestedBy: dispute.requestedBy,
     validator: dispute.validator.toLowerCase(),
     consensus: dispute.consensus?.toString() ?? null,
     toleranceScore: dispute.toleranceScore.toString(),
   };
 }
 
-/** Read a dispute job's payload back. */
+/** Read a dispute job's payload back (validated: `JOB_PAYLOAD_INVALID` when malformed). */
 export function readDisputePayload(job: Job): DisputePayload {
-  const p = job.payload;
-  if (
-    typeof p.taskId !== "number" ||
-    typeof p.submissionId !== "number" ||
-    typeof p.validator !== "string" ||
-    (typeof p.consensus !== "string" && p.consensus !== null) ||
-    typeof p.toleranceScore !== "string"
-  ) {
-    throw new Error(`job ${job.id} is not a dispute: ${JSON.stringify(p)}`);
-  }
+  const p = readJobPayload(job, DISPUTE_JOB);
   return {
     taskId: p.taskId,
     submissionId: p.submissionId,
     validator: p.validator,
     consensus: p.consensus === null ? null : BigInt(p.consensus),
     toleranceScore: BigInt(p.toleranceScore),
-    requestedBy: typeof p.requestedBy === "string" ? p.requestedBy : null,
+    requestedBy: p.requestedBy ?? null,
   };
 }
 

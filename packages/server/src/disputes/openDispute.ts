@@ -2,6 +2,7 @@ import { type ScoreDirection, scoreDirectionOf, stakeWeightedMedian } from "@flo
 import type { Job } from "@flock/store";
 import { withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
+import { jobInput } from "../jobs/jobPayloads.ts";
 import { countedStakes } from "../stakes/freezeStakes.ts";
 import {
   DISPUTE_EVENTS,
@@ -52,12 +53,13 @@ export async function openDispute(ctx: AppContext, dispute: DisputePayload): Pro
   const existing = await findDispute(ctx.repos, dispute.submissionId, dispute.validator);
   if (existing !== undefined) return existing;
   return withTransaction(ctx.db, async (tx) => {
-    const job = await tx.jobs.schedule({
-      kind: DISPUTE_JOB,
-      key: disputeKey(dispute.submissionId, dispute.validator),
-      runAt: ctx.clock.now(),
-      payload: disputeJobPayload(dispute),
-    });
+    const job = await tx.jobs.schedule(
+      jobInput(DISPUTE_JOB, {
+        key: disputeKey(dispute.submissionId, dispute.validator),
+        runAt: ctx.clock.now(),
+        payload: disputeJobPayload(dispute),
+      }),
+    );
     await tx.events.append(DISPUTE_EVENTS.opened, {
       disputeId: job.id,
       taskId: dispute.taskId,

@@ -1,9 +1,10 @@
 import type { AppContext } from "../deps.ts";
+import { JOB_KINDS, jobInput, readJobPayload } from "../jobs/jobPayloads.ts";
 import type { JobHandler } from "../scheduler/scheduler.ts";
 import { closeEpoch } from "./settleEpoch.ts";
 
 /** Job kind: the network's current epoch closes (its period of the emission clock ended). */
-export const EPOCH_CLOSE_JOB = "epoch.close";
+export const EPOCH_CLOSE_JOB = JOB_KINDS.epochClose;
 
 /**
  * A finalized task is ready to settle: it joins the network's current epoch, which closes at the end of its
@@ -19,17 +20,20 @@ export async function requestEpochClose(ctx: AppContext, taskId: number): Promis
   const latest = await ctx.repos.epochs.latest();
   const now = ctx.clock.now().getTime();
   const periodEnd = latest === undefined ? now : latest.createdAt.getTime() + ctx.config.epochLengthMs;
-  await ctx.repos.jobs.schedule({
-    kind: EPOCH_CLOSE_JOB,
-    key: `epoch:close:task:${taskId}`,
-    runAt: new Date(Math.max(now, periodEnd)),
-    payload: { taskId },
-  });
+  await ctx.repos.jobs.schedule(
+    jobInput(EPOCH_CLOSE_JOB, {
+      key: `epoch:close:task:${taskId}`,
+      runAt: new Date(Math.max(now, periodEnd)),
+      payload: { taskId },
+    }),
+  );
 }
 
 export function epochJobHandlers(ctx: AppContext): Record<string, JobHandler> {
   return {
-    [EPOCH_CLOSE_JOB]: async () => {
+    [EPOCH_CLOSE_JOB]: async (job) => {
+      // The task that asked is only for the log; the close settles every task ready by now.
+      readJobPayload(job, EPOCH_CLOSE_JOB);
       await closeEpoch(ctx);
     },
   };

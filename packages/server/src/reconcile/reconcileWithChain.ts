@@ -1,6 +1,7 @@
 import { type Task, withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
 import { closeSettledTask, finishRecordedEpochs } from "../epochs/settleEpoch.ts";
+import { jobInput } from "../jobs/jobPayloads.ts";
 import { jobTaskId } from "../scheduler/scheduler.ts";
 import { scheduleTaskDeadlines, TASK_JOBS } from "../tasks/taskJobs.ts";
 
@@ -172,12 +173,13 @@ export async function reconcileWithChain(
               hint: "its stakes can be withdrawn but its rewards were never posted: settle it by hand",
             });
           } else {
-            await ctx.repos.jobs.schedule({
-              kind: TASK_JOBS.settle,
-              key: `task:${task.id}:settle:reconcile:${ctx.clock.now().getTime()}`,
-              runAt: ctx.clock.now(),
-              payload: { taskId: task.id, round: 0 },
-            });
+            await ctx.repos.jobs.schedule(
+              jobInput(TASK_JOBS.settle, {
+                key: `task:${task.id}:settle:reconcile:${ctx.clock.now().getTime()}`,
+                runAt: ctx.clock.now(),
+                payload: { taskId: task.id, round: 0 },
+              }),
+            );
             differences.push({
               kind: "task-finalized-unsettled",
               taskId: task.id,

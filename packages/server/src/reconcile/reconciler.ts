@@ -1,9 +1,10 @@
 import type { AppContext } from "../deps.ts";
+import { JOB_KINDS, jobInput, readJobPayload } from "../jobs/jobPayloads.ts";
 import type { JobHandler } from "../scheduler/scheduler.ts";
 import { type ReconcileReport, reconcileWithChain } from "./reconcileWithChain.ts";
 
 /** Job kind: compare the store with the chain and repair or report the differences. */
-export const RECONCILE_JOB = "chain.reconcile";
+export const RECONCILE_JOB = JOB_KINDS.reconcile;
 
 /**
  * The reconciler runs as a job, so the scheduler serializes it with the jobs whose work it checks (no pass runs
@@ -23,7 +24,8 @@ export function createReconciler(ctx: AppContext): Reconciler {
   let last: ReconcileReport | undefined;
   return {
     handlers: {
-      [RECONCILE_JOB]: async () => {
+      [RECONCILE_JOB]: async (job) => {
+        readJobPayload(job, RECONCILE_JOB);
         last = await reconcileWithChain(ctx, { draftsSeenRegistered, startedAt });
         for (const difference of last.differences) {
           const log = difference.repaired ? ctx.logger.warn : ctx.logger.error;
@@ -37,11 +39,9 @@ export function createReconciler(ctx: AppContext): Reconciler {
       const now = ctx.clock.now();
       // Passes are routine: the last hour's are kept, older ones deleted rather than piling up.
       await ctx.repos.jobs.pruneDone(RECONCILE_JOB, new Date(now.getTime() - 3_600_000));
-      await ctx.repos.jobs.schedule({
-        kind: RECONCILE_JOB,
-        key: `reconcile:${reason}:${now.getTime()}`,
-        runAt: now,
-      });
+      await ctx.repos.jobs.schedule(
+        jobInput(RECONCILE_JOB, { key: `reconcile:${reason}:${now.getTime()}`, runAt: now, payload: {} }),
+      );
     },
     lastReport: () => last,
   };

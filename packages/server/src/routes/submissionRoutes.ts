@@ -6,6 +6,7 @@ import { signerOf } from "../auth/authHook.ts";
 import type { AppContext } from "../deps.ts";
 import { contentIdSchema, errorResponses, idParamsSchema } from "../http/schemas.ts";
 import { wireRef } from "../http/wireSchemas.ts";
+import { jobInput } from "../jobs/jobPayloads.ts";
 import { requireStake } from "../stakes/requireStake.ts";
 import type { StakeIndexer } from "../stakes/stakeIndexer.ts";
 import { findNearDuplicate } from "../submissions/findNearDuplicate.ts";
@@ -199,12 +200,13 @@ export function registerSubmissionRoutes(app: FastifyInstance, ctx: AppContext, 
         if (settled.status === "accepted" && seed !== undefined)
           await assignSubmission(ctx, tx, settled, seed);
         if (settled.status === "copy") {
-          await tx.jobs.schedule({
-            kind: SLASH_COPY_JOB,
-            key: `submission:${settled.id}:slash`,
-            runAt: ctx.clock.now(),
-            payload: { submissionId: settled.id },
-          });
+          await tx.jobs.schedule(
+            jobInput(SLASH_COPY_JOB, {
+              key: `submission:${settled.id}:slash`,
+              runAt: ctx.clock.now(),
+              payload: { submissionId: settled.id },
+            }),
+          );
         }
         await tx.events.append("submission.uploaded", {
           taskId: task.id,

@@ -1,4 +1,4 @@
-import { ChainError, StorageError, ValidationError } from "@flock/core";
+import { ChainError, createLogger, StorageError, ValidationError } from "@flock/core";
 import { HttpRequestError } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,6 +6,7 @@ import { operatorAccount } from "../testing/operatorAccount.ts";
 import { createRecordingChainGateway } from "../testing/recordingChainGateway.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 import { classifyFailure } from "./jobFailure.ts";
+import { createScheduler } from "./scheduler.ts";
 
 const T0 = new Date("2026-03-01T00:00:00Z");
 const minutes = (n: number) => new Date(T0.getTime() + n * 60_000);
@@ -149,9 +150,21 @@ describe("jobs that never silently die", () => {
     const job = await t.repos.jobs.schedule({ kind: "no.such.handler.yet", runAt: clock.now(), payload: {} });
     await t.app.scheduler.runDue();
     expect(await t.repos.jobs.get(job.id)).toMatchObject({ status: "failed", errorCode: "JOB_KIND_UNKNOWN" });
-    const other = await t.repos.jobs.schedule({ kind: "task.settle", runAt: clock.now(), payload: {} });
+    // A handler that fails with a plain error (a bug, a race that may pass): no class, no code.
+    const flaky = createScheduler({
+      repos: t.repos,
+      clock,
+      logger: createLogger("test", { level: "silent" }),
+      handlers: {
+        "test.flaky": async () => {
+          throw new Error("something unexpected");
+        },
+      },
+      pollMs: 60_000,
+    });
+    const other = await t.repos.jobs.schedule({ kind: "test.flaky", runAt: clock.now(), payload: {} });
     for (let i = 0; i < 6; i++) {
-      await t.app.scheduler.runDue();
+      await flaky.runDue();
       clock.advance(60_000);
     }
     expect(await t.repos.jobs.get(other.id)).toMatchObject({

@@ -1,10 +1,11 @@
 import { canonicalJson, contentIdToBytes32 } from "@flock/core";
 import { withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
+import { JOB_KINDS, readJobPayload } from "../jobs/jobPayloads.ts";
 import type { JobHandler } from "../scheduler/scheduler.ts";
 
 /** Job kind: slash the trainer of a submission found to be a copy. */
-export const SLASH_COPY_JOB = "submission.slashCopy";
+export const SLASH_COPY_JOB = JOB_KINDS.slashCopy;
 
 /**
  * SPEC §2.1/§3: a copied submission is invalid and slashable. The evidence (both submissions, their
@@ -17,8 +18,7 @@ export const SLASH_COPY_JOB = "submission.slashCopy";
 export function slashCopyHandlers(ctx: AppContext): Record<string, JobHandler> {
   return {
     [SLASH_COPY_JOB]: async (job) => {
-      const submissionId = job.payload.submissionId;
-      if (typeof submissionId !== "number") throw new Error(`job ${job.id} has no submissionId`);
+      const { submissionId } = readJobPayload(job, SLASH_COPY_JOB);
       const copy = await ctx.repos.submissions.get(submissionId);
       if (copy.status !== "copy" || copy.copyOf === null) return;
       const original = await ctx.repos.submissions.get(copy.copyOf);

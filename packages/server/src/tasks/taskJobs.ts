@@ -3,22 +3,17 @@ import type { AppContext } from "../deps.ts";
 import { openDisputesForTask } from "../disputes/openDispute.ts";
 import { requestEpochClose } from "../epochs/epochJobs.ts";
 import { nextSettlementAttempt, slashJobsInFlight } from "../epochs/slashJobsInFlight.ts";
+import { JOB_KINDS, jobInput, readJobPayload } from "../jobs/jobPayloads.ts";
 import type { JobHandler } from "../scheduler/scheduler.ts";
 import { assignSubmission, taskSeed } from "../validation/assignSubmission.ts";
 
 /** Job kinds of the task lifecycle. */
 export const TASK_JOBS = {
-  closeSubmissions: "task.closeSubmissions",
-  finalize: "task.finalize",
+  closeSubmissions: JOB_KINDS.closeSubmissions,
+  finalize: JOB_KINDS.finalize,
   /** Settle once the task's slash jobs are done (scheduled by finalize when some are still in flight). */
-  settle: "task.settle",
+  settle: JOB_KINDS.settle,
 } as const;
-
-function taskIdOf(payload: Record<string, unknown>): number {
-  const id = payload.taskId;
-  if (typeof id !== "number") throw new Error(`job payload has no taskId: ${JSON.stringify(payload)}`);
-  return id;
-}
 
 /** Schedule a task's deadline transitions (keyed, so scheduling twice is harmless). */
 export async function scheduleTaskDeadlines(
@@ -26,19 +21,21 @@ export async function scheduleTaskDeadlines(
   task: { id: number; submissionDeadline: Date; endTime: Date },
   revealWindowMs: number,
 ): Promise<void> {
-  await repos.jobs.schedule({
-    kind: TASK_JOBS.closeSubmissions,
-    key: `task:${task.id}:closeSubmissions`,
-    runAt: task.submissionDeadline,
-    payload: { taskId: task.id },
-  });
-  await repos.jobs.schedule({
-    kind: TASK_JOBS.finalize,
-    key: `task:${task.id}:finalize`,
-    // Validators reveal their committed scores after the end; the task is finalized when that window closes.
-    runAt: new Date(task.endTime.getTime() + revealWindowMs),
-    payload: { taskId: task.id },
-  });
+  await repos.jobs.schedule(
+    jobInput(TASK_JOBS.closeSubmissions, {
+      key: `task:${task.id}:closeSubmissions`,
+      runAt: task.submissionDeadline,
+      payload: { taskId: task.id },
+    }),
+  );
+  await repos.jobs.schedule(
+    jobInput(TASK_JOBS.finalize, {
+      key: `task:${task.id}:finalize`,
+      // Validators reveal their committed scores after the end; the task is finalized when that window closes.
+      runAt: new Date(task.endTime.getTime() + revealWindowMs),
+      payload: { taskId: task.id },
+    }),
+  );
 }
 
 /**
@@ -98,21 +95,23 @@ export function taskJobHandlers(ctx: AppContext): Record<string, JobHandler> {
     const [recorded] = await ctx.repos.epochs.list({ taskId });
     const inFlight = recorded === undefined ? await slashJobsInFlight(ctx, taskId) : [];
     if (inFlight.length > 0) {
-      await ctx.repos.jobs.schedule({
-        kind: TASK_JOBS.settle,
-        key: `task:${taskId}:settle:${round + 1}`,
-        runAt: nextSettlementAttempt(ctx, inFlight, job),
-        payload: { taskId, round: round + 1 },
-      });
+      await ctx.repos.jobs.schedule(
+        jobInput(TASK_JOBS.settle, {
+          key: `task:${taskId}:settle:${round + 1}`,
+          runAt: nextSettlementAttempt(ctx, inFlight, job),
+          payload: { taskId, round: round + 1 },
+        }),
+      );
       return;
     }
     // SPEC §3: the task joins the network's current epoch, which settles every ready task together.
     await requestEpochClose(ctx, taskId);
   }
   return {
-    [TASK_JOBS.closeSubmissions]: (job) => closeSubmissions(taskIdOf(job.payload)),
+    [TASK_JOBS.closeSubmissions]: (job) =>
+      closeSubmissions(readJobPayload(job, TASK_JOBS.closeSubmissions).taskId),
     [TASK_JOBS.finalize]: async (job) => {
-      const taskId = taskIdOf(job.payload);
+      const { taskId } = readJobPayload(job, TASK_JOBS.finalize);
       // A task whose deadline job has not run yet (both due at once after downtime) closes first.
       await closeSubmissions(taskId);
       await finalize(taskId);
@@ -121,8 +120,8 @@ export function taskJobHandlers(ctx: AppContext): Record<string, JobHandler> {
       await settleAfterSlashes(job, taskId, 0);
     },
     [TASK_JOBS.settle]: async (job) => {
-      const round = job.payload.round;
-      await settleAfterSlashes(job, taskIdOf(job.payload), typeof round === "number" ? round : 0);
+      const { taskId, round } = readJobPayload(job, TASK_JOBS.settle);
+      await settleAfterSlashes(job, taskId, round);
     },
   };
 }

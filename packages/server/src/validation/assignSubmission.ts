@@ -1,11 +1,12 @@
 import { ConflictError } from "@flock/core";
 import type { Assignment, Repositories, Submission } from "@flock/store";
 import type { AppContext } from "../deps.ts";
+import { JOB_KINDS, jobInput } from "../jobs/jobPayloads.ts";
 import { countedStakes, freezeStakes } from "../stakes/freezeStakes.ts";
 import { assignValidators } from "./assignValidators.ts";
 
 /** Job kind: an assignment's deadline passed. */
-export const ASSIGNMENT_TIMEOUT_JOB = "assignment.timeout";
+export const ASSIGNMENT_TIMEOUT_JOB = JOB_KINDS.assignmentTimeout;
 
 /**
  * Give a submission validators until it has k that are open, committed or have reported: drawn by √stake from the
@@ -49,12 +50,13 @@ export async function assignSubmission(
       assignedAt: now,
       deadline: new Date(now.getTime() + ctx.config.assignmentTimeoutMs),
     });
-    await tx.jobs.schedule({
-      kind: ASSIGNMENT_TIMEOUT_JOB,
-      key: `assignment:${assignment.id}:timeout`,
-      runAt: assignment.deadline,
-      payload: { assignmentId: assignment.id },
-    });
+    await tx.jobs.schedule(
+      jobInput(ASSIGNMENT_TIMEOUT_JOB, {
+        key: `assignment:${assignment.id}:timeout`,
+        runAt: assignment.deadline,
+        payload: { assignmentId: assignment.id },
+      }),
+    );
     await tx.events.append("assignment.created", {
       taskId: task.id,
       submissionId: submission.id,

@@ -1,5 +1,6 @@
 import { withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
+import { readJobPayload } from "../jobs/jobPayloads.ts";
 import type { JobHandler } from "../scheduler/scheduler.ts";
 import { ASSIGNMENT_TIMEOUT_JOB, assignSubmission } from "./assignSubmission.ts";
 
@@ -7,8 +8,7 @@ import { ASSIGNMENT_TIMEOUT_JOB, assignSubmission } from "./assignSubmission.ts"
 export function assignmentJobHandlers(ctx: AppContext): Record<string, JobHandler> {
   return {
     [ASSIGNMENT_TIMEOUT_JOB]: async (job) => {
-      const assignmentId = job.payload.assignmentId;
-      if (typeof assignmentId !== "number") throw new Error(`job ${job.id} has no assignmentId`);
+      const { assignmentId } = readJobPayload(job, ASSIGNMENT_TIMEOUT_JOB);
       await withTransaction(ctx.db, async (tx) => {
         const assignment = await tx.assignments.get(assignmentId);
         if (assignment.status !== "open") return;
