@@ -109,9 +109,14 @@ export abstract class SampledStrategy implements Strategy {
    * round for everyone).
    */
   protected validUpdates(replies: readonly Reply[]): Update[] {
+    return this.validReplies(replies).map((r) => r.update);
+  }
+
+  /** `validUpdates` with the node each update came from, in reply order. */
+  protected validReplies(replies: readonly Reply[]): { nodeId: string; update: Update }[] {
     const layout = this.requireLayout();
     this.rejected = [];
-    const valid: Update[] = [];
+    const valid: { nodeId: string; update: Update }[] = [];
     for (const { nodeId, update } of updatesOf(replies)) {
       try {
         assertLayout(layout, update.arrays, `node ${nodeId}'s update`);
@@ -129,7 +134,7 @@ export abstract class SampledStrategy implements Strategy {
             );
           }
         }
-        valid.push(update);
+        valid.push({ nodeId, update });
       } catch (error) {
         const e = error as { code?: string; message: string };
         this.rejected.push({ nodeId, code: e.code ?? "FL_UPDATE_INVALID", message: e.message });
