@@ -3,6 +3,7 @@
  * strategies, secure aggregation, differential privacy and contribution value.
  */
 export * from "./arrays.ts";
+export * from "./contribution/index.ts";
 export * from "./grid.ts";
 export * from "./inMemoryGrid.ts";
 export * from "./messages.ts";
