@@ -1,5 +1,15 @@
 import type { Strategy } from "../strategy.ts";
+import { FedAdagrad } from "./fedAdagrad.ts";
+import { FedAdam } from "./fedAdam.ts";
+import { Bulyan } from "./bulyan.ts";
 import { FedAvg, type FedAvgOptions } from "./fedAvg.ts";
+import { FedMedian } from "./fedMedian.ts";
+import { FedTrimmedAvg } from "./fedTrimmedAvg.ts";
+import { Krum } from "./krum.ts";
+import { MultiKrum } from "./multiKrum.ts";
+import { FedAvgM } from "./fedAvgM.ts";
+import { FedProx } from "./fedProx.ts";
+import { FedYogi } from "./fedYogi.ts";
 
 /**
  * Every strategy by its command-line name, built from common options (what `flock fl simulate --strategy`
@@ -7,6 +17,16 @@ import { FedAvg, type FedAvgOptions } from "./fedAvg.ts";
  */
 export const STRATEGIES: Readonly<Record<string, (options: FedAvgOptions) => Strategy>> = {
   fedavg: (o) => new FedAvg(o),
+  fedprox: (o) => new FedProx(o),
+  fedavgm: (o) => new FedAvgM(o),
+  fedadam: (o) => new FedAdam(o),
+  fedyogi: (o) => new FedYogi(o),
+  fedadagrad: (o) => new FedAdagrad(o),
+  fedmedian: (o) => new FedMedian(o),
+  fedtrimmedavg: (o) => new FedTrimmedAvg(o),
+  krum: (o) => new Krum(o),
+  multikrum: (o) => new MultiKrum(o),
+  bulyan: (o) => new Bulyan(o),
 };
 
 export type StrategyName = keyof typeof STRATEGIES;
