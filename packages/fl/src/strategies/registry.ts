@@ -1,15 +1,15 @@
 import type { Strategy } from "../strategy.ts";
+import { Bulyan } from "./bulyan.ts";
 import { FedAdagrad } from "./fedAdagrad.ts";
 import { FedAdam } from "./fedAdam.ts";
-import { Bulyan } from "./bulyan.ts";
 import { FedAvg, type FedAvgOptions } from "./fedAvg.ts";
+import { FedAvgM } from "./fedAvgM.ts";
 import { FedMedian } from "./fedMedian.ts";
+import { FedProx } from "./fedProx.ts";
 import { FedTrimmedAvg } from "./fedTrimmedAvg.ts";
+import { FedYogi } from "./fedYogi.ts";
 import { Krum } from "./krum.ts";
 import { MultiKrum } from "./multiKrum.ts";
-import { FedAvgM } from "./fedAvgM.ts";
-import { FedProx } from "./fedProx.ts";
-import { FedYogi } from "./fedYogi.ts";
 
 /**
  * Every strategy by its command-line name, built from common options (what `flock fl simulate --strategy`
