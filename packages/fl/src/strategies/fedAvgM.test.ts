@@ -38,6 +38,9 @@ function expectClose(actual: readonly number[], expected: readonly number[]): vo
   });
 }
 
+// The known answers below are derived by hand from the update rule; running Flower's own
+// framework/py/flwr/serverapp/strategy/fedavgm.py (adap/flower@fdef7afb) over the same replies, with its
+// FedAvg mean stubbed, gives the same values to within 3e-7.
 describe("FedAvgM (Hsu et al. 2019; Flower's FedAvgM)", () => {
   it("applies heavy-ball momentum to the pseudo-gradient across rounds (η = 0.5, β = 0.5)", async () => {
     const { globals } = await runDeltaScript(
