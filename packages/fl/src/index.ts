@@ -11,6 +11,7 @@ export * from "./messages.ts";
 export * from "./metrics.ts";
 export * from "./runFederation.ts";
 export * from "./sampling.ts";
+export * from "./simulate/index.ts";
 export * from "./strategies/bulyan.ts";
 export * from "./strategies/fedAdagrad.ts";
 export * from "./strategies/fedAdam.ts";
