@@ -9,14 +9,7 @@ import {
   publicKeyObject,
   seal,
 } from "./crypto.ts";
-
-/** Pearson's χ² of byte frequencies against uniform (255 degrees of freedom). */
-export function byteChiSquare(bytes: Uint8Array): number {
-  const counts = new Array<number>(256).fill(0);
-  for (const b of bytes) counts[b]!++;
-  const expected = bytes.length / 256;
-  return counts.reduce((a, c) => a + (c - expected) ** 2 / expected, 0);
-}
+import { byteChiSquare } from "./testKit.ts";
 
 describe("SecAgg+ primitives", () => {
   it("both sides of an X25519 exchange derive the same key, others do not", () => {

@@ -252,7 +252,7 @@ export class SecAggPlus implements Strategy {
             `after ${name}, node ${id}'s neighbourhood has ${alive} of ${hoods.get(id)!.length} nodes left; the threshold is ${t} (${n - live.size} of ${n} sampled nodes dropped)`,
             {
               hint: `at most ${params.neighbours + 1 - t} dropouts per neighbourhood are recoverable; raise dropoutFraction or sample more reliable nodes`,
-              details: { round, stage: name, node: id, alive, threshold: t },
+              details: { round, stage: name, node: id, alive, threshold: t, rejected: [...rejected] },
             },
           );
         }
@@ -329,7 +329,8 @@ export class SecAggPlus implements Strategy {
     }
 
     // Stage 2 — masked input: each node trains, encodes and masks its update.
-    const width = d + 3;
+    // [1, q_weight, values…]
+    const width = d + 2;
     const inputs = await stage(
       "masked-input",
       [...u2],

@@ -10,7 +10,8 @@ export type DropoutPoint = SecAggStage | "train";
 /**
  * A node app whose chosen nodes fail at a chosen point of a SecAgg+ round (a crash, a lost connection): the
  * grid turns the throw into an error reply, as a real network would a dropout. `rounds` limits it to some
- * rounds (default all).
+ * rounds (default all). A "train" dropout needs the app inside `secAggPlusNode` wrapped (that is where
+ * training runs): `droppingNode(secAggPlusNode(droppingNode(app, plan)), plan)`.
  */
 export function droppingNode(
   app: NodeApp,
