@@ -2,6 +2,7 @@ export * from "./amount.ts";
 export * from "./canonicalJson.ts";
 export * from "./config.ts";
 export * from "./contentId.ts";
+export * from "./errorCodes.ts";
 export * from "./errors.ts";
 export * from "./logger.ts";
 export * from "./requestSigning.ts";

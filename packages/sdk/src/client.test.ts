@@ -321,7 +321,7 @@ describe("retries", () => {
       response.end(
         request.method === "GET"
           ? JSON.stringify({ ok: true, chainId: 7 })
-          : JSON.stringify({ code: "DOWN", message: "down" }),
+          : JSON.stringify({ code: "DATABASE_UNREACHABLE", message: "down" }),
       );
     });
     await new Promise<void>((resolve) => flaky.listen(0, "127.0.0.1", resolve));
@@ -341,7 +341,7 @@ describe("retries", () => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(30); // 10 + 20 ms of backoff
       hits = 10;
       const write = await client.submissions.commit(1, contentId("x")).catch((error: unknown) => error);
-      expect(write).toMatchObject({ code: "DOWN" });
+      expect(write).toMatchObject({ code: "DATABASE_UNREACHABLE" });
       expect(hits).toBe(11);
       const gaveUp = await createFlockClient({ baseUrl: "http://127.0.0.1:1", retries: 1, retryDelayMs: 1 })
         .health()

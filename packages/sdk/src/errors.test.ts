@@ -1,6 +1,6 @@
 import { ChainError, ConflictError, FlockError, ProtocolError, ValidationError } from "@flock/core";
 import { describe, expect, it } from "vitest";
-import { errorFromResponse } from "./errors.ts";
+import { errorFromResponse, isCoordinatorError } from "./errors.ts";
 
 describe("errorFromResponse: the coordinator's error comes back as the same kind of FlockError", () => {
   it("keeps the kind the body names, whatever the status", () => {
@@ -31,5 +31,18 @@ describe("errorFromResponse: the coordinator's error comes back as the same kind
     const plain = errorFromResponse(500, "not json", "GET /x");
     expect(plain).toBeInstanceOf(FlockError);
     expect(plain).toMatchObject({ code: "HTTP_500", message: "GET /x failed with HTTP 500" });
+    expect(isCoordinatorError(plain)).toBe(true);
+  });
+
+  it("types the code as one of core's ERROR_CODES; a body without a kind gets its code's kind", () => {
+    const conflict = errorFromResponse(409, { code: "SUBMISSION_EXISTS", message: "m" }, "x");
+    expect(conflict).toBeInstanceOf(ConflictError);
+    const code: "SUBMISSION_EXISTS" | string = conflict.code;
+    expect(code).toBe("SUBMISSION_EXISTS");
+    // A code this build does not know (a newer coordinator): kept in details, the code says the status.
+    const newer = errorFromResponse(409, { code: "SOMETHING_NEW", kind: "ConflictError", message: "m" }, "x");
+    expect(newer).toBeInstanceOf(ConflictError);
+    expect(newer).toMatchObject({ code: "HTTP_409", details: { code: "SOMETHING_NEW", httpStatus: 409 } });
+    expect(isCoordinatorError(new FlockError("SUBMISSION_EXISTS", "thrown locally"))).toBe(false);
   });
 });

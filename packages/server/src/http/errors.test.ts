@@ -7,6 +7,7 @@ import {
   NotFoundError,
   NotImplementedError,
   StorageError,
+  ValidationError,
 } from "@flock/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../testing/testApp.ts";
@@ -19,7 +20,11 @@ describe("HTTP error mapping", () => {
     expect(httpStatusOf(new AuthError("STAKE_REQUIRED", "x"))).toBe(403);
     expect(httpStatusOf(new NotFoundError("TASK_NOT_FOUND", "x"))).toBe(404);
     expect(httpStatusOf(new ConflictError("TASK_NOT_OPEN", "x"))).toBe(409);
-    expect(httpStatusOf(new StorageError("ARTIFACT_TOO_LARGE", "x"))).toBe(413);
+    expect(httpStatusOf(new ValidationError("ARTIFACT_TOO_LARGE", "x"))).toBe(413);
+    // A code raised as another kind than the table names is answered by its class.
+    expect(httpStatusOf(new ValidationError("TASK_DEADLINE_PASSED", "x"))).toBe(400);
+    expect(httpStatusOf(new ConflictError("TASK_DEADLINE_PASSED", "x"))).toBe(409);
+    expect(httpStatusOf(new StorageError("ARTIFACT_TOO_LARGE", "x"))).toBe(500);
     expect(httpStatusOf(new NotImplementedError("near duplicates"))).toBe(501);
     expect(httpStatusOf(new ChainError("CONTRACT_REVERTED", "x"))).toBe(502);
     expect(httpStatusOf(new ChainError("CHAIN_UNREACHABLE", "x"))).toBe(503);
