@@ -4,6 +4,7 @@ import { assertPlayers, type ContributionValues } from "./values.ts";
 
 /** The largest game exactShapley takes: 2^20 coalitions. */
 export const EXACT_SHAPLEY_MAX_PLAYERS = 20;
+const EVALUATION_BATCH = 64;
 
 /**
  * The exact Shapley value (Shapley 1953), the slow reference of the sampled methods:
@@ -26,7 +27,14 @@ export async function exactShapley(
   const before = utility.evaluations;
   const size = 2 ** n;
   const v = new Float64Array(size);
-  for (let mask = 0; mask < size; mask++) v[mask] = await utility.value(BigInt(mask));
+  // Evaluated in batches of concurrent requests (an asynchronous evaluator may run them in parallel).
+  for (let from = 0; from < size; from += EVALUATION_BATCH) {
+    const masks = Array.from({ length: Math.min(EVALUATION_BATCH, size - from) }, (_, j) => from + j);
+    const batch = await Promise.all(masks.map((mask) => utility.value(BigInt(mask))));
+    batch.forEach((value, j) => {
+      v[from + j] = value;
+    });
+  }
   // weight(s) = s!(n−s−1)!/n! = 1 / (n · C(n−1, s)), from a row of Pascal's triangle.
   const weight = new Float64Array(n);
   let binomial = 1;

@@ -95,26 +95,34 @@ export async function gtgShapley(
   const sums = new Float64Array(n);
   const recent: Float64Array[] = []; // the last `window` running averages, oldest first
   const everyone = Array.from({ length: n }, (_, i) => i);
+  /** The marginal gain of each player along one permutation, with walk truncation. */
+  const walk = async (order: readonly number[]): Promise<Float64Array> => {
+    const gains = new Float64Array(n);
+    let coalition = 0n;
+    let previous = empty;
+    for (const player of order) {
+      coalition |= 1n << BigInt(player);
+      // Walk truncation: what is left to gain is below ε, so later players add nothing.
+      const current = Math.abs(grand - previous) >= walkThreshold ? await utility.value(coalition) : previous;
+      gains[player] = current - previous;
+      previous = current;
+    }
+    return gains;
+  };
   let k = 0;
   for (;;) {
-    for (let first = 0; first < n && k < maxPermutations; first++) {
-      const order = [
-        first,
-        ...shuffled(
-          everyone.filter((i) => i !== first),
-          rng,
-        ),
-      ];
-      let coalition = 0n;
-      let previous = empty;
-      for (const player of order) {
-        coalition |= 1n << BigInt(player);
-        // Walk truncation: what is left to gain is below ε, so later players add nothing.
-        const current =
-          Math.abs(grand - previous) >= walkThreshold ? await utility.value(coalition) : previous;
-        sums[player]! += current - previous;
-        previous = current;
-      }
+    // One guided cycle: player `first` leads the cycle's `first`-th permutation. The cycle's walks run
+    // concurrently (an asynchronous evaluator may use several workers); their gains are added in
+    // permutation order, so the result does not depend on which evaluation finishes first.
+    const orders = Array.from({ length: Math.min(n, maxPermutations - k) }, (_, first) => [
+      first,
+      ...shuffled(
+        everyone.filter((i) => i !== first),
+        rng,
+      ),
+    ]);
+    for (const gains of await Promise.all(orders.map(walk))) {
+      for (let i = 0; i < n; i++) sums[i]! += gains[i]!;
       k++;
       recent.push(sums.map((s) => s / k));
       if (recent.length > window) recent.shift();

@@ -11,11 +11,13 @@ export async function leaveOneOut(players: readonly string[], utility: Utility):
   assertPlayers(players, utility);
   const before = utility.evaluations;
   const all = grandCoalition(utility.players);
-  const grand = await utility.value(all);
-  const empty = await utility.value(0n);
-  const values: number[] = [];
-  for (let i = 0; i < utility.players; i++) {
-    values.push(grand - (await utility.value(all & ~(1n << BigInt(i)))));
-  }
-  return { players, values, evaluations: utility.evaluations - before, grand, empty };
+  // Every coalition is known up front: ask for them all at once (an asynchronous evaluator may run them
+  // in parallel).
+  const [grand, empty, ...without] = await Promise.all([
+    utility.value(all),
+    utility.value(0n),
+    ...Array.from({ length: utility.players }, (_, i) => utility.value(all & ~(1n << BigInt(i)))),
+  ]);
+  const values = without.map((v) => grand! - v);
+  return { players, values, evaluations: utility.evaluations - before, grand: grand!, empty: empty! };
 }

@@ -61,22 +61,30 @@ export function softmaxModel(features: number, classes: number): Arrays {
   ]);
 }
 
-/** Class probabilities of example n into `out`. */
-function predict(w: Float32Array, b: Float32Array, data: Labelled, n: number, out: Float64Array): void {
+/** The logits W·xₙ + b of example n into `out`; returns the largest. */
+function logits(w: Float32Array, b: Float32Array, data: Labelled, n: number, out: Float64Array): number {
   const { features, classes, x } = data;
+  const row = n * features;
   let max = -Infinity;
   for (let c = 0; c < classes; c++) {
+    const wc = c * features;
     let z = b[c]!;
-    for (let f = 0; f < features; f++) z += w[c * features + f]! * x[n * features + f]!;
+    for (let f = 0; f < features; f++) z += w[wc + f]! * x[row + f]!;
     out[c] = z;
     if (z > max) max = z;
   }
+  return max;
+}
+
+/** Class probabilities (softmax of the logits) of example n into `out`. */
+function predict(w: Float32Array, b: Float32Array, data: Labelled, n: number, out: Float64Array): void {
+  const max = logits(w, b, data, n, out);
   let total = 0;
-  for (let c = 0; c < classes; c++) {
+  for (let c = 0; c < data.classes; c++) {
     out[c] = Math.exp(out[c]! - max);
     total += out[c]!;
   }
-  for (let c = 0; c < classes; c++) out[c]! /= total;
+  for (let c = 0; c < data.classes; c++) out[c]! /= total;
 }
 
 /** `epochs` steps of full-batch gradient descent on the mean cross-entropy, from a copy of `arrays`. */
@@ -120,7 +128,7 @@ export function softmaxAccuracy(arrays: Arrays, data: Labelled): number {
   const p = new Float64Array(data.classes);
   let right = 0;
   for (let n = 0; n < data.y.length; n++) {
-    predict(w, b, data, n, p);
+    logits(w, b, data, n, p);
     let best = 0;
     for (let c = 1; c < data.classes; c++) if (p[c]! > p[best]!) best = c;
     if (best === data.y[n]) right++;
