@@ -1,5 +1,5 @@
 import { ValidationError } from "@flock/core";
-import { logAdd, logBinomial, logErfc, logSub } from "./logMath.ts";
+import { logAdd, logErfc, logSub } from "./logMath.ts";
 
 /**
  * The RDP orders α searched by default: 1.1, 1.2, …, 10.9 and 12, 13, …, 63 (Opacus's
@@ -39,8 +39,14 @@ function logAFractional(q: number, sigma: number, alpha: number): number {
   const log1mQ = Math.log1p(-q);
   const sqrt2Sigma = Math.SQRT2 * sigma;
   const twoSigma2 = 2 * sigma * sigma;
+  // C(α, i), kept as log |C| and its sign and updated by the factor (α − i + 1)/i each term.
+  const coef: { log: number; sign: number } = { log: 0, sign: 1 };
   for (let i = 0; ; i++) {
-    const coef = logBinomial(alpha, i);
+    if (i > 0) {
+      const factor = alpha - i + 1;
+      coef.log += Math.log(Math.abs(factor)) - Math.log(i);
+      if (factor < 0) coef.sign = -coef.sign;
+    }
     const j = alpha - i;
     const logT0 = coef.log + i * logQ + j * log1mQ;
     const logT1 = coef.log + j * logQ + i * log1mQ;
