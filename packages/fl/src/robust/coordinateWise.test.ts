@@ -67,6 +67,32 @@ describe("trimCount and coordinateTrimmedMean", () => {
   });
 });
 
+describe("above 32 vectors (quickselect instead of sorting)", () => {
+  /** 40 vectors of 3 coordinates with repeated values, so ties cross the selected ranks. */
+  const vectors = Array.from({ length: 40 }, (_, i) => [(i * 7) % 13, -((i * 11) % 17), (i % 5) * 0.5]);
+  const column = (k: number) => vectors.map((v) => v[k]!).sort((a, b) => a - b);
+
+  it("the trimmed mean keeps the same values a full sort keeps", () => {
+    const mean = coordinateTrimmedMean(vectors, 0.2); // int(8) = 8 per end, 24 kept
+    for (let k = 0; k < 3; k++) {
+      const kept = column(k).slice(8, 32);
+      expect(mean[k]).toBeCloseTo(kept.reduce((a, b) => a + b, 0) / 24, 12);
+    }
+  });
+
+  it("Bulyan's closest mean picks the same values a full sort by (gap, position) picks", () => {
+    const reference = [6.5, -8, 1];
+    const mean = closestToReferenceMean(vectors, reference, 11);
+    for (let k = 0; k < 3; k++) {
+      const ranked = vectors
+        .map((v, i) => ({ gap: Math.abs(v[k]! - reference[k]!), value: v[k]!, i }))
+        .sort((a, b) => a.gap - b.gap || a.i - b.i);
+      const expected = ranked.slice(0, 11).reduce((a, r) => a + r.value, 0) / 11;
+      expect(mean[k]).toBeCloseTo(expected, 12);
+    }
+  });
+});
+
 describe("closestToReferenceMean (Bulyan's second step)", () => {
   it("averages the beta values nearest the reference, per coordinate", () => {
     // Flower's own test cases (bulyan_test.py): closest to 1 among 1, 2, 0.5 with beta 2 → 0.75

@@ -1,5 +1,8 @@
 import { ValidationError } from "@flock/core";
-import { sortPositionsByKey, sortPrefix } from "./sortValues.ts";
+import { MAX_RANKED, positionOfKey, rankKey, selectRank, sortPrefix } from "./sortValues.ts";
+
+/** Up to this many values are fully sorted (insertion sort); above, quickselect finds the ranks needed. */
+const SORT_LIMIT = 32;
 
 function assertSameLength(vectors: readonly ArrayLike<number>[]): number {
   if (vectors.length === 0) throw new ValidationError("FL_NO_UPDATES", "no updates to aggregate");
@@ -16,7 +19,8 @@ function assertSameLength(vectors: readonly ArrayLike<number>[]): number {
 
 /**
  * The coordinate-wise median of n vectors (numpy's `np.median(axis=0)`: the middle value, or the mean of
- * the two middle values when n is even), unweighted. One n-value float64 scratch, sorted per coordinate.
+ * the two middle values when n is even), unweighted. One n-value float64 scratch per call; per coordinate a
+ * quickselect of the middle rank (the median is one value, whatever the order the vectors came in).
  */
 export function coordinateMedian(vectors: readonly ArrayLike<number>[]): Float64Array {
   const d = assertSameLength(vectors);
@@ -26,8 +30,14 @@ export function coordinateMedian(vectors: readonly ArrayLike<number>[]): Float64
   const half = n >> 1;
   for (let k = 0; k < d; k++) {
     for (let i = 0; i < n; i++) scratch[i] = vectors[i]![k]!;
-    sortPrefix(scratch, n);
-    out[k] = n % 2 === 1 ? scratch[half]! : (scratch[half - 1]! + scratch[half]!) / 2;
+    selectRank(scratch, half, 0, n - 1);
+    if (n % 2 === 1) {
+      out[k] = scratch[half]!;
+    } else {
+      let below = scratch[0]!;
+      for (let i = 1; i < half; i++) if (scratch[i]! > below) below = scratch[i]!;
+      out[k] = (below + scratch[half]!) / 2;
+    }
   }
   return out;
 }
@@ -52,7 +62,9 @@ export function trimCount(n: number, beta: number): number {
 /**
  * The coordinate-wise trimmed mean (Yin et al. 2018, Definition 2; Flower's `trim_mean`): per coordinate,
  * the `trimCount(n, beta)` smallest and largest values are dropped and the rest averaged, unweighted. The
- * kept values are summed in ascending order in float64, so the result does not depend on the vectors' order.
+ * kept values are summed in float64: in ascending order for up to 32 vectors (so the result does not depend
+ * on their order), in quickselect's order above (where a permutation may change the float64 sum in its
+ * last bits).
  */
 export function coordinateTrimmedMean(vectors: readonly ArrayLike<number>[], beta: number): Float64Array {
   const d = assertSameLength(vectors);
@@ -63,7 +75,12 @@ export function coordinateTrimmedMean(vectors: readonly ArrayLike<number>[], bet
   const scratch = new Float64Array(n);
   for (let k = 0; k < d; k++) {
     for (let i = 0; i < n; i++) scratch[i] = vectors[i]![k]!;
-    sortPrefix(scratch, n);
+    if (n <= SORT_LIMIT) {
+      sortPrefix(scratch, n);
+    } else if (cut > 0) {
+      selectRank(scratch, cut, 0, n - 1);
+      selectRank(scratch, n - cut - 1, cut, n - 1);
+    }
     let sum = 0;
     for (let i = cut; i < n - cut; i++) sum += scratch[i]!;
     out[k] = sum / kept;
@@ -91,15 +108,18 @@ export function closestToReferenceMean(
   if (reference.length !== d) {
     throw new ValidationError("FL_ARRAYS_MISMATCH", `a reference of ${reference.length} values for ${d}`);
   }
+  if (n > MAX_RANKED) {
+    throw new ValidationError("FL_TOO_MANY_UPDATES", `${n} updates; Bulyan ranks at most ${MAX_RANKED}`);
+  }
   const out = new Float64Array(d);
-  const gaps = new Float64Array(n);
-  const order = new Int32Array(n);
+  const keys = new Float64Array(n);
   for (let k = 0; k < d; k++) {
     const ref = Math.fround(reference[k]!);
-    for (let i = 0; i < n; i++) gaps[i] = Math.fround(Math.abs(vectors[i]![k]! - ref));
-    sortPositionsByKey(gaps, order, n);
+    for (let i = 0; i < n; i++) keys[i] = rankKey(Math.abs(vectors[i]![k]! - ref), i);
+    if (n <= SORT_LIMIT) sortPrefix(keys, n);
+    else if (beta < n) selectRank(keys, beta - 1, 0, n - 1);
     let sum = 0;
-    for (let t = 0; t < beta; t++) sum += vectors[order[t]!]![k]!;
+    for (let t = 0; t < beta; t++) sum += vectors[positionOfKey(keys[t]!)]![k]!;
     out[k] = sum / beta;
   }
   return out;

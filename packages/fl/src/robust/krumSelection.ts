@@ -1,4 +1,4 @@
-import { sortPositionsByKey, sortPrefix } from "./sortValues.ts";
+import { sortPrefix } from "./sortValues.ts";
 
 /** Krum's neighbour count among `n` candidates with `f` assumed Byzantine: Flower's `max(1, n − f − 2)`. */
 export function krumNeighbours(n: number, f: number): number {
@@ -42,9 +42,9 @@ export function krumScores(
 export function selectMultiKrum(distances: Float64Array, n: number, f: number, count: number): number[] {
   const all = Array.from({ length: n }, (_, i) => i);
   const scores = krumScores(distances, n, all, f);
-  const order = new Int32Array(n);
-  sortPositionsByKey(scores, order, n);
-  return Array.from(order.subarray(0, Math.min(count, n)));
+  const order = Array.from({ length: n }, (_, i) => i);
+  order.sort((a, b) => scores[a]! - scores[b]! || a - b);
+  return order.slice(0, Math.min(count, n));
 }
 
 /**

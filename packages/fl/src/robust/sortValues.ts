@@ -3,12 +3,13 @@ const INSERTION_LIMIT = 32;
 
 /**
  * Sorts the first `n` entries of `values` ascending in place: an insertion sort for small `n` (the usual
- * number of updates in a round), the native numeric typed-array sort above. Both give the same order of
- * values, so results computed from the sorted scratch never depend on the order the values came in.
+ * number of updates in a round), the native numeric typed-array sort above (on the whole array when `n` is
+ * its length, so no view is allocated). Both give the same order of values, so results computed from the
+ * sorted scratch never depend on the order the values came in.
  */
 export function sortPrefix(values: Float64Array, n: number): void {
   if (n > INSERTION_LIMIT) {
-    values.subarray(0, n).sort();
+    (n === values.length ? values : values.subarray(0, n)).sort();
     return;
   }
   for (let i = 1; i < n; i++) {
@@ -22,24 +23,55 @@ export function sortPrefix(values: Float64Array, n: number): void {
   }
 }
 
+/** Positions are packed below this power of two in a rank key (so up to 2²¹ vectors). */
+const POSITION_RANGE = 2 ** 21;
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
 /**
- * Sorts the first `n` positions of `order` by (`keys[p]`, `p`) ascending: a stable sort by key, ties won by
- * the lower position. The key order is a strict total order, so the result is unique.
+ * A number that orders (gap, position) pairs lexicographically: the float32 bit pattern of a non-negative
+ * gap (which grows with the gap) times 2²¹, plus the position — exact in float64 (below 2⁵²), so a plain
+ * numeric sort of keys sorts by gap with ties won by the lower position, with no comparator.
  */
-export function sortPositionsByKey(keys: Float64Array, order: Int32Array, n: number): void {
-  for (let i = 0; i < n; i++) order[i] = i;
-  if (n > INSERTION_LIMIT) {
-    order.subarray(0, n).sort((a, b) => keys[a]! - keys[b]! || a - b);
-    return;
-  }
-  for (let i = 1; i < n; i++) {
-    const p = order[i]!;
-    const k = keys[p]!;
-    let j = i - 1;
-    while (j >= 0 && keys[order[j]!]! > k) {
-      order[j + 1] = order[j]!;
-      j--;
+export function rankKey(gap: number, position: number): number {
+  f32[0] = gap;
+  return u32[0]! * POSITION_RANGE + position;
+}
+
+/** The position packed in a `rankKey`. */
+export function positionOfKey(key: number): number {
+  return key % POSITION_RANGE;
+}
+
+/** The most vectors a `rankKey` can tell apart. */
+export const MAX_RANKED = POSITION_RANGE;
+
+/**
+ * Quickselect (Hoare, "Algorithm 65: Find", CACM 1961; median-of-three pivot): rearranges `a[lo..hi]` so
+ * that `a[k]` holds the value of rank k, everything before it is ≤ and everything after it ≥. O(n) expected,
+ * in place, no allocation.
+ */
+export function selectRank(a: Float64Array, k: number, lo: number, hi: number): void {
+  while (hi > lo) {
+    const x = a[lo]!;
+    const y = a[(lo + hi) >> 1]!;
+    const z = a[hi]!;
+    const pivot = Math.max(Math.min(x, y), Math.min(Math.max(x, y), z)); // the median of the three
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
     }
-    order[j + 1] = p;
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
   }
 }
