@@ -125,14 +125,22 @@ if (endianness() !== "LE") {
   throw new Error("secure aggregation needs a little-endian platform");
 }
 
+const ZERO_IV = Buffer.alloc(16);
+/** Zero bytes to encrypt (AES-CTR of zeros is the keystream), grown as needed and never written. */
+let zeros = Buffer.alloc(4096);
+
 /**
  * `length` pseudorandom words modulo `modulus` (a power of two ≤ 2³²) expanded from a 32-byte key by
  * AES-256-CTR from a zero counter: the mask both sides of a pair (or a node and the server) derive alike.
  */
 export function expandMask(key: Uint8Array, length: number, modulus: number): Uint32Array {
-  const cipher = createCipheriv("aes-256-ctr", key, Buffer.alloc(16));
-  const stream = cipher.update(Buffer.alloc(length * 4));
-  const words = new Uint32Array(stream.buffer, stream.byteOffset, length).slice();
+  const cipher = createCipheriv("aes-256-ctr", key, ZERO_IV);
+  if (zeros.length < length * 4) zeros = Buffer.alloc(length * 4);
+  const stream = cipher.update(zeros.subarray(0, length * 4));
+  const words =
+    stream.byteOffset % 4 === 0
+      ? new Uint32Array(stream.buffer, stream.byteOffset, length)
+      : new Uint32Array(stream.buffer.slice(stream.byteOffset, stream.byteOffset + length * 4));
   if (modulus !== 2 ** 32) {
     const bits = modulus - 1;
     for (let i = 0; i < length; i++) words[i] = words[i]! & bits;

@@ -56,6 +56,19 @@ export function randomFieldElement(): bigint {
   }
 }
 
+/** `count` uniformly random field elements from one CSPRNG draw (a value equal to p is redrawn). */
+export function randomFieldElements(count: number): bigint[] {
+  const bytes = randomBytes(FIELD_BYTES * count);
+  const out: bigint[] = [];
+  for (let i = 0; i < count; i++) {
+    const chunk = bytes.subarray(i * FIELD_BYTES, (i + 1) * FIELD_BYTES);
+    chunk[FIELD_BYTES - 1]! &= 0x7f;
+    const value = bytesToField(chunk);
+    out.push(value === 0n && chunk.some((b) => b !== 0) ? randomFieldElement() : value);
+  }
+  return out;
+}
+
 /** A field element as 16 little-endian bytes. */
 export function fieldToBytes(value: bigint): Uint8Array {
   const out = new Uint8Array(FIELD_BYTES);
@@ -113,8 +126,7 @@ export function splitSecret(
     });
   }
   // f(x) = secret + a₁x + … + a_{t−1}x^{t−1}
-  const coeffs = [secret];
-  for (let i = 1; i < threshold; i++) coeffs.push(coefficients?.[i - 1] ?? randomFieldElement());
+  const coeffs = [secret, ...(coefficients ?? randomFieldElements(threshold - 1))];
   return xs.map((x) => {
     const bx = BigInt(x);
     let y = 0n;
