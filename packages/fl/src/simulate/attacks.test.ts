@@ -43,6 +43,6 @@ describe("Byzantine attacks", () => {
     expect(Array.from(a[1]!)).not.toEqual(Array.from(c[1]!));
     expect(Array.from(a[1]!)).not.toEqual(Array.from(a[3]!));
     const flipped = applyAttack({ fraction: 0.5, attack: "label-flip" }, global, updates, 5, 3);
-    flipped.forEach((p, i) => expect(p).toBe(updates[i]!.params));
+    for (const [i, p] of flipped.entries()) expect(p).toBe(updates[i]!.params);
   });
 });
