@@ -13,6 +13,7 @@ import {
   softmaxLoss,
   softmaxModel,
 } from "./testing/softmaxTask.ts";
+import { memoizedUtility } from "./utility.ts";
 
 /**
  * Eight clients of one FedAvg round on a 5-class Gaussian-cluster task: clients 0–5 hold clean data of
@@ -89,6 +90,27 @@ describe("GTG-Shapley", () => {
     const c = await gtgShapley(ids(8), utility("accuracy"), { seed: 6 });
     expect(b).toEqual(a);
     expect(c.values).not.toEqual(a.values);
+  });
+
+  it("gives the same values and evaluations when the evaluator is asynchronous and answers out of order", async () => {
+    // A random 6-player game; the asynchronous evaluator answers after a delay that depends on the
+    // coalition, so the concurrent walks of a cycle finish in a scrambled order.
+    const table = Array.from(
+      { length: 64 },
+      (_, mask) => Math.sin(mask * 12.9898) * 0.5 + mask.toString(2).length,
+    );
+    const maskOf = (m: readonly number[]) => m.reduce((a, i) => a | (1 << i), 0);
+    const sync = await gtgShapley(
+      ids(6),
+      game(6, (m) => table[maskOf(m)]!),
+      { seed: 4 },
+    );
+    const slow = memoizedUtility(6, async (m) => {
+      await new Promise((r) => setTimeout(r, (maskOf(m) * 7) % 5));
+      return table[maskOf(m)]!;
+    });
+    const async_ = await gtgShapley(ids(6), slow, { seed: 4 });
+    expect(async_).toEqual(sync);
   });
 
   it("agrees with the exact Shapley values at n = 8 on real FedAvg aggregates, with far fewer evaluations", async () => {

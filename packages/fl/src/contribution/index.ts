@@ -4,6 +4,7 @@ export * from "./exactShapley.ts";
 export * from "./fedAvgUtility.ts";
 export * from "./gtgShapley.ts";
 export * from "./leaveOneOut.ts";
+export * from "./payContributions.ts";
 export * from "./roundContribution.ts";
 export * from "./utility.ts";
 export * from "./values.ts";
