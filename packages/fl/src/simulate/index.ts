@@ -7,6 +7,7 @@ export * from "./model.ts";
 export * from "./options.ts";
 export * from "./partition.ts";
 export * from "./population.ts";
+export * from "./privacy.ts";
 export * from "./random.ts";
 export * from "./result.ts";
 export * from "./simulate.ts";

@@ -8,6 +8,7 @@ import type { LocalTraining } from "./clientTraining.ts";
 import { DATASET_NAMES, type DatasetName } from "./datasets.ts";
 import type { LabelSkew, QuantitySkew } from "./partition.ts";
 import type { ByzantineOptions, StragglerOptions } from "./population.ts";
+import type { SimulationDp } from "./privacy.ts";
 
 /**
  * A strategy to simulate: a name of the `STRATEGIES` registry with extra constructor options (e.g.
@@ -47,6 +48,8 @@ export interface SimulationOptions {
   readonly dropout?: number;
   readonly stragglers?: StragglerOptions;
   readonly byzantine?: ByzantineOptions;
+  /** Central differential privacy around every strategy; each round then reports ε. */
+  readonly dp?: SimulationDp;
   /** Contribution value of every round's updates, with the top and bottom `top` clients reported. */
   readonly contribution?: {
     readonly method?: ContributionMethod;
@@ -81,6 +84,7 @@ export interface ResolvedOptions {
   readonly dropout: number;
   readonly stragglers?: StragglerOptions;
   readonly byzantine?: ByzantineOptions;
+  readonly dp?: SimulationDp;
   readonly contribution?: {
     readonly method: ContributionMethod;
     readonly top: number;
@@ -178,6 +182,7 @@ export function resolveOptions(options: SimulationOptions): ResolvedOptions {
     dropout: options.dropout ?? 0,
     ...(options.stragglers ? { stragglers: options.stragglers } : {}),
     ...(options.byzantine ? { byzantine: options.byzantine } : {}),
+    ...(options.dp ? { dp: options.dp } : {}),
     ...(c
       ? {
           contribution: {

@@ -91,3 +91,34 @@ describe("simulate is deterministic under a seed", () => {
     });
   });
 });
+
+describe("simulate with central differential privacy", () => {
+  it("reports a growing ε per round, and with seeded noise is reproducible", async () => {
+    const options: SimulationOptions = {
+      clients: 50,
+      clientsPerRound: 10,
+      rounds: 3,
+      hidden: [8],
+      training: { epochs: 1, batchSize: 8, lr: 0.1 },
+      dp: { mode: "server-fixed", noiseMultiplier: 1, clippingNorm: 1, seededNoise: true },
+      seed: 5,
+      workers: 0,
+    };
+    const a = await simulate(options);
+    const b = await simulate(options);
+    const eps = a.strategies[0]!.rounds.map((r) => r.epsilon!);
+    expect(eps.every((e) => e > 0 && Number.isFinite(e))).toBe(true);
+    expect(eps[2]!).toBeGreaterThan(eps[0]!);
+    expect(deterministicPart(b)).toEqual(deterministicPart(a));
+    const client = await simulate({
+      ...options,
+      dp: { mode: "client-adaptive", noiseMultiplier: 0.8, seededNoise: true },
+    });
+    expect(client.strategies[0]!.rounds[2]!.epsilon).toBeGreaterThan(0);
+    await expect(
+      simulate({ ...options, dp: { mode: "client-fixed", noiseMultiplier: 1 } }),
+    ).rejects.toMatchObject({
+      code: "FL_OPTION_INVALID",
+    });
+  });
+});

@@ -17,6 +17,7 @@ import {
 } from "./options.ts";
 import { createPartition } from "./partition.ts";
 import { Population } from "./population.ts";
+import { dpNode, withDp } from "./privacy.ts";
 import type {
   ContributionEntry,
   ContributionSummary,
@@ -126,14 +127,14 @@ function buildStrategy(o: ResolvedOptions, spec: StrategySpec): Strategy {
     minEvaluateNodes: 0,
     seed: o.seed,
   };
-  if (spec.build) return spec.build(common);
-  const make = STRATEGIES[spec.name];
+  const make = spec.build ?? STRATEGIES[spec.name];
   if (!make) {
     throw new FlockError("FL_STRATEGY_UNKNOWN", `no strategy named ${spec.name}`, {
       hint: `choose one of ${Object.keys(STRATEGIES).join(", ")}`,
     });
   }
-  return make({ ...common, ...spec.options } as FedAvgOptions);
+  const strategy = make({ ...common, ...spec.options } as FedAvgOptions);
+  return o.dp ? withDp(strategy, o.dp, o.clientsPerRound, o.seed) : strategy;
 }
 
 async function runStrategy(
@@ -176,6 +177,7 @@ async function runStrategy(
     evaluator,
     training: o.training,
     seed: o.seed,
+    wrapApp: (app) => dpNode(app, o.dp),
     onTrained: (round) => {
       trained++;
       const inRound = (trainedIn.get(round) ?? 0) + 1;

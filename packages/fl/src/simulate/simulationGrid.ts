@@ -2,7 +2,7 @@ import { FlockError } from "@flock/core";
 import { mixSeed, type TabularMlpConfig } from "@flock/engine";
 import type { Arrays } from "../arrays.ts";
 import type { Grid, SendOptions } from "../grid.ts";
-import { InMemoryGrid } from "../inMemoryGrid.ts";
+import { InMemoryGrid, type NodeApp } from "../inMemoryGrid.ts";
 import type { Config, Evaluation, Message, NodeId, Reply, Update } from "../messages.ts";
 import { applyAttack } from "./attacks.ts";
 import type { LocalTraining } from "./clientTraining.ts";
@@ -44,6 +44,8 @@ export interface SimulationGridOptions {
   /** Local training when a message's config does not say (`lr`, `local-epochs`, `batch-size`, …). */
   readonly training: LocalTraining;
   readonly seed: number;
+  /** Wraps the simulated node side (e.g. client-side DP clipping). */
+  readonly wrapApp?: (app: NodeApp) => NodeApp;
   /** Called as each client finishes training (progress). */
   readonly onTrained?: (round: number, nodeId: NodeId) => void;
   /** Called with each round's received updates before the strategy sees them (contribution value). */
@@ -69,7 +71,10 @@ export class SimulationGrid implements Grid {
     this.inner = new InMemoryGrid({
       nodes: options.population.size,
       concurrency: Math.max(4, 4 * options.runner.threads),
-      app: { train: (m) => this.train(m), evaluate: (m) => this.evaluate(m) },
+      app: (options.wrapApp ?? ((app) => app))({
+        train: (m) => this.train(m),
+        evaluate: (m) => this.evaluate(m),
+      }),
     });
   }
 
