@@ -1,3 +1,4 @@
+import { ValidationError } from "@flock/core";
 import { type Arrays, assertLayout, flatten, layoutOf, unflatten, weightedMeanOf } from "../arrays.ts";
 import type { Update } from "../messages.ts";
 import { memoizedUtility, type Utility } from "./utility.ts";
@@ -28,7 +29,15 @@ export function fedAvgUtility(options: FedAvgUtilityOptions): Utility {
   });
   const vectors = options.updates.map((u) => flatten(u.arrays));
   const weightOf = options.weightOf ?? ((u: Update) => u.numExamples);
-  const weights = options.updates.map(weightOf);
+  const weights = options.updates.map((u, i) => {
+    const w = weightOf(u);
+    if (!(w > 0) || !Number.isFinite(w)) {
+      throw new ValidationError("FL_UPDATE_INVALID", `update ${i} has weight ${w} in the aggregate`, {
+        hint: "value only the updates the strategy accepted (each with numExamples > 0)",
+      });
+    }
+    return w;
+  });
   return memoizedUtility(options.updates.length, (members) => {
     if (members.length === 0) return options.evaluate(options.start);
     const mean = weightedMeanOf(
