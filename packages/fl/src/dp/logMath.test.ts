@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { logAdd, logBinomial, logErfc, logSub } from "./logMath.ts";
+import { logAdd, logErfc, logSub } from "./logMath.ts";
 
 describe("logErfc", () => {
   it("matches log(erfc(x)) from SciPy (log 2 + log_ndtr(−x·√2)) to ~1e-14 across the real line", () => {
@@ -40,7 +40,7 @@ describe("logErfc", () => {
   });
 });
 
-describe("log-space sums and binomials", () => {
+describe("log-space sums", () => {
   it("logAdd and logSub invert each other and treat −∞ as zero", () => {
     const a = Math.log(5);
     const b = Math.log(3);
@@ -49,13 +49,5 @@ describe("log-space sums and binomials", () => {
     expect(logAdd(Number.NEGATIVE_INFINITY, a)).toBe(a);
     expect(logSub(a, a)).toBe(Number.NEGATIVE_INFINITY);
     expect(() => logSub(b, a)).toThrow(RangeError);
-  });
-
-  it("logBinomial gives integer binomials and the signs of generalized ones", () => {
-    expect(Math.exp(logBinomial(10, 3).log)).toBeCloseTo(120, 9);
-    expect(logBinomial(3, 5).sign).toBe(0);
-    const c = logBinomial(2.5, 4); // 2.5·1.5·0.5·(−0.5)/24 = −0.0390625
-    expect(c.sign).toBe(-1);
-    expect(Math.exp(c.log)).toBeCloseTo(0.0390625, 12);
   });
 });

@@ -79,19 +79,3 @@ export function logErfc(x: number): number {
   if (x < 2) return Math.log1p(-erfSeries(x));
   return logErfcContinuedFraction(x);
 }
-
-/**
- * log |C(α, i)| and the sign of the generalized binomial coefficient α(α−1)…(α−i+1)/i! for real α ≥ 0,
- * accumulated as a sum of logs so that large coefficients never overflow.
- */
-export function logBinomial(alpha: number, i: number): { log: number; sign: 1 | -1 | 0 } {
-  let log = 0;
-  let sign: 1 | -1 = 1;
-  for (let k = 1; k <= i; k++) {
-    const factor = alpha - k + 1;
-    if (factor === 0) return { log: Number.NEGATIVE_INFINITY, sign: 0 };
-    if (factor < 0) sign = sign === 1 ? -1 : 1;
-    log += Math.log(Math.abs(factor)) - Math.log(k);
-  }
-  return { log, sign };
-}
