@@ -1,3 +1,5 @@
+import { availableParallelism } from "node:os";
+import { ATTACKS, CONTRIBUTION_METHODS, STRATEGIES } from "@flock/fl";
 import { Command, Option } from "commander";
 import { runLocks, runUse, runWhoami } from "./commands/account.ts";
 import { runAdminJobRetry, runAdminJobs } from "./commands/admin.ts";
@@ -5,6 +7,8 @@ import { runAudit } from "./commands/audit.ts";
 import { runClaim } from "./commands/claim.ts";
 import { runDemoCommand } from "./commands/demo.ts";
 import { runEpochs, runTaskLeaderboard } from "./commands/epochs.ts";
+import { runFlSimulate } from "./commands/flSimulate.ts";
+import { FL_SIMULATE_DEFAULTS as FL } from "./commands/flSimulateOptions.ts";
 import { runJoin } from "./commands/join.ts";
 import { runTrain, runValidate } from "./commands/nodes.ts";
 import {
@@ -244,6 +248,97 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .description("run a failed job again now, once its cause is fixed (signed by an operator)")
     .option("--account <name>", "an account with the operator role (default: admin)")
     .action(run(runAdminJobRetry));
+
+  const fl = program
+    .command("fl")
+    .description("federated learning: simulate a whole federation on this machine");
+  fl.command("simulate")
+    .description(
+      "run a federation in this process on a shipped dataset: strategies side by side, non-IID clients, dropouts, stragglers, attackers, DP, contribution value",
+    )
+    .option("--dataset <name>", "shipped dataset: digits or breast-cancer", FL.dataset)
+    .option(
+      "--hidden <sizes>",
+      "hidden layer widths of the MLP, comma-separated (none: softmax regression)",
+      FL.hidden,
+    )
+    .option("--clients <n>", "population size (up to 100,000; data derived lazily from the seed)", FL.clients)
+    .option("--clients-per-round <n>", "clients sampled each round (default: 10, or every client when fewer)")
+    .option("--rounds <n>", "federated rounds", FL.rounds)
+    .option(
+      "--strategies <list>",
+      `comma-separated, run side by side: ${Object.keys(STRATEGIES).join(", ")}; options as name:key=value (e.g. fedtrimmedavg:beta=0.1)`,
+      FL.strategies,
+    )
+    .option(
+      "--partition <kind>",
+      "labels per client: dirichlet:α, shards:n (shards per client) or iid",
+      FL.partition,
+    )
+    .option(
+      "--quantity-skew <kind>",
+      "examples per client: equal, lognormal:σ or powerlaw:exponent",
+      FL.quantitySkew,
+    )
+    .option(
+      "--examples-per-client <n>",
+      "mean examples per client (default: the training rows shared out, at least 10)",
+    )
+    .option("--epochs <n>", "local epochs per round", FL.epochs)
+    .option("--batch-size <n>", "local minibatch size", FL.batchSize)
+    .option("--lr <rate>", "local SGD learning rate", FL.lr)
+    .option("--momentum <m>", "local SGD momentum (default 0)")
+    .option(
+      "--proximal-mu <μ>",
+      "FedProx proximal term μ in local training (default 0; fedprox:proximalMu=μ also sets it)",
+    )
+    .option("--dropout <p>", "chance a sampled client drops out of a round", FL.dropout)
+    .option(
+      "--deadline <ms>",
+      "round deadline in simulated ms; slower clients are stragglers (default: no deadline)",
+    )
+    .option(
+      "--ms-per-example <ms>",
+      "with --deadline: simulated ms per example-epoch of a median device",
+      FL.msPerExample,
+    )
+    .option("--byzantine <fraction>", "fraction of the population that attacks", FL.byzantine)
+    .option(
+      "--attack <kind>",
+      `with --byzantine: ${ATTACKS.join(", ")} (alie: "a little is enough")`,
+      FL.attack,
+    )
+    .option(
+      "--dp <mode>",
+      "central differential privacy: off, server-fixed or server-adaptive clipping",
+      FL.dp,
+    )
+    .option("--noise-multiplier <z>", "with --dp: Gaussian noise multiplier", FL.noiseMultiplier)
+    .option(
+      "--clipping-norm <C>",
+      "with --dp: clipping norm of each update (the first one when adaptive)",
+      FL.clippingNorm,
+    )
+    .option("--delta <δ>", "with --dp: δ at which ε is reported", FL.delta)
+    .option(
+      "--secagg",
+      "SecAgg+ secure aggregation around linear strategies (default: off; not yet simulated)",
+    )
+    .option(
+      "--contribution <method>",
+      `per-round contribution value: off, ${CONTRIBUTION_METHODS.join(", ")}`,
+      FL.contribution,
+    )
+    .option("--contribution-top <n>", "best and worst contributors to show", FL.contributionTop)
+    .option(
+      "--centralized",
+      "also train the same model centrally on all training rows, for comparison (default: off)",
+    )
+    .option("--target-accuracy <a>", "report the first round reaching this test accuracy", FL.targetAccuracy)
+    .option("--seed <n>", "same seed and options, same result", FL.seed)
+    .option("--workers <n>", `training threads (0: in this thread)`, String(availableParallelism()))
+    .option("--report <file>", "also write a self-contained HTML report with charts")
+    .action(local(runFlSimulate));
 
   return program;
 }

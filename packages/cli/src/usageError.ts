@@ -4,7 +4,8 @@ import { ValidationError } from "@flock/core";
 export class UsageError extends ValidationError {
   override readonly name: string = "UsageError";
 
-  constructor(message: string, hint: string) {
-    super("USAGE_ERROR", message, { hint });
+  /** `code` names the mistake when a command knows it better than USAGE_ERROR (e.g. FL_STRATEGY_UNKNOWN). */
+  constructor(message: string, hint: string, code = "USAGE_ERROR") {
+    super(code, message, { hint });
   }
 }

@@ -1,0 +1,386 @@
+import {
+  ATTACKS,
+  type AttackKind,
+  CONTRIBUTION_METHODS,
+  type ContributionMethod,
+  DATASET_NAMES,
+  type DatasetName,
+  type FedAvgOptions,
+  type LabelSkew,
+  type QuantitySkew,
+  RdpAccountant,
+  type SimulationOptions,
+  STRATEGIES,
+  type Strategy,
+  type StrategySpec,
+} from "@flock/fl";
+import { UsageError } from "../usageError.ts";
+import { type DpMode, wrapWithDp } from "./flSimulateDp.ts";
+
+/** The command-line options of `flock fl simulate`, as commander hands them over (strings and flags). */
+export interface FlSimulateFlags {
+  dataset: string;
+  hidden: string;
+  clients: string;
+  clientsPerRound?: string;
+  rounds: string;
+  strategies: string;
+  partition: string;
+  quantitySkew: string;
+  examplesPerClient?: string;
+  epochs: string;
+  batchSize: string;
+  lr: string;
+  momentum?: string;
+  proximalMu?: string;
+  dropout: string;
+  deadline?: string;
+  msPerExample: string;
+  byzantine: string;
+  attack: string;
+  dp: string;
+  noiseMultiplier: string;
+  clippingNorm: string;
+  delta: string;
+  secagg?: boolean;
+  contribution: string;
+  contributionTop: string;
+  centralized?: boolean;
+  targetAccuracy: string;
+  seed: string;
+  workers: string;
+  report?: string;
+}
+
+/** Defaults shown in `--help` (the simulator's own defaults, so a bare run is a digits run of FedAvg). */
+export const FL_SIMULATE_DEFAULTS = {
+  dataset: "digits",
+  hidden: "32",
+  clients: "100",
+  rounds: "50",
+  strategies: "fedavg",
+  partition: "dirichlet:0.5",
+  quantitySkew: "equal",
+  epochs: "5",
+  batchSize: "4",
+  lr: "0.1",
+  dropout: "0",
+  msPerExample: "10",
+  byzantine: "0",
+  attack: "sign-flip",
+  dp: "off",
+  noiseMultiplier: "1",
+  clippingNorm: "1",
+  delta: "1e-5",
+  contribution: "off",
+  contributionTop: "3",
+  targetAccuracy: "0.95",
+  seed: "0",
+} as const;
+
+/** Strategy options a `--strategies` entry may set (`krum:numMaliciousNodes=2`), by registry name. */
+const SAMPLING = ["fractionTrain", "minTrainNodes", "minAvailableNodes"] as const;
+const FED_OPT = [...SAMPLING, "eta", "etaL", "beta1", "beta2", "tau"] as const;
+export const STRATEGY_OPTION_KEYS: Readonly<Record<string, readonly string[]>> = {
+  fedavg: SAMPLING,
+  fedprox: [...SAMPLING, "proximalMu"],
+  fedavgm: [...SAMPLING, "serverLearningRate", "serverMomentum"],
+  fedadam: FED_OPT,
+  fedyogi: FED_OPT,
+  fedadagrad: FED_OPT,
+  fedmedian: SAMPLING,
+  fedtrimmedavg: [...SAMPLING, "beta"],
+  krum: [...SAMPLING, "numMaliciousNodes"],
+  multikrum: [...SAMPLING, "numMaliciousNodes", "numNodesToSelect"],
+  bulyan: [...SAMPLING, "numMaliciousNodes", "selection"],
+};
+
+/** Strategies that assume f Byzantine updates per round (set from --byzantine unless given). */
+const ASSUMES_F = new Set(["krum", "multikrum", "bulyan"]);
+
+const invalid = (message: string, hint: string) => new UsageError(message, hint, "FL_OPTION_INVALID");
+
+/** A whole number ≥ min from option `--name`. */
+export function wholeNumber(text: string, name: string, min = 0): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min) {
+    throw invalid(
+      `--${name} must be a whole number ≥ ${min}, got "${text}"`,
+      `pass --${name} as a number such as ${Math.max(min, 10)}`,
+    );
+  }
+  return value;
+}
+
+/** A finite number in [min, max] from option `--name`. */
+export function realNumber(
+  text: string,
+  name: string,
+  min = -Infinity,
+  max = Infinity,
+  example = "0.5",
+): number {
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value) || value < min || value > max) {
+    const range = max === Infinity ? `≥ ${min}` : `in [${min}, ${max}]`;
+    throw invalid(
+      `--${name} must be a number ${range}, got "${text}"`,
+      `pass --${name} as a number such as ${example}`,
+    );
+  }
+  return value;
+}
+
+/** `--hidden 64,32` → [64, 32]; "none" or "" → [] (softmax regression). */
+export function parseHidden(text: string): number[] {
+  const t = text.trim();
+  if (t === "" || t === "none" || t === "0") return [];
+  return t.split(",").map((s) => wholeNumber(s.trim(), "hidden", 1));
+}
+
+/** `--partition dirichlet:0.5 | shards:2 | iid`. */
+export function parsePartition(text: string): LabelSkew {
+  const [kind, arg, extra] = text.trim().split(":");
+  const hint =
+    "use dirichlet:α (α > 0, e.g. dirichlet:0.5), shards:n (shards per client, e.g. shards:2) or iid";
+  if (extra === undefined) {
+    if (kind === "iid" && arg === undefined) return { kind: "iid" };
+    if (kind === "dirichlet" && arg !== undefined) {
+      const alpha = Number(arg);
+      if (Number.isFinite(alpha) && alpha > 0) return { kind: "dirichlet", alpha };
+    }
+    if (kind === "shards" && arg !== undefined && /^\d+$/.test(arg) && Number(arg) >= 1) {
+      return { kind: "shards", shardsPerClient: Number(arg) };
+    }
+  }
+  throw invalid(`--partition "${text}" is not a partition`, hint);
+}
+
+/** `--quantity-skew equal | lognormal:σ | powerlaw:exponent`. */
+export function parseQuantitySkew(text: string): QuantitySkew {
+  const [kind, arg, extra] = text.trim().split(":");
+  const value = Number(arg);
+  if (extra === undefined) {
+    if (kind === "equal" && arg === undefined) return { kind: "equal" };
+    if (kind === "lognormal" && arg !== undefined && Number.isFinite(value) && value >= 0) {
+      return { kind: "lognormal", sigma: value };
+    }
+    if (kind === "powerlaw" && arg !== undefined && Number.isFinite(value) && value > 0) {
+      return { kind: "powerlaw", exponent: value };
+    }
+  }
+  throw invalid(
+    `--quantity-skew "${text}" is not a quantity skew`,
+    "use equal, lognormal:σ (e.g. lognormal:1) or powerlaw:exponent (e.g. powerlaw:1.5)",
+  );
+}
+
+/** One `--strategies` entry: `name` or `name:key=value:key=value` (values are numbers, true/false or words). */
+export interface ParsedStrategy {
+  readonly name: string;
+  readonly label: string;
+  readonly options: Record<string, number | string | boolean>;
+}
+
+/** `--strategies fedavg,krum:numMaliciousNodes=2`, each name and option key checked against the registry. */
+export function parseStrategies(text: string): ParsedStrategy[] {
+  const entries = text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (entries.length === 0) {
+    throw new UsageError(
+      "--strategies names no strategy",
+      `name one or more of ${Object.keys(STRATEGIES).join(", ")}`,
+      "FL_STRATEGY_UNKNOWN",
+    );
+  }
+  const seen = new Set<string>();
+  return entries.map((entry) => {
+    const [rawName, ...pairs] = entry.split(":");
+    const name = rawName!.toLowerCase();
+    if (!STRATEGIES[name]) {
+      throw new UsageError(
+        `--strategies: no strategy named "${rawName}"`,
+        `choose from ${Object.keys(STRATEGIES).join(", ")}`,
+        "FL_STRATEGY_UNKNOWN",
+      );
+    }
+    const options: Record<string, number | string | boolean> = {};
+    const allowed = STRATEGY_OPTION_KEYS[name] ?? [];
+    for (const pair of pairs) {
+      const eq = pair.indexOf("=");
+      const key = eq < 0 ? pair : pair.slice(0, eq);
+      if (eq < 0 || !allowed.includes(key)) {
+        throw invalid(
+          `--strategies: "${pair}" is not an option of ${name}`,
+          allowed.length
+            ? `write ${name}:key=value with key one of ${allowed.join(", ")}`
+            : `${name} takes no options`,
+        );
+      }
+      options[key] = parseValue(pair.slice(eq + 1));
+    }
+    if (seen.has(entry)) {
+      throw invalid(
+        `--strategies lists ${entry} twice`,
+        "list each strategy once, or give the copies different options",
+      );
+    }
+    seen.add(entry);
+    return { name, label: entry, options };
+  });
+}
+
+function parseValue(text: string): number | string | boolean {
+  if (text === "true") return true;
+  if (text === "false") return false;
+  const n = Number(text);
+  return text.trim() !== "" && Number.isFinite(n) ? n : text;
+}
+
+function oneOf<T extends string>(
+  text: string,
+  choices: readonly T[],
+  name: string,
+  code = "FL_OPTION_INVALID",
+): T {
+  if (!(choices as readonly string[]).includes(text)) {
+    throw new UsageError(
+      `--${name} "${text}" is not one of ${choices.join(", ")}`,
+      `pass --${name} ${choices[0]}`,
+      code,
+    );
+  }
+  return text as T;
+}
+
+/** What the command runs: the simulator's options, plus where the report goes. */
+export interface FlSimulatePlan {
+  readonly options: SimulationOptions;
+  readonly reportPath?: string;
+  readonly dp: DpMode;
+}
+
+/** Checks every flag and turns them into simulator options (a usage error names the first bad flag). */
+export function planSimulation(flags: FlSimulateFlags): FlSimulatePlan {
+  const dataset = oneOf<DatasetName>(flags.dataset, DATASET_NAMES, "dataset", "FL_DATASET_UNKNOWN");
+  const clients = wholeNumber(flags.clients, "clients", 1);
+  const clientsPerRound =
+    flags.clientsPerRound === undefined
+      ? Math.min(10, clients)
+      : wholeNumber(flags.clientsPerRound, "clients-per-round", 1);
+  if (clientsPerRound > clients) {
+    throw invalid(
+      `--clients-per-round ${clientsPerRound} is more than the ${clients} clients`,
+      "sample at most --clients per round",
+    );
+  }
+  const byzantineFraction = realNumber(flags.byzantine, "byzantine", 0, 1, "0.2");
+  const attack = oneOf<AttackKind>(flags.attack, ATTACKS, "attack");
+  const dp = oneOf<DpMode>(flags.dp, ["off", "server-fixed", "server-adaptive"], "dp");
+  const noiseMultiplier = realNumber(flags.noiseMultiplier, "noise-multiplier", 0, Infinity, "1");
+  const clippingNorm = realNumber(flags.clippingNorm, "clipping-norm", Number.MIN_VALUE, Infinity, "1");
+  const delta = realNumber(flags.delta, "delta", Number.MIN_VALUE, 0.999999, "1e-5");
+  if (
+    dp === "off" &&
+    (flags.noiseMultiplier !== FL_SIMULATE_DEFAULTS.noiseMultiplier ||
+      flags.clippingNorm !== FL_SIMULATE_DEFAULTS.clippingNorm)
+  ) {
+    throw invalid(
+      "--noise-multiplier and --clipping-norm shape differential privacy, which is off",
+      "add --dp server-fixed (or server-adaptive)",
+    );
+  }
+  if (flags.secagg === true) {
+    // The simulated nodes answer train and evaluate messages only; SecAgg+ needs them to run its four
+    // exchange stages (secAggPlusNode), with training inside the masked-input stage.
+    throw new UsageError(
+      "--secagg is not implemented in the simulator yet: its simulated nodes do not run the SecAgg+ stages",
+      "run without --secagg; SecAgg+ itself is tested in packages/fl/src/secagg and its cost is measured by `npm run bench -w packages/fl`",
+      "FL_SECAGG_NOT_SIMULATED",
+    );
+  }
+  const contribution = oneOf<ContributionMethod | "off">(
+    flags.contribution,
+    ["off", ...CONTRIBUTION_METHODS],
+    "contribution",
+  );
+  const byzantineCount = Math.round(byzantineFraction * clients);
+  const assumedF = Math.round(byzantineFraction * clientsPerRound);
+  const parsed = parseStrategies(flags.strategies);
+  const specs: StrategySpec[] = parsed.map((p) => {
+    const options = { ...p.options };
+    if (ASSUMES_F.has(p.name) && byzantineCount > 0 && options.numMaliciousNodes === undefined) {
+      options.numMaliciousNodes = assumedF;
+    }
+    if (dp === "off") return { name: p.name, label: p.label, options };
+    return {
+      name: p.name,
+      label: `${p.label}+dp-${dp}`,
+      build: (common: FedAvgOptions): Strategy =>
+        wrapWithDp(STRATEGIES[p.name]!({ ...common, ...options } as FedAvgOptions), dp, {
+          noiseMultiplier,
+          clippingNorm,
+          numSampledClients: clientsPerRound,
+          samplingRate: clientsPerRound / clients,
+          accountant: new RdpAccountant({ delta }),
+        }),
+    };
+  });
+  const examplesPerClient =
+    flags.examplesPerClient === undefined
+      ? undefined
+      : wholeNumber(flags.examplesPerClient, "examples-per-client", 1);
+  const deadlineMs =
+    flags.deadline === undefined
+      ? undefined
+      : realNumber(flags.deadline, "deadline", Number.MIN_VALUE, Infinity, "2000");
+  const options: SimulationOptions = {
+    dataset,
+    hidden: parseHidden(flags.hidden),
+    clients,
+    clientsPerRound,
+    rounds: wholeNumber(flags.rounds, "rounds", 1),
+    strategies: specs,
+    partition: {
+      labels: parsePartition(flags.partition),
+      quantity: parseQuantitySkew(flags.quantitySkew),
+      ...(examplesPerClient === undefined ? {} : { examplesPerClient }),
+    },
+    training: {
+      epochs: wholeNumber(flags.epochs, "epochs", 1),
+      batchSize: wholeNumber(flags.batchSize, "batch-size", 1),
+      lr: realNumber(flags.lr, "lr", Number.MIN_VALUE, Infinity, "0.1"),
+      ...(flags.momentum === undefined
+        ? {}
+        : { momentum: realNumber(flags.momentum, "momentum", 0, 1, "0.9") }),
+      ...(flags.proximalMu === undefined
+        ? {}
+        : { proximalMu: realNumber(flags.proximalMu, "proximal-mu", 0, Infinity, "0.01") }),
+    },
+    dropout: realNumber(flags.dropout, "dropout", 0, 1, "0.1"),
+    ...(deadlineMs === undefined
+      ? {}
+      : {
+          stragglers: {
+            deadlineMs,
+            msPerExample: realNumber(flags.msPerExample, "ms-per-example", Number.MIN_VALUE, Infinity, "10"),
+          },
+        }),
+    ...(byzantineFraction > 0 ? { byzantine: { fraction: byzantineFraction, attack } } : {}),
+    ...(contribution === "off"
+      ? {}
+      : {
+          contribution: {
+            method: contribution,
+            top: wholeNumber(flags.contributionTop, "contribution-top", 1),
+          },
+        }),
+    ...(flags.centralized ? { centralized: true } : {}),
+    targetAccuracy: realNumber(flags.targetAccuracy, "target-accuracy", 0, 1, "0.95"),
+    seed: wholeNumber(flags.seed, "seed"),
+    workers: wholeNumber(flags.workers, "workers"),
+  };
+  return { options, dp, ...(flags.report === undefined ? {} : { reportPath: flags.report }) };
+}
