@@ -6,6 +6,7 @@ import { memoizedUtility, type Utility } from "./utility.ts";
 /** What a candidate model is worth: higher is better (accuracy, −loss, …) on the evaluator's own data. */
 export type EvaluateArrays = (arrays: Arrays) => Promise<number> | number;
 
+/** A round as a game: where it started, its updates and how the server scores a model. */
 export interface FedAvgUtilityOptions {
   /** The global arrays the round started from: the model of the empty coalition, v(∅) = evaluate(start). */
   readonly start: Arrays;

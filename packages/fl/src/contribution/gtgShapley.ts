@@ -4,6 +4,7 @@ import { grandCoalition } from "./coalition.ts";
 import type { Utility } from "./utility.ts";
 import { assertPlayers, type ContributionValues } from "./values.ts";
 
+/** GTG-Shapley's sampling, convergence and truncation settings (defaults as the authors' code). */
 export interface GtgShapleyOptions {
   /** Seed of the permutations (default 0): the same seed, utility and options give the same values. */
   readonly seed?: number;

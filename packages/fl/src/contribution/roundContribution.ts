@@ -9,8 +9,10 @@ import type { ContributionValues } from "./values.ts";
 
 /** How a round's contributions are valued: by command-line name. */
 export const CONTRIBUTION_METHODS = ["gtg-shapley", "leave-one-out", "exact-shapley"] as const;
+/** One of CONTRIBUTION_METHODS. */
 export type ContributionMethod = (typeof CONTRIBUTION_METHODS)[number];
 
+/** One round to value: its start, its updates by node, the server's metric and the method. */
 export interface RoundContributionOptions {
   /** The global arrays the round started from. */
   readonly start: Arrays;

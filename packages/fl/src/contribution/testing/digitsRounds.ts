@@ -26,6 +26,7 @@ const F = digits.numFeatures;
 const C = digits.numClasses;
 const test: Labelled = { features: F, classes: C, x: digits.test.x, y: digits.test.y };
 
+/** The five clients of a round, by id. */
 export const DIGITS_PLAYERS = ["0", "1", "2", "3", "4"];
 
 function rows(indices: readonly number[]): Labelled {

@@ -29,4 +29,5 @@ export function game(players: number, v: (members: readonly number[]) => number)
   return memoizedUtility(players, v);
 }
 
+/** Player ids p0, p1, … for a game of n players. */
 export const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `p${i}`);

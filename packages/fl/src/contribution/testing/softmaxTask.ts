@@ -23,6 +23,7 @@ export interface BlobTask {
   sample(count: number, seed: number): Labelled;
 }
 
+/** A task of `classes` clusters in `features` dimensions, centres N(0, separation²) from the seed. */
 export function blobTask(
   seed: number,
   options: { features: number; classes: number; separation: number },
