@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { computeRdp, DEFAULT_RDP_ORDERS, epsilonFromRdp, noiseMultiplierFor } from "./rdp.ts";
 
@@ -57,6 +58,38 @@ describe("computeRdp matches the published values of Opacus and TF Privacy", () 
       const expected = Math.log(sum * h) / (alpha - 1);
       const got = computeRdp(q, sigma, 1, [alpha])[0]!;
       expect(Math.abs(got - expected)).toBeLessThan(1e-9 + 1e-6 * expected);
+    }
+  });
+});
+
+describe("computeRdp agrees with Opacus's compute_rdp on a grid of 486 cases", () => {
+  const reference = JSON.parse(
+    readFileSync(new URL("./opacusRdpReference.json", import.meta.url), "utf8"),
+  ) as {
+    cases: [number, number, number, number][];
+  };
+
+  it("q from 1e-6 to 0.999, σ from 0.3 to 20, α from 1.1 to 63: relative 1e-8, or the float floor of log A_α near zero", () => {
+    expect(reference.cases).toHaveLength(486);
+    for (const [q, sigma, alpha, expected] of reference.cases) {
+      const got = computeRdp(q, sigma, 1, [alpha])[0]!;
+      // log A_α ≈ 0 is a sum of terms near 1: both sides carry ~1e-15 of rounding, divided by α − 1.
+      expect(Math.abs(got - expected)).toBeLessThanOrEqual(1e-8 * expected + 1e-14 / (alpha - 1));
+    }
+  });
+
+  it("where the two differ most (RDP near 1e-14), this one is the closer to the closed form A₂ = 1 + q²(e^{1/σ²} − 1)", () => {
+    // Opacus takes log(1 − q) where log1p(−q) keeps the digits.
+    for (const [q, sigma] of [
+      [1e-6, 20],
+      [1e-6, 4],
+      [1e-4, 20],
+    ] as const) {
+      const exact = Math.log1p(q * q * Math.expm1(1 / (sigma * sigma)));
+      const opacus = reference.cases.find(([cq, cs, ca]) => cq === q && cs === sigma && ca === 2)![3];
+      const ours = computeRdp(q, sigma, 1, [2])[0]!;
+      expect(Math.abs(ours / exact - 1)).toBeLessThan(1e-6);
+      expect(Math.abs(ours - exact)).toBeLessThan(Math.abs(opacus - exact));
     }
   });
 });
