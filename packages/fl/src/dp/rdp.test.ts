@@ -154,6 +154,17 @@ describe("epsilonFromRdp uses Opacus's conversion (Balle et al. 2020, Theorem 21
     }
   });
 
+  it("ε falls as the noise grows and rises with the sampling rate", () => {
+    const eps = (q: number, sigma: number): number =>
+      epsilonFromRdp(DEFAULT_RDP_ORDERS, computeRdp(q, sigma, 100), 1e-5).epsilon;
+    const sigmas = [0.6, 0.8, 1, 1.5, 2, 4];
+    for (let k = 1; k < sigmas.length; k++)
+      expect(eps(0.05, sigmas[k]!)).toBeLessThan(eps(0.05, sigmas[k - 1]!));
+    const rates = [0.001, 0.01, 0.05, 0.2, 1];
+    for (let k = 1; k < rates.length; k++)
+      expect(eps(rates[k]!, 1.2)).toBeGreaterThan(eps(rates[k - 1]!, 1.2));
+  });
+
   it("rejects mismatched lengths, orders ≤ 1 and δ outside (0, 1)", () => {
     expect(() => epsilonFromRdp([2, 3], [1], 1e-5)).toThrow(/pair up/);
     expect(() => epsilonFromRdp([1, 2], [1, 1], 1e-5)).toThrow(/orders/);
