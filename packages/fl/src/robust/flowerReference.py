@@ -73,6 +73,16 @@ class RecordDict(dict):
         return {k: v for k, v in self.items() if not isinstance(v, ArrayRecord)}
 
 
+# 1-d rounds (f given) where different updates tie on their Krum scores, at the best place or at the m-th.
+HANDMADE_TIES = [
+    ([0, 1, 2, 3, 10], 1),
+    ([3, 5, 0, 9, 2, 1, 10], 1),
+    ([0, 1, 2, 3, 4, 20, -30], 1),
+    ([-2, -1, 1, 2, 0, 9, -9], 1),
+    ([1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 50, 60, 70], 2),
+]
+
+
 def load(root: str, key: str, names: list[str], namespace: dict) -> dict:
     tree = ast.parse(read(root, SOURCES[key]))
     wanted = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in names]
@@ -113,10 +123,11 @@ def main() -> None:
         return [float(str(x)) for a in arrays for x in np.asarray(a, dtype=np.float32).ravel()]
 
     rng = np.random.default_rng(20260401)
+    rounds = []
     for index in range(24):
         n = [5, 7, 9, 11, 12, 16][index % 6]
         f = [0, 1, 2][index % 3]
-        ties = index % 4 == 3  # small integers: equal scores and equal gaps happen
+        ties = index % 4 == 3  # small integers: equal gaps to Bulyan's median happen
         updates = []
         for i in range(n):
             if ties:
@@ -126,6 +137,16 @@ def main() -> None:
                 if i < f:  # the attackers: far away
                     arrays = [a * 20 + 50 for a in arrays]
             updates.append(arrays)
+        rounds.append((n, f, ties, updates))
+    # Rounds made so that Krum scores tie between different updates: values on the first coordinate only.
+    for points, f in HANDMADE_TIES:
+        updates = []
+        for v in points:
+            flat = np.zeros(sum(int(np.prod(s)) for s in shapes), dtype=np.float32)
+            flat[0] = v
+            updates.append([flat[:6].reshape(shapes[0]), flat[6:]])
+        rounds.append((len(points), f, True, updates))
+    for n, f, ties, updates in rounds:
         examples = [int(x) for x in rng.integers(1, 100, size=n)]
         results = list(zip(updates, examples))
         contents = [record(u, e) for u, e in results]

@@ -36,8 +36,9 @@ export function krumScores(
 
 /**
  * Multi-Krum's selection (Flower's `select_multikrum`): the `count` candidates of lowest Krum score over all
- * `n`, in ascending score order; equal scores are won by the lower index (a stable argsort; numpy's default
- * argsort gives this for the small n of a round but does not promise it).
+ * `n`, in ascending score order; equal scores are won by the lower index (a stable sort). Flower takes
+ * numpy's default `argsort`, whose order among equal scores numpy does not specify (its AVX-512 sort is not
+ * stable), so on an exact tie at the cut Flower's pick is platform-dependent and may differ from this one.
  */
 export function selectMultiKrum(distances: Float64Array, n: number, f: number, count: number): number[] {
   const all = Array.from({ length: n }, (_, i) => i);

@@ -21,7 +21,8 @@ export interface MultiKrumOptions extends SampledStrategyOptions {
  * Rule (Flower's `MultiKrum` and `select_multikrum`): with n valid updates, each update's score is the sum
  * of its squared L2 distances to its `max(1, n − f − 2)` nearest other updates; the `numNodesToSelect`
  * updates of lowest score are kept, in ascending score order, equal scores won by the earlier reply (a
- * stable argsort — the only case where reply order matters). The new model is their mean weighted by
+ * stable sort — the only case where reply order matters; Flower's numpy `argsort` leaves such ties in an
+ * unspecified order). The new model is their mean weighted by
  * numbers of examples (Flower's `aggregate_arrayrecords`, not a plain mean), and the training metrics are
  * the example-weighted mean over the kept updates only. Distances and means are accumulated in float64.
  * `selected` lists the kept nodes of the last round.
