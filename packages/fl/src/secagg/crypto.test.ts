@@ -37,16 +37,15 @@ describe("SecAgg+ primitives", () => {
 
   it("authenticated encryption detects tampering and misrouting", () => {
     const key = new Uint8Array(32).fill(3);
-    const sealed = seal(key, Uint8Array.of(1, 2, 3), "a→b");
-    expect([...open(key, sealed, "a→b")]).toEqual([1, 2, 3]);
+    const nonce = new Uint8Array(12).fill(1);
+    const sealed = seal(key, nonce, Uint8Array.of(1, 2, 3), "a→b");
+    expect([...open(key, nonce, sealed, "a→b")]).toEqual([1, 2, 3]);
     const flipped = sealed.slice();
-    flipped[14]! ^= 1;
-    expect(() => open(key, flipped, "a→b")).toThrow(
-      expect.objectContaining({ code: "FL_SECAGG_BAD_CIPHERTEXT" }),
-    );
-    expect(() => open(key, sealed, "a→c")).toThrow(
-      expect.objectContaining({ code: "FL_SECAGG_BAD_CIPHERTEXT" }),
-    );
+    flipped[1]! ^= 1;
+    const bad = expect.objectContaining({ code: "FL_SECAGG_BAD_CIPHERTEXT" });
+    expect(() => open(key, nonce, flipped, "a→b")).toThrow(bad);
+    expect(() => open(key, nonce, sealed, "a→c")).toThrow(bad);
+    expect(() => open(key, new Uint8Array(12).fill(2), sealed, "a→b")).toThrow(bad);
   });
 
   it("expands a seed into a reproducible, uniform mask below the modulus", () => {

@@ -88,27 +88,29 @@ export function agreeKey(privateKey: KeyObject, peerPublic: KeyObject, info: str
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-/** AES-256-GCM of `plaintext` under `key`, bound to `aad`: IV ‖ ciphertext ‖ tag. */
-export function seal(key: Uint8Array, plaintext: Uint8Array, aad: string): Uint8Array {
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv("aes-256-gcm", key, iv);
+/**
+ * AES-256-GCM of `plaintext` under `key`, bound to `aad`: ciphertext ‖ tag. The 12-byte `nonce` must never
+ * repeat under one key.
+ */
+export function seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: string): Uint8Array {
+  const cipher = createCipheriv("aes-256-gcm", key, nonce);
   cipher.setAAD(Buffer.from(aad));
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return new Uint8Array(Buffer.concat([iv, body, cipher.getAuthTag()]));
+  return new Uint8Array(Buffer.concat([body, cipher.getAuthTag()]));
 }
 
-/** The plaintext of `seal(key, ·, aad)`; throws FL_SECAGG_BAD_CIPHERTEXT when it was altered or misrouted. */
-export function open(key: Uint8Array, sealed: Uint8Array, aad: string): Uint8Array {
-  if (!(sealed instanceof Uint8Array) || sealed.length < IV_BYTES + TAG_BYTES) {
+/** The plaintext of `seal(key, nonce, ·, aad)`; throws FL_SECAGG_BAD_CIPHERTEXT when it was altered or misrouted. */
+export function open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: string): Uint8Array {
+  if (!(sealed instanceof Uint8Array) || sealed.length < TAG_BYTES || nonce.length !== IV_BYTES) {
     throw new ProtocolError("FL_SECAGG_BAD_CIPHERTEXT", "a ciphertext too short to be authentic");
   }
   const buffer = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
   try {
-    const decipher = createDecipheriv("aes-256-gcm", key, buffer.subarray(0, IV_BYTES));
+    const decipher = createDecipheriv("aes-256-gcm", key, nonce);
     decipher.setAAD(Buffer.from(aad));
     decipher.setAuthTag(buffer.subarray(buffer.length - TAG_BYTES));
     const out = Buffer.concat([
-      decipher.update(buffer.subarray(IV_BYTES, buffer.length - TAG_BYTES)),
+      decipher.update(buffer.subarray(0, buffer.length - TAG_BYTES)),
       decipher.final(),
     ]);
     return new Uint8Array(out);

@@ -113,7 +113,7 @@ describe("SecAgg+ against lying clients", () => {
           messages.map((m) => {
             if (m.nodeId !== "4" || m.body?.stage !== "masked-input") return m;
             const ciphertexts = (m.body.ciphertexts as Uint8Array[]).map((c) => c.slice());
-            ciphertexts[0]![20]! ^= 0x80;
+            ciphertexts[0]![5]! ^= 0x80;
             return { ...m, body: { ...m.body, ciphertexts } };
           }),
           options,

@@ -34,6 +34,7 @@ import {
   selfMaskInfo,
   shareAad,
   shareCommitment,
+  shareNonce,
   type UnmaskReply,
 } from "./protocol.ts";
 import {
@@ -218,10 +219,11 @@ function shareKeys(state: NodeState, nodeId: NodeId, body: ExchangeBody): ShareK
     const plaintext = new Uint8Array(SHARE_PLAINTEXT_BYTES);
     plaintext.set(b, 0);
     plaintext.set(s, FIELD_BYTES);
-    ciphertexts.push(seal(shareKey, plaintext, shareAad(state.round, nodeId, holder)));
+    ciphertexts.push(
+      seal(shareKey, shareNonce(nodeId, holder), plaintext, shareAad(state.round, nodeId, holder)),
+    );
   });
   return {
-    holders: ids,
     ciphertexts,
     commitments,
     seedCommitment: seedCommitment(state.round, nodeId, fieldToBytes(state.seedB)),
@@ -251,7 +253,12 @@ async function maskedInput(
     const peer = state.peers.get(dealer);
     if (!peer) throw bad(`node ${dealer} is not a live neighbour of node ${nodeId}`);
     try {
-      const plaintext = open(peer.shareKey, ciphertexts[i]!, shareAad(state.round, dealer, nodeId));
+      const plaintext = open(
+        peer.shareKey,
+        shareNonce(dealer, nodeId),
+        ciphertexts[i]!,
+        shareAad(state.round, dealer, nodeId),
+      );
       if (plaintext.length !== SHARE_PLAINTEXT_BYTES) throw bad("a share plaintext of the wrong size");
       const b = plaintext.slice(0, FIELD_BYTES);
       const s = plaintext.slice(FIELD_BYTES);
@@ -351,13 +358,10 @@ function unmask(state: NodeState, nodeId: NodeId, body: ExchangeBody): UnmaskRep
   for (const id of [...survivors, ...dropped]) {
     if (!state.neighbourhood.includes(id)) throw bad(`node ${id} is not a neighbour of node ${nodeId}`);
   }
-  const seedOf = survivors.filter((id) => state.held.has(id));
-  const keyOf = dropped.filter((id) => state.held.has(id));
+  const none = new Uint8Array(0);
   return {
-    seedOf,
-    seedShares: seedOf.map((id) => state.held.get(id)!.b),
-    keyOf,
-    keyShares: keyOf.map((id) => state.held.get(id)!.s),
+    seedShares: survivors.map((id) => state.held.get(id)?.b ?? none),
+    keyShares: dropped.map((id) => state.held.get(id)?.s ?? none),
   };
 }
 

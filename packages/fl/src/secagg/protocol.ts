@@ -49,9 +49,7 @@ export type ShareKeysBody = {
 };
 
 export type ShareKeysReply = {
-  /** The holders of this node's shares (itself included), with what goes to each, aligned. */
-  readonly holders: readonly NodeId[];
-  /** The encrypted shares (empty for the node itself, which keeps its own). */
+  /** Aligned with the `ids` the node was sent (itself included): the encrypted shares (empty for itself). */
   readonly ciphertexts: readonly Uint8Array[];
   /** Per holder: commitment to its b-share ‖ commitment to its s-share (16 + 16 bytes). */
   readonly commitments: readonly Uint8Array[];
@@ -85,9 +83,9 @@ export type UnmaskBody = {
 };
 
 export type UnmaskReply = {
-  readonly seedOf: readonly NodeId[];
+  /** Aligned with `survivors`: this node's share of each one's b (empty where it holds no good share). */
   readonly seedShares: readonly Uint8Array[];
-  readonly keyOf: readonly NodeId[];
+  /** Aligned with `dropped`: this node's share of each one's s (empty where it holds no good share). */
   readonly keyShares: readonly Uint8Array[];
 };
 
@@ -108,6 +106,16 @@ export function shareCommitment(
 /** The commitment to a dealer's self-mask seed. */
 export function seedCommitment(round: number, dealer: NodeId, seed: Uint8Array): Uint8Array {
   return commit(["flock-secagg/seed", String(round), dealer, seed]);
+}
+
+/**
+ * The AES-GCM nonce of the share `dealer` sends `holder`: both directions of a pair use the pair's one key,
+ * each exactly once per round, so the direction alone makes the nonce unique (and it need not travel).
+ */
+export function shareNonce(dealer: NodeId, holder: NodeId): Uint8Array {
+  const nonce = new Uint8Array(12);
+  nonce[0] = dealer < holder ? 1 : 2;
+  return nonce;
 }
 
 /** Associated data binding a share ciphertext to its round, dealer and holder. */
@@ -171,12 +179,16 @@ export function bytesList(
   key: string,
   length: number,
   byteLength?: number,
+  orEmpty = false,
 ): Uint8Array[] {
   const v = body[key];
   if (!Array.isArray(v) || v.length !== length || !v.every((x) => x instanceof Uint8Array)) {
     throw bad(`${key} must be a list of ${length} byte arrays`);
   }
-  if (byteLength !== undefined && v.some((x: Uint8Array) => x.length !== byteLength)) {
+  if (
+    byteLength !== undefined &&
+    v.some((x: Uint8Array) => x.length !== byteLength && !(orEmpty && x.length === 0))
+  ) {
     throw bad(`${key} must hold ${byteLength}-byte values`);
   }
   return v as Uint8Array[];

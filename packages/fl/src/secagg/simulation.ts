@@ -46,8 +46,11 @@ export function droppingNode(
 export class RecordingGrid implements Grid {
   readonly sent: Message[] = [];
   readonly received: Reply[] = [];
+  private readonly grid: Grid;
 
-  constructor(private readonly grid: Grid) {}
+  constructor(grid: Grid) {
+    this.grid = grid;
+  }
 
   nodeIds(): Promise<readonly NodeId[]> {
     return this.grid.nodeIds();
