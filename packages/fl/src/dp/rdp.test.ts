@@ -165,6 +165,14 @@ describe("epsilonFromRdp uses Opacus's conversion (Balle et al. 2020, Theorem 21
       expect(eps(rates[k]!, 1.2)).toBeGreaterThan(eps(rates[k - 1]!, 1.2));
   });
 
+  it("costs nothing for a mechanism no record took part in (q = 0), by TF Privacy's KL shortcut", () => {
+    const orders = [2, 8, 63];
+    expect(epsilonFromRdp(orders, computeRdp(0, 1, 100, orders), 1e-5).epsilon).toBe(0);
+    // Just above the shortcut the formula takes over: RDP 1e-9 gives √(1 − e^{−r}) ≈ 3.2e-5 > δ.
+    expect(epsilonFromRdp(orders, [1e-9, 1e-9, 1e-9], 1e-5).epsilon).toBeGreaterThan(0);
+    expect(epsilonFromRdp(orders, [1e-11, 1e-11, 1e-11], 1e-5).epsilon).toBe(0);
+  });
+
   it("rejects mismatched lengths, orders ≤ 1 and δ outside (0, 1)", () => {
     expect(() => epsilonFromRdp([2, 3], [1], 1e-5)).toThrow(/pair up/);
     expect(() => epsilonFromRdp([1, 2], [1, 1], 1e-5)).toThrow(/orders/);

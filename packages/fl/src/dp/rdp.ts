@@ -117,9 +117,10 @@ export interface PrivacySpent {
  * Interpretations and Rényi Differential Privacy", AISTATS 2020, Theorem 21; also Canonne, Kamath, Steinke
  * 2020, Prop. 12, as TF Privacy uses):
  *   ε = min_α  rdp_α − (ln δ + ln α)/(α − 1) + ln((α − 1)/α).
- * It is never larger than Mironov 2017's classic ε = rdp_α + ln(1/δ)/(α − 1). Orders must be > 1; a NaN
- * entry is skipped as Opacus's `nanargmin` does; ε is floored at 0. Returns ε = +∞ when no order gives a
- * finite bound.
+ * It is never larger than Mironov 2017's classic ε = rdp_α + ln(1/δ)/(α − 1). As TF Privacy, an order whose
+ * RDP r is so small that √(1 − e^{−r}) ≤ δ gives ε = 0 (the KL bound on total variation), where the formula
+ * alone would still say ε > 0 (e.g. a round nobody took part in). Orders must be > 1; a NaN entry is
+ * skipped as Opacus's `nanargmin` does; ε is floored at 0. Returns ε = +∞ when no order gives a finite bound.
  */
 export function epsilonFromRdp(
   orders: readonly number[],
@@ -138,7 +139,12 @@ export function epsilonFromRdp(
   let best = Number.POSITIVE_INFINITY;
   let bestOrder = Number.NaN;
   orders.forEach((alpha, k) => {
-    const eps = rdp[k]! - (Math.log(delta) + Math.log(alpha)) / (alpha - 1) + Math.log((alpha - 1) / alpha);
+    const r = rdp[k]!;
+    // TF Privacy's `_compute_eps` shortcut: D_α ≥ KL, and TV ≤ √(1 − e^{−KL}), so δ² ≥ 1 − e^{−r} gives (0, δ).
+    const eps =
+      delta * delta + Math.expm1(-r) >= 0
+        ? 0
+        : r - (Math.log(delta) + Math.log(alpha)) / (alpha - 1) + Math.log((alpha - 1) / alpha);
     if (Number.isNaN(eps)) return;
     if (eps < best || Number.isNaN(bestOrder)) {
       best = eps;
