@@ -75,9 +75,11 @@ export async function simulate(
     ...(o.byzantine ? { byzantine: o.byzantine } : {}),
   });
   const runner: ClientRunner = o.workers === 0 ? new InlineTrainer() : new WorkerPool(o.workers);
-  const evaluator = await Evaluator.create(config);
+  let evaluator: Evaluator | undefined;
   let peakRss = process.memoryUsage().rss;
   try {
+    evaluator = await Evaluator.create(config);
+    await runner.ready();
     const start = initialArrays(config, o.seed);
     const centralized = o.centralized ? await trainCentrally(o, runner, evaluator, start) : undefined;
     const runs: StrategyRun[] = [];
@@ -102,7 +104,7 @@ export async function simulate(
       peakRssBytes: Math.max(peakRss, process.resourceUsage().maxRSS * 1024),
     };
   } finally {
-    await evaluator.release();
+    await evaluator?.release();
     await runner.close();
   }
 }

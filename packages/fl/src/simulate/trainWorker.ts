@@ -1,7 +1,7 @@
 /**
  * A training worker thread of the simulator's pool: trains the clients it is sent, one at a time, with its
- * own compiled trainers. Messages in: `{ id, job }`; out: `{ id, outcome }` (params transferred) or
- * `{ id, error: { code, message } }`.
+ * own compiled trainers. Messages in: `{ id, job }`; out: `{ ready: true }` once loaded, then `{ id, outcome }` (params
+ * transferred) or `{ id, error: { code, message } }`.
  */
 import { parentPort } from "node:worker_threads";
 import { ClientTrainer, type TrainJob } from "./clientTraining.ts";
@@ -10,6 +10,8 @@ const port = parentPort;
 if (!port) throw new Error("trainWorker.ts runs as a worker thread");
 const trainer = new ClientTrainer();
 let queue: Promise<void> = Promise.resolve();
+// Loaded (the engine and ONNX Runtime imported): the pool may start its clock.
+port.postMessage({ ready: true });
 
 port.on("message", (message: { id: number; job: TrainJob }) => {
   // One client at a time: the trainer's buffers are shared by the jobs of this thread.

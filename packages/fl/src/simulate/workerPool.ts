@@ -6,6 +6,8 @@ import { ClientTrainer, type TrainJob, type TrainOutcome } from "./clientTrainin
 /** Trains clients: on worker threads (`WorkerPool`) or in the calling thread (`InlineTrainer`). */
 export interface ClientRunner {
   readonly threads: number;
+  /** Resolves once every thread has loaded (so timings leave out start-up). */
+  ready(): Promise<void>;
   train(job: TrainJob): Promise<TrainOutcome>;
   close(): Promise<void>;
 }
@@ -18,6 +20,7 @@ interface Pending {
 interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
+  loaded: Promise<void>;
 }
 
 /**
@@ -40,10 +43,25 @@ export class WorkerPool implements ClientRunner {
 
   private spawn(): Slot {
     const worker = new Worker(new URL("./trainWorker.ts", import.meta.url));
-    const slot: Slot = { worker, pending: new Map() };
+    let loaded = (): void => undefined;
+    const slot: Slot = {
+      worker,
+      pending: new Map(),
+      loaded: new Promise<void>((resolve, reject) => {
+        loaded = resolve;
+        worker.once("error", reject);
+      }),
+    };
+    slot.loaded.catch(() => undefined);
     worker.on(
       "message",
-      (m: { id: number; outcome?: TrainOutcome; error?: { code: string; message: string } }) => {
+      (m: {
+        id: number;
+        ready?: true;
+        outcome?: TrainOutcome;
+        error?: { code: string; message: string };
+      }) => {
+        if (m.ready) return loaded();
         const p = slot.pending.get(m.id);
         slot.pending.delete(m.id);
         if (!p) return;
@@ -58,6 +76,10 @@ export class WorkerPool implements ClientRunner {
       if (!this.closed) this.slots[this.slots.indexOf(slot)] = this.spawn();
     });
     return slot;
+  }
+
+  async ready(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.loaded));
   }
 
   train(job: TrainJob): Promise<TrainOutcome> {
@@ -86,6 +108,8 @@ export class WorkerPool implements ClientRunner {
 /** Trains clients in the calling thread, one at a time (no workers: small runs and debugging). */
 export class InlineTrainer implements ClientRunner {
   readonly threads = 0;
+
+  async ready(): Promise<void> {}
   private readonly trainer = new ClientTrainer();
   private queue: Promise<unknown> = Promise.resolve();
 
