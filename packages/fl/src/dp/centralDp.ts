@@ -43,6 +43,11 @@ export interface DpRoundReport {
   /** The clipping norm C the round's updates were held to, and the noise's standard deviation. */
   readonly clippingNorm: number;
   readonly noiseStddev: number;
+  /**
+   * Updates aggregated. Fewer than numSampledClients weakens the guarantee, since the noise is calibrated
+   * to m (Flower logs a warning); the round metric `dp-updates` shows it.
+   */
+  readonly updates: number;
   /** The round was skipped because of failed replies (nothing released). */
   readonly skipped: boolean;
   /** The accountant's record of the round, when there is an accountant. */
@@ -121,7 +126,8 @@ export abstract class CentralDp implements Strategy {
     }
     const failed = replies.filter(isError).length;
     if (failed > 0 && !this.acceptFailures) return this.skip(round, failed);
-    return this.release(round, this.clipAndAggregate(round, global, replies));
+    const updates = replies.filter((r) => "update" in r).length;
+    return this.release(round, this.clipAndAggregate(round, global, replies), updates);
   }
 
   configureEvaluate(round: number, arrays: Arrays, config: Config, grid: Grid): Promise<Message[]> {
@@ -157,15 +163,15 @@ export abstract class CentralDp implements Strategy {
 
   /** A round that releases nothing (Flower: `if failures: return None, {}`). */
   protected skip(round: number, failed: number): TrainResult {
-    this.lastRound = { round, clippingNorm: Number.NaN, noiseStddev: 0, skipped: true };
+    this.lastRound = { round, clippingNorm: Number.NaN, noiseStddev: 0, updates: 0, skipped: true };
     return { metrics: { "dp-skipped": 1, "dp-failed-replies": failed } };
   }
 
   /**
-   * Adds N(0, (z·C/m)²) noise to the aggregate (Flower's `add_gaussian_noise_to_params`), records the round
-   * in the accountant at (q, z) and reports it.
+   * Adds N(0, (z·C/m)²) noise to the aggregate of `updates` updates (Flower's `add_gaussian_noise_to_params`),
+   * records the round in the accountant at (q, z) and reports it.
    */
-  protected release(round: number, clipped: ClippedAggregate): TrainResult {
+  protected release(round: number, clipped: ClippedAggregate, updates: number): TrainResult {
     const std = centralNoiseStd(clipped.updateNoiseMultiplier, clipped.clippingNorm, this.numSampledClients);
     const arrays = clipped.result.arrays
       ? addGaussianNoise(clipped.result.arrays, std, this.noise)
@@ -175,6 +181,7 @@ export abstract class CentralDp implements Strategy {
       round,
       clippingNorm: clipped.clippingNorm,
       noiseStddev: std,
+      updates,
       skipped: false,
       ...(privacy ? { privacy } : {}),
     };
@@ -183,6 +190,7 @@ export abstract class CentralDp implements Strategy {
       ...clipped.metrics,
       "clipping-norm": clipped.clippingNorm,
       "noise-stddev": std,
+      "dp-updates": updates,
     };
     if (privacy) {
       metrics.epsilon = privacy.epsilon;

@@ -119,7 +119,7 @@ describe("DifferentialPrivacyClientSideFixedClipping", () => {
     );
     const released = await federate(noisy, app, 1);
     expect(released.rounds[0]!.trainMetrics!["noise-stddev"]).toBeCloseTo(0.3, 15);
-    expect(noisy.lastRound).toMatchObject({ skipped: false, noiseStddev: 0.3 });
+    expect(noisy.lastRound).toMatchObject({ skipped: false, noiseStddev: 0.3, updates: 5 });
     expect(
       Math.max(...flatten(released.arrays).map((v, i) => Math.abs(v - flatten(secure.arrays)[i]!))),
     ).toBeGreaterThan(1e-3);

@@ -57,11 +57,12 @@ export class DifferentialPrivacyClientSideFixedClipping extends CentralDp {
         const counts = { sent: outcome.sent, replied: outcome.replied, failed: outcome.failed };
         if (outcome.failed > 0 && !this.acceptFailures)
           return { ...this.skip(round, outcome.failed), ...counts };
-        const released = this.release(round, {
+        const clipped = {
           result: outcome,
           clippingNorm: this.clippingNorm,
           updateNoiseMultiplier: this.noiseMultiplier,
-        });
+        };
+        const released = this.release(round, clipped, outcome.replied - outcome.failed);
         return { ...released, ...counts };
       };
     }

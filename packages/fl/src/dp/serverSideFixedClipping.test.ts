@@ -153,6 +153,7 @@ describe("DifferentialPrivacyServerSideFixedClipping", () => {
     });
     const aggregated = await federate(lenient, flaky, 5, 1);
     expect(l2Norm(flatten(aggregated.arrays))).toBeGreaterThan(0);
+    expect(aggregated.rounds[0]!.trainMetrics!["dp-updates"]).toBe(4); // fewer than m = 5: visible
   });
 
   it("refuses a strategy that hides updates (secure aggregation) and invalid options", () => {
