@@ -10,6 +10,7 @@ export * from "./epoch/validateEpochInputs.ts";
 export * from "./epoch/workedEpoch.ts";
 export * from "./fixedPoint.ts";
 export * from "./flPayShares.ts";
+export * from "./flRoles.ts";
 export * from "./flRound.ts";
 export * from "./gmFlock.ts";
 export * from "./proRata.ts";

@@ -1,5 +1,5 @@
-import { sha256Hex } from "@flock/core";
 import { isqrt } from "./fixedPoint.ts";
+import { drawWithoutReplacement } from "./seededDraw.ts";
 
 /** A validator that may be drawn, with its stake on the task (gmFLOCK base units). */
 export interface ValidatorCandidate {
@@ -23,11 +23,6 @@ export interface DrawValidatorsInput {
   firstDraw?: number;
 }
 
-/** A uniform draw in [0, bound) from the seed, the submission and the draw index (sha256 as a 256-bit number). */
-function draw(seed: string, submissionId: number, index: number, bound: bigint): bigint {
-  return BigInt(`0x${sha256Hex(`flock-assignment:${seed}:${submissionId}:${index}`)}`) % bound;
-}
-
 /**
  * Draw up to k distinct validators for a submission, without replacement, each draw with probability
  * ∝ √stake among those left (SPEC §2.1: rising with stake, with diminishing returns). Pure and
@@ -41,20 +36,11 @@ export function drawValidators(input: DrawValidatorsInput): string[] {
     .map((c) => ({ account: c.account.toLowerCase(), weight: isqrt(c.stake) }))
     .filter((c) => !excluded.has(c.account) && c.weight > 0n)
     .sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
-  const chosen: string[] = [];
-  let index = input.firstDraw ?? 0;
-  while (chosen.length < input.k && pool.length > 0) {
-    // w_i = ⌊√stake_i⌋; pick i with P = w_i / Σ w
-    const total = pool.reduce((sum, c) => sum + c.weight, 0n);
-    let target = draw(input.seed, input.submissionId, index, total);
-    index += 1;
-    const at = pool.findIndex((c) => {
-      if (target < c.weight) return true;
-      target -= c.weight;
-      return false;
-    });
-    chosen.push(pool[at]!.account);
-    pool.splice(at, 1);
-  }
-  return chosen;
+  // w_i = ⌊√stake_i⌋; each draw picks i with P = w_i / Σ w among those left.
+  return drawWithoutReplacement(
+    pool,
+    input.k,
+    (index) => `flock-assignment:${input.seed}:${input.submissionId}:${index}`,
+    input.firstDraw ?? 0,
+  ).map((c) => c.account);
 }
