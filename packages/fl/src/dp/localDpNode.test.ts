@@ -6,6 +6,7 @@ import { runFederation } from "../runFederation.ts";
 import { FedAvg } from "../strategies/fedAvg.ts";
 import { seededNoiseForTests } from "./gaussianNoise.ts";
 import { localDpNode, localDpNodeStd } from "./localDpNode.ts";
+import { computeRdp, DEFAULT_RDP_ORDERS, epsilonFromRdp } from "./rdp.ts";
 import { deltaNodes, vectorOfNorm, zeroModel } from "./testNodes.ts";
 
 const message = (size: number) => ({
@@ -68,6 +69,25 @@ describe("localDpNode (Flower's LocalDpMod)", () => {
     const x = flatten(result.arrays);
     const sampleStd = Math.sqrt(x.reduce((a, v) => a + v * v, 0) / x.length);
     expect(Math.abs(sampleStd / (localDpNodeStd(options) / Math.sqrt(nodes)) - 1)).toBeLessThan(0.03);
+  });
+
+  it("with accountingDelta reports each node's cumulative ε, composed in RDP: below r·ε after r releases", async () => {
+    const options = { clippingNorm: 1, sensitivity: 1, epsilon: 0.5, delta: 1e-5, accountingDelta: 1e-5 };
+    const node = localDpNode(
+      deltaNodes(() => [0, 0, 0, 0]),
+      options,
+    );
+    const spent: number[] = [];
+    for (let round = 1; round <= 20; round++) {
+      const update = await node.train({ ...message(4), round });
+      spent.push(update.metrics["local-epsilon-spent"]!);
+    }
+    const other = await node.train({ ...message(4), nodeId: "1" });
+    expect(other.metrics["local-epsilon-spent"]).toBe(spent[0]); // counted per node
+    for (let k = 1; k < spent.length; k++) expect(spent[k]!).toBeGreaterThan(spent[k - 1]!);
+    const z = localDpNodeStd(options); // Δ = 1
+    expect(spent[19]).toBeCloseTo(epsilonFromRdp(DEFAULT_RDP_ORDERS, computeRdp(1, z, 20), 1e-5).epsilon, 12);
+    expect(spent[19]!).toBeLessThan(20 * 0.5);
   });
 
   it("checks its options as Flower does", () => {

@@ -3,6 +3,7 @@ import { clipModelUpdate } from "../clipping.ts";
 import type { NodeApp } from "../inMemoryGrid.ts";
 import { addGaussianNoise, cryptoNoise, type NoiseSource } from "./gaussianNoise.ts";
 import { assertPositive, localDpNoiseStd } from "./noiseCalibration.ts";
+import { assertDelta, computeRdp, DEFAULT_RDP_ORDERS, epsilonFromRdp } from "./rdp.ts";
 
 export interface LocalDpOptions {
   /** C, the L2 norm the node's update is clipped to before noising. */
@@ -15,6 +16,14 @@ export interface LocalDpOptions {
   readonly delta: number;
   /** The noise (default `cryptoNoise()`; `seededNoiseForTests` only in tests). */
   readonly noise?: NoiseSource;
+  /**
+   * When given, each update also reports `local-epsilon-spent`: the node's cumulative ε at this δ over all
+   * its releases so far, composed in RDP (the Gaussian mechanism with multiplier std/Δ, q = 1), which is
+   * tighter than adding up the per-release ε.
+   */
+  readonly accountingDelta?: number;
+  /** RDP orders for that accounting (default DEFAULT_RDP_ORDERS). */
+  readonly orders?: readonly number[];
 }
 
 /**
@@ -22,7 +31,8 @@ export interface LocalDpOptions {
  * to L2 norm C against the received model, then every parameter gets Gaussian noise of standard deviation
  * Δ·√(2·ln(1.25/δ))/ε (Dwork & Roth 2014, Theorem A.1), so the node's model is (ε, δ)-DP before it leaves
  * the node, whatever the server does. The update's metrics gain `local-epsilon` and `local-delta` (per
- * release; over r rounds basic composition gives r·ε, r·δ). Evaluation and exchanges pass through.
+ * release) and, with `accountingDelta`, `local-epsilon-spent` (the node's releases so far, composed in
+ * RDP). Evaluation and exchanges pass through.
  */
 export function localDpNode(app: NodeApp, options: LocalDpOptions): NodeApp {
   const clippingNorm = assertPositive(
@@ -43,6 +53,7 @@ export function localDpNode(app: NodeApp, options: LocalDpOptions): NodeApp {
   }
   const std = localDpNoiseStd(options.sensitivity, epsilon, options.delta);
   const noise = options.noise ?? cryptoNoise();
+  const spent = localAccounting(options, std);
   return {
     async train(message) {
       if (!message.arrays) {
@@ -55,7 +66,12 @@ export function localDpNode(app: NodeApp, options: LocalDpOptions): NodeApp {
       return {
         ...update,
         arrays: addGaussianNoise(clipped.arrays, std, noise),
-        metrics: { ...update.metrics, "local-epsilon": epsilon, "local-delta": options.delta },
+        metrics: {
+          ...update.metrics,
+          "local-epsilon": epsilon,
+          "local-delta": options.delta,
+          ...(spent ? { "local-epsilon-spent": spent(message.nodeId) } : {}),
+        },
       };
     },
     evaluate: (message) => app.evaluate(message),
@@ -66,4 +82,26 @@ export function localDpNode(app: NodeApp, options: LocalDpOptions): NodeApp {
 /** The noise standard deviation `localDpNode` adds for these options. */
 export function localDpNodeStd(options: Pick<LocalDpOptions, "sensitivity" | "epsilon" | "delta">): number {
   return localDpNoiseStd(options.sensitivity, options.epsilon, options.delta);
+}
+
+/**
+ * Per-node cumulative ε of local DP: node k's i-th release costs the RDP of the Gaussian mechanism with
+ * multiplier z = std/Δ at q = 1, i·α/(2z²) in total; only a count is kept per node. Undefined when there is
+ * no accounting δ, or Δ = 0 (no noise is calibrated to anything).
+ */
+function localAccounting(options: LocalDpOptions, std: number): ((nodeId: string) => number) | undefined {
+  if (options.accountingDelta === undefined || options.sensitivity === 0) return undefined;
+  const delta = assertDelta(options.accountingDelta);
+  const orders = options.orders ?? DEFAULT_RDP_ORDERS;
+  const perRelease = computeRdp(1, std / options.sensitivity, 1, orders);
+  const releases = new Map<string, number>();
+  return (nodeId) => {
+    const count = (releases.get(nodeId) ?? 0) + 1;
+    releases.set(nodeId, count);
+    return epsilonFromRdp(
+      orders,
+      perRelease.map((r) => r * count),
+      delta,
+    ).epsilon;
+  };
 }
