@@ -13,6 +13,7 @@ export * from "./metrics.ts";
 export * from "./report/index.ts";
 export * from "./runFederation.ts";
 export * from "./sampling.ts";
+export * from "./secagg/index.ts";
 export * from "./simulate/index.ts";
 export * from "./strategies/bulyan.ts";
 export * from "./strategies/fedAdagrad.ts";
