@@ -74,6 +74,8 @@ export async function simulate(
     ...(o.stragglers ? { stragglers: o.stragglers } : {}),
     ...(o.byzantine ? { byzantine: o.byzantine } : {}),
   });
+  // Build every strategy once before any thread starts, so their option errors come first.
+  for (const spec of o.strategies) buildStrategy(o, spec);
   const runner: ClientRunner = o.workers === 0 ? new InlineTrainer() : new WorkerPool(o.workers);
   let evaluator: Evaluator | undefined;
   let peakRss = process.memoryUsage().rss;
