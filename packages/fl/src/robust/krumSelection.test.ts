@@ -50,3 +50,19 @@ describe("Krum scores and selection", () => {
     expect(selectMultiKrum(d, 7, 1, 5)).toEqual([2, 1, 3, 0, 4]);
   });
 });
+
+describe("pairwiseSquaredDistances over many vectors", () => {
+  it("equals the direct sum of squared differences for every pair (four-partner passes and the rest)", () => {
+    const vectors = Array.from({ length: 11 }, (_, i) =>
+      Float32Array.from({ length: 37 }, (_, k) => Math.sin(i * 3.7 + k)),
+    );
+    const d = pairwiseSquaredDistances(vectors);
+    for (let i = 0; i < 11; i++) {
+      for (let j = 0; j < 11; j++) {
+        let s = 0;
+        for (let k = 0; k < 37; k++) s += (vectors[i]![k]! - vectors[j]![k]!) ** 2;
+        expect(d[i * 11 + j]).toBe(s);
+      }
+    }
+  });
+});
