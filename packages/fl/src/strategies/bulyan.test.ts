@@ -54,4 +54,10 @@ describe("Bulyan", () => {
     expect(s.aggregateTrain(1, repliesOf([0, 1, 2, 3, 4, 5, 6])).arrays).toBeDefined();
     expect(s.skipped).toBeUndefined();
   });
+
+  it("refuses an unknown selection rule", () => {
+    expect(() => new Bulyan({ selection: "geomed" as "multi-krum" })).toThrowError(
+      expect.objectContaining({ code: "FL_OPTION_INVALID" }),
+    );
+  });
 });

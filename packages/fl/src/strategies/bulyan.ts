@@ -1,3 +1,4 @@
+import { ValidationError } from "@flock/core";
 import { flatten, unflatten } from "../arrays.ts";
 import type { Reply } from "../messages.ts";
 import { weightedMetrics } from "../metrics.ts";
@@ -28,8 +29,9 @@ export interface BulyanOptions extends SampledStrategyOptions {
  * returns nothing). θ = n − 2f updates are selected by Krum scores (see `selection`), in selection order;
  * β = θ − 2f. Per coordinate, the median of the θ selected values is the reference (the mean of the two
  * middle ones when θ is even) and the new value is the plain mean of the β selected values closest to it
- * (ties won by the update selected first). The training metrics are the example-weighted mean over the θ
- * selected updates. Independent of reply order except where Krum scores or gaps tie.
+ * (ties won by the update selected first, where Flower leaves them to numpy's unspecified order). The
+ * training metrics are the example-weighted mean over the θ selected updates. Independent of reply order
+ * except where Krum scores or gaps tie. Checked against Flower's own code in robust/flowerReference.test.ts.
  */
 export class Bulyan extends SampledStrategy {
   readonly name: string = "Bulyan";
@@ -43,7 +45,17 @@ export class Bulyan extends SampledStrategy {
   constructor(options: BulyanOptions = {}) {
     super(options);
     this.numMaliciousNodes = wholeNumber(options.numMaliciousNodes ?? 0, "numMaliciousNodes", 0);
-    this.selection = options.selection ?? "multi-krum";
+    const selection = options.selection ?? "multi-krum";
+    if (selection !== "multi-krum" && selection !== "recursive-krum") {
+      throw new ValidationError(
+        "FL_OPTION_INVALID",
+        `Bulyan selection must be multi-krum or recursive-krum, got ${selection}`,
+        {
+          hint: "leave it out for Flower's (multi-krum)",
+        },
+      );
+    }
+    this.selection = selection;
   }
 
   aggregateTrain(_round: number, replies: readonly Reply[]): TrainResult {
