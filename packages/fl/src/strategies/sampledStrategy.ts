@@ -1,5 +1,5 @@
 import { ValidationError } from "@flock/core";
-import { type Arrays, type ArraysLayout, assertLayout, layoutOf } from "../arrays.ts";
+import { type Arrays, type ArraysLayout, allFinite, assertLayout, layoutOf } from "../arrays.ts";
 import type { Grid } from "../grid.ts";
 import {
   type Config,
@@ -112,8 +112,14 @@ export abstract class SampledStrategy implements Strategy {
     return this.validReplies(replies).map((r) => r.update);
   }
 
-  /** `validUpdates` with the node each update came from, in reply order. */
-  protected validReplies(replies: readonly Reply[]): { nodeId: string; update: Update }[] {
+  /**
+   * `validUpdates` with the node each update came from, in reply order. `checkValues: false` skips the scan
+   * for NaN and infinities (layout and weights are still checked), for a caller that detects them itself.
+   */
+  protected validReplies(
+    replies: readonly Reply[],
+    checkValues = true,
+  ): { nodeId: string; update: Update }[] {
     const layout = this.requireLayout();
     this.rejected = [];
     const valid: { nodeId: string; update: Update }[] = [];
@@ -126,8 +132,8 @@ export abstract class SampledStrategy implements Strategy {
             `node ${nodeId} reports ${update.numExamples} examples`,
           );
         }
-        for (const p of update.arrays.values()) {
-          if (!p.data.every(Number.isFinite)) {
+        for (const p of checkValues ? update.arrays.values() : []) {
+          if (!allFinite(p.data)) {
             throw new ValidationError(
               "FL_UPDATE_INVALID",
               `node ${nodeId}'s update holds a NaN or infinite value`,
