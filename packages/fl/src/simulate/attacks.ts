@@ -51,18 +51,42 @@ export function applyAttack(
     for (const i of attackers) out[i] = Float32Array.from(crafted);
     return out;
   }
-  for (const i of attackers) {
-    const w = updates[i]!.params;
-    const p = new Float32Array(d);
-    if (options.attack === "sign-flip" || options.attack === "scaling") {
-      const factor = options.attack === "sign-flip" ? -(options.scale ?? 4) : (options.scale ?? 10);
-      for (let j = 0; j < d; j++) p[j] = global[j]! + factor * (w[j]! - global[j]!);
-    } else {
-      const rng = createRng(mixSeed(seed, 21, round, updates[i]!.client));
-      const sigma = options.sigma ?? 1;
-      for (let j = 0; j < d; j++) p[j] = global[j]! + sigma * rng.nextNormal();
-    }
-    out[i] = p;
-  }
+  for (const i of attackers)
+    out[i] = attackOne(options, global, updates[i]!.params, seed, round, updates[i]!.client);
   return out;
+}
+
+/** Whether an attack needs the other clients' updates (a colluding attack: only `alie`). */
+export function isColluding(attack: ByzantineOptions["attack"]): boolean {
+  return attack === "alie";
+}
+
+/**
+ * What one Byzantine client sends instead of its trained model `params` under an attack that needs no one
+ * else's update (`sign-flip`, `scaling`, `gaussian`; `label-flip` returns `params`: its poison is in the
+ * data). The client does this itself, before anything (secure aggregation's masking) leaves it.
+ */
+export function attackOne(
+  options: ByzantineOptions,
+  global: Float32Array,
+  params: Float32Array,
+  seed: number,
+  round: number,
+  client: number,
+): Float32Array {
+  const d = global.length;
+  if (options.attack === "sign-flip" || options.attack === "scaling") {
+    const factor = options.attack === "sign-flip" ? -(options.scale ?? 4) : (options.scale ?? 10);
+    const p = new Float32Array(d);
+    for (let j = 0; j < d; j++) p[j] = global[j]! + factor * (params[j]! - global[j]!);
+    return p;
+  }
+  if (options.attack === "gaussian") {
+    const rng = createRng(mixSeed(seed, 21, round, client));
+    const sigma = options.sigma ?? 1;
+    const p = new Float32Array(d);
+    for (let j = 0; j < d; j++) p[j] = global[j]! + sigma * rng.nextNormal();
+    return p;
+  }
+  return params;
 }

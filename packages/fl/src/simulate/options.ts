@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { ValidationError } from "@flock/core";
 import type { ContributionMethod, GtgShapleyOptions } from "../contribution/index.ts";
+import type { SecAggPlusOptions } from "../secagg/index.ts";
 import type { FedAvgOptions } from "../strategies/fedAvg.ts";
 import { STRATEGIES } from "../strategies/registry.ts";
 import type { Strategy } from "../strategy.ts";
@@ -50,6 +51,12 @@ export interface SimulationOptions {
   readonly byzantine?: ByzantineOptions;
   /** Central differential privacy around every strategy; each round then reports ε. */
   readonly dp?: SimulationDp;
+  /**
+   * SecAgg+ around every strategy (linear ones: FedAvg, FedProx, FedAvgM, FedAdam, FedYogi, FedAdagrad), the
+   * server seeing only the masked sum; `true` takes the protocol's defaults. Inside a DP wrapper when both
+   * are asked (client-side clipping only).
+   */
+  readonly secureAggregation?: boolean | Omit<SecAggPlusOptions, "graphSeed">;
   /** Contribution value of every round's updates, with the top and bottom `top` clients reported. */
   readonly contribution?: {
     readonly method?: ContributionMethod;
@@ -85,6 +92,7 @@ export interface ResolvedOptions {
   readonly stragglers?: StragglerOptions;
   readonly byzantine?: ByzantineOptions;
   readonly dp?: SimulationDp;
+  readonly secureAggregation?: Omit<SecAggPlusOptions, "graphSeed">;
   readonly contribution?: {
     readonly method: ContributionMethod;
     readonly top: number;
@@ -161,6 +169,24 @@ export function resolveOptions(options: SimulationOptions): ResolvedOptions {
   };
   if (!(training.lr > 0))
     throw new ValidationError("FL_OPTION_INVALID", `training.lr must be > 0, got ${training.lr}`);
+  if (options.secureAggregation && options.byzantine?.attack === "alie") {
+    throw new ValidationError(
+      "FL_OPTION_INVALID",
+      "a little is enough needs the benign updates, which secure aggregation hides",
+      {
+        hint: "use another attack with secure aggregation, or turn secure aggregation off",
+      },
+    );
+  }
+  if (options.secureAggregation && options.contribution) {
+    throw new ValidationError(
+      "FL_OPTION_INVALID",
+      "contribution value needs each update, which secure aggregation hides",
+      {
+        hint: "turn contribution or secure aggregation off",
+      },
+    );
+  }
   const c = options.contribution;
   const central = options.centralized;
   const targetAccuracy = options.targetAccuracy ?? 0.95;
@@ -183,6 +209,9 @@ export function resolveOptions(options: SimulationOptions): ResolvedOptions {
     ...(options.stragglers ? { stragglers: options.stragglers } : {}),
     ...(options.byzantine ? { byzantine: options.byzantine } : {}),
     ...(options.dp ? { dp: options.dp } : {}),
+    ...(options.secureAggregation
+      ? { secureAggregation: options.secureAggregation === true ? {} : options.secureAggregation }
+      : {}),
     ...(c
       ? {
           contribution: {

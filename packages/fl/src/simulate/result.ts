@@ -30,6 +30,8 @@ export interface SimulationRound {
   readonly dropouts: number;
   readonly stragglers: number;
   readonly contribution?: ContributionSummary;
+  /** The round failed (secure aggregation lost too many clients, …) and kept the previous model. */
+  readonly failed?: { readonly code: string; readonly message: string };
   /** Wall-clock time of the round (not deterministic: left out when comparing runs). */
   readonly durationMs: number;
 }

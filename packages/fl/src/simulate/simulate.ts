@@ -1,11 +1,13 @@
-import { FlockError } from "@flock/core";
+import { FlockError, ProtocolError } from "@flock/core";
+import { mixSeed } from "@flock/engine";
 import type { Arrays } from "../arrays.ts";
 import { addContributions, roundContribution } from "../contribution/index.ts";
 import type { Config, NodeId } from "../messages.ts";
 import { runFederation } from "../runFederation.ts";
+import { SecAggPlus, secAggPlusNode } from "../secagg/index.ts";
 import type { FedAvgOptions } from "../strategies/fedAvg.ts";
 import { STRATEGIES } from "../strategies/registry.ts";
-import type { Strategy } from "../strategy.ts";
+import type { LinearStrategy, Strategy } from "../strategy.ts";
 import { loadDataset } from "./datasets.ts";
 import { Evaluator } from "./evaluator.ts";
 import { flattenModel, initialArrays, modelConfig, unflattenModel } from "./model.ts";
@@ -137,7 +139,13 @@ function buildStrategy(o: ResolvedOptions, spec: StrategySpec): Strategy {
       hint: `choose one of ${Object.keys(STRATEGIES).join(", ")}`,
     });
   }
-  const strategy = make({ ...common, ...spec.options } as FedAvgOptions);
+  let strategy = make({ ...common, ...spec.options } as FedAvgOptions);
+  if (o.secureAggregation) {
+    strategy = new SecAggPlus(strategy as LinearStrategy, {
+      ...o.secureAggregation,
+      graphSeed: mixSeed(o.seed, 52),
+    });
+  }
   return o.dp ? withDp(strategy, o.dp, o.clientsPerRound, o.seed) : strategy;
 }
 
@@ -148,7 +156,10 @@ async function runStrategy(
   hooks: SimulationHooks,
 ): Promise<StrategyRun> {
   const label = labelOf(spec);
-  const strategy = buildStrategy(o, spec);
+  const failures = new Map<number, { code: string; message: string }>();
+  const strategy = toleratingFailedRounds(buildStrategy(o, spec), o.clientsPerRound, (round, error) =>
+    failures.set(round, error),
+  );
   const { data, evaluator, population } = ctx;
   const contributions = new Map<number, ContributionSummary>();
   const totals = new Map<NodeId, number>();
@@ -181,7 +192,10 @@ async function runStrategy(
     evaluator,
     training: o.training,
     seed: o.seed,
-    wrapApp: (app) => dpNode(app, o.dp),
+    wrapApp: (app) => {
+      const node = dpNode(app, o.dp);
+      return o.secureAggregation ? secAggPlusNode(node, { roundingSeed: mixSeed(o.seed, 53) }) : node;
+    },
     onTrained: (round) => {
       trained++;
       const inRound = (trainedIn.get(round) ?? 0) + 1;
@@ -220,6 +234,7 @@ async function runStrategy(
       const epsilon = record.trainMetrics?.epsilon;
       const trainLoss = record.trainMetrics?.loss;
       const contribution = contributions.get(record.round);
+      const failed = failures.get(record.round);
       const round: SimulationRound = {
         round: record.round,
         accuracy: record.centralMetrics!.accuracy!,
@@ -228,10 +243,11 @@ async function runStrategy(
         ...(epsilon === undefined ? {} : { epsilon }),
         sampled: record.sent,
         updates: tally?.updates ?? record.replied - record.failed,
-        byzantine: tally?.byzantine ?? 0,
+        byzantine: tally?.byzantine ?? grid.byzantineTrained.get(record.round) ?? 0,
         dropouts: tally?.dropouts ?? record.failed,
         stragglers: tally?.stragglers ?? record.timedOut,
         ...(contribution ? { contribution } : {}),
+        ...(failed ? { failed } : {}),
         durationMs: record.durationMs,
       };
       rounds.push(round);
@@ -261,6 +277,31 @@ async function runStrategy(
     durationMs,
     clientsPerSecond: trained / (durationMs / 1000),
   };
+}
+
+/**
+ * A strategy whose own exchange (secure aggregation) may fail a round with a ProtocolError (too many
+ * dropouts, a bad dealer): the round is recorded as failed and keeps the previous model, as a deployment
+ * would, instead of ending the simulation. Other errors still throw.
+ */
+function toleratingFailedRounds(
+  strategy: Strategy,
+  sampled: number,
+  onFailure: (round: number, error: { code: string; message: string }) => void,
+): Strategy {
+  const trainRound = strategy.trainRound?.bind(strategy);
+  if (!trainRound) return strategy;
+  const guarded: NonNullable<Strategy["trainRound"]> = async (round, arrays, config, grid, options) => {
+    try {
+      return await trainRound(round, arrays, config, grid, options);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      onFailure(round, { code: error.code, message: error.message });
+      return { sent: sampled, replied: 0, failed: 0 };
+    }
+  };
+  (strategy as { trainRound?: Strategy["trainRound"] }).trainRound = guarded;
+  return strategy;
 }
 
 /** The `k` highest and lowest values (ties by node id, so the summary is deterministic). */

@@ -4,7 +4,7 @@ import type { Arrays } from "../arrays.ts";
 import type { Grid, SendOptions } from "../grid.ts";
 import { InMemoryGrid, type NodeApp } from "../inMemoryGrid.ts";
 import type { Config, Evaluation, Message, NodeId, Reply, Update } from "../messages.ts";
-import { applyAttack } from "./attacks.ts";
+import { applyAttack, attackOne, isColluding } from "./attacks.ts";
 import type { LocalTraining } from "./clientTraining.ts";
 import type { ClassificationData } from "./datasets.ts";
 import type { Evaluator } from "./evaluator.ts";
@@ -56,8 +56,9 @@ export interface SimulationGridOptions {
  * The simulator's transport: an `InMemoryGrid` over a lazily derived `Population`, with the simulated
  * failures in front of it and the attacks behind it. A sampled client that drops out answers with an
  * FL_CLIENT_DROPPED error; one whose simulated latency passes the round deadline never answers (decided in
- * simulated time, so real training speed never changes a result); Byzantine clients' updates are replaced
- * (`applyAttack`) once the round's updates are in. Clients train on the `ClientRunner` (worker threads).
+ * simulated time, so real training speed never changes a result). A Byzantine client rewrites its own
+ * model (`attackOne`) or poisons its labels; colluding attackers' replies (`alie`) are replaced once the
+ * round's updates are in (`applyAttack`). Clients train on the `ClientRunner` (worker threads).
  */
 export class SimulationGrid implements Grid {
   private readonly inner: InMemoryGrid;
@@ -65,6 +66,8 @@ export class SimulationGrid implements Grid {
   private readonly flat = new WeakMap<Arrays, Float32Array>();
   /** Tallies of the training rounds, by round. */
   readonly tallies = new Map<number, RoundTally>();
+  /** Byzantine clients that trained, by round (what is known when a protocol hides the updates). */
+  readonly byzantineTrained = new Map<number, number>();
 
   constructor(options: SimulationGridOptions) {
     this.options = options;
@@ -137,7 +140,7 @@ export class SimulationGrid implements Grid {
     const { population, config } = this.options;
     const out = new Map<Reply, Reply>();
     const byzantine = population.byzantine;
-    if (!byzantine) return out;
+    if (!byzantine || !isColluding(byzantine.attack)) return out;
     const updates = replies.map((r) => ({
       client: Number(r.nodeId),
       params: flattenModel(config, r.update.arrays),
@@ -182,18 +185,27 @@ export class SimulationGrid implements Grid {
     if (population.dropsOut(client, message.round)) {
       throw new FlockError("FL_CLIENT_DROPPED", `client ${client} dropped out of round ${message.round}`);
     }
+    const global = this.flatOf(message.arrays!);
+    const byzantine =
+      population.byzantine && population.isByzantine(client) ? population.byzantine : undefined;
     const outcome = await runner.train({
       dataset: data.name,
       hidden: this.options.config.hidden,
       training: this.trainingOf(message.config),
-      global: this.flatOf(message.arrays!),
+      global,
       rows: population.partition.rowsOf(client),
       seed: mixSeed(seed, 31, message.round, client),
-      flipLabels: population.byzantine?.attack === "label-flip" && population.isByzantine(client),
+      flipLabels: byzantine?.attack === "label-flip",
     });
     this.options.onTrained?.(message.round, message.nodeId);
+    if (byzantine)
+      this.byzantineTrained.set(message.round, (this.byzantineTrained.get(message.round) ?? 0) + 1);
+    // A non-colluding attacker rewrites its own model before it leaves the node.
+    const params = byzantine
+      ? attackOne(byzantine, global, outcome.params, seed, message.round, client)
+      : outcome.params;
     return {
-      arrays: unflattenModel(this.options.config, outcome.params),
+      arrays: unflattenModel(this.options.config, params),
       numExamples: outcome.numExamples,
       metrics: { loss: outcome.loss },
     };
