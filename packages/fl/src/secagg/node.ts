@@ -82,6 +82,7 @@ interface NodeState {
 export function secAggPlusNode(app: NodeApp, options: SecAggPlusNodeOptions = {}): NodeApp {
   const states = new Map<NodeId, NodeState>();
   const roundingSeed = options.roundingSeed ?? randomBytes(4).readUInt32LE(0);
+  let latestRound = Number.NEGATIVE_INFINITY;
   return {
     train: (message) => app.train(message),
     evaluate: (message) => app.evaluate(message),
@@ -93,6 +94,11 @@ export function secAggPlusNode(app: NodeApp, options: SecAggPlusNodeOptions = {}
       }
       const { nodeId, round } = message;
       if (body.stage === "setup") {
+        if (round > latestRound) {
+          // A new round: what nodes that dropped out of earlier rounds still hold is of no use any more.
+          latestRound = round;
+          for (const [id, old] of states) if (old.round < round) states.delete(id);
+        }
         const state = setup(round, nodeId, body);
         states.set(nodeId, state);
         return { pk1: state.maskKeys.publicKey, pk2: state.shareKeys.publicKey } satisfies SetupReply;

@@ -106,6 +106,13 @@ interface Dealer {
  * vectors and recovers their sum. Dropouts at any stage are recovered up to the neighbourhood threshold;
  * beyond it the round fails with FL_SECAGG_TOO_MANY_DROPOUTS, never with a wrong sum. Nodes run
  * `secAggPlusNode(app)`.
+ *
+ * Threat model (as in Bell et al.'s semi-honest setting): the server follows the protocol but looks at
+ * everything it sees, and may collude with fewer than t nodes of a neighbourhood. A node that lies about the
+ * shares it holds is caught by the dealer's commitments and named; a dealer whose shares do not rebuild the
+ * seed or key it committed to is named; a ciphertext altered in transit fails authentication at its holder.
+ * A node can still send any input it likes (no secure aggregation can check a hidden value's range), and
+ * with revealMetrics on, nodes' example counts and training metrics travel in the clear, as in Flower.
  */
 export class SecAggPlus implements Strategy {
   readonly name: string;
@@ -120,6 +127,15 @@ export class SecAggPlus implements Strategy {
       throw new ValidationError("FL_SECAGG_NOT_LINEAR", `${inner.name} is not a linear strategy`, {
         hint: "secure aggregation reveals only a weighted sum: wrap FedAvg, FedAvgM, FedAdam, FedYogi or FedAdagrad",
       });
+    }
+    if (inner.weightOf({ numExamples: 7 }) !== 7) {
+      throw new ValidationError(
+        "FL_SECAGG_NOT_LINEAR",
+        `${inner.name} does not weight updates by their examples`,
+        {
+          hint: "SecAgg+ nodes weight their update by numExamples (as Flower does); wrap a strategy that does too",
+        },
+      );
     }
     this.inner = inner;
     this.name = `SecAggPlus(${inner.name})`;
