@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import { ATTACKS, CONTRIBUTION_METHODS, STRATEGIES } from "@flock/fl";
+import { ATTACKS, CONTRIBUTION_METHODS, DP_MODES, STRATEGIES } from "@flock/fl";
 import { Command, Option } from "commander";
 import { runLocks, runUse, runWhoami } from "./commands/account.ts";
 import { runAdminJobRetry, runAdminJobs } from "./commands/admin.ts";
@@ -310,7 +310,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     )
     .option(
       "--dp <mode>",
-      "central differential privacy: off, server-fixed or server-adaptive clipping",
+      `central differential privacy (Flower's wrappers, clipping on the server or the nodes): off, ${DP_MODES.join(", ")}`,
       FL.dp,
     )
     .option("--noise-multiplier <z>", "with --dp: Gaussian noise multiplier", FL.noiseMultiplier)
@@ -321,9 +321,10 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     )
     .option("--delta <δ>", "with --dp: δ at which ε is reported", FL.delta)
     .option(
-      "--secagg",
-      "SecAgg+ secure aggregation around linear strategies (default: off; not yet simulated)",
+      "--seeded-noise",
+      "with --dp: draw the noise from --seed, reproducible but not private (default: off, CSPRNG noise)",
     )
+    .option("--secagg", "SecAgg+ secure aggregation around every strategy, linear ones only (default: off)")
     .option(
       "--contribution <method>",
       `per-round contribution value: off, ${CONTRIBUTION_METHODS.join(", ")}`,

@@ -76,6 +76,7 @@ describe("flock fl simulate --help", () => {
       ["--noise-multiplier <z>", '"1"'],
       ["--clipping-norm <C>", '"1"'],
       ["--delta <δ>", '"1e-5"'],
+      ["--seeded-noise", "off"],
       ["--secagg", "off"],
       ["--contribution <method>", '"off"'],
       ["--contribution-top <n>", '"3"'],
@@ -178,20 +179,47 @@ describe("flock fl simulate", () => {
     }
   }, 60_000);
 
-  it.each(["server-fixed", "server-adaptive"])(
-    "reports ε per round under --dp %s, growing each round",
-    async (mode) => {
-      const { code, out } = await flock("fl", "simulate", ...SMALL, "--rounds", "3", "--dp", mode, "--json");
+  it.each([
+    ["server-fixed", []],
+    ["server-adaptive", ["--noise-multiplier", "0.3"]],
+    ["client-fixed", ["--secagg"]],
+  ])(
+    "reports ε per round under --dp %s %j, growing each round",
+    async (mode, extra) => {
+      const args = [...SMALL, "--rounds", "3", "--dp", mode, ...extra, "--seeded-noise", "--json"];
+      const { code, out } = await flock("fl", "simulate", ...args);
       expect(code).toBe(0);
       const run = (JSON.parse(out) as SimulationResult).strategies[0]!;
-      expect(run.strategy).toBe(`fedavg+dp-${mode}`);
       const eps = run.rounds.map((r) => r.epsilon!);
       expect(eps.every((e) => Number.isFinite(e) && e > 0)).toBe(true);
       expect(eps[1]!).toBeGreaterThan(eps[0]!);
       expect(eps[2]!).toBeGreaterThan(eps[1]!);
+      // Seeded noise: the same run twice gives the same figures.
+      const again = JSON.parse((await flock("fl", "simulate", ...args)).out) as SimulationResult;
+      expect(again.strategies[0]!.rounds.map((r) => r.accuracy)).toEqual(run.rounds.map((r) => r.accuracy));
     },
     60_000,
   );
+
+  it("runs SecAgg+ around FedAvg with dropouts and still learns", async () => {
+    const { code, out } = await flock(
+      "fl",
+      "simulate",
+      ...SMALL,
+      "--rounds",
+      "3",
+      "--secagg",
+      "--dropout",
+      "0.1",
+      "--json",
+    );
+    expect(code).toBe(0);
+    const result = JSON.parse(out) as SimulationResult;
+    expect(result.options.secureAggregation).toBeDefined();
+    const run = result.strategies[0]!;
+    expect(run.rounds).toHaveLength(3);
+    expect(run.best.accuracy).toBeGreaterThan(run.initial.accuracy);
+  }, 60_000);
 
   it("assumes f = the expected attackers per round for Krum, Multi-Krum and Bulyan unless told", () => {
     const plan = planSimulation({
@@ -227,10 +255,24 @@ describe("flock fl simulate rejects bad input with a code, a message and a hint 
     [["--lr", "fast"], "FL_OPTION_INVALID", /--lr must be a number/],
     [["--dropout", "1.5"], "FL_OPTION_INVALID", /--dropout must be a number in \[0, 1\]/],
     [["--attack", "bribe", "--byzantine", "0.1"], "FL_OPTION_INVALID", /"bribe" is not one of sign-flip/],
-    [["--dp", "local"], "FL_OPTION_INVALID", /"local" is not one of off, server-fixed, server-adaptive/],
+    [
+      ["--dp", "local"],
+      "FL_OPTION_INVALID",
+      /"local" is not one of off, server-fixed, server-adaptive, client-fixed, client-adaptive/,
+    ],
+    [
+      ["--dp", "server-adaptive", "--noise-multiplier", "1"],
+      "FL_OPTION_INVALID",
+      /needs --noise-multiplier below 1/,
+    ],
+    [["--secagg", "--strategies", "fedavg,fedmedian"], "FL_SECAGG_NOT_LINEAR", /fedmedian needs each update/],
+    [
+      ["--secagg", "--contribution", "leave-one-out"],
+      "FL_OPTION_INVALID",
+      /contribution value needs each update/,
+    ],
     [["--clipping-norm", "3"], "FL_OPTION_INVALID", /differential privacy, which is off/],
     [["--contribution", "banzhaf"], "FL_OPTION_INVALID", /is not one of off, gtg-shapley/],
-    [["--secagg"], "FL_SECAGG_NOT_SIMULATED", /not implemented in the simulator yet/],
   ];
   it.each(cases)("%j → %s", async (args, code, message) => {
     const result = await flock("fl", "simulate", ...args);

@@ -1,3 +1,4 @@
+import { ValidationError } from "@flock/core";
 import {
   ATTACKS,
   type AttackKind,
@@ -5,17 +6,16 @@ import {
   type ContributionMethod,
   DATASET_NAMES,
   type DatasetName,
-  type FedAvgOptions,
+  DP_MODES,
+  type DpMode,
   type LabelSkew,
   type QuantitySkew,
-  RdpAccountant,
+  resolveOptions,
   type SimulationOptions,
   STRATEGIES,
-  type Strategy,
   type StrategySpec,
 } from "@flock/fl";
 import { UsageError } from "../usageError.ts";
-import { type DpMode, wrapWithDp } from "./flSimulateDp.ts";
 
 /** The command-line options of `flock fl simulate`, as commander hands them over (strings and flags). */
 export interface FlSimulateFlags {
@@ -43,6 +43,7 @@ export interface FlSimulateFlags {
   clippingNorm: string;
   delta: string;
   secagg?: boolean;
+  seededNoise?: boolean;
   contribution: string;
   contributionTop: string;
   centralized?: boolean;
@@ -94,6 +95,9 @@ export const STRATEGY_OPTION_KEYS: Readonly<Record<string, readonly string[]>> =
   multikrum: [...SAMPLING, "numMaliciousNodes", "numNodesToSelect"],
   bulyan: [...SAMPLING, "numMaliciousNodes", "selection"],
 };
+
+/** Strategies SecAgg+ can wrap: their aggregate is a weighted sum of the updates. */
+const LINEAR = new Set(["fedavg", "fedprox", "fedavgm", "fedadam", "fedyogi", "fedadagrad"]);
 
 /** Strategies that assume f Byzantine updates per round (set from --byzantine unless given). */
 const ASSUMES_F = new Set(["krum", "multikrum", "bulyan"]);
@@ -259,7 +263,6 @@ function oneOf<T extends string>(
 export interface FlSimulatePlan {
   readonly options: SimulationOptions;
   readonly reportPath?: string;
-  readonly dp: DpMode;
 }
 
 /** Checks every flag and turns them into simulator options (a usage error names the first bad flag). */
@@ -278,7 +281,7 @@ export function planSimulation(flags: FlSimulateFlags): FlSimulatePlan {
   }
   const byzantineFraction = realNumber(flags.byzantine, "byzantine", 0, 1, "0.2");
   const attack = oneOf<AttackKind>(flags.attack, ATTACKS, "attack");
-  const dp = oneOf<DpMode>(flags.dp, ["off", "server-fixed", "server-adaptive"], "dp");
+  const dp = oneOf<DpMode | "off">(flags.dp, ["off", ...DP_MODES], "dp");
   const noiseMultiplier = realNumber(flags.noiseMultiplier, "noise-multiplier", 0, Infinity, "1");
   const clippingNorm = realNumber(flags.clippingNorm, "clipping-norm", Number.MIN_VALUE, Infinity, "1");
   const delta = realNumber(flags.delta, "delta", Number.MIN_VALUE, 0.999999, "1e-5");
@@ -289,16 +292,7 @@ export function planSimulation(flags: FlSimulateFlags): FlSimulatePlan {
   ) {
     throw invalid(
       "--noise-multiplier and --clipping-norm shape differential privacy, which is off",
-      "add --dp server-fixed (or server-adaptive)",
-    );
-  }
-  if (flags.secagg === true) {
-    // The simulated nodes answer train and evaluate messages only; SecAgg+ needs them to run its four
-    // exchange stages (secAggPlusNode), with training inside the masked-input stage.
-    throw new UsageError(
-      "--secagg is not implemented in the simulator yet: its simulated nodes do not run the SecAgg+ stages",
-      "run without --secagg; SecAgg+ itself is tested in packages/fl/src/secagg and its cost is measured by `npm run bench -w packages/fl`",
-      "FL_SECAGG_NOT_SIMULATED",
+      `add --dp with one of ${DP_MODES.join(", ")}`,
     );
   }
   const contribution = oneOf<ContributionMethod | "off">(
@@ -314,20 +308,29 @@ export function planSimulation(flags: FlSimulateFlags): FlSimulatePlan {
     if (ASSUMES_F.has(p.name) && byzantineCount > 0 && options.numMaliciousNodes === undefined) {
       options.numMaliciousNodes = assumedF;
     }
-    if (dp === "off") return { name: p.name, label: p.label, options };
-    return {
-      name: p.name,
-      label: `${p.label}+dp-${dp}`,
-      build: (common: FedAvgOptions): Strategy =>
-        wrapWithDp(STRATEGIES[p.name]!({ ...common, ...options } as FedAvgOptions), dp, {
-          noiseMultiplier,
-          clippingNorm,
-          numSampledClients: clientsPerRound,
-          samplingRate: clientsPerRound / clients,
-          accountant: new RdpAccountant({ delta }),
-        }),
-    };
+    return { name: p.name, label: p.label, options };
   });
+  if (flags.secagg === true) {
+    for (const p of parsed) {
+      if (!LINEAR.has(p.name)) {
+        throw new UsageError(
+          `--secagg reveals only the weighted sum of the updates, and ${p.name} needs each update`,
+          `use --secagg with ${[...LINEAR].join(", ")}`,
+          "FL_SECAGG_NOT_LINEAR",
+        );
+      }
+    }
+  }
+  if (dp === "server-adaptive" || dp === "client-adaptive") {
+    // Adaptive clipping spends part of the noise on the clipped count, σ_b = m/20 (Andrew et al. 2021);
+    // the split z_Δ = (z⁻² − (2σ_b)⁻²)^−½ exists only when 2σ_b > z.
+    if (!(clientsPerRound / 10 > noiseMultiplier)) {
+      throw invalid(
+        `--dp ${dp} with ${clientsPerRound} clients per round needs --noise-multiplier below ${clientsPerRound / 10} (the clipped-count noise is m/20)`,
+        "lower --noise-multiplier or sample more --clients-per-round",
+      );
+    }
+  }
   const examplesPerClient =
     flags.examplesPerClient === undefined
       ? undefined
@@ -369,6 +372,10 @@ export function planSimulation(flags: FlSimulateFlags): FlSimulatePlan {
           },
         }),
     ...(byzantineFraction > 0 ? { byzantine: { fraction: byzantineFraction, attack } } : {}),
+    ...(dp === "off"
+      ? {}
+      : { dp: { mode: dp, noiseMultiplier, clippingNorm, delta, seededNoise: flags.seededNoise === true } }),
+    ...(flags.secagg === true ? { secureAggregation: true } : {}),
     ...(contribution === "off"
       ? {}
       : {
@@ -382,5 +389,12 @@ export function planSimulation(flags: FlSimulateFlags): FlSimulatePlan {
     seed: wholeNumber(flags.seed, "seed"),
     workers: wholeNumber(flags.workers, "workers"),
   };
-  return { options, dp, ...(flags.report === undefined ? {} : { reportPath: flags.report }) };
+  try {
+    // The simulator's own checks (combinations of options), as usage errors before any thread starts.
+    resolveOptions(options);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw new UsageError(error.message, error.hint ?? "see `flock fl simulate --help`", error.code);
+  }
+  return { options, ...(flags.report === undefined ? {} : { reportPath: flags.report }) };
 }
