@@ -54,6 +54,13 @@ describe("secure aggregation in the simulator", () => {
     const b = await simulate({ ...options, dropout: 0.1, secureAggregation: true });
     expect(losses(a)).toEqual(losses(b));
     expect(a.strategies[0]!.rounds.some((r) => r.dropouts > 0 && !r.failed)).toBe(true);
+    // Stragglers miss the masked-input deadline and count as that stage's dropouts.
+    const slow = await simulate({
+      ...options,
+      secureAggregation: true,
+      stragglers: { deadlineMs: 1500, msPerExample: 10 },
+    });
+    expect(slow.strategies[0]!.rounds.some((r) => r.stragglers > 0 && !r.failed)).toBe(true);
     const lossy = await simulate({ ...options, dropout: 0.6, secureAggregation: true });
     const failed = lossy.strategies[0]!.rounds.filter((r) => r.failed);
     expect(failed.length).toBeGreaterThan(0);

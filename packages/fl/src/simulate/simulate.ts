@@ -245,7 +245,7 @@ async function runStrategy(
         updates: tally?.updates ?? record.replied - record.failed,
         byzantine: tally?.byzantine ?? grid.byzantineTrained.get(record.round) ?? 0,
         dropouts: tally?.dropouts ?? record.failed,
-        stragglers: tally?.stragglers ?? record.timedOut,
+        stragglers: tally?.stragglers ?? grid.stragglersIn.get(record.round) ?? 0,
         ...(contribution ? { contribution } : {}),
         ...(failed ? { failed } : {}),
         durationMs: record.durationMs,

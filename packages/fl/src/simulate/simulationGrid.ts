@@ -68,6 +68,8 @@ export class SimulationGrid implements Grid {
   readonly tallies = new Map<number, RoundTally>();
   /** Byzantine clients that trained, by round (what is known when a protocol hides the updates). */
   readonly byzantineTrained = new Map<number, number>();
+  /** Clients that missed the deadline, by round (also in protocol stages). */
+  readonly stragglersIn = new Map<number, number>();
 
   constructor(options: SimulationGridOptions) {
     this.options = options;
@@ -90,7 +92,9 @@ export class SimulationGrid implements Grid {
     const deadline = population.deadlineMs;
     let stragglers = 0;
     const kept = messages.filter((m) => {
-      if (m.kind !== "train" || deadline === undefined) return true;
+      // Training happens on a train message, or inside secure aggregation's masked-input stage.
+      const trains = m.kind === "train" || (m.kind === "exchange" && m.body?.stage === "masked-input");
+      if (!trains || deadline === undefined) return true;
       const client = Number(m.nodeId);
       if (population.dropsOut(client, m.round)) return true;
       const work = population.partition.rowsOf(client).length * this.trainingOf(m.config).epochs;
@@ -98,6 +102,10 @@ export class SimulationGrid implements Grid {
       if (late) stragglers++;
       return !late;
     });
+    if (stragglers > 0) {
+      const round = messages[0]!.round;
+      this.stragglersIn.set(round, (this.stragglersIn.get(round) ?? 0) + stragglers);
+    }
     const replies = await this.inner.sendAndReceive(kept);
     const trainReplies = replies.filter((r): r is Extract<Reply, { update: Update }> => "update" in r);
     const round = messages.find((m) => m.kind === "train")?.round;
