@@ -221,6 +221,37 @@ describe("flock fl simulate", () => {
     expect(run.best.accuracy).toBeGreaterThan(run.initial.accuracy);
   }, 60_000);
 
+  it("shows a round SecAgg+ could not finish, and goes on from the previous model", async () => {
+    const args = [
+      "--clients",
+      "12",
+      "--clients-per-round",
+      "6",
+      "--rounds",
+      "3",
+      "--hidden",
+      "8",
+      "--epochs",
+      "1",
+    ];
+    const { code, out, err } = await flock(
+      "fl",
+      "simulate",
+      ...args,
+      "--workers",
+      "0",
+      "--secagg",
+      "--dropout",
+      "0.5",
+      "--seed",
+      "1",
+    );
+    expect(code).toBe(0);
+    expect(out.split("\n").find((l) => l.startsWith("round"))).toMatch(/failed$/);
+    expect(out).toMatch(/^\d\s+fedavg\s.*FL_SECAGG_TOO_MANY_DROPOUTS$/m);
+    expect(err).toContain("previous model kept");
+  }, 60_000);
+
   it("assumes f = the expected attackers per round for Krum, Multi-Krum and Bulyan unless told", () => {
     const plan = planSimulation({
       ...FL_SIMULATE_DEFAULTS,

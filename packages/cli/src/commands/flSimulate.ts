@@ -76,6 +76,7 @@ function roundLine(r: SimulationRound): string {
   const parts = [`accuracy ${pct(r.accuracy)}`, `loss ${r.loss.toFixed(4)}`];
   if (r.epsilon !== undefined) parts.push(`ε ${r.epsilon.toFixed(3)}`);
   if (r.dropouts + r.stragglers > 0) parts.push(`${r.dropouts} dropped, ${r.stragglers} late`);
+  if (r.failed) parts.push(`round failed (${r.failed.code}), previous model kept`);
   return parts.join(", ");
 }
 
@@ -85,6 +86,8 @@ function humanResult(result: SimulationResult, wallMs: number, reportPath: strin
   const contribution = o.contribution !== undefined;
   const header = ["round", "strategy", "loss", "accuracy", "ε", "dropouts", "stragglers"];
   if (contribution) header.push("top contributor", "bottom contributor");
+  const failures = result.strategies.some((run) => run.rounds.some((r) => r.failed));
+  if (failures) header.push("failed");
   const rows: string[][] = [];
   const rounds = Math.max(0, ...result.strategies.map((s) => s.rounds.length));
   // Rounds in order, the strategies of each round together, so they compare line by line.
@@ -102,6 +105,7 @@ function humanResult(result: SimulationResult, wallMs: number, reportPath: strin
         String(r.stragglers),
       ];
       if (contribution) row.push(contributor(r.contribution?.top[0]), contributor(r.contribution?.bottom[0]));
+      if (failures) row.push(r.failed?.code ?? "");
       rows.push(row);
     }
   }

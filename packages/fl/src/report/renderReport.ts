@@ -198,6 +198,7 @@ function roundTable(runs: readonly StrategyRun[]): string {
       "stragglers",
       "top contributor",
       "bottom contributor",
+      "failed (previous model kept)",
     ],
     runs.flatMap((run) =>
       run.rounds.map((r) => [
@@ -212,6 +213,7 @@ function roundTable(runs: readonly StrategyRun[]): string {
         String(r.stragglers),
         r.contribution?.top[0] ? contributor(r.contribution.top[0]) : "–",
         r.contribution?.bottom[0] ? contributor(r.contribution.bottom[0]) : "–",
+        r.failed ? `${r.failed.code}: ${r.failed.message}` : "",
       ]),
     ),
   );
