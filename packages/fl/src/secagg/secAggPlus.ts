@@ -5,15 +5,7 @@ import type { Grid, SendOptions } from "../grid.ts";
 import type { Config, ExchangeBody, Message, Metrics, NodeId, Reply } from "../messages.ts";
 import { weightedMetrics } from "../metrics.ts";
 import type { LinearStrategy, Strategy, TrainResult, TrainRound } from "../strategy.ts";
-import {
-  agreeKey,
-  bytesEqual,
-  expandMask,
-  hkdf,
-  keyPairFromSeed,
-  PUBLIC_KEY_BYTES,
-  publicKeyObject,
-} from "./crypto.ts";
+import { PUBLIC_KEY_BYTES } from "./crypto.ts";
 import { harary, type NeighbourhoodOptions, neighbourhoodParameters } from "./graph.ts";
 import {
   bad,
@@ -22,15 +14,10 @@ import {
   bytesList,
   idList,
   type MaskedInputBody,
-  maskKeyInfo,
-  pairInfo,
   type SecAggStage,
   type SetupBody,
   SHARE_COMMITMENT_BYTES,
   type ShareKeysBody,
-  seedCommitment,
-  selfMaskInfo,
-  shareCommitment,
   type UnmaskBody,
 } from "./protocol.ts";
 import {
@@ -40,9 +27,9 @@ import {
   DEFAULT_QUANTIZATION,
   decodeSum,
   type QuantizationParameters,
-  subtractInto,
 } from "./quantize.ts";
-import { bytesToField, combineShares, FIELD_BYTES, fieldToBytes, type Share } from "./shamir.ts";
+import { FIELD_BYTES } from "./shamir.ts";
+import { removeMasks } from "./unmask.ts";
 
 export interface SecAggPlusOptions extends NeighbourhoodOptions, Partial<QuantizationParameters> {
   /**
@@ -88,13 +75,6 @@ export interface SecAggRoundReport {
   /** Wall time of the server's own work (everything but waiting for the grid), in ms. */
   readonly serverMs: number;
   readonly rejected: readonly SecAggRejection[];
-}
-
-/** What the server learns of one dealer in share-keys. */
-interface Dealer {
-  readonly holders: readonly NodeId[];
-  readonly commitments: ReadonlyMap<NodeId, Uint8Array>;
-  readonly seedCommitment: Uint8Array;
 }
 
 /**
@@ -318,7 +298,7 @@ export class SecAggPlus implements Strategy {
             holders,
             commitments: new Map(holders.map((h, i) => [h, commitments[i]!])),
             seedCommitment: bytesField(body, "seedCommitment", 32),
-          } satisfies Dealer,
+          },
           ciphertexts,
         };
       },
@@ -398,104 +378,20 @@ export class SecAggPlus implements Strategy {
       },
     );
 
-    // Gather the shares per owner, keeping those that match the owner's commitment to that holder.
-    const collected = new Map<NodeId, Share[]>();
-    const gather = (owner: NodeId, holder: NodeId, kind: "b" | "s", bytes: Uint8Array): void => {
-      const commitment = dealers.get(owner)!.dealer.commitments.get(holder);
-      const offset = kind === "b" ? 0 : SHARE_COMMITMENT_BYTES;
-      const ok =
-        commitment !== undefined &&
-        bytesEqual(
-          commitment.subarray(offset, offset + SHARE_COMMITMENT_BYTES),
-          shareCommitment(round, owner, holder, kind, bytes),
-        );
-      if (!ok) {
-        reject(
-          holder,
-          "FL_SECAGG_BAD_SHARE",
-          `node ${holder} sent a share of node ${owner}'s ${kind === "b" ? "self-mask seed" : "mask key"} that does not match node ${owner}'s commitment`,
-          badShares === "fail",
-        );
-        return;
-      }
-      const list = collected.get(owner) ?? [];
-      list.push({ x: 1 + hoods.get(owner)!.indexOf(holder), y: bytesToField(bytes) });
-      collected.set(owner, list);
-    };
-    for (const [holder, s] of shares) {
-      s.seedOf.forEach((owner, i) => {
-        if (s.seedShares[i]!.length > 0) gather(owner, holder, "b", s.seedShares[i]!);
-      });
-      s.keyOf.forEach((owner, i) => {
-        if (s.keyShares[i]!.length > 0) gather(owner, holder, "s", s.keyShares[i]!);
-      });
-    }
-    const recover = (owner: NodeId, what: string): bigint => {
-      const list = collected.get(owner) ?? [];
-      if (list.length < t) {
-        throw new ProtocolError(
-          "FL_SECAGG_TOO_MANY_DROPOUTS",
-          `only ${list.length} good shares of node ${owner}'s ${what} came back; ${t} are needed (${n - shares.size} of ${n} sampled nodes dropped or failed)`,
-          {
-            hint: "too many of its neighbours dropped or sent bad shares",
-            details: { round, stage: "unmask", node: owner },
-          },
-        );
-      }
-      return combineShares(list.slice(0, t));
-    };
-
-    // Remove each survivor's self mask.
-    for (const owner of u3) {
-      const seed = fieldToBytes(recover(owner, "self-mask seed"));
-      if (!bytesEqual(seedCommitment(round, owner, seed), dealers.get(owner)!.dealer.seedCommitment)) {
-        throw new ProtocolError(
-          "FL_SECAGG_BAD_DEALER",
-          `node ${owner}'s shares do not reconstruct the self-mask seed it committed to`,
-          { hint: `node ${owner} dealt inconsistent shares; leave it out of later rounds` },
-        );
-      }
-      subtractInto(
-        sum,
-        expandMask(hkdf(seed, selfMaskInfo(round, owner)), width, q.modulusRange),
-        q.modulusRange,
-      );
-    }
-    // Remove the pairwise masks the survivors added with nodes that dropped after sharing keys.
-    for (const owner of u2) {
-      if (u3.has(owner)) continue;
-      const seedS = fieldToBytes(recover(owner, "mask key"));
-      const pair = keyPairFromSeed(seedS, maskKeyInfo(round, owner));
-      if (!bytesEqual(pair.publicKey, keys.get(owner)!.pk1)) {
-        throw new ProtocolError(
-          "FL_SECAGG_BAD_DEALER",
-          `node ${owner}'s shares do not reconstruct the mask key of its public key`,
-          { hint: `node ${owner} dealt inconsistent shares; leave it out of later rounds` },
-        );
-      }
-      for (const peer of inbox.get(owner)!.from) {
-        if (!u3.has(peer)) continue;
-        const mask = expandMask(
-          agreeKey(
-            pair.privateKey,
-            publicKeyObject(keys.get(peer)!.pk1),
-            pairInfo("mask", round, owner, peer),
-          ),
-          width,
-          q.modulusRange,
-        );
-        // The survivor added the mask when its id is the larger; take it back out.
-        if (peer > owner) subtractInto(sum, mask, q.modulusRange);
-        else addInto(sum, mask, q.modulusRange);
-      }
-    }
-    if (sum[0] !== u3.size % q.modulusRange) {
-      throw new ProtocolError(
-        "FL_SECAGG_BAD_SUM",
-        `the masks did not cancel: the count slot reads ${sum[0]}, not ${u3.size}`,
-        { hint: "a node masked with a key other than the one it shared; the round's sum is discarded" },
-      );
-    }
+    removeMasks({
+      round,
+      sum,
+      threshold: t,
+      modulus: q.modulusRange,
+      hoods,
+      survivors: u3,
+      shared: u2,
+      dealers: new Map([...dealers].map(([id, { dealer }]) => [id, dealer])),
+      maskKeys: new Map([...keys].map(([id, k]) => [id, k.pk1])),
+      maskedWith: new Map([...inbox].map(([id, box]) => [id, box.from])),
+      shares,
+      onBadShare: (holder, message) => reject(holder, "FL_SECAGG_BAD_SHARE", message, badShares === "fail"),
+    });
     const { weightedSum, totalRatio } = decodeSum(sum.subarray(1), u3.size, q);
     const mean = new Float64Array(d);
     const relative = this.options.relative ?? true;
