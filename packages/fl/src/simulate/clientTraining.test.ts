@@ -63,3 +63,22 @@ describe("client training", () => {
     expect((await pool.train(job())).numExamples).toBe(21);
   });
 });
+
+describe("client training with a learning rate that changes between jobs", () => {
+  it("reuses one compiled trainer and trains exactly as a fresh one at each rate", async () => {
+    const runner = new InlineTrainer();
+    const fresh = new InlineTrainer();
+    try {
+      const slow = job({ training: { epochs: 2, batchSize: 8, lr: 0.01 } });
+      const fast = job({ training: { epochs: 2, batchSize: 8, lr: 0.3 } });
+      const a = await runner.train(slow);
+      const b = await runner.train(fast);
+      expect(Array.from(b.params)).toEqual(Array.from((await fresh.train(fast)).params));
+      expect(Array.from(a.params)).not.toEqual(Array.from(b.params));
+      expect(Array.from((await runner.train(slow)).params)).toEqual(Array.from(a.params));
+    } finally {
+      await runner.close();
+      await fresh.close();
+    }
+  });
+});

@@ -53,7 +53,7 @@ export interface TrainOutcome {
 export class ClientTrainer {
   private readonly trainers = new Map<string, Promise<Trainer<TabularBatch>>>();
 
-  /** Local training of one client: `epochs` passes over its rows in seeded minibatch order. */
+  /** Local training of one client: `epochs` passes over its rows in seeded minibatch order (constant lr). */
   async train(job: TrainJob): Promise<TrainOutcome> {
     const { training } = job;
     checkTraining(training);
@@ -122,7 +122,6 @@ export class ClientTrainer {
       job.dataset,
       job.hidden,
       training.batchSize,
-      training.lr,
       training.momentum ?? 0,
       proximal,
     ]);
@@ -135,7 +134,12 @@ export class ClientTrainer {
       });
       this.trainers.set(key, trainer);
     }
-    return trainer;
+    // The learning rate is read from the schedule at every step: one compiled trainer serves any lr (a
+    // server may change it per round), with no recompilation.
+    return trainer.then((t) => {
+      t.options.schedule.peak = training.lr;
+      return t;
+    });
   }
 
   /** Releases every compiled trainer. */
