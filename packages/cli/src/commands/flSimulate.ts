@@ -55,15 +55,10 @@ function liveRounds(ctx: CommandContext) {
       bar.progress.update(p.trained);
     },
     round(strategy: string, r: SimulationRound) {
-      const line = roundLine(r);
-      if (bar?.key === `${strategy}/${r.round}`) {
-        bar.progress.finish(line);
-        bar = undefined;
-      } else {
-        bar?.progress.finish();
-        bar = undefined;
-        ctx.output.note(`${strategy} round ${r.round}: ${line}`);
-      }
+      // The bar goes first, so the round's line is printed below the bars, not into their redraw buffer.
+      bar?.progress.finish();
+      bar = undefined;
+      ctx.output.note(`${strategy} round ${r.round}: ${roundLine(r)}`);
     },
     close() {
       bar?.progress.finish();
