@@ -11,7 +11,9 @@ export interface RoundUpdate {
 
 /**
  * Baruch et al. 2019's z for n workers of which f are corrupted: s = ⌊n/2 + 1⌋ − f workers must be swayed,
- * z = Φ⁻¹((n − s)/n) (0 when no worker is corrupted).
+ * z = Φ⁻¹((n − s)/n) (0 when no worker is corrupted), as the paper's algorithm states. Some later code
+ * (Karimireddy, He and Jaggi's bucketing experiments) uses Φ⁻¹((n − f − s)/(n − f)), a smaller z; pass
+ * `z` to the attack to reproduce it.
  */
 export function alieZ(n: number, f: number): number {
   if (f <= 0) return 0;
