@@ -77,6 +77,6 @@ export interface SimulationResult {
   readonly centralized?: { readonly epochs: number; readonly accuracy: number; readonly loss: number };
   readonly strategies: readonly StrategyRun[];
   readonly threads: number;
-  /** Peak resident set size of the process during the simulation, in bytes (not deterministic). */
+  /** Peak resident set size of the process so far (its lifetime maximum), in bytes (not deterministic). */
   readonly peakRssBytes: number;
 }
