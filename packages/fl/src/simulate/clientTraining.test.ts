@@ -82,3 +82,13 @@ describe("client training with a learning rate that changes between jobs", () =>
     }
   });
 });
+
+describe("closing a worker pool", () => {
+  it("rejects the jobs still in flight and refuses new ones", async () => {
+    const closing = new WorkerPool(1);
+    const inFlight = closing.train(job({ training: { epochs: 200, batchSize: 8, lr: 0.1 } }));
+    await closing.close();
+    await expect(inFlight).rejects.toMatchObject({ code: "FL_POOL_CLOSED" });
+    await expect(closing.train(job())).rejects.toMatchObject({ code: "FL_POOL_CLOSED" });
+  });
+});

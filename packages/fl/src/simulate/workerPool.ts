@@ -99,9 +99,16 @@ export class WorkerPool implements ClientRunner {
     });
   }
 
+  /** Stops every thread; jobs still in flight are rejected with FL_POOL_CLOSED. */
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    for (const slot of this.slots) {
+      for (const p of slot.pending.values()) {
+        p.reject(new FlockError("FL_POOL_CLOSED", "the training pool closed before this client finished"));
+      }
+      slot.pending.clear();
+    }
   }
 }
 
