@@ -60,6 +60,8 @@ interface NodeState {
   readonly round: number;
   stage: SecAggStage;
   readonly neighbourhood: readonly NodeId[];
+  /** Each neighbour's share point x = 1 + its index in the neighbourhood. */
+  readonly pointOf: ReadonlyMap<NodeId, number>;
   readonly threshold: number;
   readonly quantization: QuantizationParameters;
   readonly relative: boolean;
@@ -162,6 +164,7 @@ function setup(round: number, nodeId: NodeId, body: ExchangeBody): NodeState {
     round,
     stage: "setup",
     neighbourhood,
+    pointOf: new Map(neighbourhood.map((id, i) => [id, i + 1])),
     threshold,
     quantization,
     relative: body.relative === true,
@@ -197,9 +200,9 @@ function shareKeys(state: NodeState, nodeId: NodeId, body: ExchangeBody): ShareK
   const keys = [...pk1, ...pk2].map((k) => Buffer.from(k).toString("hex"));
   if (new Set(keys).size !== keys.length) throw bad("two advertised public keys are identical");
   for (const id of ids) {
-    if (!state.neighbourhood.includes(id)) throw bad(`node ${id} is not a neighbour of node ${nodeId}`);
+    if (!state.pointOf.has(id)) throw bad(`node ${id} is not a neighbour of node ${nodeId}`);
   }
-  const xs = ids.map((id) => 1 + state.neighbourhood.indexOf(id));
+  const xs = ids.map((id) => state.pointOf.get(id)!);
   const bShares = splitSecret(state.seedB, xs, state.threshold);
   const sShares = splitSecret(state.seedS, xs, state.threshold);
   const ciphertexts: Uint8Array[] = [];
@@ -288,7 +291,8 @@ async function maskedInput(
   });
   // Only neighbours that shared keys with this node are masked with (they will mask with it in turn).
   const maskPeers = from;
-  for (const id of state.peers.keys()) if (!maskPeers.includes(id)) state.peers.delete(id);
+  const maskSet = new Set(maskPeers);
+  for (const id of state.peers.keys()) if (!maskSet.has(id)) state.peers.delete(id);
 
   const trainMessage: Message = {
     nodeId,
@@ -345,7 +349,8 @@ async function maskedInput(
 function unmask(state: NodeState, nodeId: NodeId, body: ExchangeBody): UnmaskReply {
   const survivors = idList(body, "survivors");
   const dropped = idList(body, "dropped");
-  const overlap = survivors.filter((id) => dropped.includes(id));
+  const droppedSet = new Set(dropped);
+  const overlap = survivors.filter((id) => droppedSet.has(id));
   if (overlap.length > 0) {
     throw bad(
       `node ${overlap[0]} is listed both as a survivor and as dropped`,
@@ -362,7 +367,7 @@ function unmask(state: NodeState, nodeId: NodeId, body: ExchangeBody): UnmaskRep
     );
   }
   for (const id of [...survivors, ...dropped]) {
-    if (!state.neighbourhood.includes(id)) throw bad(`node ${id} is not a neighbour of node ${nodeId}`);
+    if (!state.pointOf.has(id)) throw bad(`node ${id} is not a neighbour of node ${nodeId}`);
   }
   const none = new Uint8Array(0);
   return {

@@ -58,6 +58,15 @@ export interface RemoveMasksInput {
 export function removeMasks(input: RemoveMasksInput): void {
   const { round, sum, threshold: t, modulus, hoods, survivors } = input;
   const collected = new Map<NodeId, Share[]>();
+  const points = new Map<NodeId, Map<NodeId, number>>();
+  const pointOf = (owner: NodeId, holder: NodeId): number => {
+    let map = points.get(owner);
+    if (!map) {
+      map = new Map(hoods.get(owner)!.map((id, i) => [id, i + 1]));
+      points.set(owner, map);
+    }
+    return map.get(holder)!;
+  };
   const gather = (owner: NodeId, holder: NodeId, kind: "b" | "s", bytes: Uint8Array): void => {
     const commitment = input.dealers.get(owner)?.commitments.get(holder);
     const offset = kind === "b" ? 0 : SHARE_COMMITMENT_BYTES;
@@ -75,7 +84,7 @@ export function removeMasks(input: RemoveMasksInput): void {
       return;
     }
     const list = collected.get(owner) ?? [];
-    list.push({ x: 1 + hoods.get(owner)!.indexOf(holder), y: bytesToField(bytes) });
+    list.push({ x: pointOf(owner, holder), y: bytesToField(bytes) });
     collected.set(owner, list);
   };
   for (const [holder, s] of input.shares) {
