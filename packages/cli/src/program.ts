@@ -302,11 +302,21 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
       "with --deadline: simulated ms per example-epoch of a median device",
       FL.msPerExample,
     )
+    .option("--device-sigma <σ>", "with --deadline: spread of device speeds (lognormal σ)", FL.deviceSigma)
+    .option(
+      "--jitter-sigma <σ>",
+      "with --deadline: spread of a device's speed from round to round (lognormal σ)",
+      FL.jitterSigma,
+    )
     .option("--byzantine <fraction>", "fraction of the population that attacks", FL.byzantine)
     .option(
       "--attack <kind>",
       `with --byzantine: ${ATTACKS.join(", ")} (alie: "a little is enough")`,
       FL.attack,
+    )
+    .option(
+      "--attack-strength <x>",
+      "the attack's parameter: sign-flip / scaling factor (default 4 / 10), gaussian σ (default 1), alie z (default: Baruch et al.'s for each round)",
     )
     .option(
       "--dp <mode>",
@@ -326,14 +336,18 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     )
     .option("--secagg", "SecAgg+ secure aggregation around every strategy, linear ones only (default: off)")
     .option(
+      "--secagg-dropout <fraction>",
+      "with --secagg: dropout fraction the protocol survives (default: ⅓; lower: sparser graph)",
+    )
+    .option(
       "--contribution <method>",
       `per-round contribution value: off, ${CONTRIBUTION_METHODS.join(", ")}`,
       FL.contribution,
     )
     .option("--contribution-top <n>", "best and worst contributors to show", FL.contributionTop)
     .option(
-      "--centralized",
-      "also train the same model centrally on all training rows, for comparison (default: off)",
+      "--centralized [epochs]",
+      "also train the same model centrally on all training rows, for comparison (default: off; epochs default 20)",
     )
     .option("--target-accuracy <a>", "report the first round reaching this test accuracy", FL.targetAccuracy)
     .option("--seed <n>", "same seed and options, same result", FL.seed)

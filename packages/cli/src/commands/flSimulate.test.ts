@@ -70,6 +70,10 @@ describe("flock fl simulate --help", () => {
       ["--dropout <p>", '"0"'],
       ["--deadline <ms>", "no deadline"],
       ["--ms-per-example <ms>", '"10"'],
+      ["--device-sigma <σ>", '"0.5"'],
+      ["--jitter-sigma <σ>", '"0.2"'],
+      ["--attack-strength <x>", "default 4 / 10"],
+      ["--secagg-dropout <fraction>", "⅓"],
       ["--byzantine <fraction>", '"0"'],
       ["--attack <kind>", '"sign-flip"'],
       ["--dp <mode>", '"off"'],
@@ -80,7 +84,7 @@ describe("flock fl simulate --help", () => {
       ["--secagg", "off"],
       ["--contribution <method>", '"off"'],
       ["--contribution-top <n>", '"3"'],
-      ["--centralized", "off"],
+      ["--centralized [epochs]", "default 20"],
       ["--target-accuracy <a>", '"0.95"'],
       ["--seed <n>", '"0"'],
       ["--workers <n>", "default"],
@@ -252,6 +256,49 @@ describe("flock fl simulate", () => {
     expect(err).toContain("previous model kept");
   }, 60_000);
 
+  it("maps the flags onto the simulator's options", () => {
+    const { options } = planSimulation({
+      ...FL_SIMULATE_DEFAULTS,
+      workers: "0",
+      hidden: "16,8",
+      partition: "shards:3",
+      quantitySkew: "lognormal:1",
+      examplesPerClient: "20",
+      momentum: "0.9",
+      proximalMu: "0.01",
+      deadline: "500",
+      deviceSigma: "0.3",
+      byzantine: "0.1",
+      attack: "scaling",
+      attackStrength: "5",
+      dp: "client-fixed",
+      noiseMultiplier: "0.7",
+      clippingNorm: "2",
+      secagg: true,
+      secaggDropout: "0.2",
+      centralized: "7",
+    });
+    expect(options).toMatchObject({
+      hidden: [16, 8],
+      clientsPerRound: 10,
+      partition: {
+        labels: { kind: "shards", shardsPerClient: 3 },
+        quantity: { kind: "lognormal", sigma: 1 },
+        examplesPerClient: 20,
+      },
+      training: { epochs: 5, batchSize: 4, lr: 0.1, momentum: 0.9, proximalMu: 0.01 },
+      stragglers: { deadlineMs: 500, msPerExample: 10, deviceSigma: 0.3, jitterSigma: 0.2 },
+      byzantine: { fraction: 0.1, attack: "scaling", scale: 5 },
+      dp: { mode: "client-fixed", noiseMultiplier: 0.7, clippingNorm: 2, delta: 1e-5, seededNoise: false },
+      secureAggregation: { dropoutFraction: 0.2 },
+      centralized: { epochs: 7 },
+      workers: 0,
+    });
+    expect(
+      planSimulation({ ...FL_SIMULATE_DEFAULTS, workers: "0", centralized: true }).options.centralized,
+    ).toBe(true);
+  });
+
   it("assumes f = the expected attackers per round for Krum, Multi-Krum and Bulyan unless told", () => {
     const plan = planSimulation({
       ...FL_SIMULATE_DEFAULTS,
@@ -303,6 +350,17 @@ describe("flock fl simulate rejects bad input with a code, a message and a hint 
       /contribution value needs each update/,
     ],
     [["--clipping-norm", "3"], "FL_OPTION_INVALID", /differential privacy, which is off/],
+    [
+      ["--byzantine", "0.1", "--attack", "label-flip", "--attack-strength", "2"],
+      "FL_OPTION_INVALID",
+      /no meaning for label-flip/,
+    ],
+    [
+      ["--secagg", "--secagg-dropout", "0.6"],
+      "FL_OPTION_INVALID",
+      /--secagg-dropout must be a number in \[0, 0.499\]/,
+    ],
+    [["--centralized", "many"], "FL_OPTION_INVALID", /--centralized must be a whole number/],
     [["--contribution", "banzhaf"], "FL_OPTION_INVALID", /is not one of off, gtg-shapley/],
   ];
   it.each(cases)("%j → %s", async (args, code, message) => {

@@ -36,6 +36,10 @@ export interface FlSimulateFlags {
   dropout: string;
   deadline?: string;
   msPerExample: string;
+  deviceSigma: string;
+  jitterSigma: string;
+  attackStrength?: string;
+  secaggDropout?: string;
   byzantine: string;
   attack: string;
   dp: string;
@@ -46,7 +50,7 @@ export interface FlSimulateFlags {
   seededNoise?: boolean;
   contribution: string;
   contributionTop: string;
-  centralized?: boolean;
+  centralized?: boolean | string;
   targetAccuracy: string;
   seed: string;
   workers: string;
@@ -67,6 +71,8 @@ export const FL_SIMULATE_DEFAULTS = {
   lr: "0.1",
   dropout: "0",
   msPerExample: "10",
+  deviceSigma: "0.5",
+  jitterSigma: "0.2",
   byzantine: "0",
   attack: "sign-flip",
   dp: "off",
@@ -369,13 +375,26 @@ export function planSimulation(flags: FlSimulateFlags): FlSimulatePlan {
           stragglers: {
             deadlineMs,
             msPerExample: realNumber(flags.msPerExample, "ms-per-example", Number.MIN_VALUE, Infinity, "10"),
+            deviceSigma: realNumber(flags.deviceSigma, "device-sigma", 0, Infinity, "0.5"),
+            jitterSigma: realNumber(flags.jitterSigma, "jitter-sigma", 0, Infinity, "0.2"),
           },
         }),
-    ...(byzantineFraction > 0 ? { byzantine: { fraction: byzantineFraction, attack } } : {}),
+    ...(byzantineFraction > 0
+      ? {
+          byzantine: { fraction: byzantineFraction, attack, ...attackStrength(attack, flags.attackStrength) },
+        }
+      : {}),
     ...(dp === "off"
       ? {}
       : { dp: { mode: dp, noiseMultiplier, clippingNorm, delta, seededNoise: flags.seededNoise === true } }),
-    ...(flags.secagg === true ? { secureAggregation: true } : {}),
+    ...(flags.secagg === true
+      ? {
+          secureAggregation:
+            flags.secaggDropout === undefined
+              ? true
+              : { dropoutFraction: realNumber(flags.secaggDropout, "secagg-dropout", 0, 0.499, "0.1") },
+        }
+      : {}),
     ...(contribution === "off"
       ? {}
       : {
@@ -384,7 +403,12 @@ export function planSimulation(flags: FlSimulateFlags): FlSimulatePlan {
             top: wholeNumber(flags.contributionTop, "contribution-top", 1),
           },
         }),
-    ...(flags.centralized ? { centralized: true } : {}),
+    ...(flags.centralized === undefined || flags.centralized === false
+      ? {}
+      : {
+          centralized:
+            flags.centralized === true ? true : { epochs: wholeNumber(flags.centralized, "centralized", 1) },
+        }),
     targetAccuracy: realNumber(flags.targetAccuracy, "target-accuracy", 0, 1, "0.95"),
     seed: wholeNumber(flags.seed, "seed"),
     workers: wholeNumber(flags.workers, "workers"),
@@ -397,4 +421,28 @@ export function planSimulation(flags: FlSimulateFlags): FlSimulatePlan {
     throw new UsageError(error.message, error.hint ?? "see `flock fl simulate --help`", error.code);
   }
   return { options, ...(flags.report === undefined ? {} : { reportPath: flags.report }) };
+}
+
+/** `--attack-strength`: the attack's own parameter (sign-flip and scaling: the factor; gaussian: σ; alie: z). */
+function attackStrength(
+  attack: AttackKind,
+  text: string | undefined,
+): { scale?: number; sigma?: number; z?: number } {
+  if (text === undefined) return {};
+  switch (attack) {
+    case "sign-flip":
+    case "scaling":
+      return { scale: realNumber(text, "attack-strength", 0, Infinity, "4") };
+    case "gaussian":
+      return { sigma: realNumber(text, "attack-strength", 0, Infinity, "1") };
+    case "alie":
+      return { z: realNumber(text, "attack-strength", 0, Infinity, "1") };
+    case "label-flip":
+      throw invalid(
+        "--attack-strength has no meaning for label-flip",
+        "leave out --attack-strength with --attack label-flip",
+      );
+    default:
+      return attack satisfies never;
+  }
 }
