@@ -277,18 +277,21 @@ export function createFlockClient(options: FlockClientOptions) {
        * Create a task signed by the client's account (its creator). An operator's task paid from emission opens
        * at once; any other is a `draft` until its pool is funded on-chain and it is opened (`next` says how).
        */
-      create: async (task: NewTask) =>
+      create: async ({ pool, ...task }: NewTask) =>
         toTask(
           await send<wire.Task>("POST", "/tasks", {
             signed: true,
             json: {
               ...task,
+              baseModel: task.baseModel as wire.ContentId,
+              trainingSetId: task.trainingSetId as wire.ContentId,
+              validationCommitment: task.validationCommitment as wire.ContentId,
               submissionDeadline: new Date(task.submissionDeadline).toISOString(),
               endTime: new Date(task.endTime).toISOString(),
               rewardWeight: task.rewardWeight.toString(),
               minStake: task.minStake.toString(),
-              ...(task.pool === undefined ? {} : { pool: task.pool.toString() }),
-            },
+              ...(pool === undefined ? {} : { pool: pool.toString() }),
+            } satisfies wire.CreateTaskRequest,
           }),
         ),
       /** Open a draft (its creator), once its pool is funded on-chain (RewardDistributor.fundTask) or its weight approved. */
@@ -299,7 +302,7 @@ export function createFlockClient(options: FlockClientOptions) {
         toTask(
           await send<wire.Task>("POST", `/tasks/${id}/approve`, {
             signed: true,
-            json: { weight: weight.toString() },
+            json: { weight: weight.toString() } satisfies wire.ApproveTaskRequest,
           }),
         ),
       list: async (
@@ -328,7 +331,10 @@ export function createFlockClient(options: FlockClientOptions) {
     submissions: {
       /** Commit an artifact's content id before the deadline (trainers staked on the task). */
       commit: (taskId: number, commitHash: string) =>
-        send<Submission>("POST", `/tasks/${taskId}/submissions`, { signed: true, json: { commitHash } }),
+        send<Submission>("POST", `/tasks/${taskId}/submissions`, {
+          signed: true,
+          json: { commitHash: commitHash as wire.ContentId } satisfies wire.CommitSubmissionRequest,
+        }),
       list: async (taskId: number) =>
         (await send<{ items: Submission[] }>("GET", `/tasks/${taskId}/submissions`)).items,
       get: (id: number) => send<Submission>("GET", `/submissions/${id}`),
@@ -351,13 +357,19 @@ export function createFlockClient(options: FlockClientOptions) {
        * and the refusal can be disputed (an unscorable artifact is scored the worst score, not refused).
        */
       refuse: (id: number, reason: string) =>
-        send<Assignment>("POST", `/assignments/${id}/refuse`, { signed: true, json: { reason } }),
+        send<Assignment>("POST", `/assignments/${id}/refuse`, {
+          signed: true,
+          json: { reason } satisfies wire.RefuseAssignmentRequest,
+        }),
       /**
        * Commit to a score before the task's end (SPEC §2.1 commit-reveal): protocol's
        * `scoreCommitment({ assignmentId, score, salt })`. Keep the score and salt for the reveal.
        */
       commitScore: (id: number, commitment: Hex) =>
-        send<Assignment>("POST", `/assignments/${id}/commitment`, { signed: true, json: { commitment } }),
+        send<Assignment>("POST", `/assignments/${id}/commitment`, {
+          signed: true,
+          json: { commitment } satisfies wire.ScoreCommitmentRequest,
+        }),
       /** Reveal a committed fixed-point score (1e18 = 1.0) with its salt and evidence, after the task's end. */
       revealScore: async (
         id: number,
@@ -366,7 +378,11 @@ export function createFlockClient(options: FlockClientOptions) {
         toScore(
           await send<wire.Score>("POST", `/assignments/${id}/reveal`, {
             signed: true,
-            json: { score: reveal.score.toString(), salt: reveal.salt, evidence: reveal.evidence },
+            json: {
+              score: reveal.score.toString(),
+              salt: reveal.salt,
+              evidence: reveal.evidence,
+            } satisfies wire.ScoreRevealRequest,
           }),
         ),
     },

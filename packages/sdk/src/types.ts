@@ -23,13 +23,22 @@ export type Task = Omit<wire.Task, "rewardWeight" | "minStake" | "pool" | "appro
   approvedWeight?: bigint | null;
 };
 
-export interface NewTask {
-  title: string;
-  description: string;
-  type: TaskType;
+/**
+ * What `tasks.create` takes: core's wire `CreateTaskRequest` (what is sent) with amounts as bigint, times as
+ * Date or ISO text and content ids as text.
+ */
+export type NewTask = Omit<
+  wire.CreateTaskRequest,
+  | "baseModel"
+  | "trainingSetId"
+  | "validationCommitment"
+  | "submissionDeadline"
+  | "endTime"
+  | "rewardWeight"
+  | "pool"
+  | "minStake"
+> & {
   baseModel: string;
-  contextLength: number;
-  maxTrainableParams: number;
   trainingSetId: string;
   /** sha256 content id of the hidden validation set (uploaded later with `uploadValidationSet`). */
   validationCommitment: string;
@@ -40,8 +49,7 @@ export interface NewTask {
   /** FLOCK base units the creator funds on-chain (RewardDistributor.fundTask) before the task opens. */
   pool?: bigint;
   minStake: bigint;
-  minLockDays: number;
-}
+};
 
 /** Liveness, what requests are signed for, jobs stopped for the operator (`GET /health`). */
 export type Health = wire.Health;

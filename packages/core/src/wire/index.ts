@@ -1,5 +1,5 @@
 /**
- * The coordinator's wire types, defined once: the server's route schemas reference them (each registered under
+ * The coordinator's wire types, defined once (answers, and the request bodies of `requests.ts`): the server's route schemas reference them (each registered under
  * its `$id`, so the OpenAPI document names it in `components.schemas`) and the SDK parses answers as their
  * `Static` types. Each is a JSON Schema (TypeBox) and, under the same name, its TypeScript type.
  */
@@ -10,6 +10,15 @@ import { ErrorBody } from "./errorBody.ts";
 import { Leaderboard, LeaderboardEntry } from "./leaderboard.ts";
 import { Health, Network } from "./network.ts";
 import { PublicArtifact } from "./publicArtifact.ts";
+import {
+  ApproveTaskRequest,
+  CommitSubmissionRequest,
+  CreateTaskRequest,
+  DisputeRequest,
+  RefuseAssignmentRequest,
+  ScoreCommitmentRequest,
+  ScoreRevealRequest,
+} from "./requests.ts";
 import { Score } from "./score.ts";
 import { Submission } from "./submission.ts";
 import { Task } from "./task.ts";
@@ -22,6 +31,7 @@ export * from "./leaderboard.ts";
 export * from "./network.ts";
 export * from "./primitives.ts";
 export * from "./publicArtifact.ts";
+export * from "./requests.ts";
 export * from "./score.ts";
 export * from "./submission.ts";
 export * from "./task.ts";
@@ -45,4 +55,11 @@ export const WIRE_SCHEMAS = {
   EpochProofs,
   Epoch,
   Draw,
+  CreateTaskRequest,
+  ApproveTaskRequest,
+  CommitSubmissionRequest,
+  RefuseAssignmentRequest,
+  ScoreCommitmentRequest,
+  ScoreRevealRequest,
+  DisputeRequest,
 } as const;

@@ -1,63 +1,17 @@
-import { AuthError } from "@flock/core";
+import { AuthError, type wire } from "@flock/core";
 import type { FastifyInstance } from "fastify";
 import { signerOf } from "../auth/authHook.ts";
 import type { AppContext } from "../deps.ts";
-import {
-  addressSchema,
-  amountSchema,
-  contentIdSchema,
-  dateTimeSchema,
-  errorResponses,
-  idParamsSchema,
-} from "../http/schemas.ts";
+import { addressSchema, errorResponses, idParamsSchema } from "../http/schemas.ts";
 import { wireRef } from "../http/wireSchemas.ts";
 import { approveTask } from "../tasks/approveTask.ts";
-import { type CreateTaskBody, createTask } from "../tasks/createTask.ts";
+import { createTask } from "../tasks/createTask.ts";
 import { openTask } from "../tasks/openTask.ts";
-import { taskJson, taskStatuses, taskTypes } from "../tasks/taskJson.ts";
-
-const createTaskBody = {
-  type: "object",
-  additionalProperties: false,
-  required: [
-    "title",
-    "description",
-    "type",
-    "baseModel",
-    "contextLength",
-    "maxTrainableParams",
-    "trainingSetId",
-    "validationCommitment",
-    "submissionDeadline",
-    "endTime",
-    "rewardWeight",
-    "minStake",
-    "minLockDays",
-  ],
-  properties: {
-    title: { type: "string", minLength: 1, maxLength: 200 },
-    description: { type: "string", maxLength: 10_000 },
-    type: { type: "string", enum: taskTypes },
-    baseModel: contentIdSchema,
-    contextLength: { type: "integer", minimum: 1 },
-    // An int8 column, read back as a JS number: at most 2^53 − 1, so the value read is the value stored.
-    maxTrainableParams: { type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-    trainingSetId: contentIdSchema,
-    validationCommitment: contentIdSchema,
-    submissionDeadline: dateTimeSchema,
-    endTime: dateTimeSchema,
-    // The emission weight asked for (≤ 1,000,000, protocol MAX_TASK_WEIGHT): paid once an operator approves it.
-    rewardWeight: amountSchema,
-    // FLOCK base units the creator funds on-chain (RewardDistributor.fundTask) before the task opens.
-    pool: amountSchema,
-    minStake: amountSchema,
-    minLockDays: { type: "integer", minimum: 0, maximum: 365 },
-  },
-} as const;
+import { taskJson, taskStatuses } from "../tasks/taskJson.ts";
 
 /** Task routes: create (signed by the creator), open, approve (an operator), list, get. */
 export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.post<{ Body: CreateTaskBody }>(
+  app.post<{ Body: wire.CreateTaskRequest }>(
     "/tasks",
     {
       config: { auth: true },
@@ -66,7 +20,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
           "Create a task (signed by its creator): an operator's emission-paid task opens at once; any other is a draft until its pool is funded on-chain and it is opened",
         tags: ["tasks"],
         security: [{ flockSignature: [] }],
-        body: createTaskBody,
+        body: wireRef("CreateTaskRequest"),
         response: { 201: wireRef("Task"), ...errorResponses },
       },
     },
@@ -102,7 +56,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
     },
   );
 
-  app.post<{ Params: { id: number }; Body: { weight: string } }>(
+  app.post<{ Params: { id: number }; Body: wire.ApproveTaskRequest }>(
     "/tasks/:id/approve",
     {
       config: { auth: true },
@@ -111,12 +65,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
         tags: ["tasks"],
         security: [{ flockSignature: [] }],
         params: idParamsSchema,
-        body: {
-          type: "object",
-          additionalProperties: false,
-          required: ["weight"],
-          properties: { weight: amountSchema },
-        },
+        body: wireRef("ApproveTaskRequest"),
         response: { 200: wireRef("Task"), ...errorResponses },
       },
     },

@@ -1,29 +1,11 @@
-import { ConflictError, ValidationError } from "@flock/core";
+import { ConflictError, ValidationError, type wire } from "@flock/core";
 import { MAX_TASK_WEIGHT } from "@flock/protocol";
 import { type Task, type TaskFunding, withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
 import { openTask } from "./openTask.ts";
-import type { taskTypes } from "./taskJson.ts";
 
-/** What a creator posts (amounts as decimal strings of base units). */
-export interface CreateTaskBody {
-  title: string;
-  description: string;
-  type: (typeof taskTypes)[number];
-  baseModel: string;
-  contextLength: number;
-  maxTrainableParams: number;
-  trainingSetId: string;
-  validationCommitment: string;
-  submissionDeadline: string;
-  endTime: string;
-  /** The emission weight asked for (0 to MAX_TASK_WEIGHT); paid only once an operator approves it. */
-  rewardWeight: string;
-  /** FLOCK the creator funds on-chain before the task opens; "0" or absent for none. */
-  pool?: string;
-  minStake: string;
-  minLockDays: number;
-}
+/** What a creator posts: core's wire `CreateTaskRequest` (amounts as decimal strings of base units). */
+export type CreateTaskBody = wire.CreateTaskRequest;
 
 /**
  * The cheap checks of the request itself, before anything is read or stored: the weight bound (the protocol's,
