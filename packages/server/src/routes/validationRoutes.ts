@@ -1,13 +1,6 @@
 import type { Readable } from "node:stream";
-import {
-  AuthError,
-  ConflictError,
-  contentIdToBytes32,
-  NotFoundError,
-  opensCommitment,
-  wire,
-} from "@flock/core";
-import { type Assignment, withTransaction } from "@flock/store";
+import { AuthError, ConflictError, contentIdToBytes32, NotFoundError, wire } from "@flock/core";
+import type { Assignment } from "@flock/store";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { signerOf } from "../auth/authHook.ts";
 import type { AppContext } from "../deps.ts";
@@ -15,31 +8,14 @@ import { binaryResponse, errorResponses, idParamsSchema } from "../http/schemas.
 import { sendArtifact } from "../http/sendArtifact.ts";
 import { wireRef } from "../http/wireSchemas.ts";
 import { taskJson } from "../tasks/taskJson.ts";
+import {
+  assignmentArtifact,
+  assignmentHiddenSet,
+  commitScore,
+  refuseAssignment,
+  revealScore,
+} from "../validation/assignmentDuties.ts";
 import { assignmentJson } from "../validation/assignmentJson.ts";
-import { assignSubmission } from "../validation/assignSubmission.ts";
-import { requireCommitOpen, requireRevealOpen } from "../validation/scoreWindows.ts";
-
-const commitmentBody = {
-  type: "object",
-  additionalProperties: false,
-  required: ["commitment"],
-  properties: {
-    /** protocol's scoreCommitment(assignmentId, score, salt). */
-    commitment: { type: "string", pattern: "^0x[0-9a-f]{64}$" },
-  },
-} as const;
-
-const revealBody = {
-  type: "object",
-  additionalProperties: false,
-  required: ["score", "salt", "evidence"],
-  properties: {
-    /** Fixed point, 1e18 = 1.0, signed (protocol's scoreFromMetric, or scoreOrWorst for +∞). */
-    score: wire.FixedPointScore,
-    salt: { type: "string", pattern: "^0x[0-9a-f]{32,128}$" },
-    evidence: { type: "object", additionalProperties: true },
-  },
-} as const;
 
 /** The signed headers kept with a reveal, verbatim (the audit checks scores against them). */
 const SIGNED_HEADERS = [
@@ -61,23 +37,6 @@ function signedRequestOf(request: FastifyRequest): { headers: Record<string, str
 }
 
 /** The caller's open assignment, or why not: a validator gets hidden data only with an assignment (SPEC §2.1). */
-async function openAssignmentOf(ctx: AppContext, request: FastifyRequest, id: number): Promise<Assignment> {
-  const assignment = await ctx.repos.assignments.get(id);
-  if (assignment.validator !== signerOf(request)) {
-    throw new AuthError("NOT_ASSIGNED", `assignment ${id} is not yours`, {
-      hint: "list your assignments with GET /assignments and use one of them",
-      details: { assignmentId: id },
-    });
-  }
-  if (assignment.status !== "open") {
-    throw new ConflictError("ASSIGNMENT_CLOSED", `assignment ${id} is ${assignment.status}`, {
-      hint: "hidden data and artifacts are served only for open assignments",
-      details: { assignmentId: id, status: assignment.status },
-    });
-  }
-  return assignment;
-}
-
 /** Validation routes: the hidden set's upload by the creator, assignments, their data, score reports. */
 export function registerValidationRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.put<{ Params: { id: number }; Body: Readable }>(
@@ -204,22 +163,8 @@ export function registerValidationRoutes(app: FastifyInstance, ctx: AppContext):
         response: { 200: binaryResponse, ...errorResponses },
       },
     },
-    async (request, reply) => {
-      const assignment = await openAssignmentOf(ctx, request, request.params.id);
-      const submission = await ctx.repos.submissions.get(assignment.submissionId);
-      const task = await ctx.repos.tasks.get(submission.taskId);
-      if (task.hiddenValidationSetId === null) {
-        throw new NotFoundError(
-          "VALIDATION_SET_MISSING",
-          `task ${task.id}'s creator has not uploaded its validation set`,
-          {
-            hint: "retry later; the creator must upload the set matching the task's commitment",
-            details: { taskId: task.id },
-          },
-        );
-      }
-      return sendArtifact(ctx, reply, task.hiddenValidationSetId);
-    },
+    async (request, reply) =>
+      sendArtifact(ctx, reply, await assignmentHiddenSet(ctx, signerOf(request), request.params.id)),
   );
 
   app.get<{ Params: { id: number } }>(
@@ -234,14 +179,11 @@ export function registerValidationRoutes(app: FastifyInstance, ctx: AppContext):
         response: { 200: binaryResponse, ...errorResponses },
       },
     },
-    async (request, reply) => {
-      const assignment = await openAssignmentOf(ctx, request, request.params.id);
-      const submission = await ctx.repos.submissions.get(assignment.submissionId);
-      return sendArtifact(ctx, reply, submission.artifactId!);
-    },
+    async (request, reply) =>
+      sendArtifact(ctx, reply, await assignmentArtifact(ctx, signerOf(request), request.params.id)),
   );
 
-  app.post<{ Params: { id: number }; Body: { reason: string } }>(
+  app.post<{ Params: { id: number }; Body: wire.RefuseAssignmentRequest }>(
     "/assignments/:id/refuse",
     {
       config: { auth: true },
@@ -251,40 +193,15 @@ export function registerValidationRoutes(app: FastifyInstance, ctx: AppContext):
         tags: ["validation"],
         security: [{ flockSignature: [] }],
         params: idParamsSchema,
-        body: {
-          type: "object",
-          additionalProperties: false,
-          required: ["reason"],
-          properties: { reason: { type: "string", minLength: 1, maxLength: 2000 } },
-        },
+        body: wireRef("RefuseAssignmentRequest"),
         response: { 200: wireRef("Assignment"), ...errorResponses },
       },
     },
-    async (request) => {
-      const assignment = await openAssignmentOf(ctx, request, request.params.id);
-      const refused = await withTransaction(ctx.db, async (tx) => {
-        const updated = await tx.assignments.refuse(assignment.id, request.body.reason);
-        const submission = await tx.submissions.get(assignment.submissionId);
-        const task = await tx.tasks.get(submission.taskId);
-        await tx.events.append("assignment.refused", {
-          taskId: task.id,
-          assignmentId: assignment.id,
-          submissionId: assignment.submissionId,
-          validator: assignment.validator,
-          reason: request.body.reason,
-        });
-        // A refusal is no verdict on the submission (SPEC §2.1: an unscorable artifact is scored +∞, not
-        // refused): the draw goes on to a validator not drawn before, and the refusal stays disputable.
-        if (task.status === "validating" && ctx.clock.now().getTime() <= task.endTime.getTime()) {
-          await assignSubmission(ctx, tx, submission, assignment.seed);
-        }
-        return updated;
-      });
-      return assignmentJson(refused);
-    },
+    async (request) =>
+      assignmentJson(await refuseAssignment(ctx, signerOf(request), request.params.id, request.body)),
   );
 
-  app.post<{ Params: { id: number }; Body: { commitment: string } }>(
+  app.post<{ Params: { id: number }; Body: wire.ScoreCommitmentRequest }>(
     "/assignments/:id/commitment",
     {
       config: { auth: true },
@@ -294,37 +211,17 @@ export function registerValidationRoutes(app: FastifyInstance, ctx: AppContext):
         tags: ["validation"],
         security: [{ flockSignature: [] }],
         params: idParamsSchema,
-        body: commitmentBody,
+        body: wireRef("ScoreCommitmentRequest"),
         response: { 201: wireRef("Assignment"), ...errorResponses },
       },
     },
     async (request, reply) => {
-      const assignment = await openAssignmentOf(ctx, request, request.params.id);
-      const committed = await withTransaction(ctx.db, async (tx) => {
-        const submission = await tx.submissions.get(assignment.submissionId);
-        requireCommitOpen(ctx, await tx.tasks.get(submission.taskId));
-        const updated = await tx.assignments.commitScore(assignment.id, {
-          validator: assignment.validator,
-          commitment: request.body.commitment,
-          committedAt: ctx.clock.now(),
-        });
-        // The event says who committed, never to what: nothing of a score is visible before the reveals.
-        await tx.events.append("score.committed", {
-          taskId: submission.taskId,
-          assignmentId: assignment.id,
-          submissionId: assignment.submissionId,
-          validator: assignment.validator,
-        });
-        return updated;
-      });
+      const committed = await commitScore(ctx, signerOf(request), request.params.id, request.body);
       return reply.status(201).send(assignmentJson(committed));
     },
   );
 
-  app.post<{
-    Params: { id: number };
-    Body: { score: string; salt: string; evidence: Record<string, unknown> };
-  }>(
+  app.post<{ Params: { id: number }; Body: wire.ScoreRevealRequest }>(
     "/assignments/:id/reveal",
     {
       config: { auth: true },
@@ -334,65 +231,18 @@ export function registerValidationRoutes(app: FastifyInstance, ctx: AppContext):
         tags: ["validation"],
         security: [{ flockSignature: [] }],
         params: idParamsSchema,
-        body: revealBody,
+        body: wireRef("ScoreRevealRequest"),
         response: { 201: wireRef("Score"), ...errorResponses },
       },
     },
     async (request, reply) => {
-      const assignment = await ctx.repos.assignments.get(request.params.id);
-      if (assignment.validator !== signerOf(request)) {
-        throw new AuthError("NOT_ASSIGNED", `assignment ${assignment.id} is not yours`, {
-          hint: "reveal only the scores you committed",
-          details: { assignmentId: assignment.id },
-        });
-      }
-      const submission = await ctx.repos.submissions.get(assignment.submissionId);
-      requireRevealOpen(ctx, await ctx.repos.tasks.get(submission.taskId));
-      if (assignment.status !== "committed" || assignment.commitment === null) {
-        throw new ConflictError(
-          "REVEAL_WITHOUT_COMMITMENT",
-          `assignment ${assignment.id} is ${assignment.status}`,
-          {
-            hint: "only a committed score can be revealed, once",
-            details: { assignmentId: assignment.id, status: assignment.status },
-          },
-        );
-      }
-      const score = BigInt(request.body.score);
-      if (
-        !opensCommitment(assignment.commitment, {
-          assignmentId: assignment.id,
-          score,
-          salt: request.body.salt,
-        })
-      ) {
-        throw new ConflictError(
-          "REVEAL_MISMATCH",
-          `the revealed score and salt do not open assignment ${assignment.id}'s commitment`,
-          {
-            hint: "reveal exactly the score and salt you committed to; a commitment cannot be changed",
-            details: { assignmentId: assignment.id, commitment: assignment.commitment },
-          },
-        );
-      }
-      const revealed = await withTransaction(ctx.db, async (tx) => {
-        const stored = await tx.scores.reveal({
-          assignmentId: assignment.id,
-          validator: assignment.validator,
-          score,
-          salt: request.body.salt,
-          evidence: request.body.evidence,
-          reportedAt: ctx.clock.now(),
-          request: signedRequestOf(request),
-        });
-        await tx.events.append("score.revealed", {
-          taskId: submission.taskId,
-          assignmentId: assignment.id,
-          submissionId: assignment.submissionId,
-          validator: assignment.validator,
-        });
-        return stored;
-      });
+      const revealed = await revealScore(
+        ctx,
+        signerOf(request),
+        request.params.id,
+        request.body,
+        signedRequestOf(request),
+      );
       const answer: wire.Score = {
         assignmentId: revealed.assignmentId,
         submissionId: revealed.submissionId,
