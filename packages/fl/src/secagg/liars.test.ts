@@ -7,7 +7,7 @@ import { FedAvg } from "../strategies/fedAvg.ts";
 import { secAggPlusNode } from "./node.ts";
 import type { SecAggStage } from "./protocol.ts";
 import { SecAggPlus, type SecAggPlusOptions } from "./secAggPlus.ts";
-import { type DropoutPoint, droppingNode } from "./simulation.ts";
+import { type DropoutPoint, droppingNode, RecordingGrid } from "./simulation.ts";
 import { maxDiff, modelOf, plainMean, quantizationBound, trainingApp } from "./testKit.ts";
 
 const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => String(i));
@@ -127,5 +127,33 @@ describe("SecAgg+ against lying clients", () => {
         message: expect.stringMatching(/^node 4 reports/),
       }),
     ]);
+  });
+
+  it("a node refuses a server that asks for both seeds of one node", async () => {
+    const greedy = (grid: Grid): Grid => {
+      const recorded = new RecordingGrid({
+        nodeIds: () => grid.nodeIds(),
+        sendAndReceive: (messages, options) =>
+          grid.sendAndReceive(
+            messages.map((m) => {
+              if (m.nodeId !== "0" || m.body?.stage !== "unmask") return m;
+              // Ask node 0 for node 1's mask key although node 1 is listed as a survivor.
+              return { ...m, body: { ...m.body, dropped: ["1"] } };
+            }),
+            options,
+          ),
+      });
+      view = recorded;
+      return recorded;
+    };
+    let view: RecordingGrid | undefined;
+    const { strategy, mean, base } = await round(secAggPlusNode(trainingApp), {}, greedy);
+    const refusal = view!.received.find((r) => r.nodeId === "0" && "error" in r);
+    expect(refusal).toMatchObject({
+      error: { code: "FL_SECAGG_BAD_MESSAGE", message: expect.stringMatching(/both/) },
+    });
+    // Node 0's refusal is one more dropout; the others' shares still unmask the sum.
+    expect(strategy.lastRound!.dropped.unmask).toEqual(["0"]);
+    expect(maxDiff(mean, plainMean(base, ids(10)))).toBeLessThanOrEqual(quantizationBound(ids(10)));
   });
 });

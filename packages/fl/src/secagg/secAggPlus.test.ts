@@ -88,6 +88,26 @@ describe("SecAgg+ over an InMemoryGrid", () => {
     });
   });
 
+  it("drops stragglers that miss a stage's deadline like any dropout", async () => {
+    const base = modelOf(20);
+    const slow = (id: string, m: { body?: { stage?: unknown } }) =>
+      id === "3" && m.body?.stage === "masked-input" ? 60_000 : 1;
+    const strategy = new SecAggPlus(new FedAvg({ fractionEvaluate: 0 }));
+    const result = await runFederation({
+      strategy,
+      grid: new InMemoryGrid({ nodes: 8, app: secAggPlusNode(trainingApp), latencyMs: slow }),
+      initialArrays: base,
+      rounds: 1,
+      roundTimeoutMs: 10_000,
+    });
+    const included = ids(8).filter((id) => id !== "3");
+    expect(strategy.lastRound!.dropped["masked-input"]).toEqual(["3"]);
+    expect(result.rounds[0]).toMatchObject({ sent: 8, replied: 7, failed: 0, timedOut: 1 });
+    expect(maxDiff(flatten(result.arrays), plainMean(base, included))).toBeLessThanOrEqual(
+      quantizationBound(included),
+    );
+  });
+
   it("runs whole federations: the same models as plain FedAvg, round after round", async () => {
     const base = modelOf(20);
     const plain = await runFederation({
