@@ -68,3 +68,37 @@ describe("unflatten", () => {
     expect(flatten(fromTyped)[10]).toBe(Math.fround(flat[10]!));
   });
 });
+
+describe("weightedMeanOf on large float32 inputs (the WebAssembly SIMD path)", () => {
+  it("equals the reference to the bit, for odd lengths, several blocks and every remainder of four", () => {
+    for (const [count, n] of [
+      [4, 40_000],
+      [5, 16_385],
+      [6, 33_333],
+      [7, 9_999],
+      [9, 50_001],
+    ] as const) {
+      const vectors = Array.from({ length: count }, (_, k) => randomVector(n, 1000 * count + k));
+      const weights = vectors.map((_, k) => 1 + ((k * 37) % 13));
+      const fast = weightedMeanOf(vectors, weights);
+      const slow = weightedMeanReference(vectors, weights);
+      expect(Buffer.from(fast.buffer).equals(Buffer.from(slow.buffer)), `${count} × ${n}`).toBe(true);
+      // Into a slice of a longer buffer, overwriting it.
+      const whole = new Float64Array(n + 2).fill(7);
+      weightedMeanOf(vectors, weights, whole.subarray(1, n + 1));
+      expect(whole[0]).toBe(7);
+      expect(whole[n + 1]).toBe(7);
+      expect(Buffer.from(whole.slice(1, n + 1).buffer).equals(Buffer.from(slow.buffer))).toBe(true);
+    }
+  });
+
+  it("carries a NaN or an infinity to its coordinate of the mean", () => {
+    const vectors = Array.from({ length: 5 }, (_, k) => randomVector(20_000, k));
+    vectors[4]![12_345] = Number.NaN;
+    vectors[1]![19_999] = Number.POSITIVE_INFINITY;
+    const mean = weightedMeanOf(vectors, [1, 2, 3, 4, 5]);
+    expect(mean[12_345]).toBeNaN();
+    expect(mean[19_999]).toBe(Number.POSITIVE_INFINITY);
+    expect(Number.isFinite(mean[0]!)).toBe(true);
+  });
+});

@@ -1,5 +1,6 @@
 import { ValidationError } from "@flock/core";
 import type { Parameter } from "@flock/engine";
+import { simdWeightedSum } from "./simdMean.ts";
 
 /**
  * Model parameters as they travel in a federation: the engine's named float32 tensors (Flower calls this an
@@ -139,7 +140,9 @@ export function allFinite(data: ArrayLike<number>): boolean {
  * Every coordinate is computed as ((0 + w₀x₀) + w₁x₁) + … in vector order, whatever the batching: the
  * coordinates are taken in cache-sized blocks, the vectors four at a time with the running sum kept in a
  * register between them, so the float64 accumulators stay in cache and are loaded and stored once per four
- * vectors — the same result to the bit as the one-vector-at-a-time loop (`weightedMeanReference`).
+ * vectors — the same result to the bit as the one-vector-at-a-time loop (`weightedMeanReference`). Large
+ * float32 inputs go through WebAssembly SIMD (`simdWeightedSum`), two coordinates per instruction with the
+ * same operations in the same order.
  */
 export function weightedMeanOf(
   vectors: readonly ArrayLike<number>[],
@@ -156,6 +159,9 @@ export function weightedMeanOf(
   const n = vectors[0]!.length;
   const acc = out ?? new Float64Array(n);
   const w = weights.map((x) => x / total);
+  if (n * vectors.length >= SIMD_MIN_VALUES && vectors.every((v) => v instanceof Float32Array)) {
+    if (simdWeightedSum(acc, vectors as readonly Float32Array[], w)) return acc;
+  }
   // Blocks of coordinates small enough that their accumulators stay in the L1 cache while every vector
   // passes over them: each input is read once from memory, the accumulators never leave the cache.
   for (let start = 0; start < n; start += MEAN_BLOCK) {
@@ -172,6 +178,9 @@ export function weightedMeanOf(
   }
   return acc;
 }
+
+/** Below this many values the SIMD path's block copies cost more than they save. */
+const SIMD_MIN_VALUES = 1 << 15;
 
 /** Coordinates per block of `weightedMeanOf` (16 KiB of float64 accumulators). */
 const MEAN_BLOCK = 2048;
