@@ -13,5 +13,7 @@ describe("secAggCost", () => {
     expect(cost.serverMs).toBeGreaterThan(0);
     expect(cost.serverMs).toBeLessThan(cost.roundMs);
     expect(cost.clientMsPerClient).toBeGreaterThan(0);
+    expect(cost.serverCpuMs).toBeGreaterThan(0);
+    expect(cost.clientCpuMsPerClient).toBeGreaterThan(0);
   });
 });

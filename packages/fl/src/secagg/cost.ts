@@ -29,10 +29,14 @@ export interface SecAggCost {
   readonly uploadRatio: number;
   /** Mean bytes the server sends a client over the four stages (the global arrays included). */
   readonly downloadBytesPerClient: number;
-  /** The server's own time in the round (key routing, share checks, reconstruction, unmasking), in ms. */
+  /** The server's own wall time in the round (key routing, share checks, reconstruction, unmasking), in ms. */
   readonly serverMs: number;
-  /** The clients' time (keys, shares, masks; the synthetic training is trivial), per client, in ms. */
+  /** The server's own CPU time in the round, in ms (robust to a busy machine). */
+  readonly serverCpuMs: number;
+  /** The clients' wall time (keys, shares, masks; the synthetic training is trivial), per client, in ms. */
   readonly clientMsPerClient: number;
+  /** The clients' CPU time, per client, in ms. */
+  readonly clientCpuMsPerClient: number;
   /** Wall time of the whole round in this process, in ms. */
   readonly roundMs: number;
 }
@@ -58,8 +62,11 @@ export async function secAggCost(options: SecAggCostOptions): Promise<SecAggCost
   const grid = new InMemoryGrid({ nodes: clients, app: secAggPlusNode(app, { roundingSeed: seed }) });
   const strategy = new SecAggPlus(new FedAvg({ minTrainNodes: clients, minAvailableNodes: clients }), secAgg);
   const started = performance.now();
+  const startedCpu = process.cpuUsage();
   await strategy.trainRound(1, initial, {}, grid);
   const roundMs = performance.now() - started;
+  const cpu = process.cpuUsage(startedCpu);
+  const roundCpuMs = (cpu.user + cpu.system) / 1000;
   const report = strategy.lastRound!;
   const mean = (m: ReadonlyMap<string, number>): number =>
     [...m.values()].reduce((a, b) => a + b, 0) / m.size;
@@ -75,7 +82,9 @@ export async function secAggCost(options: SecAggCostOptions): Promise<SecAggCost
     uploadRatio: uploadBytesPerClient / plainUploadBytesPerClient,
     downloadBytesPerClient: mean(report.downloadBytes),
     serverMs: report.serverMs,
+    serverCpuMs: report.serverCpuMs,
     clientMsPerClient: (roundMs - report.serverMs) / clients,
+    clientCpuMsPerClient: (roundCpuMs - report.serverCpuMs) / clients,
     roundMs,
   };
 }
