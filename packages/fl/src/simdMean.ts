@@ -34,14 +34,19 @@ interface Kernel {
 
 let kernel: Kernel | null | undefined;
 
+/** The part of the WebAssembly JS API used here (the project's TypeScript libs do not declare it). */
+interface WasmApi {
+  readonly Module: new (bytes: Uint8Array) => object;
+  readonly Instance: new (module: object) => { readonly exports: object };
+}
+
 /** The instantiated module, or null where WebAssembly SIMD is not available (then the scalar loop runs). */
 function getKernel(): Kernel | null {
   if (kernel !== undefined) return kernel;
   try {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()));
-    const exports = instance.exports as unknown as Pick<Kernel, "acc4" | "acc1"> & {
-      memory: WebAssembly.Memory;
-    };
+    const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+    const instance = new wasm.Instance(new wasm.Module(moduleBytes()));
+    const exports = instance.exports as Pick<Kernel, "acc4" | "acc1"> & { memory: { buffer: ArrayBuffer } };
     const buffer = exports.memory.buffer;
     kernel = {
       acc4: exports.acc4,
