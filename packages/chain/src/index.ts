@@ -1,6 +1,7 @@
 /** The settings of a local development chain (a small network stake floor), for tools and tests over one. */
 export { localDeploymentSettings } from "@flock/contracts";
 export * from "./actions/approve.ts";
+export * from "./actions/cancelTaskPool.ts";
 export * from "./actions/claimRewards.ts";
 export * from "./actions/createTask.ts";
 export * from "./actions/delegate.ts";
@@ -17,6 +18,7 @@ export * from "./actions/isOperator.ts";
 export * from "./actions/lockFlock.ts";
 export * from "./actions/mintEmission.ts";
 export * from "./actions/postEpochRoot.ts";
+export * from "./actions/refundTaskFunding.ts";
 export * from "./actions/setSigma.ts";
 export * from "./actions/setTaskStatus.ts";
 export * from "./actions/slash.ts";
@@ -34,4 +36,5 @@ export * from "./devAccounts.ts";
 export * from "./firstBlockAfter.ts";
 export * from "./manifest.ts";
 export * from "./readEvents.ts";
+export * from "./sentTransactions.ts";
 export * from "./startLocalChain.ts";

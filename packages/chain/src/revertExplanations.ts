@@ -367,6 +367,30 @@ const EXPLANATIONS: Record<string, Explain> = {
       `the epoch draws ${tokens(needed)} FLOCK from the pool of task ${String(taskId)}, which holds ${tokens(available)}`,
       `Draw at most what the task's pool holds (getTaskPool), or have its creator fund it first (fundTask, \`flock task fund ${String(taskId)}\`).`,
     ),
+  TaskPoolBound: ([taskId]) =>
+    e(
+      "TASK_POOL_BOUND",
+      `an epoch already drew from the pool of task ${String(taskId)}: it is bound to the task`,
+      "Only the pool of a task that never opened can be cancelled and refunded.",
+    ),
+  PoolCancelled: ([taskId]) =>
+    e(
+      "TASK_POOL_CANCELLED",
+      `the pool of task ${String(taskId)} was cancelled`,
+      "A cancelled pool takes no funding and pays no epoch; its funders take their FLOCK back with refundTaskFunding.",
+    ),
+  TaskPoolNotCancelled: ([taskId]) =>
+    e(
+      "TASK_POOL_NOT_CANCELLED",
+      `the pool of task ${String(taskId)} is not cancelled`,
+      "Funding is refunded only after the task's creator cancels its draft (`POST /tasks/:id/cancel`).",
+    ),
+  NothingToRefund: ([taskId, funder]) =>
+    e(
+      "NOTHING_TO_REFUND",
+      `${String(funder)} has nothing to take back from the pool of task ${String(taskId)}`,
+      "Only an account that funded the pool is refunded, once.",
+    ),
   PoolDrawsExceedTotal: ([epoch, pooled, total]) =>
     e(
       "POOL_DRAWS_EXCEED_TOTAL",

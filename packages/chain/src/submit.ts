@@ -3,6 +3,7 @@ import type { Hex, TransactionReceipt } from "viem";
 import { toChainError } from "./chainErrors.ts";
 import type { FlockSigner } from "./client.ts";
 import type { ContractLabels } from "./revertExplanations.ts";
+import { reportSentTransaction } from "./sentTransactions.ts";
 
 /** The tail of each account's send queue, by chain id and address. */
 const sendQueues = new Map<string, Promise<void>>();
@@ -30,7 +31,8 @@ export function inSendQueue<T>(signer: FlockSigner, send: () => Promise<T>): Pro
 }
 
 /**
- * Sends one transaction and waits for its receipt. `send` simulates the call first (so a revert is
+ * Sends one transaction and waits for its receipt; its hash is reported to the context's `onTransactionSent`
+ * listener as soon as the node accepted it. `send` simulates the call first (so a revert is
  * caught with its custom error before any gas is spent) and then writes it, in the account's send queue
  * (see inSendQueue); every failure becomes a ChainError naming `action`.
  */
@@ -45,6 +47,8 @@ export async function submit(
   } catch (error) {
     throw toChainError(error, action, signer.addresses);
   }
+  // Sent, not yet mined: a journal listening in this context records the hash now (see onTransactionSent).
+  await reportSentTransaction(hash, action);
   let receipt: TransactionReceipt;
   try {
     receipt = await signer.publicClient.waitForTransactionReceipt({ hash });

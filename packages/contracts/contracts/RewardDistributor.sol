@@ -30,7 +30,10 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 /// FLOCK into a pool of one task. Pooled FLOCK is not emission: `unallocated() = balance − outstanding −
 /// Σ pools`. A post names how much of its `total` each task pool pays (`poolAmounts`), takes that from the
 /// pools and the rest (the emission part) from `unallocated()`; both become `outstanding`. A pool is spent
-/// only by posted epochs, never withdrawn, so what a creator put in pays that task's participants.
+/// only by posted epochs, so what a creator put in pays that task's participants — with one exception: a pool
+/// no epoch ever drew from (its task never opened) can be cancelled by the coordinator, and each funder then
+/// takes back exactly what it put in (`refundTaskFunding`), once. A pool an epoch drew from is bound to its task
+/// for good: it cannot be cancelled, and a cancelled pool can no longer be funded or drawn.
 contract RewardDistributor is AccessControl, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -66,6 +69,12 @@ contract RewardDistributor is AccessControl, ReentrancyGuard {
     mapping(uint256 taskId => uint256) public taskPool;
     /// @notice Σ taskPool over all tasks: held here but not emission.
     uint256 public pooledTotal;
+    /// @notice FLOCK each funder put into a task's pool (what `refundTaskFunding` returns after a cancel).
+    mapping(uint256 taskId => mapping(address funder => uint256)) public fundedBy;
+    /// @notice A task whose pool an epoch drew from: bound to its task, never refundable.
+    mapping(uint256 taskId => bool) public poolBound;
+    /// @notice A task whose pool was cancelled before any epoch drew from it: its funders take their FLOCK back.
+    mapping(uint256 taskId => bool) public poolCancelled;
 
     event EpochRootPosted(
         uint256 indexed epoch,
@@ -77,6 +86,8 @@ contract RewardDistributor is AccessControl, ReentrancyGuard {
     );
     event TaskFunded(uint256 indexed taskId, address indexed funder, uint256 amount, uint256 poolTotal);
     event TaskPoolDrawn(uint256 indexed epoch, uint256 indexed taskId, uint256 amount, uint256 poolTotal);
+    event TaskPoolCancelled(uint256 indexed taskId, uint256 poolTotal);
+    event TaskFundingRefunded(uint256 indexed taskId, address indexed funder, uint256 amount, uint256 poolTotal);
     event Claimed(
         uint256 indexed epoch,
         address indexed account,
@@ -105,6 +116,10 @@ contract RewardDistributor is AccessControl, ReentrancyGuard {
     error PoolDrawsMismatch(uint256 taskIds, uint256 amounts);
     error InsufficientTaskPool(uint256 taskId, uint256 needed, uint256 available);
     error PoolDrawsExceedTotal(uint256 epoch, uint256 pooled, uint256 total);
+    error TaskPoolBound(uint256 taskId);
+    error PoolCancelled(uint256 taskId);
+    error TaskPoolNotCancelled(uint256 taskId);
+    error NothingToRefund(uint256 taskId, address funder);
 
     constructor(IERC20 flock_, address treasury_, address admin, uint16 claimFeeBps_, uint64 vestingDuration_) {
         if (address(flock_) == address(0) || treasury_ == address(0) || admin == address(0)) revert ZeroAddress();
@@ -119,11 +134,36 @@ contract RewardDistributor is AccessControl, ReentrancyGuard {
     /// Anyone may fund any task id; the FLOCK can only leave through epochs posted for it.
     function fundTask(uint256 taskId, uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
+        if (poolCancelled[taskId]) revert PoolCancelled(taskId);
         uint256 poolTotal = taskPool[taskId] + amount;
         taskPool[taskId] = poolTotal;
         pooledTotal += amount;
+        fundedBy[taskId][msg.sender] += amount;
         flock.safeTransferFrom(msg.sender, address(this), amount);
         emit TaskFunded(taskId, msg.sender, amount, poolTotal);
+    }
+
+    /// @notice Cancels the pool of a task that will never open (its draft was cancelled): no epoch may draw
+    /// from it any more and its funders may take their FLOCK back. Refused for a pool an epoch already drew
+    /// from (bound to its task) and for one already cancelled. Coordinator only.
+    function cancelTaskPool(uint256 taskId) external onlyRole(COORDINATOR_ROLE) {
+        if (poolBound[taskId]) revert TaskPoolBound(taskId);
+        if (poolCancelled[taskId]) revert PoolCancelled(taskId);
+        poolCancelled[taskId] = true;
+        emit TaskPoolCancelled(taskId, taskPool[taskId]);
+    }
+
+    /// @notice Returns to the caller what it funded into a cancelled task's pool, once.
+    function refundTaskFunding(uint256 taskId) external nonReentrant {
+        if (!poolCancelled[taskId]) revert TaskPoolNotCancelled(taskId);
+        uint256 amount = fundedBy[taskId][msg.sender];
+        if (amount == 0) revert NothingToRefund(taskId, msg.sender);
+        fundedBy[taskId][msg.sender] = 0;
+        uint256 poolTotal = taskPool[taskId] - amount;
+        taskPool[taskId] = poolTotal;
+        pooledTotal -= amount;
+        flock.safeTransfer(msg.sender, amount);
+        emit TaskFundingRefunded(taskId, msg.sender, amount, poolTotal);
     }
 
     /// @notice Posts an epoch's report hash and reward roots with `total`, the sum of every leaf amount of
@@ -251,9 +291,11 @@ contract RewardDistributor is AccessControl, ReentrancyGuard {
         for (uint256 i = 0; i < poolTaskIds.length; i++) {
             uint256 taskId = poolTaskIds[i];
             uint256 amount = poolAmounts[i];
+            if (poolCancelled[taskId]) revert PoolCancelled(taskId);
             uint256 held = taskPool[taskId];
             if (amount > held) revert InsufficientTaskPool(taskId, amount, held);
             taskPool[taskId] = held - amount;
+            poolBound[taskId] = true;
             pooled += amount;
             emit TaskPoolDrawn(epoch, taskId, amount, held - amount);
         }

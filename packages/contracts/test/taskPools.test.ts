@@ -215,11 +215,18 @@ describe("RewardDistributor: creator-funded task pools", () => {
     expect(after.outstanding).toBe(after.balance);
   });
 
-  it("nobody can take a pool out: there is no withdrawal, and only the coordinator posts epochs", async () => {
+  it("nobody can take a pool out: the one refund needs a cancelled pool, and only the coordinator posts epochs", async () => {
     const { alice, bob } = fx.wallets;
     await fund(alice, TASK, 1_000n * FLOCK);
     const abiNames = rewardDistributorAbi.filter((item) => item.type === "function").map((item) => item.name);
-    expect(abiNames.filter((name) => /withdraw|refund|sweep|rescue/i.test(name))).toEqual([]);
+    expect(abiNames.filter((name) => /withdraw|refund|sweep|rescue/i.test(name))).toEqual([
+      "refundTaskFunding",
+    ]);
+    await expectRevert(
+      fx.flock.as(alice).rewardDistributor.write.refundTaskFunding([TASK]),
+      "TaskPoolNotCancelled",
+      [TASK],
+    );
     const liquid = buildRewardTree(1n, [{ account: alice.account.address, amount: 1_000n * FLOCK }]);
     await expectRevert(
       fx.flock
@@ -293,5 +300,96 @@ describe("RewardDistributor: creator-funded task pools", () => {
       }),
       { numRuns: 12 },
     );
+  });
+
+  it("a cancelled pool no epoch drew from goes back to each funder, once; nothing is lost", async () => {
+    const { alice, bob } = fx.wallets;
+    await fund(alice, TASK, 700n * FLOCK);
+    await fund(bob, TASK, 300n * FLOCK);
+    const before = await figures();
+    const aliceBefore = await flockOf(alice.account.address);
+    // Attack: a stranger (not the coordinator) cancels the pool, and a funder refunds before any cancel.
+    await expectRevert(
+      fx.flock.as(bob).rewardDistributor.write.cancelTaskPool([TASK]),
+      "AccessControlUnauthorizedAccount",
+    );
+    await expectRevert(
+      fx.flock.as(alice).rewardDistributor.write.refundTaskFunding([TASK]),
+      "TaskPoolNotCancelled",
+      [TASK],
+    );
+    const cancel = await confirm(
+      fx.net,
+      fx.flock.as(fx.wallets.coordinator).rewardDistributor.write.cancelTaskPool([TASK]),
+    );
+    const [cancelled] = parseEventLogs({
+      abi: rewardDistributorAbi,
+      logs: cancel.logs,
+      eventName: "TaskPoolCancelled",
+    });
+    expect(cancelled?.args).toMatchObject({ taskId: TASK, poolTotal: 1_000n * FLOCK });
+    await expectRevert(
+      fx.flock.as(fx.wallets.coordinator).rewardDistributor.write.cancelTaskPool([TASK]),
+      "PoolCancelled",
+      [TASK],
+    );
+    // The cancelled pool takes no more FLOCK and pays no epoch.
+    await confirm(
+      fx.net,
+      fx.flock.as(alice).flockToken.write.approve([fx.flock.addresses.RewardDistributor, FLOCK]),
+    );
+    await expectRevert(fx.flock.as(alice).rewardDistributor.write.fundTask([TASK, FLOCK]), "PoolCancelled", [
+      TASK,
+    ]);
+    const { write } = postWithDraws(
+      1n,
+      [{ account: bob.account.address, amount: 100n * FLOCK }],
+      [[TASK, 100n * FLOCK]],
+    );
+    await expectRevert(write, "PoolCancelled", [TASK]);
+
+    // Each funder takes back exactly what it put in, once; a stranger has nothing to take.
+    await confirm(fx.net, fx.flock.as(alice).rewardDistributor.write.refundTaskFunding([TASK]));
+    expect((await flockOf(alice.account.address)) - aliceBefore).toBe(700n * FLOCK);
+    await expectRevert(
+      fx.flock.as(alice).rewardDistributor.write.refundTaskFunding([TASK]),
+      "NothingToRefund",
+      [TASK, alice.account.address],
+    );
+    await expectRevert(
+      fx.flock.as(fx.wallets.carol).rewardDistributor.write.refundTaskFunding([TASK]),
+      "NothingToRefund",
+      [TASK, fx.wallets.carol.account.address],
+    );
+    await confirm(fx.net, fx.flock.as(bob).rewardDistributor.write.refundTaskFunding([TASK]));
+    const after = await figures();
+    expect(await rd().taskPool([TASK])).toBe(0n);
+    expect(before.balance - after.balance).toBe(1_000n * FLOCK);
+    expect(before.pooledTotal - after.pooledTotal).toBe(1_000n * FLOCK);
+    expect(after.unallocated).toBe(before.unallocated);
+    expect(after.outstanding).toBe(before.outstanding);
+  });
+
+  it("attack: a pool an epoch drew from is bound to its task and cannot be cancelled or refunded", async () => {
+    const { alice, bob } = fx.wallets;
+    await fund(alice, TASK, 1_000n * FLOCK);
+    const { write } = postWithDraws(
+      1n,
+      [{ account: bob.account.address, amount: 400n * FLOCK }],
+      [[TASK, 400n * FLOCK]],
+    );
+    await confirm(fx.net, write);
+    expect(await rd().poolBound([TASK])).toBe(true);
+    await expectRevert(
+      fx.flock.as(fx.wallets.coordinator).rewardDistributor.write.cancelTaskPool([TASK]),
+      "TaskPoolBound",
+      [TASK],
+    );
+    await expectRevert(
+      fx.flock.as(alice).rewardDistributor.write.refundTaskFunding([TASK]),
+      "TaskPoolNotCancelled",
+      [TASK],
+    );
+    expect(await rd().taskPool([TASK])).toBe(600n * FLOCK);
   });
 });

@@ -4,8 +4,9 @@ import { normalizeHash32 } from "./values.ts";
 
 /**
  * One write the coordinator makes on the chain (create a task, post an epoch's roots, close a task, slash):
- * recorded as an `intent` before it is sent and `confirmed` with its transaction hash once mined. An intent
- * left unconfirmed by a crash is resolved by reading the chain, never by sending blindly again.
+ * recorded as an `intent` before it is sent, `sent` with its transaction hash as soon as the node accepted it,
+ * and `confirmed` once mined. A write left unconfirmed by a crash is resolved by looking its transaction up
+ * (when it was sent) or by reading the chain, never by sending blindly again.
  */
 export interface ChainWrite {
   id: number;
@@ -48,6 +49,20 @@ export class ChainWriteRepository {
     return this.#byKey(write.key);
   }
 
+  /**
+   * The write's transaction was accepted by the node (not yet mined): its hash is kept, so after a crash before
+   * the receipt the reconciler looks it up. A confirmed write stays confirmed.
+   */
+  async markSent(key: string, txHash: string): Promise<ChainWrite> {
+    await this.#db
+      .updateTable("chain_writes")
+      .set({ status: "sent", tx_hash: normalizeHash32(txHash, "transaction hash"), updated_at: new Date() })
+      .where("key", "=", key)
+      .where("status", "!=", "confirmed")
+      .execute();
+    return this.#byKey(key);
+  }
+
   /** The write is on-chain (sent now, or found done when the chain was read first). */
   async confirm(key: string, txHash: string | null): Promise<ChainWrite> {
     await this.#db
@@ -76,7 +91,7 @@ export class ChainWriteRepository {
     const rows = await this.#db
       .selectFrom("chain_writes")
       .selectAll()
-      .where("status", "=", "intent")
+      .where("status", "in", ["intent", "sent"])
       .orderBy("id")
       .execute();
     return rows.map(toChainWrite);

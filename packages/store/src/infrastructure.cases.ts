@@ -20,6 +20,8 @@ export function infrastructureCases(ctx: StoreTestContext): void {
       "0006_network_epochs",
       "0007_chain_writes",
       "0008_emission_weight_zero",
+      "0009_chain_write_sent",
+      "0010_task_cancelled",
     ]);
   });
 

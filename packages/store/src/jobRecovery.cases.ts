@@ -57,6 +57,23 @@ export function jobRecoveryCases(ctx: StoreTestContext): void {
     expect((await ctx.repos.jobs.get(other.id)).status).toBe("done");
   });
 
+  it("chain writes: a sent write keeps its transaction hash and stays listed until confirmed", async () => {
+    const hash = `0x${"cd".repeat(32)}`;
+    await ctx.repos.chainWrites.intend({ kind: "slash", key: "slash:9:0xaa:0x01" });
+    const sent = await ctx.repos.chainWrites.markSent("slash:9:0xaa:0x01", hash);
+    expect(sent).toMatchObject({ status: "sent", txHash: hash });
+    expect((await ctx.repos.chainWrites.listUnconfirmed()).map((w) => w.key)).toContain("slash:9:0xaa:0x01");
+    expect(await ctx.repos.chainWrites.confirm("slash:9:0xaa:0x01", null)).toMatchObject({
+      status: "confirmed",
+      txHash: hash,
+    });
+    // A late report of the send does not reopen a confirmed write.
+    expect(await ctx.repos.chainWrites.markSent("slash:9:0xaa:0x01", `0x${"ef".repeat(32)}`)).toMatchObject({
+      status: "confirmed",
+      txHash: hash,
+    });
+  });
+
   it("chain writes: an intent is recorded once, confirmed with its transaction, and listed until confirmed", async () => {
     const hash = `0x${"ab".repeat(32)}`;
     const first = await ctx.repos.chainWrites.intend({ kind: "postEpochRoot", key: "epoch:1:root" });

@@ -9,7 +9,7 @@ type RequiredTimestamp = ColumnType<Date, Date | string, Date | string>;
 type Numeric = ColumnType<string, string, string>;
 
 export type TaskType = "lm-lora" | "lm-full" | "classifier" | "regressor";
-export type TaskStatus = "draft" | "open" | "validating" | "finalized" | "closed";
+export type TaskStatus = "draft" | "open" | "validating" | "finalized" | "closed" | "cancelled";
 export type SubmissionStatus = "committed" | "uploaded" | "accepted" | "rejected" | "copy" | "replaced";
 export type AssignmentStatus = "open" | "committed" | "reported" | "timed_out" | "refused" | "unrevealed";
 export type StakeRole = "trainer" | "validator";
@@ -205,7 +205,7 @@ export interface JobsTable {
   updated_at: Timestamp;
 }
 
-export type ChainWriteStatus = "intent" | "confirmed";
+export type ChainWriteStatus = "intent" | "sent" | "confirmed";
 
 export interface ChainWritesTable {
   id: Generated<number>;

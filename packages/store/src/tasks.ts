@@ -61,11 +61,12 @@ export interface TaskFilter extends PageOptions {
 }
 
 const NEXT_STATUS: Record<TaskStatus, readonly TaskStatus[]> = {
-  draft: ["open"],
+  draft: ["open", "cancelled"],
   open: ["validating"],
   validating: ["finalized"],
   finalized: ["closed"],
   closed: [],
+  cancelled: [],
 };
 
 /** SPEC §2.1 lifecycle: draft → open → validating → finalized → closed, one step at a time. */

@@ -6,8 +6,11 @@ export const TASK_TYPES = ["lm-lora", "lm-full", "classifier", "regressor"] as c
 export const TaskType = Type.Enum(TASK_TYPES, { type: "string" });
 export type TaskType = Static<typeof TaskType>;
 
-/** draft (waits for funding) → open → validating (after the deadline) → finalized → closed (settled). */
-export const TASK_STATUSES = ["draft", "open", "validating", "finalized", "closed"] as const;
+/**
+ * draft (waits for funding) → open → validating (after the deadline) → finalized → closed (settled); a draft its
+ * creator withdraws before it opens is `cancelled` (its funded pool refunded).
+ */
+export const TASK_STATUSES = ["draft", "open", "validating", "finalized", "closed", "cancelled"] as const;
 export const TaskStatus = Type.Enum(TASK_STATUSES, { type: "string" });
 export type TaskStatus = Static<typeof TaskStatus>;
 

@@ -76,6 +76,9 @@ export interface PostedEpochRoot {
   transactionHash: Hex | null;
 }
 
+/** What became of a sent transaction (see ChainGateway.transactionOutcome). */
+export type TransactionOutcome = "success" | "reverted" | "pending" | "missing";
+
 /** A slash for a proven fault; each evidence hash slashes once on-chain. */
 export interface SlashRequest {
   taskId: number;
@@ -146,9 +149,19 @@ export interface ChainGateway {
    * already closed is done.
    */
   closeTask(taskId: number): Promise<void>;
+  /**
+   * Cancel the reward pool of a draft that will never open: its funders may take their FLOCK back. Reconciled: a
+   * pool already cancelled is done; one an epoch drew from is refused (TASK_POOL_BOUND).
+   */
+  cancelTaskPool(taskId: number): Promise<void>;
   /** Slash on-chain; returns the gmFLOCK seized (also when this evidence was already used: the earlier slash). */
   slash(request: SlashRequest): Promise<{ amount: bigint }>;
   headBlock(): Promise<bigint>;
+  /**
+   * What became of a transaction the coordinator sent (its hash journaled at send): mined with success, mined and
+   * reverted, still pending in the node, or unknown to the node (dropped, or a node that lost it).
+   */
+  transactionOutcome(hash: Hex): Promise<TransactionOutcome>;
   /** Public randomness for validator draws: the hash of the latest block. */
   randomnessBeacon(): Promise<Hex>;
   /** The timestamp of a block (delegations are time-weighted by block time). */

@@ -1,4 +1,5 @@
 import {
+  cancelTaskPool,
   createFlockClient,
   createTask,
   type FlockAddresses,
@@ -15,7 +16,7 @@ import {
   slash,
 } from "@flock/chain";
 import { ChainError, isFlockError } from "@flock/core";
-import type { Address, Hex } from "viem";
+import { type Address, type Hex, TransactionNotFoundError, TransactionReceiptNotFoundError } from "viem";
 import type { ChainGateway, ChainTaskRegistration, EpochRootPost, PostedEpochRoot } from "./chainGateway.ts";
 import { readChainEpoch, readChainTask } from "./chainState.ts";
 
@@ -281,6 +282,26 @@ export function createChainGateway(options: ChainGatewayOptions): ChainGateway {
       }
     },
     headBlock: () => client.publicClient.getBlockNumber({ cacheTime: 0 }),
+    async cancelTaskPool(taskId) {
+      try {
+        await cancelTaskPool(client, { taskId: BigInt(taskId) });
+      } catch (error) {
+        if (isFlockError(error) && error.code === "TASK_POOL_CANCELLED") return;
+        throw error;
+      }
+    },
+    async transactionOutcome(hash) {
+      const receipt = await client.publicClient.getTransactionReceipt({ hash }).catch((error: unknown) => {
+        if (error instanceof TransactionReceiptNotFoundError) return null;
+        throw error;
+      });
+      if (receipt !== null) return receipt.status === "success" ? "success" : "reverted";
+      const pending = await client.publicClient.getTransaction({ hash }).catch((error: unknown) => {
+        if (error instanceof TransactionNotFoundError) return null;
+        throw error;
+      });
+      return pending === null ? "missing" : "pending";
+    },
     async randomnessBeacon() {
       const block = await client.publicClient.getBlock({ blockTag: "latest" });
       return block.hash;

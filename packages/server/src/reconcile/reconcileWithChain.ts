@@ -197,16 +197,25 @@ export async function reconcileWithChain(
   options.draftsSeenRegistered.clear();
   for (const id of seenNow) options.draftsSeenRegistered.add(id);
 
-  // The journal: writes recorded but never confirmed are confirmed from the chain when it holds them.
+  // The journal: writes recorded but never confirmed. One whose transaction was sent (a crash between send and
+  // mine) is looked up by its hash; the others, and a sent one the node lost, are confirmed from the chain's
+  // state when it holds them.
   for (const write of await ctx.repos.chainWrites.listUnconfirmed()) {
-    const [scope, id, what] = write.key.split(":");
-    if (scope === "epoch" && what === "root") {
-      const held = await ctx.chain.postedEpoch(BigInt(id!));
-      if (held !== null) await ctx.repos.chainWrites.confirm(write.key, held.transactionHash);
-    } else if (scope === "task" && (what === "create" || what === "closed")) {
-      const held = await ctx.chain.chainTask(Number(id));
-      if ((what === "create" && held.status !== "none") || (what === "closed" && held.status === "closed"))
-        await ctx.repos.chainWrites.confirm(write.key, null);
+    const sent = write.status === "sent" && write.txHash !== null ? write.txHash : null;
+    const outcome = sent === null ? null : await ctx.chain.transactionOutcome(sent as `0x${string}`);
+    if (outcome === "success") {
+      await ctx.repos.chainWrites.confirm(write.key, sent);
+      continue;
+    }
+    if (outcome === "pending") continue;
+    if (await confirmFromChainState(ctx, write.key)) continue;
+    if (outcome === "reverted" || outcome === "missing") {
+      differences.push({
+        kind: outcome === "reverted" ? "chain-write-reverted" : "chain-write-lost",
+        message: `${write.kind} ${write.key}: its transaction ${sent} ${outcome === "reverted" ? "was mined and reverted" : "is unknown to the node"}`,
+        repaired: false,
+        hint: "the job that makes this write reads the chain before sending again; retry it if it stopped",
+      });
     }
   }
 
@@ -222,4 +231,23 @@ export async function reconcileWithChain(
     });
   }
   return { at: ctx.clock.now(), differences };
+}
+
+/** Confirm an unconfirmed write when the chain's state shows it done (roots posted, task registered or closed). */
+async function confirmFromChainState(ctx: AppContext, key: string): Promise<boolean> {
+  const [scope, id, what] = key.split(":");
+  if (scope === "epoch" && what === "root") {
+    const held = await ctx.chain.postedEpoch(BigInt(id!));
+    if (held === null) return false;
+    await ctx.repos.chainWrites.confirm(key, held.transactionHash);
+    return true;
+  }
+  if (scope === "task" && (what === "create" || what === "closed")) {
+    const held = await ctx.chain.chainTask(Number(id));
+    if ((what === "create" && held.status !== "none") || (what === "closed" && held.status === "closed")) {
+      await ctx.repos.chainWrites.confirm(key, null);
+      return true;
+    }
+  }
+  return false;
 }

@@ -5,6 +5,7 @@ import type { AppContext } from "../deps.ts";
 import { addressSchema, errorResponses, idParamsSchema } from "../http/schemas.ts";
 import { wireRef } from "../http/wireSchemas.ts";
 import { approveTask } from "../tasks/approveTask.ts";
+import { cancelTask } from "../tasks/cancelTask.ts";
 import { createTask } from "../tasks/createTask.ts";
 import { openTask } from "../tasks/openTask.ts";
 import { taskJson, taskStatuses } from "../tasks/taskJson.ts";
@@ -52,6 +53,25 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
         });
       }
       const task = await openTask(ctx, draft.id);
+      return taskJson(task, await ctx.repos.funding.find(task.id));
+    },
+  );
+
+  app.post<{ Params: { id: number } }>(
+    "/tasks/:id/cancel",
+    {
+      config: { auth: true },
+      schema: {
+        summary:
+          "Cancel a draft that never opened (signed by its creator): its funded pool is cancelled on-chain and each funder takes back what it put in (RewardDistributor.refundTaskFunding)",
+        tags: ["tasks"],
+        security: [{ flockSignature: [] }],
+        params: idParamsSchema,
+        response: { 200: wireRef("Task"), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const task = await cancelTask(ctx, signerOf(request), request.params.id);
       return taskJson(task, await ctx.repos.funding.find(task.id));
     },
   );

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   approve,
+  cancelTaskPool,
   claimRewards,
   type DevAccount,
-  type FlockClient,
   type FlockEvent,
   type FlockEventKind,
   fundTask,
@@ -14,27 +14,20 @@ import {
   localDeploymentSettings,
   lockFlock,
   manifestAddresses,
+  refundTaskFunding,
   stake,
-  startLocalChain,
 } from "@flock/chain";
 import { contentId, parseFlock } from "@flock/core";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChainGateway } from "../chain/chainGateway.ts";
-import { createChainGateway } from "../chain/createChainGateway.ts";
+import { lockAndStake, startChainWithGateway } from "../testing/chainStaking.ts";
 import { operatorAccount } from "../testing/operatorAccount.ts";
 import { commitScore, revealAndFinalize } from "../testing/scoreReveal.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 
 const FLOOR = localDeploymentSettings.minStakeFloor;
 const throwaway = () => privateKeyToAccount(generatePrivateKey());
-
-async function stakeAs(client: FlockClient, taskId: number, role: "trainer" | "validator", amount: bigint) {
-  await approve(client, { token: "FLOCK", spender: "GmFlock", amount });
-  const { lockId } = await lockFlock(client, { amount, days: 0 });
-  await approve(client, { token: "gmFLOCK", spender: "TaskStaking", amount });
-  await stake(client, { taskId: BigInt(taskId), role, amount, lockId });
-}
 
 /**
  * SPEC §3: "Anyone may post a task that funds its own reward pool on-chain; tasks paid from emission are approved
@@ -88,14 +81,7 @@ describe("who pays for a task, attacked (real anvil, real chain gateway)", () =>
   const client = (account: DevAccount) => chain.clientFor(account);
 
   beforeAll(async () => {
-    chain = await startLocalChain({ dataDir: join(dataDir, "chain") });
-    gateway = createChainGateway({
-      rpcUrl: chain.rpcUrl,
-      chainId: chain.chainId,
-      addresses: manifestAddresses(chain.manifest),
-      coordinatorKey: chain.roles.coordinator.privateKey,
-      startBlock: BigInt(chain.manifest.blockNumber),
-    });
+    ({ chain, gateway } = await startChainWithGateway(join(dataDir, "chain")));
     t = await startTestApp({ chain: gateway, clock, dataDir: join(dataDir, "coordinator") });
     await t.publish("base model");
     await t.publish("train");
@@ -237,8 +223,8 @@ describe("who pays for a task, attacked (real anvil, real chain gateway)", () =>
     }
     expect((await registeredOnChain()).has(a.id)).toBe(true);
 
-    await stakeAs(client(trainerKey), a.id, "trainer", FLOOR);
-    await stakeAs(client(validatorKey), a.id, "validator", FLOOR);
+    await lockAndStake(client(trainerKey), { taskId: a.id, role: "trainer", amount: FLOOR });
+    await lockAndStake(client(validatorKey), { taskId: a.id, role: "validator", amount: FLOOR });
     await t.app.indexer.sync();
     const trainer = privateKeyToAccount(trainerKey.privateKey);
     const validator = privateKeyToAccount(validatorKey.privateKey);
@@ -334,6 +320,68 @@ describe("who pays for a task, attacked (real anvil, real chain gateway)", () =>
     expect(opened.map((r) => r.statusCode)).toEqual(Array(8).fill(200));
     const onChain = await registeredOnChain();
     expect(ids.every((id) => onChain.has(id))).toBe(true);
+  });
+
+  it("a funded draft that never opens: a stranger cannot cancel or take its pool; its creator cancels and is refunded once", async () => {
+    await chain.advanceTime(60);
+    clock.set(await gateway.blockTime(await gateway.headBlock()));
+    const creatorKey = chain.accounts[8]!;
+    const creator = privateKeyToAccount(creatorKey.privateKey);
+    const strangerKey = chain.accounts[4]!;
+    const stranger = privateKeyToAccount(strangerKey.privateKey);
+    const draft = (
+      await t.signed(creator, "POST", "/tasks", body({ pool: parseFlock("250").toString() }))
+    ).json();
+    expect(draft.status).toBe("draft");
+    const flockOf = async (key: DevAccount) =>
+      (await getBalances(client(key), { account: key.address })).flock;
+    const before = await flockOf(creatorKey);
+    const poolsBefore = (await gateway.rewardPool()).unallocated;
+    await fundTask(client(creatorKey), { taskId: BigInt(draft.id), amount: parseFlock("250") });
+    expect(await flockOf(creatorKey)).toBe(before - parseFlock("250"));
+
+    // Attack: a stranger cancels someone else's draft, or takes its pool before or after the cancel.
+    const refused = await t.signed(stranger, "POST", `/tasks/${draft.id}/cancel`);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().code).toBe("NOT_CREATOR");
+    await expect(refundTaskFunding(client(strangerKey), { taskId: BigInt(draft.id) })).rejects.toMatchObject({
+      code: "TASK_POOL_NOT_CANCELLED",
+    });
+    await expect(cancelTaskPool(client(strangerKey), { taskId: BigInt(draft.id) })).rejects.toMatchObject({
+      code: "MISSING_ROLE",
+    });
+    expect((await t.repos.tasks.get(draft.id)).status).toBe("draft");
+
+    const cancelled = await t.signed(creator, "POST", `/tasks/${draft.id}/cancel`);
+    expect(cancelled.statusCode).toBe(200);
+    expect(cancelled.json().status).toBe("cancelled");
+    // Cancelling again is the same answer, and a cancelled draft never opens.
+    expect((await t.signed(creator, "POST", `/tasks/${draft.id}/cancel`)).json().status).toBe("cancelled");
+    const reopen = await t.signed(creator, "POST", `/tasks/${draft.id}/open`, {});
+    expect(reopen.statusCode).toBe(409);
+    expect(reopen.json().code).toBe("TASK_NOT_DRAFT");
+    expect((await registeredOnChain()).has(draft.id)).toBe(false);
+
+    await expect(refundTaskFunding(client(strangerKey), { taskId: BigInt(draft.id) })).rejects.toMatchObject({
+      code: "NOTHING_TO_REFUND",
+    });
+    const refund = await refundTaskFunding(client(creatorKey), { taskId: BigInt(draft.id) });
+    expect(refund.amount).toBe(parseFlock("250"));
+    await expect(refundTaskFunding(client(creatorKey), { taskId: BigInt(draft.id) })).rejects.toMatchObject({
+      code: "NOTHING_TO_REFUND",
+    });
+    // Nothing lost, nothing made: the creator has its FLOCK back, the pool is empty, the emission untouched.
+    expect(await flockOf(creatorKey)).toBe(before);
+    expect(await gateway.taskPool(draft.id)).toBe(0n);
+    expect((await gateway.rewardPool()).unallocated).toBe(poolsBefore);
+    // An open task is bound: it cannot be cancelled.
+    const operatorTask = (
+      await t.signed(operatorAccount, "POST", "/tasks", body({ rewardWeight: "1" }))
+    ).json();
+    expect(operatorTask.status).toBe("open");
+    const late = await t.signed(operatorAccount, "POST", `/tasks/${operatorTask.id}/cancel`);
+    expect(late.statusCode).toBe(409);
+    expect(late.json().code).toBe("TASK_NOT_DRAFT");
   });
 
   it("no epoch promised more than the emission that came in plus the pools creators funded", async () => {

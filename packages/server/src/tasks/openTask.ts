@@ -86,14 +86,22 @@ async function openNow(ctx: AppContext, taskId: number): Promise<Task> {
  * submission deadline is ahead, register it on-chain, open it and schedule its deadlines. The one way a task
  * opens, for an operator's task at creation and for a creator's `POST /tasks/:id/open` alike.
  */
-export async function openTask(ctx: AppContext, taskId: number): Promise<Task> {
+export function openTask(ctx: AppContext, taskId: number): Promise<Task> {
+  return oneAtATime(ctx, taskId, () => openNow(ctx, taskId));
+}
+
+/**
+ * Run `work` after every open or cancel of the same task in this process: a draft is opened or cancelled, never
+ * both at once (an open registering it on-chain while a cancel refunds its pool).
+ */
+export async function oneAtATime(ctx: AppContext, taskId: number, work: () => Promise<Task>): Promise<Task> {
   let inFlight = opening.get(ctx);
   if (inFlight === undefined) {
     inFlight = new Map();
     opening.set(ctx, inFlight);
   }
   const previous = inFlight.get(taskId);
-  const next = (previous ?? Promise.resolve()).catch(() => undefined).then(() => openNow(ctx, taskId));
+  const next = (previous ?? Promise.resolve()).catch(() => undefined).then(work);
   inFlight.set(taskId, next);
   try {
     return await next;

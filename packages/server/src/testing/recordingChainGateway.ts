@@ -29,6 +29,10 @@ export interface RecordingChainGateway extends ChainGateway {
   stakeFloor: bigint;
   /** Emission mints the recorder reports, oldest first (the latest funds the next epoch once). */
   mints: { mintIndex: bigint; amount: bigint }[];
+  /** What became of transactions by lowercase hash (transactionOutcome answers `missing` for others). */
+  transactions: Map<string, "success" | "reverted" | "pending">;
+  /** Task ids whose pools were cancelled (cancelTaskPool). */
+  cancelledPools: Set<number>;
 }
 
 /** The TaskStaking address the recording gateway reports (no contract is deployed there). */
@@ -60,6 +64,15 @@ export function createRecordingChainGateway(
       return new Map(accounts.map((a) => [a.toLowerCase(), stakes?.get(a.toLowerCase()) ?? 0n]));
     },
     mineBlock: async () => true,
+    cancelledPools: new Set<number>(),
+    async cancelTaskPool(taskId) {
+      gateway.cancelledPools.add(taskId);
+    },
+    // Transactions a test says were sent, with what became of them; any other hash is unknown to the "node".
+    transactions: new Map<string, "success" | "reverted" | "pending">(),
+    async transactionOutcome(hash) {
+      return gateway.transactions.get(hash.toLowerCase()) ?? "missing";
+    },
     isOperator: async (account) => gateway.operators.has(account.toLowerCase()),
     minStakeFloor: async () => gateway.stakeFloor,
     // The recorder has no blocks in time: the block after any time is block 1 with a fixed hash.

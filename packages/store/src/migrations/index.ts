@@ -7,6 +7,8 @@ import * as arenaRules from "./0005_arena_rules.ts";
 import * as networkEpochs from "./0006_network_epochs.ts";
 import * as chainWrites from "./0007_chain_writes.ts";
 import * as emissionWeightZero from "./0008_emission_weight_zero.ts";
+import * as chainWriteSent from "./0009_chain_write_sent.ts";
+import * as taskCancelled from "./0010_task_cancelled.ts";
 
 /**
  * Every migration, in order. Names sort in application order; never rename or edit a shipped
@@ -21,6 +23,8 @@ export const migrations: Record<string, Migration> = {
   "0006_network_epochs": networkEpochs,
   "0007_chain_writes": chainWrites,
   "0008_emission_weight_zero": emissionWeightZero,
+  "0009_chain_write_sent": chainWriteSent,
+  "0010_task_cancelled": taskCancelled,
 };
 
 /** Kysely's migration provider over the in-code list (no file-system scanning). */
