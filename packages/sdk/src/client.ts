@@ -297,6 +297,12 @@ export function createFlockClient(options: FlockClientOptions) {
       /** Open a draft (its creator), once its pool is funded on-chain (RewardDistributor.fundTask) or its weight approved. */
       open: async (id: number) =>
         toTask(await send<wire.Task>("POST", `/tasks/${id}/open`, { signed: true, json: {} })),
+      /**
+       * Cancel a draft that never opened (its creator): its funded pool is cancelled on-chain and each funder then
+       * takes back what it put in with RewardDistributor.refundTaskFunding (`@flock/chain`'s refundTaskFunding).
+       */
+      cancel: async (id: number) =>
+        toTask(await send<wire.Task>("POST", `/tasks/${id}/cancel`, { signed: true })),
       /** Approve a task's emission weight (an account with the operator role). */
       approve: async (id: number, weight: bigint) =>
         toTask(
