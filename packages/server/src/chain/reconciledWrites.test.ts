@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type LocalChain, manifestAddresses, readEvents, startLocalChain } from "@flock/chain";
+import { type LocalChain, readEvents } from "@flock/chain";
 import { parseFlock } from "@flock/core";
 import type { Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { classifyFailure } from "../scheduler/jobFailure.ts";
+import { startChainWithGateway } from "../testing/chainStaking.ts";
 import type { ChainGateway, EpochRootPost } from "./chainGateway.ts";
-import { createChainGateway } from "./createChainGateway.ts";
 
 const bytes32 = (byte: string) => `0x${byte.repeat(32)}` as Hex;
 
@@ -30,14 +30,7 @@ describe("chain writes are reconciled with what the chain holds (real anvil)", (
   };
 
   beforeAll(async () => {
-    chain = await startLocalChain({ dataDir: join(dataDir, "chain") });
-    gateway = createChainGateway({
-      rpcUrl: chain.rpcUrl,
-      chainId: chain.chainId,
-      addresses: manifestAddresses(chain.manifest),
-      coordinatorKey: chain.roles.coordinator.privateKey,
-      startBlock: BigInt(chain.manifest.blockNumber),
-    });
+    ({ chain, gateway } = await startChainWithGateway(join(dataDir, "chain")));
   }, 60_000);
   afterAll(async () => {
     await chain?.stop();

@@ -1,22 +1,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  approve,
-  type FlockClient,
-  getStake,
-  type LocalChain,
-  lockFlock,
-  manifestAddresses,
-  stake,
-  startLocalChain,
-} from "@flock/chain";
+import { getStake, type LocalChain, manifestAddresses } from "@flock/chain";
 import { contentId, parseFlock } from "@flock/core";
 import { scoreFromMetric, slash } from "@flock/protocol";
 import { sha256 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createChainGateway } from "../chain/createChainGateway.ts";
+import type { createChainGateway } from "../chain/createChainGateway.ts";
+import { lockAndStake, startChainWithGateway } from "../testing/chainStaking.ts";
 import {
   tinyAdapterFile,
   tinyHiddenSet,
@@ -26,14 +18,6 @@ import {
 import { commitScore, type PendingReveal, revealAndFinalize } from "../testing/scoreReveal.ts";
 import { signedHeaders } from "../testing/signedHeaders.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
-
-async function stakeAs(client: FlockClient, taskId: number, role: "trainer" | "validator", flock: string) {
-  const amount = parseFlock(flock);
-  await approve(client, { token: "FLOCK", spender: "GmFlock", amount });
-  const { lockId } = await lockFlock(client, { amount, days: 365 });
-  await approve(client, { token: "gmFLOCK", spender: "TaskStaking", amount });
-  await stake(client, { taskId: BigInt(taskId), role, amount, lockId });
-}
 
 /**
  * SPEC §2.1: "The referee's re-run is the truth: it replaces a wrong consensus and slashes every validator
@@ -51,14 +35,7 @@ describe("a colluding majority of validator stake is caught by a dispute (real a
   let t: TestApp;
 
   beforeAll(async () => {
-    chain = await startLocalChain({ dataDir: join(dataDir, "chain") });
-    gateway = createChainGateway({
-      rpcUrl: chain.rpcUrl,
-      chainId: chain.chainId,
-      addresses: manifestAddresses(chain.manifest),
-      coordinatorKey: chain.roles.coordinator.privateKey,
-      startBlock: BigInt(chain.manifest.blockNumber),
-    });
+    ({ chain, gateway } = await startChainWithGateway(join(dataDir, "chain")));
     t = await startTestApp({
       chain: gateway,
       clock,
@@ -118,9 +95,19 @@ describe("a colluding majority of validator stake is caught by a dispute (real a
         mediaType: "application/octet-stream",
       });
       await t.repos.tasks.setHiddenValidationSet(taskId, hidden.id);
-      await stakeAs(chain.clientFor(trainerKey), taskId, "trainer", "3000");
+      await lockAndStake(chain.clientFor(trainerKey), {
+        taskId,
+        role: "trainer",
+        amount: parseFlock("3000"),
+        days: 365,
+      });
       for (const [i, v] of validatorKeys.entries()) {
-        await stakeAs(chain.clientFor(v), taskId, "validator", scenario.stakes[i]!);
+        await lockAndStake(chain.clientFor(v), {
+          taskId,
+          role: "validator",
+          amount: parseFlock(scenario.stakes[i]!),
+          days: 365,
+        });
       }
       await t.app.indexer.sync();
 

@@ -2,16 +2,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  approve,
-  type FlockClient,
   type FlockEvent,
   getBalances,
   getStake,
   type LocalChain,
-  lockFlock,
   manifestAddresses,
   readEvents,
-  stake,
   startLocalChain,
 } from "@flock/chain";
 import { contentId, parseFlock } from "@flock/core";
@@ -20,18 +16,11 @@ import { sha256 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChainGateway } from "../chain/createChainGateway.ts";
+import { lockAndStake } from "../testing/chainStaking.ts";
 import { tinyAdapterFile, tinyRefereeFiles, validatorBpc } from "../testing/refereeFixtures.ts";
 import { commitScore, type PendingReveal, revealScores } from "../testing/scoreReveal.ts";
 import { signedHeaders } from "../testing/signedHeaders.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
-
-async function stakeAs(client: FlockClient, taskId: number, role: "trainer" | "validator", flock: string) {
-  const amount = parseFlock(flock);
-  await approve(client, { token: "FLOCK", spender: "GmFlock", amount });
-  const { lockId } = await lockFlock(client, { amount, days: 365 });
-  await approve(client, { token: "gmFLOCK", spender: "TaskStaking", amount });
-  await stake(client, { taskId: BigInt(taskId), role, amount, lockId });
-}
 
 /** SPEC §2.1 adversarial scenario on a real chain with the real engine: false scores are proven and slashed. */
 describe("validators' false scores are re-run, proven and slashed on-chain (real anvil, real engine)", () => {
@@ -99,8 +88,19 @@ describe("validators' false scores are re-run, proven and slashed on-chain (real
     });
     await t.repos.tasks.setHiddenValidationSet(taskId, hidden.id);
 
-    await stakeAs(chain.clientFor(trainerKey), taskId, "trainer", "3000");
-    for (const v of validatorKeys) await stakeAs(chain.clientFor(v), taskId, "validator", "4000");
+    await lockAndStake(chain.clientFor(trainerKey), {
+      taskId,
+      role: "trainer",
+      amount: parseFlock("3000"),
+      days: 365,
+    });
+    for (const v of validatorKeys)
+      await lockAndStake(chain.clientFor(v), {
+        taskId,
+        role: "validator",
+        amount: parseFlock("4000"),
+        days: 365,
+      });
     await t.app.indexer.sync();
 
     const trainer = privateKeyToAccount(trainerKey.privateKey);

@@ -2,23 +2,18 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  approve,
   type DevAccount,
-  type FlockClient,
   getSnapshotStake,
   type LocalChain,
   localDeploymentSettings,
-  lockFlock,
-  manifestAddresses,
   stake,
-  startLocalChain,
 } from "@flock/chain";
 import { contentId, parseFlock } from "@flock/core";
 import { drawValidators } from "@flock/protocol";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChainGateway } from "../chain/chainGateway.ts";
-import { createChainGateway } from "../chain/createChainGateway.ts";
+import { lockAndStake, startChainWithGateway } from "../testing/chainStaking.ts";
 import { operatorAccount } from "../testing/operatorAccount.ts";
 import { commitScore, revealAndFinalize } from "../testing/scoreReveal.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
@@ -26,18 +21,6 @@ import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 const FLOOR = localDeploymentSettings.minStakeFloor;
 
 /** Lock FLOCK and stake it; returns the lock, so a later top-up can use what is left of it. */
-async function lockAndStake(
-  client: FlockClient,
-  taskId: number,
-  role: "trainer" | "validator",
-  amount: bigint,
-) {
-  await approve(client, { token: "FLOCK", spender: "GmFlock", amount: amount * 2n });
-  const lock = await lockFlock(client, { amount: amount * 2n, days: 0 });
-  await approve(client, { token: "gmFLOCK", spender: "TaskStaking", amount: lock.gmAmount });
-  await stake(client, { taskId: BigInt(taskId), role, amount, lockId: lock.lockId });
-  return lock;
-}
 
 /**
  * SPEC §2.1: "Stakes that count are frozen at the submission deadline (a snapshot at a recorded block)". Tried as
@@ -53,14 +36,7 @@ describe("stakes frozen at the submission deadline, attacked (real anvil, real c
   let t: TestApp;
 
   beforeAll(async () => {
-    chain = await startLocalChain({ dataDir: join(dataDir, "chain") });
-    gateway = createChainGateway({
-      rpcUrl: chain.rpcUrl,
-      chainId: chain.chainId,
-      addresses: manifestAddresses(chain.manifest),
-      coordinatorKey: chain.roles.coordinator.privateKey,
-      startBlock: BigInt(chain.manifest.blockNumber),
-    });
+    ({ chain, gateway } = await startChainWithGateway(join(dataDir, "chain")));
     t = await startTestApp({ chain: gateway, clock, dataDir: join(dataDir, "coordinator") });
     await t.publish("base model");
     await t.publish("train");
@@ -97,9 +73,24 @@ describe("stakes frozen at the submission deadline, attacked (real anvil, real c
       chain.accounts[6]!,
     ] as [DevAccount, DevAccount, DevAccount];
     const client = (key: DevAccount) => chain.clientFor(key);
-    const trainerLock = await lockAndStake(client(trainerKey), taskId, "trainer", FLOOR);
-    await lockAndStake(client(honestKey), taskId, "validator", parseFlock("400"));
-    const whaleLock = await lockAndStake(client(whaleKey), taskId, "validator", FLOOR);
+    const trainerLock = await lockAndStake(client(trainerKey), {
+      taskId,
+      role: "trainer",
+      amount: FLOOR,
+      lock: FLOOR * 2n,
+    });
+    await lockAndStake(client(honestKey), {
+      taskId,
+      role: "validator",
+      amount: parseFlock("400"),
+      lock: parseFlock("400") * 2n,
+    });
+    const whaleLock = await lockAndStake(client(whaleKey), {
+      taskId,
+      role: "validator",
+      amount: FLOOR,
+      lock: FLOOR * 2n,
+    });
     await t.app.indexer.sync();
     const trainer = privateKeyToAccount(trainerKey.privateKey);
     const adapter = new TextEncoder().encode("an adapter");
