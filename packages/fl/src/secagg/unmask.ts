@@ -49,6 +49,19 @@ export interface RemoveMasksInput {
   readonly onBadShare: (holder: NodeId, message: string) => void;
 }
 
+/** Holder's share point in owner's neighbourhood: 1 + its index (the lookup tables are built once per hood). */
+function pointOf(hoods: ReadonlyMap<NodeId, readonly NodeId[]>, owner: NodeId, holder: NodeId): number {
+  const hood = hoods.get(owner)!;
+  let map = pointTables.get(hood);
+  if (!map) {
+    map = new Map(hood.map((id, i) => [id, i + 1]));
+    pointTables.set(hood, map);
+  }
+  return map.get(holder)!;
+}
+
+const pointTables = new WeakMap<readonly NodeId[], Map<NodeId, number>>();
+
 /**
  * The server's last step (Bonawitz et al. 2017, §4, "Unmasking"): rebuild each survivor's self-mask seed b
  * and each dropped dealer's mask-key seed s from t shares that match their dealer's commitments, check each
@@ -57,59 +70,63 @@ export interface RemoveMasksInput {
  */
 export function removeMasks(input: RemoveMasksInput): void {
   const { round, sum, threshold: t, modulus, hoods, survivors } = input;
-  const collected = new Map<NodeId, Share[]>();
-  const points = new Map<NodeId, Map<NodeId, number>>();
-  const pointOf = (owner: NodeId, holder: NodeId): number => {
-    let map = points.get(owner);
-    if (!map) {
-      map = new Map(hoods.get(owner)!.map((id, i) => [id, i + 1]));
-      points.set(owner, map);
-    }
-    return map.get(holder)!;
-  };
-  const gather = (owner: NodeId, holder: NodeId, kind: "b" | "s", bytes: Uint8Array): void => {
-    const commitment = input.dealers.get(owner)?.commitments.get(holder);
-    const offset = kind === "b" ? 0 : SHARE_COMMITMENT_BYTES;
-    const ok =
+  // Shares as they came back, by owner; each is checked against its commitment only when it is used.
+  const received = new Map<NodeId, { holder: NodeId; kind: "b" | "s"; bytes: Uint8Array; x: number }[]>();
+  for (const [holder, s] of input.shares) {
+    const add = (owner: NodeId, kind: "b" | "s", bytes: Uint8Array): void => {
+      if (bytes.length === 0) return;
+      const list = received.get(owner) ?? [];
+      list.push({ holder, kind, bytes, x: pointOf(hoods, owner, holder) });
+      received.set(owner, list);
+    };
+    s.seedOf.forEach((owner, i) => {
+      add(owner, "b", s.seedShares[i]!);
+    });
+    s.keyOf.forEach((owner, i) => {
+      add(owner, "s", s.keyShares[i]!);
+    });
+  }
+  const matches = (owner: NodeId, share: { holder: NodeId; kind: "b" | "s"; bytes: Uint8Array }): boolean => {
+    const commitment = input.dealers.get(owner)?.commitments.get(share.holder);
+    const offset = share.kind === "b" ? 0 : SHARE_COMMITMENT_BYTES;
+    return (
       commitment !== undefined &&
       bytesEqual(
         commitment.subarray(offset, offset + SHARE_COMMITMENT_BYTES),
-        shareCommitment(round, owner, holder, kind, bytes),
-      );
-    if (!ok) {
-      input.onBadShare(
-        holder,
-        `node ${holder} sent a share of node ${owner}'s ${kind === "b" ? "self-mask seed" : "mask key"} that does not match node ${owner}'s commitment`,
-      );
-      return;
-    }
-    const list = collected.get(owner) ?? [];
-    list.push({ x: pointOf(owner, holder), y: bytesToField(bytes) });
-    collected.set(owner, list);
+        shareCommitment(round, owner, share.holder, share.kind, share.bytes),
+      )
+    );
   };
-  for (const [holder, s] of input.shares) {
-    s.seedOf.forEach((owner, i) => {
-      if (s.seedShares[i]!.length > 0) gather(owner, holder, "b", s.seedShares[i]!);
-    });
-    s.keyOf.forEach((owner, i) => {
-      if (s.keyShares[i]!.length > 0) gather(owner, holder, "s", s.keyShares[i]!);
-    });
-  }
+  /**
+   * The secret from the t good shares at the lowest points (with few dropouts every owner then uses the
+   * same points, whose Lagrange coefficients are computed once and cached). Shares are checked in that
+   * order until t pass, so every share used is verified and every bad one met is reported.
+   */
   const recover = (owner: NodeId, what: string): Uint8Array => {
-    const list = collected.get(owner) ?? [];
-    if (list.length < t) {
+    const candidates = [...(received.get(owner) ?? [])].sort((a, b) => a.x - b.x);
+    const good: Share[] = [];
+    for (const share of candidates) {
+      if (good.length === t) break;
+      if (matches(owner, share)) {
+        good.push({ x: share.x, y: bytesToField(share.bytes) });
+      } else {
+        input.onBadShare(
+          share.holder,
+          `node ${share.holder} sent a share of node ${owner}'s ${share.kind === "b" ? "self-mask seed" : "mask key"} that does not match node ${owner}'s commitment`,
+        );
+      }
+    }
+    if (good.length < t) {
       throw new ProtocolError(
         "FL_SECAGG_TOO_MANY_DROPOUTS",
-        `only ${list.length} good shares of node ${owner}'s ${what} came back; ${t} are needed (${input.shares.size} nodes answered the unmask stage)`,
+        `only ${good.length} good shares of node ${owner}'s ${what} came back; ${t} are needed (${input.shares.size} nodes answered the unmask stage)`,
         {
           hint: "too many of its neighbours dropped or sent bad shares",
           details: { round, stage: "unmask", node: owner },
         },
       );
     }
-    // The t lowest points: with few dropouts every owner uses the same set, whose Lagrange coefficients
-    // are then computed once and cached.
-    return fieldToBytes(combineShares([...list].sort((a, b) => a.x - b.x).slice(0, t)));
+    return fieldToBytes(combineShares(good));
   };
   const badDealer = (owner: NodeId, what: string): ProtocolError =>
     new ProtocolError("FL_SECAGG_BAD_DEALER", `node ${owner}'s shares do not reconstruct ${what}`, {
