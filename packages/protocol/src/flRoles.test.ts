@@ -153,7 +153,7 @@ describe("flRoles", () => {
     };
     walk([0, 1, 2, 3, 4, 5], 1, 3);
     // 5 standard deviations of a binomial proportion at n = 6000 is at most 0.033.
-    rates.forEach((r, i) => expect(Math.abs(r - exact[i]!)).toBeLessThan(0.033));
+    for (const [i, r] of rates.entries()) expect(Math.abs(r - exact[i]!)).toBeLessThan(0.033);
   });
 
   it("refuses duplicates, zero stake, fewer than two participants and a malformed seed", () => {

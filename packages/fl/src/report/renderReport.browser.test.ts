@@ -40,23 +40,13 @@ describe.skipIf(chromium.kind === "missing")("the simulation report in Chromium"
       });
       page.on("pageerror", (e) => errors.push(e.message));
       await page.goto(pathToFileURL(file).href);
-      const drawn = await page.evaluate(() => {
-        const svgs = [...document.querySelectorAll("svg")];
-        return svgs.map((svg) => {
-          const box = svg.getBoundingClientRect();
-          const lines = [...svg.querySelectorAll<SVGPathElement>("path.series")].map((p) =>
-            p.getTotalLength(),
-          );
-          const bars = [...svg.querySelectorAll("rect")].map((r) => r.getBoundingClientRect().width);
-          return {
-            width: box.width,
-            height: box.height,
-            title: svg.querySelector("text")?.textContent ?? "",
-            lines,
-            bars,
-          };
-        });
-      });
+      // Runs in the page (a string, so this package's types need no DOM library).
+      const drawn = (await page.evaluate(`[...document.querySelectorAll("svg")].map((svg) => ({
+        width: svg.getBoundingClientRect().width,
+        height: svg.getBoundingClientRect().height,
+        lines: [...svg.querySelectorAll("path.series")].map((p) => p.getTotalLength()),
+        bars: [...svg.querySelectorAll("rect")].map((r) => r.getBoundingClientRect().width),
+      }))`)) as { width: number; height: number; lines: number[]; bars: number[] }[];
       expect(errors).toEqual([]);
       expect(blocked).toEqual([]);
       expect(drawn.length).toBe(4);

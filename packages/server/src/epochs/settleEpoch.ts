@@ -46,7 +46,9 @@ async function epochEmission(ctx: AppContext): Promise<{ emission: bigint; mintI
   for (const unposted of await ctx.repos.epochs.listUnposted())
     reserved += await epochTotal(ctx, unposted.number);
   const free = pool.unallocated - reserved;
-  const emission = free <= 0n ? 0n : free < mint.amount ? free : mint.amount;
+  // The mint, capped by what is free (bigint: no Math.min).
+  let emission = mint.amount;
+  if (free < emission) emission = free > 0n ? free : 0n;
   return { emission, mintIndex: mint.mintIndex };
 }
 
