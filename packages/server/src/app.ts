@@ -38,6 +38,7 @@ import { createStakeIndexer, type StakeIndexer } from "./stakes/stakeIndexer.ts"
 import { slashCopyHandlers } from "./submissions/slashCopy.ts";
 import { taskJobHandlers } from "./tasks/taskJobs.ts";
 import { assignmentJobHandlers } from "./validation/assignmentJobs.ts";
+import { slashFailedDutyHandlers } from "./validation/slashFailedDuty.ts";
 
 /** The coordinator app plus its background parts, which the caller starts and stops. */
 export interface FlockApp {
@@ -207,6 +208,7 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
       ...taskJobHandlers(ctx),
       ...assignmentJobHandlers(ctx),
       ...slashCopyHandlers(ctx),
+      ...slashFailedDutyHandlers(ctx),
       ...disputeJobHandlers(ctx),
       ...epochJobHandlers(ctx),
       ...reconciler.handlers,

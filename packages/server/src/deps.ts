@@ -57,6 +57,11 @@ export interface ServerConfig {
   disputeToleranceScore: bigint;
   /** Fraction of a validator's task stake slashed for a score proven dishonest, bps (SPEC §3). */
   dishonestScoreSlashBps: number;
+  /**
+   * Fraction of a validator's task stake slashed for a failed duty, bps (SPEC §3): an assignment it neither
+   * committed to nor refused before its deadline, or a committed score it did not reveal in the reveal window.
+   */
+  failedDutySlashBps: number;
   /** The window of the rate limits below. */
   rateLimitWindowMs: number;
   /** Signed requests one account may send per window (429 RATE_LIMITED beyond). */
@@ -97,6 +102,8 @@ export const defaultServerConfig: ServerConfig = {
   copySlashBps: 5000,
   disputeToleranceScore: DEFAULT_EPOCH_PARAMS.toleranceScore,
   dishonestScoreSlashBps: 5000,
+  // 10%: a missed duty costs less than a proven lie or a copy (50%), and more than the work credit alone.
+  failedDutySlashBps: 1000,
   // Generous: a whole local network (every node on one IP) stays far below them.
   rateLimitWindowMs: 60_000,
   rateLimitPerAccount: 12_000,

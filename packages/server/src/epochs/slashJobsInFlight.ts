@@ -2,10 +2,11 @@ import type { Job } from "@flock/store";
 import type { AppContext } from "../deps.ts";
 import { DISPUTE_JOB } from "../disputes/disputeRecords.ts";
 import { SLASH_COPY_JOB } from "../submissions/slashCopy.ts";
+import { SLASH_FAILED_DUTY_JOB } from "../validation/slashFailedDuty.ts";
 
 /**
- * The task's jobs that may still slash a stake: copy slashes (scheduled at upload) and disputes (opened at
- * finalization or by `POST /disputes`) that are pending or running. Settlement waits for them, so every slash
+ * The task's jobs that may still slash a stake: copy slashes (scheduled at upload), failed-duty slashes
+ * (scheduled at finalization) and disputes (opened at finalization or by `POST /disputes`) that are pending or running. Settlement waits for them, so every slash
  * proven before the report is computed is listed in it (SPEC §3: the report holds every output).
  */
 export async function slashJobsInFlight(ctx: AppContext, taskId: number): Promise<Job[]> {
@@ -17,6 +18,12 @@ export async function slashJobsInFlight(ctx: AppContext, taskId: number): Promis
     for (const job of await ctx.repos.jobs.list({ status, kind: SLASH_COPY_JOB })) {
       const submissionId = job.payload.submissionId;
       if (typeof submissionId !== "number") continue;
+      if ((await ctx.repos.submissions.get(submissionId)).taskId === taskId) inFlight.push(job);
+    }
+    for (const job of await ctx.repos.jobs.list({ status, kind: SLASH_FAILED_DUTY_JOB })) {
+      const assignmentId = job.payload.assignmentId;
+      if (typeof assignmentId !== "number") continue;
+      const { submissionId } = await ctx.repos.assignments.get(assignmentId);
       if ((await ctx.repos.submissions.get(submissionId)).taskId === taskId) inFlight.push(job);
     }
   }

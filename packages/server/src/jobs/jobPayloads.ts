@@ -24,7 +24,7 @@ const Decimal = Type.String({ pattern: "^[0-9]{1,78}$" });
 export const TaskJobPayload = Type.Object({ taskId: RowId });
 /** A keyed settle attempt of a task: `round` counts the looks at its slash jobs in flight. */
 export const TaskSettlePayload = Type.Object({ taskId: RowId, round: Type.Integer({ minimum: 0 }) });
-/** An assignment's deadline. */
+/** An assignment's deadline, or its failed-duty slash. */
 export const AssignmentJobPayload = Type.Object({ assignmentId: RowId });
 /** A submission's copy slash. */
 export const SubmissionJobPayload = Type.Object({ submissionId: RowId });
@@ -52,6 +52,7 @@ export const JOB_KINDS = {
   epochClose: "epoch.close",
   assignmentTimeout: "assignment.timeout",
   slashCopy: "submission.slashCopy",
+  slashFailedDuty: "assignment.slashFailedDuty",
   dispute: "score.dispute",
   reconcile: "chain.reconcile",
 } as const;
@@ -64,6 +65,7 @@ export const JOB_PAYLOADS = {
   [JOB_KINDS.epochClose]: TaskJobPayload,
   [JOB_KINDS.assignmentTimeout]: AssignmentJobPayload,
   [JOB_KINDS.slashCopy]: SubmissionJobPayload,
+  [JOB_KINDS.slashFailedDuty]: AssignmentJobPayload,
   [JOB_KINDS.dispute]: DisputeJobPayload,
   [JOB_KINDS.reconcile]: EmptyJobPayload,
 } as const;

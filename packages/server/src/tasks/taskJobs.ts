@@ -6,6 +6,7 @@ import { nextSettlementAttempt, slashJobsInFlight } from "../epochs/slashJobsInF
 import { JOB_KINDS, jobInput, readJobPayload } from "../jobs/jobPayloads.ts";
 import type { JobHandler } from "../scheduler/scheduler.ts";
 import { assignSubmission, taskSeed } from "../validation/assignSubmission.ts";
+import { failedDutyOf, SLASH_FAILED_DUTY_JOB } from "../validation/slashFailedDuty.ts";
 
 /** Job kinds of the task lifecycle. */
 export const TASK_JOBS = {
@@ -42,8 +43,9 @@ export async function scheduleTaskDeadlines(
  * SPEC §2.1 lifecycle on deadlines: at the submission deadline open → validating and every accepted
  * submission is assigned to validators, who commit to their scores until the end and reveal them in the
  * reveal window after it; when the window closes validating → finalized, commits whose artifact never came
- * are rejected, committed scores never revealed are failed duties, scores off consensus are disputed, and — once the task's copy slashes and disputes are
- * done, so the report lists every slash they executed — the task's epoch is computed, stored and posted
+ * are rejected, committed scores never revealed and assignments never committed (nor refused) are failed duties,
+ * each slashed by its own job, scores off consensus are disputed, and — once the task's copy slashes, failed-duty
+ * slashes and disputes are done, so the report lists every slash they executed — the task's epoch is computed, stored and posted
  * on-chain, and the task is closed (on-chain too). Each handler is idempotent (a job re-run after a crash
  * finds the work done).
  */
@@ -82,6 +84,18 @@ export function taskJobHandlers(ctx: AppContext): Record<string, JobHandler> {
           assignmentId: assignment.id,
           validator: assignment.validator,
         });
+      }
+      // SPEC §3: failed duties are slashable; each one (a commitment not revealed, an assignment neither
+      // committed nor refused) gets a slash job, which settlement waits for.
+      for (const assignment of await tx.assignments.listForTask(taskId)) {
+        if (failedDutyOf(assignment) === null) continue;
+        await tx.jobs.schedule(
+          jobInput(SLASH_FAILED_DUTY_JOB, {
+            key: `assignment:${assignment.id}:slashFailedDuty`,
+            runAt: ctx.clock.now(),
+            payload: { assignmentId: assignment.id },
+          }),
+        );
       }
       await tx.tasks.transition(taskId, "finalized");
       await tx.events.append("task.status", { taskId, from: "validating", to: "finalized" });
