@@ -362,23 +362,43 @@ describe("adversarial scenarios on a real network (anvil, PGlite, HTTP)", () => 
       expect(paid.has(who("bo").address)).toBe(true);
       expect(paid.has(who("cy").address)).toBe(false);
       // The audit verifies the epoch, the slashes executed on-chain before settlement included: the copier's
-      // (at upload; the treasury named as prover) and the liar's (the coordinator's dispute at finalization).
+      // (at upload; the treasury named as prover), the liar's (the coordinator's dispute at finalization) and
+      // the silent validator's failed duties (one per assignment it never committed; the treasury named as
+      // prover).
+      const missed = (await network.repos.assignments.listForTask(taskId)).filter(
+        (a) => a.validator === who(silent).address && a.status === "timed_out",
+      );
+      expect(missed.length).toBeGreaterThan(0);
       const audit = await auditEpoch(ctx, epoch.number);
       expect(audit.checks.filter((c) => !c.ok)).toEqual([]);
       const slashChecks = audit.checks.filter((c) => c.check.startsWith("executed slash"));
-      expect(slashChecks).toHaveLength(2 * 3); // Slashed event, transaction, evidence — for each slash
+      // Slashed event, transaction, evidence — for each slash.
+      expect(slashChecks).toHaveLength((2 + missed.length) * 3);
       expect(audit.checks.map((c) => c.check)).toContain(
         "every on-chain slash of the epoch's tasks before its root was posted is listed",
       );
       const executed = computeEpoch(epochInputsFromReport(report as never)).executedSlashes;
       expect(
         executed
-          .map((x) => [x.account, x.reason === "dishonest score" ? "dishonest" : "copy", x.prover])
+          .map((x) => [
+            x.account,
+            x.reason === "dishonest score"
+              ? "dishonest"
+              : x.reason.startsWith("failed duty")
+                ? "failed duty"
+                : "copy",
+            x.prover,
+          ])
           .sort(),
       ).toEqual(
         [
           [who("cy").address, "copy", network.chain.roles.treasury.address.toLowerCase()],
           [who(liar).address, "dishonest", network.chain.roles.coordinator.address.toLowerCase()],
+          ...missed.map(() => [
+            who(silent).address,
+            "failed duty",
+            network.chain.roles.treasury.address.toLowerCase(),
+          ]),
         ].sort(),
       );
       // The slash checks fail on a tampered list: a prover swapped, a slash left out, a forged evidence.
@@ -399,14 +419,14 @@ describe("adversarial scenarios on a real network (anvil, PGlite, HTTP)", () => 
       const failing = async (list: EpochExecutedSlash[]) =>
         (await slashAudit(list)).filter((c) => !c.ok).map((c) => c.check);
       expect(await failing(executed)).toEqual([]);
-      const [first, second] = executed as [EpochExecutedSlash, EpochExecutedSlash];
-      const swapped = await failing([{ ...first, prover: who("bo").address as `0x${string}` }, second]);
+      const [first, ...rest] = executed as [EpochExecutedSlash, ...EpochExecutedSlash[]];
+      const swapped = await failing([{ ...first, prover: who("bo").address as `0x${string}` }, ...rest]);
       expect(swapped).toHaveLength(1);
       expect(swapped[0]).toMatch(/on-chain Slashed event/);
-      expect(await failing([second])).toEqual([
+      expect(await failing(rest)).toEqual([
         "every on-chain slash of the epoch's tasks before its root was posted is listed",
       ]);
-      const forged = await failing([{ ...first, evidence: contentId("forged evidence") }, second]);
+      const forged = await failing([{ ...first, evidence: contentId("forged evidence") }, ...rest]);
       expect(forged.some((c) => c.endsWith("on-chain Slashed event with its evidence hash"))).toBe(true);
       expect(forged.some((c) => c.endsWith("evidence artifact hashes to the recorded evidence"))).toBe(true);
       expect(forged.some((c) => c.startsWith("every on-chain slash"))).toBe(true);
