@@ -1,8 +1,7 @@
-import { canonicalJson, contentIdToBytes32 } from "@flock/core";
-import { withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
 import { JOB_KINDS, readJobPayload } from "../jobs/jobPayloads.ts";
 import type { JobHandler } from "../scheduler/scheduler.ts";
+import { slashWithEvidence } from "../slashes/slashWithEvidence.ts";
 
 /** Job kind: slash the trainer of a submission found to be a copy. */
 export const SLASH_COPY_JOB = JOB_KINDS.slashCopy;
@@ -22,8 +21,11 @@ export function slashCopyHandlers(ctx: AppContext): Record<string, JobHandler> {
       const copy = await ctx.repos.submissions.get(submissionId);
       if (copy.status !== "copy" || copy.copyOf === null) return;
       const original = await ctx.repos.submissions.get(copy.copyOf);
-      const evidence = new TextEncoder().encode(
-        canonicalJson({
+      await slashWithEvidence(ctx, {
+        taskId: copy.taskId,
+        account: copy.trainer,
+        fractionBps: ctx.config.copySlashBps,
+        evidence: {
           kind: "copied-submission",
           taskId: copy.taskId,
           copy: {
@@ -39,44 +41,9 @@ export function slashCopyHandlers(ctx: AppContext): Record<string, JobHandler> {
             committedAt: original.committedAt,
           },
           reason: copy.reason,
-        }),
-      );
-      const stored = await ctx.artifacts.put(evidence, { maxBytes: evidence.length });
-      const done = await ctx.repos.slashes.list({ taskId: copy.taskId, account: copy.trainer });
-      if (done.some((s) => s.evidenceId === stored.id)) return;
-      const { amount } = await ctx.chain.slash({
-        taskId: copy.taskId,
-        account: copy.trainer,
-        fractionBps: ctx.config.copySlashBps,
-        evidenceHash: contentIdToBytes32(stored.id),
-        prover: ctx.config.treasury,
-      });
-      await withTransaction(ctx.db, async (tx) => {
-        // Published (GET /artifacts/:id) so that anyone can check it against the on-chain evidence hash.
-        await tx.artifacts.publish({
-          id: stored.id,
-          size: stored.size,
-          mediaType: "application/json",
-          publisher: ctx.chain.coordinator ?? ctx.config.treasury,
-        });
-        if (amount > 0n) {
-          await tx.slashes.record({
-            epoch: null,
-            taskId: copy.taskId,
-            account: copy.trainer,
-            amount,
-            reason: copy.reason ?? "copied submission",
-            evidenceId: stored.id,
-            prover: null,
-          });
-        }
-        await tx.events.append("slash.recorded", {
-          taskId: copy.taskId,
-          submissionId: copy.id,
-          account: copy.trainer,
-          amount: amount.toString(),
-          evidenceId: stored.id,
-        });
+        },
+        reason: copy.reason ?? "copied submission",
+        event: { submissionId: copy.id },
       });
     },
   };

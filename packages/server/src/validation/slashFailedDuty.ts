@@ -1,8 +1,8 @@
-import { canonicalJson, contentIdToBytes32 } from "@flock/core";
-import { type Assignment, withTransaction } from "@flock/store";
+import type { Assignment } from "@flock/store";
 import type { AppContext } from "../deps.ts";
 import { JOB_KINDS, readJobPayload } from "../jobs/jobPayloads.ts";
 import type { JobHandler } from "../scheduler/scheduler.ts";
+import { slashWithEvidence } from "../slashes/slashWithEvidence.ts";
 import { revealWindowCloses } from "./scoreWindows.ts";
 
 /** Job kind: slash the validator of an assignment whose duty failed. */
@@ -55,8 +55,11 @@ export function slashFailedDutyHandlers(ctx: AppContext): Record<string, JobHand
               revealClosed: revealWindowCloses(ctx, task).toISOString(),
             }
           : { assignment: assignment.deadline.toISOString(), commitClosed: task.endTime.toISOString() };
-      const evidence = new TextEncoder().encode(
-        canonicalJson({
+      await slashWithEvidence(ctx, {
+        taskId: task.id,
+        account: assignment.validator,
+        fractionBps: ctx.config.failedDutySlashBps,
+        evidence: {
           kind: "failed-duty",
           taskId: task.id,
           assignmentId: assignment.id,
@@ -67,46 +70,10 @@ export function slashFailedDutyHandlers(ctx: AppContext): Record<string, JobHand
           commitment: assignment.commitment,
           committedAt: assignment.committedAt?.toISOString() ?? null,
           deadlines,
-        }),
-      );
-      const stored = await ctx.artifacts.put(evidence, { maxBytes: evidence.length });
-      const done = await ctx.repos.slashes.list({ taskId: task.id, account: assignment.validator });
-      if (done.some((s) => s.evidenceId === stored.id)) return;
-      const { amount } = await ctx.chain.slash({
-        taskId: task.id,
-        account: assignment.validator,
-        fractionBps: ctx.config.failedDutySlashBps,
-        evidenceHash: contentIdToBytes32(stored.id),
-        prover: ctx.config.treasury,
-      });
-      await withTransaction(ctx.db, async (tx) => {
-        // Published (GET /artifacts/:id) so that anyone can check it against the on-chain evidence hash.
-        await tx.artifacts.publish({
-          id: stored.id,
-          size: stored.size,
-          mediaType: "application/json",
-          publisher: ctx.chain.coordinator ?? ctx.config.treasury,
-        });
-        if (amount > 0n) {
-          await tx.slashes.record({
-            epoch: null,
-            taskId: task.id,
-            account: assignment.validator,
-            amount,
-            reason:
-              duty === "reveal" ? "failed duty: score not revealed" : "failed duty: assignment not committed",
-            evidenceId: stored.id,
-            prover: null,
-          });
-        }
-        await tx.events.append("slash.recorded", {
-          taskId: task.id,
-          submissionId: submission.id,
-          assignmentId: assignment.id,
-          account: assignment.validator,
-          amount: amount.toString(),
-          evidenceId: stored.id,
-        });
+        },
+        reason:
+          duty === "reveal" ? "failed duty: score not revealed" : "failed duty: assignment not committed",
+        event: { submissionId: submission.id, assignmentId: assignment.id },
       });
     },
   };
