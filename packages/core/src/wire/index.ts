@@ -7,6 +7,15 @@ import { Assignment } from "./assignment.ts";
 import { Draw } from "./draw.ts";
 import { Claim, Epoch, EpochProofs } from "./epoch.ts";
 import { ErrorBody } from "./errorBody.ts";
+import {
+  CreateFlTaskRequest,
+  FlMessage,
+  FlMessages,
+  FlParticipant,
+  FlReplyRequest,
+  FlRound,
+  FlTask,
+} from "./fl.ts";
 import { Leaderboard, LeaderboardEntry } from "./leaderboard.ts";
 import { Health, Network } from "./network.ts";
 import { PublicArtifact } from "./publicArtifact.ts";
@@ -27,6 +36,7 @@ export * from "./assignment.ts";
 export * from "./draw.ts";
 export * from "./epoch.ts";
 export * from "./errorBody.ts";
+export * from "./fl.ts";
 export * from "./leaderboard.ts";
 export * from "./network.ts";
 export * from "./primitives.ts";
@@ -62,4 +72,11 @@ export const WIRE_SCHEMAS = {
   ScoreCommitmentRequest,
   ScoreRevealRequest,
   DisputeRequest,
+  FlTask,
+  FlParticipant,
+  FlRound,
+  FlMessage,
+  FlMessages,
+  CreateFlTaskRequest,
+  FlReplyRequest,
 } as const;

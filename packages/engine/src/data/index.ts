@@ -4,3 +4,4 @@ export * from "./chatTemplate.ts";
 export * from "./dpo.ts";
 export * from "./random.ts";
 export * from "./sharegpt.ts";
+export * from "./tabularCsv.ts";
