@@ -10,6 +10,7 @@ export * from "./grid.ts";
 export * from "./inMemoryGrid.ts";
 export * from "./messages.ts";
 export * from "./metrics.ts";
+export * from "./network/index.ts";
 export * from "./report/index.ts";
 export * from "./runFederation.ts";
 export * from "./sampling.ts";

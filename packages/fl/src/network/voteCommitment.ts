@@ -1,0 +1,38 @@
+import { createHash } from "node:crypto";
+import { ValidationError } from "@flock/core";
+
+/**
+ * A voter's commitment to its vote in an FL round (SPEC §2.2: votes by commit-reveal): sha256 over the task,
+ * the round, the voter, the vote (+1 / −1) and a secret salt. Revealed later with the salt; the coordinator
+ * recomputes it, so a voter cannot change its vote after seeing others', and nobody learns it before.
+ */
+export function flVoteCommitment(input: {
+  taskId: number;
+  round: number;
+  voter: string;
+  vote: number;
+  salt: string;
+}): `0x${string}` {
+  if (input.vote !== 1 && input.vote !== -1) {
+    throw new ValidationError("FL_VOTE_INVALID", `a vote is +1 or −1, got ${input.vote}`, {
+      hint: "vote +1 when the candidate is at least as good as the global model on your data, else −1",
+    });
+  }
+  if (!/^0x[0-9a-f]{64}$/.test(input.salt)) {
+    throw new ValidationError("FL_SALT_MALFORMED", "a vote's salt is 0x and 64 lowercase hex digits", {
+      hint: "draw 32 random bytes for the salt and keep them until the reveal",
+    });
+  }
+  const text = `flock-fl-vote:${input.taskId}:${input.round}:${input.voter.toLowerCase()}:${input.vote}:${input.salt}`;
+  return `0x${createHash("sha256").update(text).digest("hex")}`;
+}
+
+/**
+ * FLock's vote rule for one voter: +1 when the candidate's loss on the voter's own test data is at most the
+ * global model's, else −1.
+ */
+export function flVoteOf(candidateLoss: number, globalLoss: number): 1 | -1 {
+  if (!Number.isFinite(candidateLoss)) return -1;
+  if (!Number.isFinite(globalLoss)) return 1;
+  return candidateLoss <= globalLoss ? 1 : -1;
+}
