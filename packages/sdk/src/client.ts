@@ -8,10 +8,16 @@ import type {
   Claim,
   Epoch,
   EpochProofs,
+  FlMessages,
+  FlParticipant,
+  FlReplyRequest,
+  FlRound,
+  FlTask,
   Health,
   LeaderboardEntry,
   LiveEvent,
   NetworkDescription,
+  NewFlTask,
   NewTask,
   Page,
   PublicArtifact,
@@ -51,6 +57,8 @@ interface RequestOptions {
   json?: unknown;
   upload?: UploadBody;
   signed?: boolean;
+  /** Ends the request (and its retries) early: a long poll stopped by its caller. */
+  signal?: AbortSignal;
 }
 
 const RETRY_STATUSES = new Set([429, 502, 503, 504]);
@@ -103,6 +111,27 @@ const toTask = (t: wire.Task): Task => {
       : { approvedWeight: approvedWeight === null ? null : BigInt(approvedWeight) }),
   };
 };
+/** A federated task as parsed, with its amounts as bigint. */
+const toFlTask = (t: wire.FlTask): FlTask => ({
+  ...t,
+  rewardWeight: BigInt(t.rewardWeight),
+  pool: BigInt(t.pool),
+  remainingPool: BigInt(t.remainingPool),
+  approvedWeight: t.approvedWeight === null ? null : BigInt(t.approvedWeight),
+  minStake: BigInt(t.minStake),
+});
+const toFlParticipant = (p: wire.FlParticipant): FlParticipant => ({ ...p, stake: BigInt(p.stake) });
+const toFlRound = (r: wire.FlRound): FlRound => ({
+  ...r,
+  proposers: r.proposers.map((p) => ({ ...p, stake: BigInt(p.stake) })),
+  voters: r.voters.map((v) => ({ ...v, stake: BigInt(v.stake) })),
+  tally: r.tally === null ? null : BigInt(r.tally),
+  rewards: r.rewards.map((a) => ({ ...a, amount: BigInt(a.amount) })),
+  slashes: r.slashes.map((a) => ({ ...a, amount: BigInt(a.amount) })),
+});
+/** The longest long poll the coordinator holds `GET /fl/tasks/:id/messages` open for. */
+export const FL_MAX_WAIT_MS = 25_000;
+
 const toClaim = (c: wire.Claim | null): Claim | null =>
   c === null ? null : { amount: BigInt(c.amount), proof: c.proof };
 
@@ -176,6 +205,7 @@ export function createFlockClient(options: FlockClientOptions) {
       );
     }
     const init: RequestInit & { duplex?: "half" } = { method, headers };
+    if (request.signal !== undefined) init.signal = request.signal;
     if (body !== undefined) init.body = body;
     if (body instanceof ReadableStream) init.duplex = "half";
     return doFetch(`${baseUrl}${path}`, init);
@@ -190,6 +220,7 @@ export function createFlockClient(options: FlockClientOptions) {
         response = await attempt(method, path, request);
       } catch (error) {
         if (error instanceof FlockError) throw error;
+        if (request.signal?.aborted) throw request.signal.reason ?? error;
         failure = error;
       }
       const retryable = response === undefined || RETRY_STATUSES.has(response.status);
@@ -402,6 +433,88 @@ export function createFlockClient(options: FlockClientOptions) {
       proofs: async (n: number, account: string): Promise<EpochProofs> => {
         const p = await send<wire.EpochProofs>("GET", `/epochs/${n}/proofs/${account}`);
         return { epoch: p.epoch, account: p.account, liquid: toClaim(p.liquid), vesting: toClaim(p.vesting) };
+      },
+    },
+
+    /**
+     * FL Alliance (SPEC §2.2): federated tasks, their participants and rounds, and a participant's messages.
+     * A participant stakes on-chain as trainer, `join`s, then answers what `messages` returns with `reply`.
+     */
+    fl: {
+      /**
+       * Create a federated task signed by the client's account (its creator). It is a draft until its pool is
+       * funded on-chain (RewardDistributor.fundTask) and it is `open`ed, unless it opens at once.
+       */
+      create: async ({ pool, ...task }: NewFlTask) =>
+        toFlTask(
+          await send<wire.FlTask>("POST", "/fl/tasks", {
+            signed: true,
+            json: {
+              ...task,
+              baseModel: task.baseModel as wire.ContentId,
+              joinDeadline: new Date(task.joinDeadline).toISOString(),
+              rewardWeight: task.rewardWeight.toString(),
+              minStake: task.minStake.toString(),
+              ...(pool === undefined ? {} : { pool: pool.toString() }),
+            } satisfies wire.CreateFlTaskRequest,
+          }),
+        ),
+      /** Open a draft (its creator) once its pool is funded on-chain. */
+      open: async (id: number) =>
+        toFlTask(await send<wire.FlTask>("POST", `/fl/tasks/${id}/open`, { signed: true, json: {} })),
+      list: async () => (await send<{ tasks: wire.FlTask[] }>("GET", "/fl/tasks")).tasks.map(toFlTask),
+      get: async (id: number) => toFlTask(await send<wire.FlTask>("GET", `/fl/tasks/${id}`)),
+      /** Join as a participant, after staking gmFLOCK on the task as trainer, before its join deadline. */
+      join: async (id: number) =>
+        toFlParticipant(await send<wire.FlParticipant>("POST", `/fl/tasks/${id}/join`, { signed: true })),
+      participants: async (id: number) =>
+        (
+          await send<{ participants: wire.FlParticipant[] }>("GET", `/fl/tasks/${id}/participants`)
+        ).participants.map(toFlParticipant),
+      rounds: async (id: number) =>
+        (await send<{ rounds: wire.FlRound[] }>("GET", `/fl/tasks/${id}/rounds`)).rounds.map(toFlRound),
+      round: async (id: number, round: number) =>
+        toFlRound(await send<wire.FlRound>("GET", `/fl/tasks/${id}/rounds/${round}`)),
+      /**
+       * The account's messages still waiting for its reply, with the task's status and round. With `waitMs`
+       * (at most FL_MAX_WAIT_MS) the coordinator holds the request until a message arrives or the time is up;
+       * `signal` ends the wait early.
+       */
+      messages: (id: number, options: { waitMs?: number; signal?: AbortSignal } = {}) => {
+        const waitMs = options.waitMs === undefined ? undefined : Math.min(options.waitMs, FL_MAX_WAIT_MS);
+        return send<FlMessages>("GET", `/fl/tasks/${id}/messages`, {
+          signed: true,
+          query: { waitMs },
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+        });
+      },
+      /**
+       * Answer one message with exactly one of `update` (train), `evaluation` (evaluate), `body` (exchange)
+       * or `error`.
+       */
+      reply: (id: number, messageId: number, reply: FlReplyRequest) =>
+        send<{ accepted: true }>("POST", `/fl/tasks/${id}/messages/${messageId}/reply`, {
+          signed: true,
+          json: reply,
+        }),
+      /**
+       * Arrays of the task (a global model or a candidate) as safetensors bytes, checked against their content
+       * id; decode them with `@flock/fl`'s decodeArrays.
+       */
+      arrays: async (id: number, arraysId: string) => {
+        const data = await bytes(`/fl/tasks/${id}/arrays/${arraysId}`);
+        const actual = contentId(data);
+        if (actual !== arraysId) {
+          throw new FlockError(
+            "FL_ARRAYS_HASH_MISMATCH",
+            `the coordinator served arrays hashing to ${actual}, not ${arraysId}`,
+            {
+              hint: "the coordinator's copy is damaged or was replaced; report it to its operator",
+              details: { expected: arraysId, actual },
+            },
+          );
+        }
+        return data;
       },
     },
 

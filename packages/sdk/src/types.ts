@@ -90,3 +90,50 @@ export interface LiveEvent {
   type: string;
   data: Record<string, unknown>;
 }
+
+export type FlModelType = wire.FlModelType;
+export type FlPrivacyMode = wire.FlPrivacyMode;
+export type FlTaskStatus = wire.FlTaskStatus;
+export type FlRoundStatus = wire.FlRoundStatus;
+export type FlMessage = wire.FlMessage;
+export type FlMessages = wire.FlMessages;
+export type FlReplyRequest = wire.FlReplyRequest;
+
+/** `wire.FlTask` with its amounts as bigint (`rewardWeight`, `pool`, `remainingPool`, `approvedWeight`, `minStake`). */
+export type FlTask = Omit<
+  wire.FlTask,
+  "rewardWeight" | "pool" | "remainingPool" | "approvedWeight" | "minStake"
+> & {
+  rewardWeight: bigint;
+  pool: bigint;
+  remainingPool: bigint;
+  approvedWeight: bigint | null;
+  minStake: bigint;
+};
+
+/**
+ * What `fl.create` takes: core's wire `CreateFlTaskRequest` with amounts as bigint, the join deadline as Date
+ * or ISO text and the base model's content id as text.
+ */
+export type NewFlTask = Omit<
+  wire.CreateFlTaskRequest,
+  "baseModel" | "joinDeadline" | "rewardWeight" | "pool" | "minStake"
+> & {
+  baseModel: string;
+  joinDeadline: Date | string;
+  rewardWeight: bigint;
+  pool?: bigint;
+  minStake: bigint;
+};
+
+/** `wire.FlParticipant` with its stake as bigint. */
+export type FlParticipant = Omit<wire.FlParticipant, "stake"> & { stake: bigint };
+
+/** `wire.FlRound` with stakes, rewards, slashes and the tally as bigint. */
+export type FlRound = Omit<wire.FlRound, "proposers" | "voters" | "tally" | "rewards" | "slashes"> & {
+  proposers: { account: string; stake: bigint }[];
+  voters: (Omit<wire.FlRound["voters"][number], "stake"> & { stake: bigint })[];
+  tally: bigint | null;
+  rewards: { account: string; amount: bigint }[];
+  slashes: { account: string; amount: bigint }[];
+};
