@@ -12,6 +12,7 @@ export * from "./eval/chatEvaluationBatches.ts";
 export * from "./eval/evaluateLanguageModel.ts";
 export * from "./eval/evaluateTabular.ts";
 export * from "./eval/scoreSubmission.ts";
+export * from "./eval/scoreTabularSubmission.ts";
 export * from "./generate/decodeGraph.ts";
 export * from "./generate/generator.ts";
 export * from "./generate/sampler.ts";

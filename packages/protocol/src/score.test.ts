@@ -55,11 +55,11 @@ describe("fixed-point scores from float metrics", () => {
 });
 
 describe("which way a task type's metric improves", () => {
-  it("language tasks (BPC) and regressors (RMSE) are lower-is-better, classifiers (accuracy) higher", () => {
+  it("language tasks (BPC), classifiers (log-loss) and regressors (RMSE) are all lower-is-better", () => {
     expect(scoreDirectionOf("lm-lora")).toBe("lower-is-better");
     expect(scoreDirectionOf("lm-full")).toBe("lower-is-better");
     expect(scoreDirectionOf("regressor")).toBe("lower-is-better");
-    expect(scoreDirectionOf("classifier")).toBe("higher-is-better");
+    expect(scoreDirectionOf("classifier")).toBe("lower-is-better");
     expect(() => scoreDirectionOf("ranker" as never)).toThrow(
       expect.objectContaining({ code: "TASK_TYPE_UNKNOWN" }),
     );

@@ -7,17 +7,17 @@ export type ScoreDirection = "lower-is-better" | "higher-is-better";
 export type ArenaTaskType = "lm-lora" | "lm-full" | "classifier" | "regressor";
 
 /**
- * Which way a task type's metric improves (SPEC §2.1): bits per byte for language tasks and RMSE for
- * regressors fall; a classifier's accuracy rises.
+ * Which way a task type's scored metric improves (SPEC §2.1): bits per byte for language tasks, a
+ * classifier's log-loss on the hidden set (nats; its accuracy is evidence, not the score) and a regressor's
+ * RMSE all fall, so every Arena task type ranks lower-is-better.
  */
 export function scoreDirectionOf(taskType: ArenaTaskType): ScoreDirection {
   switch (taskType) {
     case "lm-lora":
     case "lm-full":
+    case "classifier":
     case "regressor":
       return "lower-is-better";
-    case "classifier":
-      return "higher-is-better";
     default:
       throw new ValidationError(
         "TASK_TYPE_UNKNOWN",
