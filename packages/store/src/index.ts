@@ -9,6 +9,7 @@ export * from "./dbErrors.ts";
 export * from "./delegations.ts";
 export * from "./epochs.ts";
 export * from "./events.ts";
+export * from "./fl.ts";
 export * from "./jobs.ts";
 export * from "./migrate.ts";
 export { migrationProvider, migrations } from "./migrations/index.ts";

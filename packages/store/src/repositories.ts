@@ -7,6 +7,7 @@ import { ChainWriteRepository } from "./chainWrites.ts";
 import { DelegationRepository } from "./delegations.ts";
 import { EpochRepository } from "./epochs.ts";
 import { EventRepository } from "./events.ts";
+import { FlRepository } from "./fl.ts";
 import { JobRepository } from "./jobs.ts";
 import { NonceRepository } from "./nonces.ts";
 import { RewardRepository } from "./rewards.ts";
@@ -39,6 +40,7 @@ export interface Repositories {
   chainWrites: ChainWriteRepository;
   events: EventRepository;
   artifacts: ArtifactRecordRepository;
+  fl: FlRepository;
 }
 
 /** Repositories over `db`. */
@@ -62,6 +64,7 @@ export function createRepositories(db: Kysely<Database>): Repositories {
     chainWrites: new ChainWriteRepository(db),
     events: new EventRepository(db),
     artifacts: new ArtifactRecordRepository(db),
+    fl: new FlRepository(db),
   };
 }
 

@@ -9,6 +9,8 @@ type RequiredTimestamp = ColumnType<Date, Date | string, Date | string>;
 type Numeric = ColumnType<string, string, string>;
 
 export type TaskType = "lm-lora" | "lm-full" | "classifier" | "regressor";
+/** An Arena task, or a federated task (FL Alliance) whose own terms are in `fl_tasks`. */
+export type TaskKind = "arena" | "federated";
 export type TaskStatus = "draft" | "open" | "validating" | "finalized" | "closed" | "cancelled";
 export type SubmissionStatus = "committed" | "uploaded" | "accepted" | "rejected" | "copy" | "replaced";
 export type AssignmentStatus = "open" | "committed" | "reported" | "timed_out" | "refused" | "unrevealed";
@@ -36,6 +38,7 @@ export interface TasksTable {
   creator: string;
   created_at: Timestamp;
   updated_at: Timestamp;
+  kind: ColumnType<TaskKind, TaskKind | undefined, TaskKind>;
 }
 
 export interface SubmissionsTable {
@@ -279,4 +282,89 @@ export interface Database {
   artifacts: ArtifactsTable;
   pool_sigmas: PoolSigmasTable;
   chain_slashes: ChainSlashesTable;
+  fl_tasks: FlTasksTable;
+  fl_participants: FlParticipantsTable;
+  fl_rounds: FlRoundsTable;
+  fl_messages: FlMessagesTable;
+}
+
+type Json<T> = ColumnType<T, string, string>;
+type NullableJson<T> = ColumnType<T | null, string | null | undefined, string | null>;
+type NullableText = ColumnType<string | null, string | null | undefined, string | null>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+export type FlRoundStatus = "training" | "voting" | "revealing" | "accepted" | "rejected" | "failed";
+
+export interface FlTasksTable {
+  task_id: number;
+  model_type: "lm-lora" | "classifier" | "regressor";
+  rounds: number;
+  round_seconds: number;
+  min_participants: number;
+  max_participants: number;
+  strategy: Json<{ name: string; params?: Record<string, number | string | boolean> }>;
+  privacy: Json<{
+    mode: "plain" | "secagg" | "secagg+dp";
+    targetEpsilon?: number;
+    delta?: number;
+    clipNorm?: number;
+  }>;
+  pay_rule: "stake" | "contribution";
+  proposer_fraction_bps: number;
+  train_config: Json<Record<string, number | string | boolean>>;
+  current_round: ColumnType<number, number | undefined, number>;
+  accepted_rounds: ColumnType<number, number | undefined, number>;
+  global_model: string;
+  remaining_pool: Numeric;
+}
+
+export interface FlParticipantsTable {
+  task_id: number;
+  account: string;
+  joined_at: RequiredTimestamp;
+  missed: ColumnType<number, number | undefined, number>;
+}
+
+export interface FlRoundsTable {
+  task_id: number;
+  round: number;
+  status: FlRoundStatus;
+  seed: NullableText;
+  seed_block: ColumnType<string | null, string | null | undefined, string | null>;
+  started_at: RequiredTimestamp;
+  deadline: RequiredTimestamp;
+  proposers: Json<{ account: string; stake: string }[]>;
+  voters: Json<{ account: string; stake: string; vote: number | null; metrics?: Record<string, number> }[]>;
+  base_model: string;
+  candidate_model: NullableText;
+  contributors: ColumnType<string[], string | undefined, string>;
+  tally: ColumnType<string | null, string | null | undefined, string | null>;
+  rewards: ColumnType<{ account: string; amount: string }[], string | undefined, string>;
+  slashes: ColumnType<
+    { account: string; amount: string; fractionBps?: number }[],
+    string | undefined,
+    string
+  >;
+  contributions: NullableJson<{ account: string; valueWad: string }[]>;
+  metrics: ColumnType<Record<string, number>, string | undefined, string>;
+  reason: NullableText;
+  remaining_pool_after: ColumnType<string | null, string | null | undefined, string | null>;
+  ended_at: NullableTimestamp;
+  epoch: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+export interface FlMessagesTable {
+  id: Generated<number>;
+  task_id: number;
+  round: number;
+  stage: string;
+  node: string;
+  kind: "train" | "evaluate" | "exchange";
+  arrays_id: string | null;
+  config: Json<Record<string, number | string | boolean>>;
+  body: NullableJson<Record<string, unknown>>;
+  deadline: RequiredTimestamp;
+  created_at: Timestamp;
+  reply: NullableJson<Record<string, unknown>>;
+  replied_at: NullableTimestamp;
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, it } from "vitest";
 import { chainIndexCases } from "./chainIndex.cases.ts";
 import type { DialectName } from "./database.ts";
+import { flCases } from "./fl.cases.ts";
 import { infrastructureCases } from "./infrastructure.cases.ts";
 import { jobRecoveryCases } from "./jobRecovery.cases.ts";
 import { createRepositories, type Repositories } from "./repositories.ts";
@@ -64,5 +65,6 @@ for (const dialect of DIALECTS) {
     describe("stake and delegation index", () => chainIndexCases(ctx));
     describe("nonces, jobs, events, artifacts, transactions, migrations", () => infrastructureCases(ctx));
     describe("job recovery and the journal of chain writes", () => jobRecoveryCases(ctx));
+    describe("federated tasks, rounds and messages", () => flCases(ctx));
   });
 }

@@ -8,7 +8,7 @@ import {
 } from "@flock/core";
 import type { Kysely, Selectable } from "kysely";
 import { guard } from "./dbErrors.ts";
-import type { Database, TaskStatus, TasksTable, TaskType } from "./schema.ts";
+import type { Database, TaskKind, TaskStatus, TasksTable, TaskType } from "./schema.ts";
 import { amountText, normalizeAddress, type Page, type PageOptions, pageLimit, toPage } from "./values.ts";
 
 /** A training task (SPEC §2.1). */
@@ -33,6 +33,8 @@ export interface Task {
   creator: string;
   createdAt: Date;
   updatedAt: Date;
+  /** `arena`, or `federated` (FL Alliance: its own terms are in the FL repository). */
+  kind: TaskKind;
 }
 
 export interface NewTask {
@@ -53,10 +55,13 @@ export interface NewTask {
   /** `draft` (default) or `open`. */
   status?: "draft" | "open";
   creator: string;
+  /** `arena` (default) or `federated`. */
+  kind?: TaskKind;
 }
 
 export interface TaskFilter extends PageOptions {
   status?: TaskStatus | TaskStatus[];
+  kind?: TaskKind;
   creator?: string;
 }
 
@@ -96,6 +101,7 @@ function toTask(row: Selectable<TasksTable>): Task {
     creator: row.creator,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    kind: row.kind,
   };
 }
 
@@ -143,6 +149,7 @@ export class TaskRepository {
           min_lock_days: task.minLockDays,
           status: task.status ?? "draft",
           creator: normalizeAddress(task.creator, "creator"),
+          kind: task.kind ?? "arena",
         })
         .returningAll()
         .executeTakeFirstOrThrow(),
@@ -192,6 +199,7 @@ export class TaskRepository {
       if (statuses.length === 0) return { items: [], next: undefined };
       query = query.where("status", "in", statuses);
     }
+    if (filter.kind !== undefined) query = query.where("kind", "=", filter.kind);
     if (filter.creator !== undefined)
       query = query.where("creator", "=", normalizeAddress(filter.creator, "creator"));
     const rows = await query.execute();

@@ -6,6 +6,10 @@ import { findPostgresBinaries, type PostgresServer, startPostgresServer } from "
 
 /** Every table the migrations create, children before parents, for wiping between tests. */
 const TABLES = [
+  "fl_messages",
+  "fl_rounds",
+  "fl_participants",
+  "fl_tasks",
   "epoch_tasks",
   "stake_snapshots",
   "task_snapshots",
