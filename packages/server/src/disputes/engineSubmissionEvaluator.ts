@@ -1,19 +1,31 @@
 import { NotImplementedError } from "@flock/core";
-import { scoreSubmission } from "@flock/engine";
+import { scoreSubmission, scoreTabularSubmission } from "@flock/engine";
 import type { SubmissionEvaluator } from "./submissionEvaluator.ts";
 
 /**
- * The referee's evaluator on `@flock/engine`: the engine's `scoreSubmission`, the one scoring function the
- * validators run too (same size and format checks, same batches, same fixed-order sums), so an honest
- * validator's score is reproduced to the bit and an artifact validators find unscorable is unscorable here
- * (+∞). One thread: evaluation is bit-identical for any count. Only LoRA language tasks are evaluated.
+ * The referee's evaluator on `@flock/engine`: the engine's scoring functions the validators run too (same
+ * size and format checks, same batches, same fixed-order sums), so an honest validator's score is reproduced
+ * to the bit and an artifact validators find unscorable is unscorable here (+∞). One thread: evaluation is
+ * bit-identical for any count. LoRA language tasks are re-run with `scoreSubmission` (BPC), classifier and
+ * regressor tasks with `scoreTabularSubmission` (log-loss, RMSE); `lm-full` tasks are never created.
  */
 export function engineSubmissionEvaluator(): SubmissionEvaluator {
   return {
     async evaluate(input) {
+      if (input.taskType === "classifier" || input.taskType === "regressor") {
+        const result = await scoreTabularSubmission({
+          taskType: input.taskType,
+          baseModel: input.baseModel,
+          artifact: input.artifact,
+          validationData: new TextDecoder().decode(input.validationSet),
+          maxArtifactBytes: input.maxArtifactBytes,
+          threads: 1,
+        });
+        return { metric: result.metric };
+      }
       if (input.taskType !== "lm-lora") {
         throw new NotImplementedError(`refereeing a ${input.taskType} task's scores`, {
-          hint: "only lm-lora scores are re-run; dispute those",
+          hint: "lm-lora, classifier and regressor scores are re-run; dispute those",
           details: { taskType: input.taskType },
         });
       }

@@ -16,7 +16,8 @@ export interface EvaluationInput {
 }
 
 /**
- * Re-runs a submission's evaluation for the referee and returns the raw metric (BPC for language tasks; +∞
+ * Re-runs a submission's evaluation for the referee and returns the raw metric (BPC for language tasks,
+ * log-loss for classifiers, RMSE for regressors; +∞
  * for an artifact that cannot be evaluated), which the referee converts with `scoreOrWorst` exactly as
  * validators do. It must be deterministic;
  * `engineSubmissionEvaluator` is the real one, tests of routes and jobs may pass their own.

@@ -3,6 +3,7 @@ import { AuthError, ConflictError } from "@flock/core";
 import { type Submission, withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
 import { jobInput } from "../jobs/jobPayloads.ts";
+import { putSubmissionArtifact } from "../tasks/taskTypes.ts";
 import { assignSubmission, taskSeed } from "../validation/assignSubmission.ts";
 import { findNearDuplicate } from "./findNearDuplicate.ts";
 import { SLASH_COPY_JOB } from "./slashCopy.ts";
@@ -55,10 +56,8 @@ export async function uploadSubmissionArtifact(
   }
   // A late reveal (the task already validates) is assigned at once, with the task's seed.
   const seed = task.status === "validating" ? await taskSeed(ctx, task.id) : undefined;
-  const stored = await ctx.artifacts.put(bytes, {
-    maxBytes: ctx.config.maxArtifactBytes,
-    expectedId: submission.commitHash,
-  });
+  // The task type's limit: the network's, or one MLP of the base model's shape for a tabular task.
+  const stored = await putSubmissionArtifact(ctx, task, bytes, submission.commitHash);
   // Near-identical copies are found before the transaction: it reads artifacts, and PGlite's one
   // connection must not wait on files.
   const near = await findNearDuplicate(ctx.repos, ctx.artifacts, submission, stored.id);

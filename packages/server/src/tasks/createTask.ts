@@ -3,13 +3,15 @@ import { MAX_TASK_WEIGHT } from "@flock/protocol";
 import { type Task, type TaskFunding, withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
 import { openTask } from "./openTask.ts";
+import { checkTaskInputs, requireSupportedType } from "./taskTypes.ts";
 
 /** What a creator posts: core's wire `CreateTaskRequest` (amounts as decimal strings of base units). */
 export type CreateTaskBody = wire.CreateTaskRequest;
 
 /**
  * The cheap checks of the request itself, before anything is read or stored: the weight bound (the protocol's,
- * so a task could never be settled with it), that something pays the task, and its times and type.
+ * so a task could never be settled with it), that something pays the task, its times, and that its type is
+ * one the nodes train and score (`SUPPORTED_TASK_TYPES`).
  */
 function checkTerms(ctx: AppContext, body: CreateTaskBody): { weight: bigint; pool: bigint } {
   const weight = BigInt(body.rewardWeight);
@@ -47,19 +49,7 @@ function checkTerms(ctx: AppContext, body: CreateTaskBody): { weight: bigint; po
       details: { endTime: body.endTime, maxDurationMs: ctx.config.maxTaskDurationMs },
     });
   }
-  if (body.type !== "lm-lora") {
-    // The trainer and validator nodes train LoRA adapters and score BPC; other task types would be
-    // trained and scored as if they were language tasks.
-    // A client's request the network cannot serve: a 4xx that names what it can, never a server error.
-    throw new ValidationError(
-      "TASK_TYPE_UNSUPPORTED",
-      `training and scoring ${body.type} tasks is not implemented on this network`,
-      {
-        hint: "create an lm-lora task (LoRA fine-tuning of a language model, scored in bits per byte)",
-        details: { type: body.type, supported: ["lm-lora"] },
-      },
-    );
-  }
+  requireSupportedType(body.type);
   return { weight, pool };
 }
 
@@ -135,6 +125,7 @@ export async function createTask(
   const minStake = BigInt(body.minStake);
   await requireStakeFloor(ctx, minStake);
   await requireTaskArtifacts(ctx, body);
+  await checkTaskInputs(ctx, body);
   const operator = await ctx.chain.isOperator(creator);
   const { pool: _pool, ...fields } = body;
   const { draft, funding } = await withTransaction(ctx.db, async (tx) => {
