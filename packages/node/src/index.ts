@@ -4,6 +4,7 @@ export * from "./artifacts/baseModelArtifact.ts";
 export * from "./coordinator.ts";
 export * from "./evaluation/engineEvaluationBackend.ts";
 export * from "./evaluation/evaluationBackend.ts";
+export * from "./fl/index.ts";
 export * from "./nodeState.ts";
 export * from "./recipe.ts";
 export * from "./sdkCoordinator.ts";
