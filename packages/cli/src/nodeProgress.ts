@@ -1,7 +1,10 @@
-import type { TrainerEvent, ValidatorEvent } from "@flock/node";
+import type { ScoreMetric, TrainerEvent, ValidatorEvent } from "@flock/node";
 import type { CliIo } from "./io.ts";
 import type { Output } from "./output.ts";
 import { createProgress, type Progress } from "./progress.ts";
+
+/** How a validator's score reads in its notes. */
+const METRIC_LABEL: Record<ScoreMetric, string> = { bpc: "BPC", "log-loss": "log-loss", rmse: "RMSE" };
 
 /** Progress bars for a trainer: one per download, per training run and per upload. */
 export function trainerProgress(io: CliIo, output: Output, name: string): (event: TrainerEvent) => void {
@@ -73,11 +76,13 @@ export function validatorProgress(io: CliIo, output: Output, name: string): (eve
       case "committed":
         // SPEC §2.1 commit-reveal: the score's hash now, the score itself once the task has ended.
         output.note(
-          `${name}: submission ${event.submissionId} scored BPC ${event.bpc.toFixed(4)} (committed; revealed after the task ends)`,
+          `${name}: submission ${event.submissionId} scored ${METRIC_LABEL[event.metric]} ${event.value.toFixed(4)} (committed; revealed after the task ends)`,
         );
         return;
       case "reported":
-        output.note(`${name}: revealed BPC ${event.bpc.toFixed(4)} for assignment ${event.assignmentId}`);
+        output.note(
+          `${name}: revealed ${METRIC_LABEL[event.metric]} ${event.value.toFixed(4)} for assignment ${event.assignmentId}`,
+        );
         return;
       case "unrevealed":
         output.note(`${name}: assignment ${event.assignmentId} not revealed: ${event.code} ${event.message}`);

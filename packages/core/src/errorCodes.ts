@@ -81,6 +81,7 @@ export const ERROR_CODES = {
   POOL_CREATOR_MISSING: { kind: "ValidationError", status: 400 },
   PROOF_MALFORMED: { kind: "ValidationError", status: 400 },
   REASON_MISSING: { kind: "ValidationError", status: 400 },
+  RECIPE_INVALID: { kind: "ValidationError", status: 400 },
   RECIPE_UNKNOWN: { kind: "ValidationError", status: 400 },
   REQUEST_INVALID: { kind: "ValidationError", status: 400 },
   REQUEST_REFUSED: { kind: "ValidationError", status: 400 },

@@ -3,17 +3,23 @@
  * the HTTP API with signed requests; the daemons never see HTTP.
  */
 
+/** The Arena's task types (core's wire `TaskType`). */
+export type TaskType = "lm-lora" | "lm-full" | "classifier" | "regressor";
+
 /** The parts of a task a participant acts on. */
 export interface TaskView {
   id: number;
   title: string;
   status: string;
-  /** Content id of the base model file. */
+  /** The task type (SPEC §2.1): what is trained and how it is scored. */
+  type: TaskType;
+  /** Content id of the base model file (`flock-llama/1`, or `flock-tabular-mlp/1` for tabular types). */
   baseModel: string;
-  /** Content id of the public training set (ShareGPT JSONL). */
+  /** Content id of the public training set (ShareGPT JSONL, or CSV for classifier and regressor tasks). */
   trainingSetId: string;
   /** sha256 content id of the hidden validation set, fixed at creation. */
   validationCommitment: string;
+  /** Tokens per conversation of a language task; ignored by classifier and regressor tasks. */
   contextLength: number;
   maxTrainableParams: number;
   submissionDeadline: Date;
@@ -68,7 +74,7 @@ export interface AssignmentBundle {
   assignment: AssignmentView;
   task: TaskView;
   submission: SubmissionView & { artifactId: string; size: number };
-  /** The hidden validation set (ShareGPT JSONL) as bytes, to check against the task's commitment. */
+  /** The hidden validation set (ShareGPT JSONL, or CSV for tabular tasks) as bytes, to check against the task's commitment. */
   validationSet: Uint8Array;
 }
 

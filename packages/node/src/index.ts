@@ -10,5 +10,6 @@ export * from "./recipe.ts";
 export * from "./sdkCoordinator.ts";
 export * from "./trainerDaemon.ts";
 export * from "./training/engineTrainingBackend.ts";
+export * from "./training/tabularTraining.ts";
 export * from "./training/trainingBackend.ts";
 export * from "./validatorDaemon.ts";

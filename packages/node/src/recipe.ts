@@ -64,3 +64,51 @@ export function recipe(name: string, overrides: Partial<TrainingRecipe> = {}): T
   }
   return { ...base, ...overrides, name: overrides.name ?? base.name };
 }
+
+/**
+ * How a trainer trains a classifier or regressor task's MLP from its base model (every weight trains):
+ * AdamW over seeded minibatch orders, linear warmup then cosine decay. The base model fixes the MLP's shape.
+ */
+export interface TabularRecipe {
+  name: string;
+  /** Passes over the training rows. */
+  epochs: number;
+  learningRate: number;
+  /** Rows per step (at most the training set's rows). */
+  batchSize: number;
+  /** AdamW's decoupled weight decay. */
+  weightDecay: number;
+  seed: number;
+}
+
+/** The tabular counterparts of the LoRA recipes, by the same names: a trainer's recipe name picks both. */
+export const TABULAR_RECIPES: Readonly<Record<string, TabularRecipe>> = {
+  careful: { name: "careful", epochs: 5, learningRate: 3e-3, batchSize: 32, weightDecay: 0, seed: 1 },
+  balanced: { name: "balanced", epochs: 20, learningRate: 1e-2, batchSize: 32, weightDecay: 1e-4, seed: 2 },
+  bold: { name: "bold", epochs: 40, learningRate: 2e-2, batchSize: 16, weightDecay: 1e-4, seed: 3 },
+};
+
+/** A named tabular recipe, with optional overrides (e.g. fewer epochs in tests). */
+export function tabularRecipe(name: string, overrides: Partial<TabularRecipe> = {}): TabularRecipe {
+  const base = TABULAR_RECIPES[name];
+  if (base === undefined) {
+    throw new ValidationError("RECIPE_UNKNOWN", `there is no tabular training recipe named "${name}"`, {
+      hint: `use one of ${Object.keys(TABULAR_RECIPES).join(", ")}`,
+      details: { name },
+    });
+  }
+  const recipe = { ...base, ...overrides, name: overrides.name ?? base.name };
+  const whole = (n: number) => Number.isSafeInteger(n) && n >= 1;
+  if (
+    !whole(recipe.epochs) ||
+    !whole(recipe.batchSize) ||
+    !(recipe.learningRate > 0) ||
+    !(recipe.weightDecay >= 0)
+  ) {
+    throw new ValidationError("RECIPE_INVALID", `tabular recipe "${recipe.name}" has an invalid setting`, {
+      hint: "epochs and batchSize are whole numbers ≥ 1, learningRate > 0, weightDecay ≥ 0",
+      details: { ...recipe },
+    });
+  }
+  return recipe;
+}

@@ -15,6 +15,7 @@ function taskView(task: Task): TaskView {
     id: task.id,
     title: task.title,
     status: task.status,
+    type: task.type,
     baseModel: task.baseModel,
     trainingSetId: task.trainingSetId,
     validationCommitment: task.validationCommitment,

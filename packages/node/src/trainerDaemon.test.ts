@@ -82,6 +82,7 @@ function openTask(coordinator: InProcessCoordinator, id = 1): TaskView {
     id,
     title: "t",
     status: "open",
+    type: "lm-lora",
     baseModel: coordinator.publish(tinyBaseModel()),
     trainingSetId: coordinator.publish(new TextEncoder().encode(instructionJsonl(1, 32))),
     validationCommitment: contentId("hidden"),

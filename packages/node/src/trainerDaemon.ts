@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { contentId, FlockError, type Logger } from "@flock/core";
 import type { SubmissionView, TaskView, TrainerCoordinator, TransferProgress } from "./coordinator.ts";
 import { NodeStateFile } from "./nodeState.ts";
-import type { TrainingRecipe } from "./recipe.ts";
+import { TABULAR_RECIPES, type TabularRecipe, type TrainingRecipe, tabularRecipe } from "./recipe.ts";
 import type { TrainingBackend } from "./training/trainingBackend.ts";
 
 /** Where a task stands for this trainer; each phase is written before the next starts. */
@@ -71,7 +71,13 @@ export type TrainerEvent =
 export interface TrainerDaemonOptions {
   coordinator: TrainerCoordinator;
   backend: TrainingBackend;
+  /** How language (LoRA) tasks are trained. */
   recipe: TrainingRecipe;
+  /**
+   * How classifier and regressor tasks are trained (default: the tabular recipe of the same name as `recipe`,
+   * else `balanced`, with `recipe`'s seed).
+   */
+  tabularRecipe?: TabularRecipe;
   /** This node's folder: state file, checkpoints and artifacts. */
   stateDir: string;
   /** Give up on a task after this many failed attempts (default 3). */
@@ -82,7 +88,8 @@ export interface TrainerDaemonOptions {
 
 /**
  * The trainer daemon (SPEC §2.1): for every open task it is staked on, fine-tune the base model on the
- * public training set, commit the artifact's hash, then upload the artifact. Progress is recorded after
+ * public training set (a LoRA adapter for a language task, the whole MLP for a classifier or regressor task),
+ * commit the artifact's hash, then upload the artifact. Progress is recorded after
  * each step, so a restarted daemon resumes training from its checkpoint and never commits twice.
  */
 export class TrainerDaemon {
@@ -167,21 +174,37 @@ export class TrainerDaemon {
     let entry = (await this.#state.read()).tasks[String(task.id)];
 
     if (entry === undefined || entry.phase === "pending") {
+      this.#requireTrainable(task);
       const progress = (artifact: "base model" | "training set") => (p: TransferProgress) =>
         this.#emit({ kind: "downloading", taskId: task.id, artifact, ...p });
       const baseModel = await fetchVerified(coordinator, task.baseModel, progress("base model"));
       const trainingSet = await fetchVerified(coordinator, task.trainingSetId, progress("training set"));
       await mkdir(taskDir, { recursive: true });
-      const artifact = await this.options.backend.train(
-        {
-          baseModelId: task.baseModel,
-          baseModel,
-          trainingData: new TextDecoder().decode(trainingSet),
-          recipe: this.options.recipe,
-          workDir: taskDir,
-        },
-        (p) => this.#emit({ kind: "training", taskId: task.id, ...p }),
-      );
+      const onProgress = (p: { step: number; totalSteps: number; loss: number }) =>
+        this.#emit({ kind: "training", taskId: task.id, ...p });
+      const trainingData = new TextDecoder().decode(trainingSet);
+      const artifact =
+        task.type === "lm-lora"
+          ? await this.options.backend.train(
+              {
+                baseModelId: task.baseModel,
+                baseModel,
+                trainingData,
+                recipe: this.options.recipe,
+                workDir: taskDir,
+              },
+              onProgress,
+            )
+          : await this.options.backend.trainTabular!(
+              {
+                taskType: task.type as "classifier" | "regressor",
+                baseModel,
+                trainingData,
+                recipe: this.#tabularRecipe(),
+                workDir: taskDir,
+              },
+              onProgress,
+            );
       await writeFile(artifactPath, artifact);
       entry = { phase: "trained", artifactId: contentId(artifact), attempts: 0 };
       await this.#update(task.id, entry);
@@ -213,6 +236,28 @@ export class TrainerDaemon {
       await this.#update(task.id, { ...entry, phase: "uploaded", status });
       this.#emit({ kind: "uploaded", taskId: task.id, submissionId, status });
     }
+  }
+
+  /** Language tasks train with `backend.train`, classifier and regressor tasks with `backend.trainTabular`. */
+  #requireTrainable(task: TaskView): void {
+    const tabular = task.type === "classifier" || task.type === "regressor";
+    if (task.type === "lm-lora" || (tabular && this.options.backend.trainTabular !== undefined)) return;
+    throw new FlockError(
+      "TRAINER_TASK_TYPE_UNSUPPORTED",
+      `this trainer's backend cannot train task ${task.id} of type ${task.type}`,
+      {
+        hint: "run a trainer whose backend trains this type (engineTrainingBackend trains lm-lora, classifier and regressor tasks)",
+        details: { taskId: task.id, type: task.type },
+      },
+    );
+  }
+
+  #tabularRecipe(): TabularRecipe {
+    if (this.options.tabularRecipe !== undefined) return this.options.tabularRecipe;
+    const { recipe } = this.options;
+    return tabularRecipe(TABULAR_RECIPES[recipe.name] === undefined ? "balanced" : recipe.name, {
+      seed: recipe.seed,
+    });
   }
 
   async #update(taskId: number, entry: TrainerTaskState): Promise<void> {

@@ -78,6 +78,7 @@ class InProcessCoordinator implements ValidatorCoordinator {
         id: 1,
         title: "t",
         status: "validating",
+        type: "lm-lora",
         baseModel: baseModelId,
         trainingSetId: contentId("train"),
         validationCommitment: contentId(hidden),
@@ -171,9 +172,9 @@ describe("validator daemon", () => {
     await first.runOnce();
     await second.runOnce();
     const bpc = (await first.state()).assignments["1"];
-    expect(bpc).toMatchObject({ outcome: "reported" });
+    expect(bpc).toMatchObject({ outcome: "reported", metric: "bpc" });
     const score = a.reveals.get(1)!.score;
-    expect(score).toBe(scoreFromMetric((bpc as { bpc: number }).bpc));
+    expect(score).toBe(scoreFromMetric((bpc as { value: number }).value));
     expect(score).toBeGreaterThan(0n);
     expect(b.reveals.get(1)!.score).toBe(score);
   });

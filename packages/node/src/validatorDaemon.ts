@@ -1,11 +1,46 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { contentId, FlockError, isFlockError, type Logger, scoreCommitment } from "@flock/core";
-import { scoreOrWorst } from "@flock/protocol";
+import { scoreDirectionOf, scoreOrWorst } from "@flock/protocol";
 import { ArtifactRejectedError } from "./artifacts/artifactRejection.ts";
-import type { AssignmentView, ValidatorCoordinator } from "./coordinator.ts";
-import type { EvaluationBackend, EvaluationResult } from "./evaluation/evaluationBackend.ts";
+import type { AssignmentBundle, AssignmentView, TaskView, ValidatorCoordinator } from "./coordinator.ts";
+import type { EvaluationBackend } from "./evaluation/evaluationBackend.ts";
 import { NodeStateFile } from "./nodeState.ts";
+
+/**
+ * The metric a task is scored by (SPEC §2.1): bits per byte for language tasks, mean log-loss in nats for
+ * classifiers (accuracy goes in the evidence), RMSE for regressors. All are lower-is-better.
+ */
+export type ScoreMetric = "bpc" | "log-loss" | "rmse";
+
+/** What one evaluation measured: the metric's value (+∞ for an unscorable artifact) and the evidence. */
+interface Measurement {
+  metric: ScoreMetric;
+  value: number;
+  evidence: Record<string, unknown>;
+}
+
+/** The metric of a task type. */
+export function scoreMetricOf(type: TaskView["type"]): ScoreMetric {
+  return type === "classifier" ? "log-loss" : type === "regressor" ? "rmse" : "bpc";
+}
+
+/** The evidence key of a metric's value. */
+const VALUE_KEY: Record<ScoreMetric, string> = { bpc: "bpc", "log-loss": "logLoss", rmse: "rmse" };
+
+/** Evidence of an artifact that cannot be scored: +∞ in the metric, the reason and its details. */
+function unscorableEvidence(
+  metric: ScoreMetric,
+  code: string,
+  message: string,
+  details: Record<string, unknown>,
+): Measurement {
+  return {
+    metric,
+    value: Number.POSITIVE_INFINITY,
+    evidence: { metric, [VALUE_KEY[metric]]: "Infinity", unscorable: code, message, ...details },
+  };
+}
 
 /** A score this validator committed to and reveals after the task's end; kept on disk so a crash loses nothing. */
 interface CommittedScore {
@@ -16,7 +51,9 @@ interface CommittedScore {
   evidence: Record<string, unknown>;
   /** ISO time after which the coordinator takes the reveal (the task's end). */
   revealAfter: string;
-  bpc: number;
+  /** The task's metric and its value (+∞ for an unscorable artifact). */
+  metric: ScoreMetric;
+  value: number;
 }
 
 /** What became of one assignment on this validator. */
@@ -24,7 +61,7 @@ export type ValidatorOutcome =
   /** Scored and saved; the commitment may not have reached the coordinator yet (a crash in between). */
   | ({ outcome: "committing" } & CommittedScore)
   | ({ outcome: "committed" } & CommittedScore)
-  | { outcome: "reported"; bpc: number }
+  | { outcome: "reported"; metric: ScoreMetric; value: number }
   | { outcome: "refused"; code: string; message: string }
   /** The reveal was refused for good (the window closed): a failed duty. */
   | { outcome: "unrevealed"; code: string; message: string }
@@ -36,8 +73,14 @@ export interface ValidatorState {
 
 export type ValidatorEvent =
   | { kind: "evaluating"; assignmentId: number; batch: number; totalBatches: number }
-  | { kind: "committed"; assignmentId: number; submissionId: number; bpc: number }
-  | { kind: "reported"; assignmentId: number; bpc: number }
+  | {
+      kind: "committed";
+      assignmentId: number;
+      submissionId: number;
+      metric: ScoreMetric;
+      value: number;
+    }
+  | { kind: "reported"; assignmentId: number; metric: ScoreMetric; value: number }
   | { kind: "refused"; assignmentId: number; submissionId: number; code: string; message: string }
   | { kind: "unrevealed"; assignmentId: number; code: string; message: string }
   | { kind: "failed"; assignmentId: number; code: string; message: string };
@@ -68,8 +111,9 @@ const ALREADY_COMMITTED = new Set(["ASSIGNMENT_CLOSED", "ASSIGNMENT_TRANSITION_I
 
 /**
  * The validator daemon (SPEC §2.1): ask for assignments, check the hidden set against the task's
- * commitment and the artifact against its committed hash, score it with the engine's one scoring function
- * (an oversize or malformed artifact scores +∞, with the reason as evidence), commit to the score (a hash
+ * commitment and the artifact against its committed hash, score it with the engine's scoring function of the
+ * task's type — BPC for language tasks, log-loss (accuracy as evidence) for classifiers, RMSE for
+ * regressors (an oversize or malformed artifact scores +∞, with the reason as evidence), commit to the score (a hash
  * with a random salt) before the task's end, and reveal score, salt and evidence after it. The salt and score
  * are written to the state file before the commitment is sent, so a restart reveals what was committed.
  * Only bytes that do not match the commit are refused (the coordinator served the wrong artifact).
@@ -164,8 +208,10 @@ export class ValidatorDaemon {
           salt: outcome.salt,
           evidence: outcome.evidence,
         });
-        await this.#record(assignmentId, { outcome: "reported", bpc: outcome.bpc });
-        this.#emit({ kind: "reported", assignmentId, bpc: outcome.bpc });
+        // State written before tasks had other metrics holds the BPC as `bpc`.
+        const { metric = "bpc", value = (outcome as { bpc?: number }).bpc ?? Number.NaN } = outcome;
+        await this.#record(assignmentId, { outcome: "reported", metric, value });
+        this.#emit({ kind: "reported", assignmentId, metric, value });
         revealed++;
       } catch (error) {
         if (isFlockError(error) && REVEAL_CLOSED.has(error.code)) {
@@ -213,9 +259,9 @@ export class ValidatorDaemon {
           },
         );
       }
-      let result: EvaluationResult;
+      let measured: Measurement;
       try {
-        result = await this.#score(assignment.id, bundle);
+        measured = await this.#score(assignment.id, bundle);
       } catch (error) {
         if (!(error instanceof ArtifactRejectedError)) throw error;
         await coordinator.refuse(assignment.id, { code: error.code, message: error.message });
@@ -229,28 +275,20 @@ export class ValidatorDaemon {
         });
         return;
       }
-      // BPC is lower-is-better; an unscorable artifact scores +∞ (protocol's worst score), with its reason.
-      const score = scoreOrWorst(result.bpc, "lower-is-better");
-      const evidence: Record<string, unknown> =
-        result.kind === "scored"
-          ? { metric: "bpc", bpc: result.bpc, tokens: result.tokens, bytes: result.bytes }
-          : {
-              metric: "bpc",
-              bpc: "Infinity",
-              unscorable: result.code,
-              message: result.message,
-              ...result.details,
-            };
+      // Every task type's metric is lower-is-better; an unscorable artifact scores +∞ (protocol's worst
+      // score), with its reason.
+      const score = scoreOrWorst(measured.value, scoreDirectionOf(task.type));
       const committed: CommittedScore = {
         score: score.toString(),
         salt: `0x${randomBytes(16).toString("hex")}`,
         evidence: {
-          ...evidence,
+          ...measured.evidence,
           artifactId: submission.commitHash,
           validationCommitment: task.validationCommitment,
         },
         revealAfter: task.endTime.toISOString(),
-        bpc: result.bpc,
+        metric: measured.metric,
+        value: measured.value,
       };
       // Saved before it is sent: after a crash the salt still opens the commitment.
       await this.#record(assignment.id, { ...committed, outcome: "committing" });
@@ -259,7 +297,8 @@ export class ValidatorDaemon {
         kind: "committed",
         assignmentId: assignment.id,
         submissionId: submission.id,
-        bpc: result.bpc,
+        metric: measured.metric,
+        value: measured.value,
       });
     } catch (error) {
       const code = error instanceof FlockError ? error.code : "VALIDATOR_STEP_FAILED";
@@ -273,20 +312,37 @@ export class ValidatorDaemon {
     }
   }
 
-  /** Fetch and score the artifact; an oversize one scores +∞ without being downloaded in full. */
-  async #score(
-    assignmentId: number,
-    bundle: Awaited<ReturnType<ValidatorCoordinator["openAssignment"]>>,
-  ): Promise<EvaluationResult> {
+  /**
+   * Fetch and score the artifact with the task type's scoring function; an oversize one scores +∞ without
+   * being downloaded in full.
+   */
+  async #score(assignmentId: number, bundle: AssignmentBundle): Promise<Measurement> {
     const { task, submission } = bundle;
+    const metric = scoreMetricOf(task.type);
     const maxBytes = this.options.maxArtifactBytes;
-    const oversize = (size: number): EvaluationResult => ({
-      kind: "unscorable",
-      bpc: Number.POSITIVE_INFINITY,
-      code: "ARTIFACT_TOO_LARGE",
-      message: `the artifact has ${size} bytes, the limit is ${maxBytes}`,
-      details: { size, maxBytes },
-    });
+    const oversize = (size: number): Measurement =>
+      unscorableEvidence(
+        metric,
+        "ARTIFACT_TOO_LARGE",
+        `the artifact has ${size} bytes, the limit is ${maxBytes}`,
+        {
+          size,
+          maxBytes,
+        },
+      );
+    const tabular = task.type === "classifier" || task.type === "regressor";
+    const { backend } = this.options;
+    if (task.type !== "lm-lora" && !(tabular && backend.evaluateTabular !== undefined)) {
+      // Not the artifact's fault: this validator cannot score the type; another validator should.
+      throw new FlockError(
+        "VALIDATOR_TASK_TYPE_UNSUPPORTED",
+        `this validator's backend cannot score task ${task.id} of type ${task.type}`,
+        {
+          hint: "run a validator whose backend scores this type (engineEvaluationBackend scores lm-lora, classifier and regressor tasks)",
+          details: { taskId: task.id, type: task.type },
+        },
+      );
+    }
     if (submission.size > maxBytes) return oversize(submission.size);
     let artifact: Uint8Array;
     try {
@@ -305,18 +361,50 @@ export class ValidatorDaemon {
         { actual, committed: submission.commitHash },
       );
     }
-    return this.options.backend.evaluate(
+    const baseModel = await this.#baseModel(task.baseModel);
+    const validationData = new TextDecoder().decode(bundle.validationSet);
+    if (tabular) {
+      const result = await backend.evaluateTabular!({
+        taskType: task.type as "classifier" | "regressor",
+        baseModel,
+        artifact,
+        validationData,
+        maxArtifactBytes: maxBytes,
+      });
+      if (result.kind === "unscorable") {
+        return unscorableEvidence(metric, result.code, result.message, result.details);
+      }
+      return {
+        metric,
+        value: result.metric,
+        evidence: {
+          metric,
+          [VALUE_KEY[metric]]: result.metric,
+          ...(result.accuracy === undefined ? {} : { accuracy: result.accuracy }),
+          rows: result.rows,
+        },
+      };
+    }
+    const result = await backend.evaluate(
       {
         baseModelId: task.baseModel,
-        baseModel: await this.#baseModel(task.baseModel),
+        baseModel,
         artifact,
-        validationData: new TextDecoder().decode(bundle.validationSet),
+        validationData,
         contextLength: task.contextLength,
         maxTrainableParams: task.maxTrainableParams,
         maxArtifactBytes: maxBytes,
       },
       (p) => this.#emit({ kind: "evaluating", assignmentId, ...p }),
     );
+    if (result.kind === "unscorable") {
+      return unscorableEvidence("bpc", result.code, result.message, result.details);
+    }
+    return {
+      metric: "bpc",
+      value: result.bpc,
+      evidence: { metric: "bpc", bpc: result.bpc, tokens: result.tokens, bytes: result.bytes },
+    };
   }
 
   readonly #baseModels = new Map<string, Uint8Array>();

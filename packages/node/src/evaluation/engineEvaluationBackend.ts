@@ -1,4 +1,4 @@
-import { scoreSubmission } from "@flock/engine";
+import { scoreSubmission, scoreTabularSubmission } from "@flock/engine";
 import type { EvaluationBackend } from "./evaluationBackend.ts";
 
 export interface EngineEvaluationOptions {
@@ -9,7 +9,8 @@ export interface EngineEvaluationOptions {
 /**
  * The engine's `scoreSubmission`, the one scoring function validators and the referee share:
  * `BPC = Σ NLL_nats(scored tokens) / (ln 2 · Σ UTF-8 bytes of scored tokens)` (SPEC §2.1) over the
- * engine's evaluation batches, or +∞ for an oversize, malformed, wrong-base, too large or non-finite adapter.
+ * engine's evaluation batches, or +∞ for an oversize, malformed, wrong-base, too large or non-finite adapter;
+ * and `scoreTabularSubmission` for classifier (log-loss) and regressor (RMSE) tasks, the referee's too.
  */
 export function engineEvaluationBackend(options: EngineEvaluationOptions = {}): EvaluationBackend {
   return {
@@ -19,5 +20,6 @@ export function engineEvaluationBackend(options: EngineEvaluationOptions = {}): 
         threads: options.threads ?? 1,
         ...(onProgress === undefined ? {} : { onProgress }),
       }),
+    evaluateTabular: (job) => scoreTabularSubmission({ ...job, threads: options.threads ?? 1 }),
   };
 }

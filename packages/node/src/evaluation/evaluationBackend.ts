@@ -1,4 +1,9 @@
-import type { SubmissionScore, SubmissionScoringInput } from "@flock/engine";
+import type {
+  SubmissionScore,
+  SubmissionScoringInput,
+  TabularScoringInput,
+  TabularSubmissionScore,
+} from "@flock/engine";
 
 /**
  * Everything one evaluation needs (the engine's scoring input, less its thread count); the validator daemon
@@ -11,6 +16,12 @@ export type EvaluationJob = Omit<SubmissionScoringInput, "threads">;
  * cannot be evaluated (the engine's `SubmissionScore`).
  */
 export type EvaluationResult = SubmissionScore;
+
+/** One classifier or regressor evaluation (the engine's tabular scoring input, less its thread count). */
+export type TabularEvaluationJob = Omit<TabularScoringInput, "threads">;
+
+/** Log-loss (with accuracy) or RMSE, or +∞ with the reason (the engine's `TabularSubmissionScore`). */
+export type TabularEvaluationResult = TabularSubmissionScore;
 
 /** Reported after every evaluated batch. */
 export interface EvaluationProgressEvent {
@@ -28,4 +39,9 @@ export interface EvaluationBackend {
     job: EvaluationJob,
     onProgress?: (event: EvaluationProgressEvent) => void,
   ): Promise<EvaluationResult>;
+  /**
+   * Score a classifier or regressor submission, bit-reproducibly and +∞ for an artifact that cannot be
+   * evaluated, as the referee does. A backend without it scores language tasks only.
+   */
+  evaluateTabular?(job: TabularEvaluationJob): Promise<TabularEvaluationResult>;
 }

@@ -17,6 +17,7 @@ import {
 } from "@flock/engine";
 import { encodeAdapterArtifact } from "../artifacts/adapterArtifact.ts";
 import { decodeBaseModel } from "../artifacts/baseModelArtifact.ts";
+import { trainTabularModel } from "./tabularTraining.ts";
 import type { TrainingBackend } from "./trainingBackend.ts";
 
 export interface EngineTrainingOptions {
@@ -29,9 +30,11 @@ export interface EngineTrainingOptions {
 /**
  * LoRA fine-tuning with `@flock/engine` on the byte tokenizer and chat template: the adapter starts at
  * B = 0 (the base model unchanged), AdamW with warmup and cosine decay, checkpoints in the job's folder.
+ * Classifier and regressor tasks train their MLP with `trainTabularModel`.
  */
 export function engineTrainingBackend(options: EngineTrainingOptions = {}): TrainingBackend {
   return {
+    trainTabular: (job, onProgress) => trainTabularModel(job, options, onProgress),
     async train(job, onProgress) {
       const { recipe } = job;
       const base = decodeBaseModel(job.baseModel);

@@ -1,4 +1,4 @@
-import type { TrainingRecipe } from "../recipe.ts";
+import type { TabularRecipe, TrainingRecipe } from "../recipe.ts";
 
 /** Everything one fine-tuning run needs; the daemon fetches it from the coordinator. */
 export interface TrainingJob {
@@ -9,6 +9,19 @@ export interface TrainingJob {
   /** Public training data: ShareGPT JSONL. */
   trainingData: string;
   recipe: TrainingRecipe;
+  /** Folder for checkpoints: a run that finds one there resumes from it. */
+  workDir: string;
+}
+
+/** Everything training a classifier or regressor task's MLP needs. */
+export interface TabularTrainingJob {
+  /** The task's type: the base model must be an MLP of this kind. */
+  taskType: "classifier" | "regressor";
+  /** The base model file (`flock-tabular-mlp/1`): the starting weights, config and columns. */
+  baseModel: Uint8Array;
+  /** Public training data: a CSV with the base model's feature and label columns. */
+  trainingData: string;
+  recipe: TabularRecipe;
   /** Folder for checkpoints: a run that finds one there resumes from it. */
   workDir: string;
 }
@@ -24,4 +37,12 @@ export interface TrainingProgressEvent {
 export interface TrainingBackend {
   /** Fine-tune and return the submission artifact's bytes. */
   train(job: TrainingJob, onProgress?: (event: TrainingProgressEvent) => void): Promise<Uint8Array>;
+  /**
+   * Train a classifier or regressor task's MLP and return the submission (a `flock-tabular-mlp/1` file of
+   * the base model's config and columns). A backend without it trains language tasks only.
+   */
+  trainTabular?(
+    job: TabularTrainingJob,
+    onProgress?: (event: TrainingProgressEvent) => void,
+  ): Promise<Uint8Array>;
 }
