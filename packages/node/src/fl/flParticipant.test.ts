@@ -55,9 +55,9 @@ class FakeCoordinator {
   statusWhenDone: FlTaskStatus = "finished";
   nextId = 1;
 
-  publish(arrays: Arrays): string {
+  publish(arrays: Arrays): `sha256:${string}` {
     const bytes = encodeArrays(arrays);
-    const id = contentId(bytes);
+    const id = contentId(bytes) as `sha256:${string}`;
     this.arrays.set(id, bytes);
     return id;
   }
