@@ -14,6 +14,7 @@ import {
 import { disputeJobHandlers } from "./disputes/disputeJobs.ts";
 import { lazyEngineEvaluator } from "./disputes/lazyEngineEvaluator.ts";
 import { epochJobHandlers } from "./epochs/epochJobs.ts";
+import { flJobHandlers } from "./fl/flJobs.ts";
 import { installBoundedInput, strictFormatsAjvOptions } from "./http/boundedInput.ts";
 import { installErrorHandling } from "./http/errorHandler.ts";
 import { installOpenApiConventions, securitySchemes } from "./http/openApi.ts";
@@ -29,6 +30,7 @@ import { registerDisputeRoutes } from "./routes/disputeRoutes.ts";
 import { registerDrawRoutes } from "./routes/drawRoutes.ts";
 import { registerEpochRoutes } from "./routes/epochRoutes.ts";
 import { registerEventRoutes } from "./routes/eventRoutes.ts";
+import { registerFlRoutes } from "./routes/flRoutes.ts";
 import { registerNetworkRoutes } from "./routes/networkRoutes.ts";
 import { registerSubmissionRoutes } from "./routes/submissionRoutes.ts";
 import { registerTaskRoutes } from "./routes/taskRoutes.ts";
@@ -196,6 +198,7 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
   registerDisputeRoutes(http, ctx);
   registerDrawRoutes(http, ctx);
   registerAdminRoutes(http, ctx);
+  registerFlRoutes(http, ctx, indexer);
 
   const scheduler = createScheduler({
     repos: deps.repos,
@@ -211,6 +214,7 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
       ...slashFailedDutyHandlers(ctx),
       ...disputeJobHandlers(ctx),
       ...epochJobHandlers(ctx),
+      ...flJobHandlers(ctx),
       ...reconciler.handlers,
     },
   });

@@ -62,6 +62,10 @@ export interface ServerConfig {
    * committed to nor refused before its deadline, or a committed score it did not reveal in the reveal window.
    */
   failedDutySlashBps: number;
+  /** Fraction of stake slashed from those on the losing side of an FL round's vote, bps (SPEC §2.2 [FLock]). */
+  flVoteSlashBps: number;
+  /** How often a round in progress looks for new replies (a step of the round; replies are never lost between). */
+  flPollMs: number;
   /** The window of the rate limits below. */
   rateLimitWindowMs: number;
   /** Signed requests one account may send per window (429 RATE_LIMITED beyond). */
@@ -104,6 +108,8 @@ export const defaultServerConfig: ServerConfig = {
   dishonestScoreSlashBps: 5000,
   // 10%: a missed duty costs less than a proven lie or a copy (50%), and more than the work credit alone.
   failedDutySlashBps: 1000,
+  flVoteSlashBps: 1000,
+  flPollMs: 1000,
   // Generous: a whole local network (every node on one IP) stays far below them.
   rateLimitWindowMs: 60_000,
   rateLimitPerAccount: 12_000,

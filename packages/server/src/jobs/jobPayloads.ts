@@ -41,6 +41,21 @@ export const DisputeJobPayload = Type.Object({
   toleranceScore: Decimal,
   requestedBy: Type.Optional(Type.Union([Type.String({ pattern: "^0x[0-9a-fA-F]{40}$" }), Type.Null()])),
 });
+/**
+ * One step of a federated task's round: `tick` counts the steps (each keyed apart), since a step that finds
+ * replies still due schedules the next one.
+ */
+export const FlRoundJobPayload = Type.Object({
+  taskId: RowId,
+  round: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }),
+  tick: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+});
+/** One slash of an FL round's outcome. */
+export const FlSlashJobPayload = Type.Object({
+  taskId: RowId,
+  round: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }),
+  account: LowerAddress,
+});
 /** A job that needs no input (a reconcile pass). */
 export const EmptyJobPayload = Type.Object({});
 
@@ -55,6 +70,9 @@ export const JOB_KINDS = {
   slashFailedDuty: "assignment.slashFailedDuty",
   dispute: "score.dispute",
   reconcile: "chain.reconcile",
+  flStart: "fl.start",
+  flRound: "fl.round",
+  flSlash: "fl.slash",
 } as const;
 
 /** Each job kind's payload schema. */
@@ -68,6 +86,9 @@ export const JOB_PAYLOADS = {
   [JOB_KINDS.slashFailedDuty]: AssignmentJobPayload,
   [JOB_KINDS.dispute]: DisputeJobPayload,
   [JOB_KINDS.reconcile]: EmptyJobPayload,
+  [JOB_KINDS.flStart]: TaskJobPayload,
+  [JOB_KINDS.flRound]: FlRoundJobPayload,
+  [JOB_KINDS.flSlash]: FlSlashJobPayload,
 } as const;
 
 /** A job kind the coordinator schedules. */

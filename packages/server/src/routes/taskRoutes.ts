@@ -129,7 +129,8 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: AppContext): void 
       },
     },
     async (request) => {
-      const page = await ctx.repos.tasks.list(request.query);
+      // Federated tasks are listed by GET /fl/tasks.
+      const page = await ctx.repos.tasks.list({ ...request.query, kind: "arena" });
       const items = [];
       for (const task of page.items) items.push(taskJson(task, await ctx.repos.funding.find(task.id)));
       return { items, ...(page.next === undefined ? {} : { next: page.next }) };

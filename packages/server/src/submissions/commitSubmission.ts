@@ -1,4 +1,4 @@
-import type { wire } from "@flock/core";
+import { ConflictError, type wire } from "@flock/core";
 import { type Submission, withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
 import { requireStake } from "../stakes/requireStake.ts";
@@ -17,6 +17,13 @@ export async function commitSubmission(
   taskId: number,
   request: wire.CommitSubmissionRequest,
 ): Promise<Submission> {
+  const task = await ctx.repos.tasks.get(taskId);
+  if (task.kind === "federated") {
+    throw new ConflictError("TASK_NOT_ARENA", `task ${taskId} is a federated task: it takes no submissions`, {
+      hint: `take part in it with POST /fl/tasks/${taskId}/join (\`flock fl join ${taskId}\`)`,
+      details: { taskId },
+    });
+  }
   await requireStake(ctx, indexer, { taskId, account: trainer, role: "trainer" });
   return withTransaction(ctx.db, async (tx) => {
     const created = await tx.submissions.commit({

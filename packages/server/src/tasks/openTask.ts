@@ -1,6 +1,7 @@
 import { ConflictError, formatFlock } from "@flock/core";
 import { type Task, withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
+import { scheduleFlStart } from "../fl/flJobs.ts";
 import { scheduleTaskDeadlines } from "./taskJobs.ts";
 
 /**
@@ -75,7 +76,8 @@ async function openNow(ctx: AppContext, taskId: number): Promise<Task> {
   });
   return withTransaction(ctx.db, async (tx) => {
     const opened = await tx.tasks.transition(task.id, "open");
-    await scheduleTaskDeadlines(tx, opened, ctx.config.revealWindowMs);
+    if (opened.kind === "federated") await scheduleFlStart(tx, opened);
+    else await scheduleTaskDeadlines(tx, opened, ctx.config.revealWindowMs);
     await tx.events.append("task.created", { taskId: opened.id, creator: opened.creator });
     return opened;
   });

@@ -1,0 +1,300 @@
+import type { Arrays, Message, Reply, Strategy } from "@flock/fl";
+import { flVoteCommitment, SecAggPlus } from "@flock/fl";
+import { flRoles } from "@flock/protocol";
+import type { FlRoundRecord, FlTerms } from "@flock/store";
+import type { AppContext } from "../deps.ts";
+import { countedStakes } from "../stakes/freezeStakes.ts";
+import { readArrays, storeArrays } from "./flArrays.ts";
+import { roundStrategy } from "./flStrategy.ts";
+import { flPhases } from "./flTiming.ts";
+import { FlPending, NetworkGrid } from "./networkGrid.ts";
+import { endRound, failRound } from "./roundOutcome.ts";
+
+/** What a step of a round asks for next: another step at `at`, or nothing (the round ended). */
+export type RoundStep = { at: Date } | null;
+
+const COMMITMENT = /^0x[0-9a-f]{64}$/;
+
+/**
+ * One step of an FL round (SPEC §2.2), run by the round's jobs until the round ends. A step never waits: it
+ * moves the round as far as the replies in the store allow and asks for the next step when replies are still
+ * due. The phases, each persisted when it ends:
+ * 1. start: the round is recorded with its start time; its roles come from the hash of the first block mined
+ *    after it (recorded, so anyone recomputes `flRoles` from the frozen stakes), stake-weighted;
+ * 2. training: the task's strategy runs over the round's proposers through the network grid, with secure
+ *    aggregation when the task asks for it; the aggregate is the round's candidate;
+ * 3. voting: voters evaluate the candidate against the global model on their own data and commit to a vote;
+ * 4. revealing: they reveal it; the outcome follows FLock's rule (`roundOutcome.ts`).
+ */
+export async function stepRound(ctx: AppContext, taskId: number, roundNo: number): Promise<RoundStep> {
+  const task = await ctx.repos.tasks.get(taskId);
+  if (task.status !== "validating") return null;
+  const terms = await ctx.repos.fl.getTerms(taskId);
+  if (terms.currentRound !== roundNo) return null;
+  const phases = flPhases(terms.roundSeconds);
+  let round = await ctx.repos.fl.findRound(taskId, roundNo);
+  if (round === undefined) {
+    const now = ctx.clock.now();
+    round = await ctx.repos.fl.createRound({
+      taskId,
+      round: roundNo,
+      seed: null,
+      seedBlock: null,
+      startedAt: now,
+      deadline: new Date(now.getTime() + phases.trainMs),
+      proposers: [],
+      voters: [],
+      baseModel: terms.globalModel,
+    });
+    await ctx.repos.events.append("fl.round.started", { taskId, round: roundNo });
+  }
+  try {
+    if (round.status === "training" && round.seed === null) {
+      const drawn = await drawRoles(ctx, terms, round);
+      if (drawn === null) return { at: new Date(ctx.clock.now().getTime() + 1000) };
+      round = drawn;
+      if (round.proposers.length === 0)
+        return failRound(ctx, terms, round, "fewer than two participants hold stake");
+    }
+    if (round.status === "training") {
+      round = await train(ctx, terms, round, phases.commitMs);
+      if (round.status === "failed") return failRound(ctx, terms, round, round.reason ?? "no usable update");
+    }
+    if (round.status === "voting") round = await commitVotes(ctx, round, phases.revealMs);
+    if (round.status === "revealing") {
+      const reveals = await revealVotes(ctx, round);
+      return endRound(ctx, terms, round, reveals);
+    }
+    return null;
+  } catch (error) {
+    if (error instanceof FlPending) {
+      const poll = ctx.clock.now().getTime() + ctx.config.flPollMs;
+      return { at: new Date(Math.min(error.until.getTime(), poll)) };
+    }
+    throw error;
+  }
+}
+
+/** The roles of the round from the first block after its start, among the participants who joined with stake. */
+async function drawRoles(
+  ctx: AppContext,
+  terms: FlTerms,
+  round: FlRoundRecord,
+): Promise<FlRoundRecord | null> {
+  let block = await ctx.chain.firstBlockAfter(round.startedAt);
+  if (block === null && (await ctx.chain.mineBlock(round.startedAt))) {
+    block = await ctx.chain.firstBlockAfter(round.startedAt);
+  }
+  if (block === null) return null;
+  const participants = await roundParticipants(ctx, terms.taskId);
+  const phases = flPhases(terms.roundSeconds);
+  if (participants.length < 2) {
+    return ctx.repos.fl.updateRound(
+      terms.taskId,
+      round.round,
+      { seed: block.hash, seedBlock: block.number },
+      ["training"],
+    );
+  }
+  const roles = flRoles({
+    participants,
+    seed: block.hash,
+    round: round.round,
+    proposerFractionBps: terms.proposerFractionBps,
+  });
+  const drawn = await ctx.repos.fl.updateRound(
+    terms.taskId,
+    round.round,
+    {
+      seed: block.hash,
+      seedBlock: block.number,
+      proposers: roles.proposers,
+      voters: roles.voters.map((v) => ({ ...v, vote: null })),
+      deadline: new Date(ctx.clock.now().getTime() + phases.trainMs),
+    },
+    ["training"],
+  );
+  await ctx.repos.events.append("fl.round.roles", {
+    taskId: terms.taskId,
+    round: round.round,
+    seed: block.hash,
+    proposers: roles.proposers.map((p) => p.account),
+    voters: roles.voters.map((v) => v.account),
+  });
+  return drawn;
+}
+
+/**
+ * Who plays a round: every participant that joined and whose stake frozen at the join deadline reaches the
+ * task's minimum (SPEC §2.2: participants join with stake).
+ */
+export async function roundParticipants(
+  ctx: AppContext,
+  taskId: number,
+): Promise<{ account: string; stake: bigint }[]> {
+  const task = await ctx.repos.tasks.get(taskId);
+  const joined = new Set((await ctx.repos.fl.participants(taskId)).map((p) => p.account));
+  return (await countedStakes(ctx.repos, taskId))
+    .filter((s) => joined.has(s.account) && s.amount > 0n && s.amount >= task.minStake)
+    .map((s) => ({ account: s.account, stake: s.amount }));
+}
+
+/** Training: the strategy over the proposers; the candidate is stored and the vote opens. */
+async function train(
+  ctx: AppContext,
+  terms: FlTerms,
+  round: FlRoundRecord,
+  commitMs: number,
+): Promise<FlRoundRecord> {
+  const proposers = round.proposers.map((p) => p.account);
+  const grid = new NetworkGrid(ctx, terms.taskId, proposers, round.deadline);
+  const strategy: Strategy = roundStrategy(terms, round.seed!);
+  const global = await readArrays(ctx, round.baseModel);
+  const config = { ...terms.trainConfig };
+  let arrays: Arrays | undefined;
+  let metrics: Record<string, number> = {};
+  let contributors: string[];
+  if (strategy.trainRound) {
+    // Secure aggregation's stages share the training phase (each gets a fifth of it at most).
+    const phaseMs = Math.max(1000, Math.floor((round.deadline.getTime() - round.startedAt.getTime()) / 5));
+    try {
+      const result = await strategy.trainRound(round.round, global, config, grid, { timeoutMs: phaseMs });
+      arrays = result.arrays;
+      metrics = { ...(result.metrics ?? {}) };
+    } catch (error) {
+      if (error instanceof FlPending) throw error;
+      const e = error as { code?: string; message?: string };
+      return ctx.repos.fl.updateRound(
+        terms.taskId,
+        round.round,
+        { status: "failed", reason: `${e.code ?? "FL_ROUND_FAILED"}: ${e.message ?? String(error)}` },
+        ["training"],
+      );
+    }
+    contributors = strategy instanceof SecAggPlus ? [...(strategy.lastRound?.included ?? [])] : [];
+  } else {
+    const messages: Message[] = await strategy.configureTrain(round.round, global, config, grid);
+    const replies: Reply[] = await grid.sendAndReceive(messages);
+    const result = strategy.aggregateTrain(round.round, replies);
+    arrays = result.arrays;
+    metrics = { ...(result.metrics ?? {}) };
+    const rejected = new Set(
+      ((strategy as { lastRejected?: readonly { nodeId: string }[] }).lastRejected ?? []).map(
+        (r) => r.nodeId,
+      ),
+    );
+    contributors = replies.filter((r) => "update" in r && !rejected.has(r.nodeId)).map((r) => r.nodeId);
+  }
+  if (arrays === undefined || contributors.length === 0) {
+    return ctx.repos.fl.updateRound(
+      terms.taskId,
+      round.round,
+      { status: "failed", reason: "no proposer sent a usable update before the deadline", contributors },
+      ["training"],
+    );
+  }
+  const candidate = await storeArrays(ctx, arrays);
+  const voting = await ctx.repos.fl.updateRound(
+    terms.taskId,
+    round.round,
+    {
+      status: "voting",
+      candidateModel: candidate,
+      contributors,
+      metrics,
+      deadline: new Date(ctx.clock.now().getTime() + commitMs),
+    },
+    ["training"],
+  );
+  await ctx.repos.events.append("fl.round.candidate", {
+    taskId: terms.taskId,
+    round: round.round,
+    candidate,
+    contributors: contributors.length,
+  });
+  return voting;
+}
+
+/** Voters evaluate the candidate against the global model on their own data and commit to a vote. */
+async function commitVotes(ctx: AppContext, round: FlRoundRecord, revealMs: number): Promise<FlRoundRecord> {
+  const voters = round.voters.map((v) => v.account);
+  const grid = new NetworkGrid(ctx, round.taskId, voters, round.deadline);
+  const candidate = await readArrays(ctx, round.candidateModel!);
+  const replies = await grid.sendAndReceive(
+    voters.map((nodeId) => ({
+      nodeId,
+      kind: "exchange" as const,
+      round: round.round,
+      arrays: candidate,
+      config: { baseline: round.baseModel },
+      body: { stage: "vote-commit" },
+    })),
+  );
+  const committed = replies.filter(
+    (r) => "body" in r && typeof r.body.commitment === "string" && COMMITMENT.test(r.body.commitment),
+  );
+  return ctx.repos.fl.updateRound(
+    round.taskId,
+    round.round,
+    {
+      status: "revealing",
+      deadline: new Date(ctx.clock.now().getTime() + revealMs),
+      voters: round.voters,
+      reason: committed.length === 0 ? "no voter committed to a vote" : null,
+    },
+    ["voting"],
+  );
+}
+
+/** A voter's revealed vote, checked against its commitment. */
+export interface RevealedVote {
+  account: string;
+  vote: 1 | -1;
+  metrics: Record<string, number>;
+}
+
+/** Voters who committed reveal; a reveal that does not open its commitment counts as none. */
+async function revealVotes(ctx: AppContext, round: FlRoundRecord): Promise<RevealedVote[]> {
+  const commits = await ctx.repos.fl.stageMessages(round.taskId, round.round, "vote-commit");
+  const commitmentOf = new Map<string, string>();
+  for (const m of commits) {
+    const commitment = (m.reply as { body?: { commitment?: unknown } } | null)?.body?.commitment;
+    if (typeof commitment === "string" && COMMITMENT.test(commitment)) commitmentOf.set(m.node, commitment);
+  }
+  if (commitmentOf.size === 0) return [];
+  const revealers = [...commitmentOf.keys()];
+  const grid = new NetworkGrid(ctx, round.taskId, revealers, round.deadline);
+  const replies = await grid.sendAndReceive(
+    revealers.map((nodeId) => ({
+      nodeId,
+      kind: "exchange" as const,
+      round: round.round,
+      config: {},
+      body: { stage: "vote-reveal", commitment: commitmentOf.get(nodeId)! },
+    })),
+  );
+  const revealed: RevealedVote[] = [];
+  for (const reply of replies) {
+    if (!("body" in reply)) continue;
+    const { vote, salt, metrics } = reply.body as { vote?: unknown; salt?: unknown; metrics?: unknown };
+    if ((vote !== 1 && vote !== -1) || typeof salt !== "string") continue;
+    let opens = false;
+    try {
+      opens =
+        flVoteCommitment({ taskId: round.taskId, round: round.round, voter: reply.nodeId, vote, salt }) ===
+        commitmentOf.get(reply.nodeId);
+    } catch {
+      opens = false;
+    }
+    if (!opens) continue;
+    revealed.push({ account: reply.nodeId, vote, metrics: numericMetrics(metrics) });
+  }
+  return revealed;
+}
+
+function numericMetrics(value: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (value === null || typeof value !== "object") return out;
+  for (const [k, v] of Object.entries(value)) if (typeof v === "number" && Number.isFinite(v)) out[k] = v;
+  return out;
+}
