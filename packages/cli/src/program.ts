@@ -7,6 +7,7 @@ import { runAudit } from "./commands/audit.ts";
 import { runClaim } from "./commands/claim.ts";
 import { runDemoCommand } from "./commands/demo.ts";
 import { runEpochs, runTaskLeaderboard } from "./commands/epochs.ts";
+import { runFlCreate, runFlJoin, runFlList, runFlRounds, runFlShards, runFlShow } from "./commands/fl.ts";
 import { runFlSimulate } from "./commands/flSimulate.ts";
 import { FL_SIMULATE_DEFAULTS as FL } from "./commands/flSimulateOptions.ts";
 import { runJoin } from "./commands/join.ts";
@@ -251,7 +252,93 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
 
   const fl = program
     .command("fl")
-    .description("federated learning: simulate a whole federation on this machine");
+    .description(
+      "federated learning: tasks on the network (create, join with your private data, rounds) and a simulator",
+    );
+  fl.command("create")
+    .description(
+      "create a federated task: build its tabular base model from a CSV header (or give one), fund its pool, open it",
+    )
+    .requiredOption("--title <text>", "task title")
+    .option("--description <text>", "what the federation should learn", "")
+    .option("--model-type <type>", "classifier, regressor or lm-lora", "classifier")
+    .option(
+      "--base-model <file|id>",
+      "the initial global model: a file, or the content id of a published one",
+    )
+    .option("--schema <file.csv>", "build the base model from this CSV (header: features, then the label)")
+    .option("--label <column>", "with --schema: the label column (default: the last)")
+    .option(
+      "--hidden <sizes>",
+      "with --schema: hidden layer widths, comma-separated (none: no hidden layer)",
+      "32",
+    )
+    .option("--classes <n>", "with --schema: classes of a classifier (default: largest label + 1)")
+    .option("--seed <n>", "with --schema: seed of the initial weights", "0")
+    .option("--rounds <n>", "rounds to accept", "5")
+    .option("--round-seconds <s>", "seconds per round", "120")
+    .option("--min-participants <n>", "participants needed at the join deadline", "3")
+    .option("--max-participants <n>", "most participants", "100")
+    .option("--join-minutes <m>", "minutes until the join deadline (the first round starts then)", "10")
+    .option(
+      "--weight <n>",
+      "emission weight asked for, up to 1000000, paid once an operator approves it (default 1, or 0 with --pool)",
+    )
+    .option(
+      "--pool <FLOCK>",
+      "fund the task's reward pool with this much FLOCK from your wallet, then open it",
+    )
+    .option("--min-stake <FLOCK>", "minimum stake of a participant", "100")
+    .option("--min-lock-days <days>", "minimum lock duration of a participant's stake", "0")
+    .option(
+      "--strategy <name>",
+      `aggregation: ${Object.keys(STRATEGIES).join(", ")}; options as name:key=value (e.g. fedprox:proximalMu=0.1)`,
+      "fedavg",
+    )
+    .option(
+      "--privacy <mode>",
+      "plain, secagg (secure aggregation) or secagg+dp (and differential privacy)",
+      "plain",
+    )
+    .option("--target-epsilon <ε>", "with secagg+dp: the privacy budget of the whole task")
+    .option("--delta <δ>", "with secagg+dp: δ of the budget")
+    .option("--clip-norm <C>", "with secagg+dp: L2 norm each update is clipped to")
+    .option("--pay-rule <rule>", "stake (pro-rata stake) or contribution (by each proposer's value)", "stake")
+    .option("--proposer-fraction-bps <bps>", "share of each round's participants that train (default 5000)")
+    .option("--lr <rate>", "local learning rate sent with every training message")
+    .option("--local-epochs <n>", "local epochs per round")
+    .option("--batch-size <n>", "local minibatch size")
+    .option("--proximal-mu <μ>", "FedProx's proximal term in local training")
+    .addOption(account())
+    .action(run(runFlCreate));
+  fl.command("list").description("federated tasks").action(run(runFlList));
+  fl.command("show <task>").description("one federated task and its participants").action(run(runFlShow));
+  fl.command("rounds <task>")
+    .description("a federated task's rounds: status, proposers, votes, tally, accepted, rewards")
+    .action(run(runFlRounds));
+  fl.command("join <task>")
+    .description(
+      "take part with private CSV files: stake if needed, join, then train and vote each round until the task ends (Ctrl-C stops)",
+    )
+    .requiredOption("--train <file.csv>", "your private training rows (the task's feature and label columns)")
+    .requiredOption("--test <file.csv>", "your private test rows: what you evaluate candidates and vote with")
+    .option("--stake <gmFLOCK>", "stake this much (default: the task's minimum stake)")
+    .option(
+      "--lock-days <days>",
+      "days to lock FLOCK for when a new lock is needed (default: the task's minimum)",
+    )
+    .option("--seed <n>", "seed of the local minibatch order", "0")
+    .addOption(account())
+    .action(run(runFlJoin));
+  fl.command("shards")
+    .description(
+      "write private train/test CSVs for N parties: digits or breast-cancer split like hospitals, or glucose by patient",
+    )
+    .requiredOption("--dataset <name>", "digits, breast-cancer or glucose")
+    .requiredOption("--parts <n>", "parties (2–50)")
+    .requiredOption("--out <dir>", "folder to write party-1/train.csv, party-1/test.csv, …")
+    .option("--seed <n>", "seed of the split (and of the glucose series)", "0")
+    .action(local(runFlShards));
   fl.command("simulate")
     .description(
       "run a federation in this process on a shipped dataset: strategies side by side, non-IID clients, dropouts, stragglers, attackers, DP, contribution value",
