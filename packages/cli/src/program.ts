@@ -96,21 +96,48 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
   task
     .command("create")
     .description(
-      "create a task from a base model file and ShareGPT JSONL training and hidden validation sets",
+      "create a task: an lm-lora task from a base model file and ShareGPT JSONL training and hidden validation sets, or a classifier or regressor task from CSV sets and a tabular base model (or --hidden to build one)",
     )
     .requiredOption("--title <text>", "task title")
     .option("--description <text>", "what the model should learn", "")
-    .requiredOption(
+    .addOption(
+      new Option(
+        "--type <type>",
+        "lm-lora (LoRA of a language model, scored in bits per byte), classifier (an MLP scored by log-loss) or regressor (an MLP scored by RMSE)",
+      )
+        .choices(["lm-lora", "classifier", "regressor"])
+        .default("lm-lora"),
+    )
+    .option(
       "--base-model <file|id>",
-      "base model file (flock-llama/1), or the content id of one the coordinator publishes",
+      "base model file (flock-llama/1 for lm-lora, flock-tabular-mlp/1 for classifier and regressor), or the content id of a published lm-lora base model",
     )
-    .requiredOption("--train <file>", "public training set (ShareGPT JSONL)")
-    .requiredOption(
-      "--validation <file>",
-      "hidden validation set (ShareGPT JSONL); only its sha256 is public",
+    .option(
+      "--training-set <file>",
+      "public training set (ShareGPT JSONL for lm-lora, CSV with a header otherwise)",
     )
-    .option("--context-length <n>", "tokens per conversation", "96")
-    .option("--max-params <n>", "maximum trainable parameters of a submission", "1000000")
+    .option(
+      "--validation-set <file>",
+      "hidden validation set (ShareGPT JSONL, or CSV with the training set's columns); only its sha256 is public",
+    )
+    .option("--train <file>", "same as --training-set")
+    .option("--validation <file>", "same as --validation-set")
+    .option(
+      "--hidden <widths>",
+      "classifier/regressor without --base-model: build a fresh MLP with these hidden layer widths (e.g. 32 or 64,32) from the training CSV's header",
+    )
+    .option("--label <column>", "the label column of a fresh MLP (default: the training CSV's last column)")
+    .option(
+      "--classes <n>",
+      "classes of a fresh classifier (default: the largest label in the sets plus one)",
+    )
+    .option("--seed <n>", "seed of a fresh MLP's initial weights", "1")
+    .option("--context-length <n>", "tokens per conversation (lm-lora only)", "96")
+    .option(
+      "--max-params <n>",
+      "maximum trainable parameters of a submission (lm-lora; a tabular task trains every weight of its base model)",
+      "1000000",
+    )
     .option("--deadline <minutes>", "minutes until the submission deadline", "10")
     .option("--duration <minutes>", "minutes of validation after the deadline", "10")
     .option(

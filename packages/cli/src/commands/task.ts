@@ -1,5 +1,6 @@
 import { fundTask, getTaskPool } from "@flock/chain";
 import { contentId, formatFlock, parseFlock, ValidationError } from "@flock/core";
+import { scoreTabularSubmission } from "@flock/engine";
 import { createFlockClient, type Task } from "@flock/sdk";
 import type { CommandContext } from "../context.ts";
 import { baseModelBpc } from "../demo/baseModelBpc.ts";
@@ -8,12 +9,23 @@ import { readNetworkInfo } from "../network/networkFile.ts";
 import { type Participant, participant } from "../network/participant.ts";
 import { publishArtifact } from "../network/publishArtifact.ts";
 import { table } from "../output.ts";
-import { readBaseModelFile, readConversationFile } from "./taskInputs.ts";
+import {
+  parseHiddenSizes,
+  readBaseModelFile,
+  readConversationFile,
+  readTabularTaskFiles,
+} from "./taskInputs.ts";
 import { parseInteger } from "./wallet.ts";
+
+/** The task types `flock task create` makes (SPEC §2.1; lm-full is not trained by the network's nodes). */
+export const CREATABLE_TASK_TYPES = ["lm-lora", "classifier", "regressor"] as const;
+export type CreatableTaskType = (typeof CREATABLE_TASK_TYPES)[number];
 
 export interface CreateTaskInput {
   title: string;
   description: string;
+  /** The task type (default lm-lora). */
+  type?: CreatableTaskType;
   /** The base model's bytes, or the content id of one the coordinator already publishes. */
   baseModel: Uint8Array | string;
   trainingSet: Uint8Array;
@@ -87,7 +99,7 @@ export async function createTask(
   const created = await me.api.tasks.create({
     title: input.title,
     description: input.description,
-    type: "lm-lora",
+    type: input.type ?? "lm-lora",
     baseModel,
     contextLength: input.contextLength,
     maxTrainableParams: input.maxTrainableParams,
@@ -117,35 +129,141 @@ export async function createTask(
   return opened;
 }
 
-/** `flock task create`: files on disk → a task. */
-export async function runTaskCreate(
+/** What `flock task create` is given on its command line. */
+export interface TaskCreateOptions {
+  account?: string;
+  title: string;
+  description: string;
+  type: string;
+  baseModel?: string;
+  train?: string;
+  trainingSet?: string;
+  validation?: string;
+  validationSet?: string;
+  hidden?: string;
+  label?: string;
+  classes?: string;
+  seed: string;
+  contextLength: string;
+  maxParams: string;
+  deadline: string;
+  duration: string;
+  weight?: string;
+  pool?: string;
+  minStake: string;
+  minLockDays: string;
+}
+
+/** The task's files and type-specific terms, every input checked before anything is published or posted. */
+async function taskFiles(
   ctx: CommandContext,
-  options: {
-    account?: string;
-    title: string;
-    description: string;
-    baseModel: string;
-    train: string;
-    validation: string;
-    contextLength: string;
-    maxParams: string;
-    deadline: string;
-    duration: string;
-    weight?: string;
-    pool?: string;
-    minStake: string;
-    minLockDays: string;
-  },
-) {
+  options: TaskCreateOptions,
+  type: CreatableTaskType,
+): Promise<
+  Pick<
+    CreateTaskInput,
+    "baseModel" | "trainingSet" | "validationSet" | "contextLength" | "maxTrainableParams"
+  > & {
+    /** The base model's score on the hidden set, with its unit: the score submissions must beat. */
+    baseScore: () => Promise<{ value: number; text: string }>;
+  }
+> {
+  const train = options.trainingSet ?? options.train;
+  const validation = options.validationSet ?? options.validation;
+  if (train === undefined || validation === undefined) {
+    throw new ValidationError(
+      "TASK_INPUT_MISSING",
+      "a task needs a training set and a hidden validation set",
+      {
+        hint: "give --training-set FILE and --validation-set FILE (--train and --validation do the same)",
+      },
+    );
+  }
+  if (type === "lm-lora") {
+    if (options.baseModel === undefined) {
+      throw new ValidationError("TASK_BASE_MODEL_MISSING", "an lm-lora task needs --base-model", {
+        hint: "give a flock-llama/1 base model file, or the content id of one the coordinator publishes",
+      });
+    }
+    const contextLength = parseInteger(options.contextLength, "--context-length");
+    const baseModel = /^sha256:[0-9a-f]{64}$/.test(options.baseModel)
+      ? options.baseModel
+      : readBaseModelFile(options.baseModel, contextLength);
+    const validationSet = readConversationFile(validation, "--validation", contextLength);
+    return {
+      baseModel,
+      trainingSet: readConversationFile(train, "--train"),
+      validationSet,
+      contextLength,
+      maxTrainableParams: parseInteger(options.maxParams, "--max-params"),
+      baseScore: async () => {
+        const bytes =
+          typeof baseModel === "string"
+            ? await participant(ctx.home, options.account).api.artifacts.download(baseModel)
+            : baseModel;
+        const bpc = await baseModelBpc(bytes, new TextDecoder().decode(validationSet), contextLength);
+        return { value: bpc, text: `${bpc.toFixed(4)} BPC` };
+      },
+    };
+  }
+  const files = readTabularTaskFiles({
+    type,
+    ...(options.baseModel === undefined ? {} : { baseModelPath: options.baseModel }),
+    ...(options.hidden === undefined ? {} : { hidden: parseHiddenSizes(options.hidden) }),
+    ...(options.label === undefined ? {} : { label: options.label }),
+    ...(options.classes === undefined ? {} : { classes: parseInteger(options.classes, "--classes") }),
+    seed: parseInteger(options.seed, "--seed"),
+    trainingPath: train,
+    validationPath: validation,
+  });
+  if (options.baseModel === undefined) {
+    const c = files.spec.config;
+    const layers = [c.numFeatures, ...c.hidden, c.kind === "classifier" ? (c.numClasses ?? 2) : 1];
+    ctx.output.note(
+      `built a fresh ${type} MLP ${layers.join("-")} (${files.parameters} parameters, seed ${options.seed}) for the columns ${files.spec.features.join(", ")} → ${files.spec.label}`,
+    );
+  }
+  return {
+    baseModel: files.baseModel,
+    trainingSet: files.trainingSet,
+    validationSet: files.validationSet,
+    // A tabular task has no context; its submissions are MLPs of the base model's shape, every weight trained.
+    contextLength: 1,
+    maxTrainableParams: files.parameters,
+    baseScore: async () => {
+      const score = await scoreTabularSubmission({
+        taskType: type,
+        baseModel: files.baseModel,
+        artifact: files.baseModel,
+        validationData: new TextDecoder().decode(files.validationSet),
+        maxArtifactBytes: files.baseModel.length,
+      });
+      const accuracy = score.kind === "scored" && score.accuracy !== undefined;
+      return {
+        value: score.metric,
+        text: `${score.metricName} ${score.metric.toFixed(4)}${accuracy ? ` (accuracy ${score.accuracy!.toFixed(4)})` : ""}`,
+      };
+    },
+  };
+}
+
+/** `flock task create`: files on disk → a task. */
+export async function runTaskCreate(ctx: CommandContext, options: TaskCreateOptions) {
+  const type = options.type as CreatableTaskType;
+  if (!(CREATABLE_TASK_TYPES as readonly string[]).includes(type)) {
+    throw new ValidationError(
+      "TASK_TYPE_UNSUPPORTED",
+      `--type ${options.type} is not a task type the network runs`,
+      {
+        hint: `give --type ${CREATABLE_TASK_TYPES.join(", ")}`,
+        details: { type: options.type, supported: [...CREATABLE_TASK_TYPES] },
+      },
+    );
+  }
   const now = Date.now();
   const deadlineMinutes = parseInteger(options.deadline, "--deadline");
-  const contextLength = parseInteger(options.contextLength, "--context-length");
   // Every input is checked before anything is published or posted.
-  const baseModel = /^sha256:[0-9a-f]{64}$/.test(options.baseModel)
-    ? options.baseModel
-    : readBaseModelFile(options.baseModel, contextLength);
-  const trainingSet = readConversationFile(options.train, "--train");
-  const validationSet = readConversationFile(options.validation, "--validation", contextLength);
+  const files = await taskFiles(ctx, options, type);
   const pool = options.pool === undefined ? 0n : parseFlock(options.pool);
   // A task with a pool asks for no emission unless told; one without asks for weight 1 (an operator approves).
   const weight = options.weight ?? (pool > 0n ? "0" : "1");
@@ -155,11 +273,12 @@ export async function runTaskCreate(
     {
       title: options.title,
       description: options.description,
-      baseModel,
-      trainingSet,
-      validationSet,
-      contextLength,
-      maxTrainableParams: parseInteger(options.maxParams, "--max-params"),
+      type,
+      baseModel: files.baseModel,
+      trainingSet: files.trainingSet,
+      validationSet: files.validationSet,
+      contextLength: files.contextLength,
+      maxTrainableParams: files.maxTrainableParams,
       submissionDeadline: new Date(now + deadlineMinutes * 60_000),
       endTime: new Date(now + (deadlineMinutes + parseInteger(options.duration, "--duration")) * 60_000),
       rewardWeight: BigInt(parseInteger(weight, "--weight")), // a whole number ≤ 1,000,000 (protocol MAX_TASK_WEIGHT)
@@ -169,17 +288,17 @@ export async function runTaskCreate(
     },
     (line) => ctx.output.note(line),
   );
-  // The score fine-tunes must beat, computed here because only the creator holds the hidden set.
-  const baseBytes =
-    typeof baseModel === "string"
-      ? await participant(ctx.home, options.account).api.artifacts.download(baseModel)
-      : baseModel;
-  const baseBpc = await baseModelBpc(baseBytes, new TextDecoder().decode(validationSet), contextLength);
-  recordCreatedTask(ctx.home, { taskId: task.id, validationCommitment: task.validationCommitment, baseBpc });
-  ctx.output.result({ ...task, baseBpc }, () => [
+  // The score submissions must beat, computed here because only the creator holds the hidden set.
+  const base = await files.baseScore();
+  recordCreatedTask(ctx.home, {
+    taskId: task.id,
+    validationCommitment: task.validationCommitment,
+    baseBpc: base.value,
+  });
+  ctx.output.result({ ...task, baseBpc: base.value }, () => [
     `task ${task.id} "${task.title}" is ${task.status}, deadline ${task.submissionDeadline}`,
     ...(task.status === "draft" ? (task.next ?? []).map((step) => `next: ${step}`) : []),
-    `base model on the hidden set: ${baseBpc.toFixed(4)} BPC (the score fine-tunes must beat; \`flock task leaderboard ${task.id}\`)`,
+    `base model on the hidden set: ${base.text} (the score submissions must beat; \`flock task leaderboard ${task.id}\`)`,
   ]);
 }
 
