@@ -422,9 +422,11 @@ export const ERROR_CODES = {
   NOTHING_TO_VALIDATE: { kind: "FlockError", status: 500 },
   RATE_LIMITED: { kind: "FlockError", status: 429 },
   TRAINER_STEP_FAILED: { kind: "FlockError", status: 500 },
+  TRAINER_TASK_TYPE_UNSUPPORTED: { kind: "FlockError", status: 500 },
   TRAINING_FAILED: { kind: "FlockError", status: 500 },
   VALIDATION_SET_MISMATCH: { kind: "FlockError", status: 500 },
   VALIDATOR_STEP_FAILED: { kind: "FlockError", status: 500 },
+  VALIDATOR_TASK_TYPE_UNSUPPORTED: { kind: "FlockError", status: 500 },
 } as const satisfies Record<string, { kind: ErrorKind; status: number }>;
 
 /** A code in the table: the `code` of every error the coordinator answers and the SDK rebuilds. */

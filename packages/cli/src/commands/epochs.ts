@@ -28,7 +28,18 @@ export async function runEpochs(ctx: CommandContext) {
   );
 }
 
-/** `flock task leaderboard <id>`: the task's ranked submissions by consensus BPC (lower is better). */
+/** The metric a task type is ranked by (SPEC §2.1), as the leaderboard names it; every one is lower-is-better. */
+const METRIC_OF_TYPE: Record<string, string> = {
+  "lm-lora": "BPC",
+  "lm-full": "BPC",
+  classifier: "log-loss",
+  regressor: "RMSE",
+};
+
+/**
+ * `flock task leaderboard <id>`: the task's ranked submissions by consensus score (lower is better): BPC for
+ * language tasks, log-loss for classifiers, RMSE for regressors. The JSON keeps the value under `bpc`.
+ */
 export async function runTaskLeaderboard(ctx: CommandContext, idText: string) {
   const id = parseInteger(idText, "task");
   const client = publicClient(ctx);
@@ -40,20 +51,21 @@ export async function runTaskLeaderboard(ctx: CommandContext, idText: string) {
     const bpc = e.consensusScore === null ? null : Number(e.consensusScore) / 10 ** SCORE_DECIMALS;
     return { ...e, bpc, improvement: bpc === null || baseBpc === null ? null : baseBpc - bpc };
   });
+  const metric = METRIC_OF_TYPE[task.type] ?? "score";
   const result = {
-    task: { id: task.id, title: task.title, status: task.status },
+    task: { id: task.id, title: task.title, status: task.status, type: task.type, metric },
     baseBpc,
     leaderboard: lines,
   };
   ctx.output.result(result, () => [
-    `task ${id}: ${task.title} (${task.status}); consensus BPC on the hidden set, lower is better`,
+    `task ${id}: ${task.title} (${task.status}); consensus ${metric} on the hidden set, lower is better`,
     baseBpc === null
       ? "base model score: known only to the task's creator (shown in the home that ran `flock task create`)"
-      : `base model without an adapter: ${baseBpc.toFixed(4)} BPC; improvement = base − entry`,
+      : `base model ${task.type === "lm-lora" ? "without an adapter" : "untrained"}: ${baseBpc.toFixed(4)} ${metric}; improvement = base − entry`,
     lines.length === 0
       ? "no scored submission yet"
       : table(
-          ["rank", "submission", "trainer", "BPC", "improvement", "reports"],
+          ["rank", "submission", "trainer", metric, "improvement", "reports"],
           lines.map((l) => [
             l.rank === null ? "-" : String(l.rank + 1),
             String(l.submissionId),

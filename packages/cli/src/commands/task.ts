@@ -348,6 +348,7 @@ export async function runTaskShow(ctx: CommandContext, idText: string) {
   const submissions = { items: await client.submissions.list(id) };
   ctx.output.result({ task, submissions: submissions.items }, () => [
     `task ${task.id}: ${task.title} (${task.status})`,
+    `type         ${task.type}`,
     `base model   ${task.baseModel}`,
     `training set ${task.trainingSetId}`,
     `hidden set   ${task.validationCommitment} (commitment)`,

@@ -11,7 +11,10 @@ import { writeHomeFile } from "../homeFiles.ts";
 export interface CreatedTaskRecord {
   taskId: number;
   validationCommitment: string;
-  /** BPC of the base model without an adapter, scored as validators score submissions. */
+  /**
+   * The base model's own score in the task's metric, as validators score submissions: BPC without an adapter
+   * for a language task, log-loss for a classifier, RMSE for a regressor.
+   */
   baseBpc: number;
 }
 
