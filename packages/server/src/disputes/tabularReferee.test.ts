@@ -2,14 +2,19 @@ import { contentId } from "@flock/core";
 import {
   createRng,
   formatTabularCsv,
+  generateClassificationDataset,
   generateRegressionDataset,
   initTabularMlp,
   scoreTabularSubmission,
   type TabularModelSpec,
   writeTabularModel,
 } from "@flock/engine";
-import { scoreOrWorst, WORST_SCORE_MAGNITUDE } from "@flock/protocol";
-import { describe, expect, it } from "vitest";
+import { scoreFromMetric, scoreOrWorst, WORST_SCORE_MAGNITUDE } from "@flock/protocol";
+import { afterAll, describe, expect, it } from "vitest";
+import { scoredTask } from "../testing/disputeScenario.ts";
+import { createRecordingChainGateway } from "../testing/recordingChainGateway.ts";
+import { revealAndFinalize } from "../testing/scoreReveal.ts";
+import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 import { engineSubmissionEvaluator } from "./engineSubmissionEvaluator.ts";
 import type { EvaluationInput } from "./submissionEvaluator.ts";
 
@@ -63,5 +68,64 @@ describe("the referee re-runs tabular evaluations", () => {
     await expect(
       engineSubmissionEvaluator().evaluate({ ...input(baseModel), taskType: "lm-full" }),
     ).rejects.toMatchObject({ code: "NOT_IMPLEMENTED" });
+  });
+});
+
+describe("a classifier task's false log-loss, end to end in the coordinator (engine referee, recording chain)", () => {
+  const WAD = 10n ** 18n;
+  const clock = manualClock(new Date(Math.floor(Date.now() / 60_000) * 60_000));
+  const chain = createRecordingChainGateway();
+  let t: TestApp;
+  afterAll(() => t?.dispose());
+
+  it("is proven dishonest by the re-run and slashed; honest validators are not", async () => {
+    const cSpec: TabularModelSpec = {
+      config: { kind: "classifier", numFeatures: 6, numClasses: 3, hidden: [4] },
+      features,
+      label: "class",
+    };
+    const data = generateClassificationDataset({ seed: 9, trainRows: 16, testRows: 32 });
+    const csv = (split: { rows: number; x: Float32Array; y: Int32Array }) =>
+      formatTabularCsv({ ...split, numFeatures: 6, features, label: "class" });
+    const base = writeTabularModel(cSpec, initTabularMlp(cSpec.config, createRng(1)));
+    const hiddenCsv = csv(data.test);
+    const artifacts = [2, 3].map((seed) =>
+      writeTabularModel(cSpec, initTabularMlp(cSpec.config, createRng(seed))),
+    );
+    const honest: bigint[] = [];
+    for (const artifact of artifacts) {
+      const r = await scoreTabularSubmission({
+        taskType: "classifier",
+        baseModel: base,
+        artifact,
+        validationData: hiddenCsv,
+        maxArtifactBytes: 1 << 20,
+      });
+      honest.push(scoreFromMetric(r.metric));
+    }
+    t = await startTestApp({ clock, chain });
+    const task = await scoredTask(t, clock, {
+      type: "classifier",
+      baseModel: base,
+      trainingSet: new TextEncoder().encode(csv(data.train)),
+      hiddenSet: new TextEncoder().encode(hiddenCsv),
+      artifacts,
+      validatorStakes: [3000n * WAD, 4000n * WAD, 5000n * WAD],
+      // Validator 1 claims the second model's log-loss is 0.1 nats lower than it is.
+      scoreOf: (v, trainer) => (v === 1 && trainer === 1 ? honest[1]! - WAD / 10n : honest[trainer]!),
+    });
+    await revealAndFinalize(t, clock, task.endTime, task.pending);
+    await t.app.scheduler.runDue(); // the referee's re-run
+    const [dispute] = await t.repos.jobs.list({ kind: "score.dispute" });
+    const outcome = (await t.app.http.inject({ method: "GET", url: `/disputes/${dispute!.id}` })).json();
+    expect(outcome).toMatchObject({
+      status: "decided",
+      verdict: "dishonest",
+      validator: task.validators[1]!.address.toLowerCase(),
+      submissionId: task.submissions[1],
+      rerunScore: honest[1]!.toString(),
+      consensus: honest[1]!.toString(),
+    });
+    expect(chain.slashed.map((s) => s.account)).toEqual([task.validators[1]!.address.toLowerCase()]);
   });
 });

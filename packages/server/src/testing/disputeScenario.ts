@@ -36,6 +36,9 @@ export async function scoredTask(
     artifacts: Uint8Array[];
     validatorStakes: bigint[];
     scoreOf: (validator: number, trainer: number) => bigint;
+    /** The task type (default lm-lora); a tabular type needs its CSV training set. */
+    type?: "lm-lora" | "classifier" | "regressor";
+    trainingSet?: Uint8Array;
   },
 ): Promise<ScoredTask> {
   const key = () => privateKeyToAccount(generatePrivateKey());
@@ -48,11 +51,11 @@ export async function scoredTask(
   const created = await t.signed(creator, "POST", "/tasks", {
     title: "refereed",
     description: "a task whose scores are disputed",
-    type: "lm-lora",
+    type: options.type ?? "lm-lora",
     baseModel: base.id,
     contextLength: 48,
     maxTrainableParams: 100_000,
-    trainingSetId: await t.publish("train"),
+    trainingSetId: await t.publish(options.trainingSet ?? "train"),
     validationCommitment: contentId(options.hiddenSet),
     submissionDeadline: new Date(start + 60 * 60_000).toISOString(),
     endTime: endTime.toISOString(),
