@@ -11,6 +11,7 @@ export * from "./datasets/index.ts";
 export * from "./eval/chatEvaluationBatches.ts";
 export * from "./eval/evaluateLanguageModel.ts";
 export * from "./eval/evaluateTabular.ts";
+export * from "./eval/scoreFullSubmission.ts";
 export * from "./eval/scoreSubmission.ts";
 export * from "./eval/scoreTabularSubmission.ts";
 export * from "./generate/decodeGraph.ts";
