@@ -3,8 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { contentId, type FlockError } from "@flock/core";
 import {
+  countParameters,
   createRng,
+  decodeBaseModel,
   initTabularMlp,
+  scoreFullSubmission,
   scoreTabularSubmission,
   type TabularModelSpec,
   writeTabularModel,
@@ -23,6 +26,7 @@ import { scoreFromMetric, WORST_SCORE_MAGNITUDE } from "@flock/protocol";
 import { createFlockClient, type FlockClient } from "@flock/sdk";
 import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { instructionJsonl, tinyBaseModel } from "../../node/src/testing/tinyNetwork.ts";
 import { tinyTabularTask } from "../../node/src/testing/tinyTabular.ts";
 import { type ServerProcess, startServerProcess } from "../../server/src/testing/serverProcess.ts";
 
@@ -61,7 +65,7 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, 
   }
 }
 
-describe("Arena classifier and regressor tasks end to end over HTTP", () => {
+describe("Arena classifier, regressor and lm-full tasks end to end over HTTP", () => {
   it("trainers train and submit, validators score log-loss and RMSE, the better-trained model ranks first; oversize and misshapen submissions are handled", async () => {
     const operator = createFlockClient({ baseUrl: server.url, account: OPERATOR });
     const [careful, bold, attacker, v1, v2] = Array.from({ length: 5 }, () => person(server.url));
@@ -96,6 +100,29 @@ describe("Arena classifier and regressor tasks end to end over HTTP", () => {
       for (const p of [careful!, bold!, attacker!]) await server.stake(task.id, p.address, "trainer", STAKE);
       for (const p of [v1!, v2!]) await server.stake(task.id, p.address, "validator", STAKE);
     }
+    // A full fine-tune of a tiny decoder on the same network: every weight trains, scored in bits per byte.
+    const decoder = tinyBaseModel(5);
+    const chats = { training: instructionJsonl(1, 32), hidden: instructionJsonl(2, 8) };
+    await operator.artifacts.publish(decoder);
+    await operator.artifacts.publish(new TextEncoder().encode(chats.training));
+    const fullTask = await operator.tasks.create({
+      title: "full fine-tune",
+      description: "every weight of the decoder",
+      type: "lm-full",
+      baseModel: contentId(decoder),
+      contextLength: 48,
+      maxTrainableParams: countParameters(decodeBaseModel(decoder).params),
+      trainingSetId: contentId(chats.training),
+      validationCommitment: contentId(chats.hidden),
+      submissionDeadline: new Date(deadline),
+      endTime: new Date(deadline + 8000),
+      rewardWeight: 1n,
+      minStake: STAKE,
+      minLockDays: 0,
+    });
+    await operator.tasks.uploadValidationSet(fullTask.id, new TextEncoder().encode(chats.hidden));
+    for (const p of [careful!, bold!]) await server.stake(fullTask.id, p.address, "trainer", STAKE);
+    for (const p of [v1!, v2!]) await server.stake(fullTask.id, p.address, "validator", STAKE);
     const roles = new Map<string, "trainer" | "validator">([
       [careful!.address, "trainer"],
       [bold!.address, "trainer"],
@@ -114,15 +141,15 @@ describe("Arena classifier and regressor tasks end to end over HTTP", () => {
       const daemon = new TrainerDaemon({
         coordinator: coordinator(t.who),
         backend: engineTrainingBackend(),
-        recipe: recipe(t.name),
+        recipe: recipe(t.name, { steps: 6, batchSize: 4, seqLen: 48 }),
         tabularRecipe: t.tabular,
         stateDir: join(root, `trainer-${t.name}`),
       });
       const pass = await daemon.runOnce();
-      expect(pass.worked.sort()).toEqual([tasks.classifier, tasks.regressor].sort());
+      expect(pass.worked.sort()).toEqual([tasks.classifier, tasks.regressor, fullTask.id].sort());
       const state = await daemon.state();
-      for (const kind of KINDS) {
-        expect(state.tasks[String(tasks[kind])]).toMatchObject({ phase: "uploaded", status: "accepted" });
+      for (const id of [tasks.classifier, tasks.regressor, fullTask.id]) {
+        expect(state.tasks[String(id)]).toMatchObject({ phase: "uploaded", status: "accepted" });
       }
     }
 
@@ -163,15 +190,15 @@ describe("Arena classifier and regressor tasks end to end over HTTP", () => {
     );
     for (const v of [v1!, v2!]) {
       await until(
-        async () => ((await coordinator(v).requestAssignments()).length === 6 ? true : undefined),
+        async () => ((await coordinator(v).requestAssignments()).length === 8 ? true : undefined),
         30_000,
-        "six assignments per validator",
+        "eight assignments per validator",
       );
     }
-    for (const daemon of validators) expect(await daemon.runOnce()).toBe(6);
+    for (const daemon of validators) expect(await daemon.runOnce()).toBe(8);
     expect(events.filter((e) => e.kind === "failed" || e.kind === "refused")).toEqual([]);
     const committed = events.filter((e) => e.kind === "committed");
-    expect(committed).toHaveLength(12);
+    expect(committed).toHaveLength(16);
     // A classifier's evidence carries its accuracy next to the log-loss; the misshapen model's the reason.
     const saved = Object.values((await validators[0]!.state()).assignments);
     expect(saved).toContainEqual(
@@ -193,7 +220,7 @@ describe("Arena classifier and regressor tasks end to end over HTTP", () => {
 
     // After the end they reveal; the task finalizes with the consensus of the two.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline + 8000 - Date.now() + 300)));
-    for (const daemon of validators) expect(await daemon.runOnce()).toBe(6);
+    for (const daemon of validators) expect(await daemon.runOnce()).toBe(8);
     for (const kind of KINDS) {
       await until(
         async () => {
@@ -229,5 +256,28 @@ describe("Arena classifier and regressor tasks end to end over HTTP", () => {
         expect(entry.consensusScore).toBe(scoreFromMetric(local.metric));
       }
     }
+    await until(
+      async () => ((await operator.tasks.get(fullTask.id)).status === "validating" ? undefined : true),
+      30_000,
+      "the lm-full task to finalize",
+    );
+    const fullBoard = await operator.tasks.leaderboard(fullTask.id);
+    expect(fullBoard.map((e) => e.reports)).toEqual([2, 2]);
+    for (const entry of fullBoard) {
+      const name = entry.trainer === bold!.address ? "bold" : "careful";
+      const artifact = new Uint8Array(
+        readFileSync(join(root, `trainer-${name}`, "tasks", String(fullTask.id), "artifact.safetensors")),
+      );
+      const local = await scoreFullSubmission({
+        baseModel: decoder,
+        artifact,
+        validationData: chats.hidden,
+        contextLength: 48,
+        maxArtifactBytes: 1 << 22,
+      });
+      expect(local.kind).toBe("scored");
+      expect(entry.consensusScore).toBe(scoreFromMetric(local.bpc));
+    }
+    expect(fullBoard[0]!.consensusScore! <= fullBoard[1]!.consensusScore!).toBe(true);
   }, 90_000);
 });

@@ -88,7 +88,8 @@ export interface TrainerDaemonOptions {
 
 /**
  * The trainer daemon (SPEC §2.1): for every open task it is staked on, fine-tune the base model on the
- * public training set (a LoRA adapter for a language task, the whole MLP for a classifier or regressor task),
+ * public training set (a LoRA adapter for an lm-lora task, every weight of the decoder for an lm-full task,
+ * the whole MLP for a classifier or regressor task),
  * commit the artifact's hash, then upload the artifact. Progress is recorded after
  * each step, so a restarted daemon resumes training from its checkpoint and never commits twice.
  */
@@ -183,28 +184,28 @@ export class TrainerDaemon {
       const onProgress = (p: { step: number; totalSteps: number; loss: number }) =>
         this.#emit({ kind: "training", taskId: task.id, ...p });
       const trainingData = new TextDecoder().decode(trainingSet);
+      const language = {
+        baseModelId: task.baseModel,
+        baseModel,
+        trainingData,
+        recipe: this.options.recipe,
+        workDir: taskDir,
+      };
       const artifact =
         task.type === "lm-lora"
-          ? await this.options.backend.train(
-              {
-                baseModelId: task.baseModel,
-                baseModel,
-                trainingData,
-                recipe: this.options.recipe,
-                workDir: taskDir,
-              },
-              onProgress,
-            )
-          : await this.options.backend.trainTabular!(
-              {
-                taskType: task.type as "classifier" | "regressor",
-                baseModel,
-                trainingData,
-                recipe: this.#tabularRecipe(),
-                workDir: taskDir,
-              },
-              onProgress,
-            );
+          ? await this.options.backend.train(language, onProgress)
+          : task.type === "lm-full"
+            ? await this.options.backend.trainFull!(language, onProgress)
+            : await this.options.backend.trainTabular!(
+                {
+                  taskType: task.type as "classifier" | "regressor",
+                  baseModel,
+                  trainingData,
+                  recipe: this.#tabularRecipe(),
+                  workDir: taskDir,
+                },
+                onProgress,
+              );
       await writeFile(artifactPath, artifact);
       entry = { phase: "trained", artifactId: contentId(artifact), attempts: 0 };
       await this.#update(task.id, entry);
@@ -238,15 +239,25 @@ export class TrainerDaemon {
     }
   }
 
-  /** Language tasks train with `backend.train`, classifier and regressor tasks with `backend.trainTabular`. */
+  /**
+   * LoRA tasks train with `backend.train`, full fine-tunes with `backend.trainFull`, classifier and regressor
+   * tasks with `backend.trainTabular`.
+   */
   #requireTrainable(task: TaskView): void {
+    const { backend } = this.options;
     const tabular = task.type === "classifier" || task.type === "regressor";
-    if (task.type === "lm-lora" || (tabular && this.options.backend.trainTabular !== undefined)) return;
+    if (
+      task.type === "lm-lora" ||
+      (task.type === "lm-full" && backend.trainFull !== undefined) ||
+      (tabular && backend.trainTabular !== undefined)
+    ) {
+      return;
+    }
     throw new FlockError(
       "TRAINER_TASK_TYPE_UNSUPPORTED",
       `this trainer's backend cannot train task ${task.id} of type ${task.type}`,
       {
-        hint: "run a trainer whose backend trains this type (engineTrainingBackend trains lm-lora, classifier and regressor tasks)",
+        hint: "run a trainer whose backend trains this type (engineTrainingBackend trains every Arena task type)",
         details: { taskId: task.id, type: task.type },
       },
     );

@@ -112,7 +112,7 @@ const ALREADY_COMMITTED = new Set(["ASSIGNMENT_CLOSED", "ASSIGNMENT_TRANSITION_I
 /**
  * The validator daemon (SPEC §2.1): ask for assignments, check the hidden set against the task's
  * commitment and the artifact against its committed hash, score it with the engine's scoring function of the
- * task's type — BPC for language tasks, log-loss (accuracy as evidence) for classifiers, RMSE for
+ * task's type — BPC for language tasks (a LoRA adapter merged into the base, or a full fine-tune), log-loss (accuracy as evidence) for classifiers, RMSE for
  * regressors (an oversize or malformed artifact scores +∞, with the reason as evidence), commit to the score (a hash
  * with a random salt) before the task's end, and reveal score, salt and evidence after it. The salt and score
  * are written to the state file before the commitment is sent, so a restart reveals what was committed.
@@ -332,13 +332,17 @@ export class ValidatorDaemon {
       );
     const tabular = task.type === "classifier" || task.type === "regressor";
     const { backend } = this.options;
-    if (task.type !== "lm-lora" && !(tabular && backend.evaluateTabular !== undefined)) {
+    const scorable =
+      task.type === "lm-lora" ||
+      (task.type === "lm-full" && backend.evaluateFull !== undefined) ||
+      (tabular && backend.evaluateTabular !== undefined);
+    if (!scorable) {
       // Not the artifact's fault: this validator cannot score the type; another validator should.
       throw new FlockError(
         "VALIDATOR_TASK_TYPE_UNSUPPORTED",
         `this validator's backend cannot score task ${task.id} of type ${task.type}`,
         {
-          hint: "run a validator whose backend scores this type (engineEvaluationBackend scores lm-lora, classifier and regressor tasks)",
+          hint: "run a validator whose backend scores this type (engineEvaluationBackend scores every Arena task type)",
           details: { taskId: task.id, type: task.type },
         },
       );
@@ -385,18 +389,32 @@ export class ValidatorDaemon {
         },
       };
     }
-    const result = await backend.evaluate(
-      {
-        baseModelId: task.baseModel,
-        baseModel,
-        artifact,
-        validationData,
-        contextLength: task.contextLength,
-        maxTrainableParams: task.maxTrainableParams,
-        maxArtifactBytes: maxBytes,
-      },
-      (p) => this.#emit({ kind: "evaluating", assignmentId, ...p }),
-    );
+    const onProgress = (p: { batch: number; totalBatches: number }) =>
+      this.#emit({ kind: "evaluating", assignmentId, ...p });
+    const result =
+      task.type === "lm-full"
+        ? await backend.evaluateFull!(
+            {
+              baseModel,
+              artifact,
+              validationData,
+              contextLength: task.contextLength,
+              maxArtifactBytes: maxBytes,
+            },
+            onProgress,
+          )
+        : await backend.evaluate(
+            {
+              baseModelId: task.baseModel,
+              baseModel,
+              artifact,
+              validationData,
+              contextLength: task.contextLength,
+              maxTrainableParams: task.maxTrainableParams,
+              maxArtifactBytes: maxBytes,
+            },
+            onProgress,
+          );
     if (result.kind === "unscorable") {
       return unscorableEvidence("bpc", result.code, result.message, result.details);
     }

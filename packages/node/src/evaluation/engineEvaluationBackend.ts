@@ -1,4 +1,4 @@
-import { scoreSubmission, scoreTabularSubmission } from "@flock/engine";
+import { scoreFullSubmission, scoreSubmission, scoreTabularSubmission } from "@flock/engine";
 import type { EvaluationBackend } from "./evaluationBackend.ts";
 
 export interface EngineEvaluationOptions {
@@ -10,12 +10,19 @@ export interface EngineEvaluationOptions {
  * The engine's `scoreSubmission`, the one scoring function validators and the referee share:
  * `BPC = Σ NLL_nats(scored tokens) / (ln 2 · Σ UTF-8 bytes of scored tokens)` (SPEC §2.1) over the
  * engine's evaluation batches, or +∞ for an oversize, malformed, wrong-base, too large or non-finite adapter;
- * and `scoreTabularSubmission` for classifier (log-loss) and regressor (RMSE) tasks, the referee's too.
+ * `scoreFullSubmission` for full fine-tunes (the same BPC of the submitted decoder), and
+ * `scoreTabularSubmission` for classifier (log-loss) and regressor (RMSE) tasks: the referee's functions too.
  */
 export function engineEvaluationBackend(options: EngineEvaluationOptions = {}): EvaluationBackend {
   return {
     evaluate: (job, onProgress) =>
       scoreSubmission({
+        ...job,
+        threads: options.threads ?? 1,
+        ...(onProgress === undefined ? {} : { onProgress }),
+      }),
+    evaluateFull: (job, onProgress) =>
+      scoreFullSubmission({
         ...job,
         threads: options.threads ?? 1,
         ...(onProgress === undefined ? {} : { onProgress }),

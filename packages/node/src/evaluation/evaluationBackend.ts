@@ -1,4 +1,5 @@
 import type {
+  FullScoringInput,
   SubmissionScore,
   SubmissionScoringInput,
   TabularScoringInput,
@@ -16,6 +17,9 @@ export type EvaluationJob = Omit<SubmissionScoringInput, "threads">;
  * cannot be evaluated (the engine's `SubmissionScore`).
  */
 export type EvaluationResult = SubmissionScore;
+
+/** One full fine-tune (`lm-full`) evaluation (the engine's scoring input, less its threads and progress). */
+export type FullEvaluationJob = Omit<FullScoringInput, "threads" | "onProgress">;
 
 /** One classifier or regressor evaluation (the engine's tabular scoring input, less its thread count). */
 export type TabularEvaluationJob = Omit<TabularScoringInput, "threads">;
@@ -37,6 +41,14 @@ export interface EvaluationProgressEvent {
 export interface EvaluationBackend {
   evaluate(
     job: EvaluationJob,
+    onProgress?: (event: EvaluationProgressEvent) => void,
+  ): Promise<EvaluationResult>;
+  /**
+   * Score a full fine-tune (`lm-full`) by BPC, bit-reproducibly and +∞ for an artifact that cannot be
+   * evaluated, as the referee does. A backend without it scores LoRA tasks only.
+   */
+  evaluateFull?(
+    job: FullEvaluationJob,
     onProgress?: (event: EvaluationProgressEvent) => void,
   ): Promise<EvaluationResult>;
   /**

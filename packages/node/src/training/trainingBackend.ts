@@ -38,6 +38,11 @@ export interface TrainingBackend {
   /** Fine-tune and return the submission artifact's bytes. */
   train(job: TrainingJob, onProgress?: (event: TrainingProgressEvent) => void): Promise<Uint8Array>;
   /**
+   * Full fine-tuning (`lm-full`): train every weight of the decoder with the recipe's schedule and return a
+   * `flock-llama/1` file of the base model's config. A backend without it does not take lm-full tasks.
+   */
+  trainFull?(job: TrainingJob, onProgress?: (event: TrainingProgressEvent) => void): Promise<Uint8Array>;
+  /**
    * Train a classifier or regressor task's MLP and return the submission (a `flock-tabular-mlp/1` file of
    * the base model's config and columns). A backend without it trains language tasks only.
    */

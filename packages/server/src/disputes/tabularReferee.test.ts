@@ -1,10 +1,16 @@
 import { contentId } from "@flock/core";
 import {
   createRng,
+  encodeBaseModel,
+  formatShareGpt,
   formatTabularCsv,
   generateClassificationDataset,
+  generateInstructionDataset,
   generateRegressionDataset,
+  initLlamaParameters,
   initTabularMlp,
+  llamaConfig,
+  scoreFullSubmission,
   scoreTabularSubmission,
   type TabularModelSpec,
   writeTabularModel,
@@ -41,7 +47,7 @@ function input(artifact: Uint8Array): EvaluationInput {
   };
 }
 
-describe("the referee re-runs tabular evaluations", () => {
+describe("the referee re-runs tabular and full fine-tune evaluations", () => {
   it("gives the validators' RMSE to the bit (engine's scoreTabularSubmission) for a regressor", async () => {
     const artifact = writeTabularModel(spec, initTabularMlp(spec.config, createRng(2)));
     const validator = await scoreTabularSubmission({
@@ -64,10 +70,48 @@ describe("the referee re-runs tabular evaluations", () => {
     expect(scoreOrWorst(metric, "lower-is-better")).toBe(WORST_SCORE_MAGNITUDE);
   });
 
-  it("still refuses to referee lm-full, which no task can be", async () => {
-    await expect(
-      engineSubmissionEvaluator().evaluate({ ...input(baseModel), taskType: "lm-full" }),
-    ).rejects.toMatchObject({ code: "NOT_IMPLEMENTED" });
+  it("re-runs a full fine-tune (lm-full) to the validators' BPC, and scores one of another config +∞", async () => {
+    const config = llamaConfig({
+      hiddenSize: 16,
+      numLayers: 1,
+      numHeads: 2,
+      vocabSize: 261,
+      maxPositions: 64,
+    });
+    const base = encodeBaseModel({ config, params: initLlamaParameters(config, createRng(1)) });
+    const tuned = encodeBaseModel({ config, params: initLlamaParameters(config, createRng(2)) });
+    const chats = formatShareGpt(
+      generateInstructionDataset({ seed: 3, count: 4 }).map((e) => e.conversation),
+    );
+    const full = (artifact: Uint8Array): EvaluationInput => ({
+      taskType: "lm-full",
+      baseModelId: contentId(base),
+      baseModel: base,
+      artifact,
+      validationSet: new TextEncoder().encode(chats),
+      contextLength: 48,
+      maxTrainableParams: 1_000_000,
+      maxArtifactBytes: 1 << 22,
+    });
+    const validator = await scoreFullSubmission({
+      baseModel: base,
+      artifact: tuned,
+      validationData: chats,
+      contextLength: 48,
+      maxArtifactBytes: 1 << 22,
+    });
+    const { metric } = await engineSubmissionEvaluator().evaluate(full(tuned));
+    expect(validator.kind).toBe("scored");
+    expect(Object.is(metric, validator.bpc)).toBe(true);
+    const other = llamaConfig({
+      hiddenSize: 16,
+      numLayers: 1,
+      numHeads: 4,
+      vocabSize: 261,
+      maxPositions: 64,
+    });
+    const foreign = encodeBaseModel({ config: other, params: initLlamaParameters(other, createRng(2)) });
+    expect(await engineSubmissionEvaluator().evaluate(full(foreign))).toEqual({ metric: Infinity });
   });
 });
 

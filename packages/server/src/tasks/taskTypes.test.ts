@@ -1,9 +1,14 @@
 import { contentId } from "@flock/core";
 import {
+  countParameters,
   createRng,
+  decodeBaseModel,
+  encodeBaseModel,
   formatTabularCsv,
   generateClassificationDataset,
+  initLlamaParameters,
   initTabularMlp,
+  llamaConfig,
   type TabularModelSpec,
   tabularSubmissionByteLimit,
   writeTabularModel,
@@ -69,13 +74,37 @@ describe("task types at creation and upload", () => {
     expect(created.json()).toMatchObject({ type: "classifier", status: "open" });
   });
 
-  it("refuses lm-full with the list of supported types", async () => {
-    const response = await t.signed(creator, "POST", "/tasks", body({ type: "lm-full" }));
-    expect(response.statusCode).toBe(400);
-    expect(response.json()).toMatchObject({
-      code: "TASK_TYPE_UNSUPPORTED",
-      details: { type: "lm-full", supported: ["lm-lora", "classifier", "regressor"] },
+  it("an lm-full task needs a decoder base model whose context and parameters fit the task", async () => {
+    const config = llamaConfig({
+      hiddenSize: 16,
+      numLayers: 1,
+      numHeads: 2,
+      vocabSize: 261,
+      maxPositions: 64,
     });
+    const decoder = encodeBaseModel({ config, params: initLlamaParameters(config, createRng(1)) });
+    const parameters = countParameters(decodeBaseModel(decoder).params);
+    await t.publish(decoder);
+    const full = (overrides: Record<string, unknown>) =>
+      body({
+        type: "lm-full",
+        baseModel: contentId(decoder),
+        contextLength: 48,
+        maxTrainableParams: parameters,
+        ...overrides,
+      });
+    const created = await t.signed(creator, "POST", "/tasks", full({}));
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({ type: "lm-full", status: "open" });
+    for (const [overrides, code] of [
+      [{ baseModel: contentId(baseModel) }, "TASK_BASE_MODEL_INVALID"],
+      [{ contextLength: 65 }, "TASK_CONTEXT_TOO_LONG"],
+      [{ maxTrainableParams: parameters - 1 }, "TASK_MAX_PARAMS_TOO_LOW"],
+    ] as const) {
+      const refused = await t.signed(creator, "POST", "/tasks", full(overrides));
+      expect(refused.statusCode, code).toBe(400);
+      expect(refused.json().code).toBe(code);
+    }
   });
 
   it("refuses a base model that is not a tabular model, one of the other kind, too few parameters, a CSV without the columns", async () => {

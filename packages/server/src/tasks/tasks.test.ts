@@ -128,13 +128,15 @@ describe("tasks", () => {
     }
   });
 
-  it("refuses task types its nodes cannot train or score, saying which ones they can", async () => {
-    const response = await t.signed(creator, "POST", "/tasks", taskBody({ type: "lm-full" }));
-    expect(response.statusCode).toBe(400);
-    expect(response.json()).toMatchObject({
-      code: "TASK_TYPE_UNSUPPORTED",
-      message: "training and scoring lm-full tasks is not implemented on this network",
-      hint: expect.stringContaining("lm-lora, classifier, regressor"),
+  it("refuses a task type the wire does not know, and an lm-full task whose base model is no decoder", async () => {
+    const unknown = await t.signed(creator, "POST", "/tasks", taskBody({ type: "lm-dpo" }));
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().code).toBe("REQUEST_INVALID");
+    const full = await t.signed(creator, "POST", "/tasks", taskBody({ type: "lm-full" }));
+    expect(full.statusCode).toBe(400);
+    expect(full.json()).toMatchObject({
+      code: "TASK_BASE_MODEL_INVALID",
+      message: expect.stringContaining("is not a flock-llama/1 model"),
     });
     expect((await t.repos.tasks.list({})).items.map((task) => task.type)).not.toContain("lm-full");
   });
