@@ -103,14 +103,14 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .addOption(
       new Option(
         "--type <type>",
-        "lm-lora (LoRA of a language model, scored in bits per byte), classifier (an MLP scored by log-loss) or regressor (an MLP scored by RMSE)",
+        "lm-lora or lm-full (LoRA or full fine-tune of a language model, scored in bits per byte), classifier (an MLP scored by log-loss) or regressor (an MLP scored by RMSE)",
       )
-        .choices(["lm-lora", "classifier", "regressor"])
+        .choices(["lm-lora", "lm-full", "classifier", "regressor"])
         .default("lm-lora"),
     )
     .option(
       "--base-model <file|id>",
-      "base model file (flock-llama/1 for lm-lora, flock-tabular-mlp/1 for classifier and regressor), or the content id of a published lm-lora base model",
+      "base model file (flock-llama/1 for lm-lora and lm-full, flock-tabular-mlp/1 for classifier and regressor), or the content id of a published flock-llama/1 base model",
     )
     .option(
       "--training-set <file>",
@@ -132,10 +132,10 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
       "classes of a fresh classifier (default: the largest label in the sets plus one)",
     )
     .option("--seed <n>", "seed of a fresh MLP's initial weights", "1")
-    .option("--context-length <n>", "tokens per conversation (lm-lora only)", "96")
+    .option("--context-length <n>", "tokens per conversation (lm-lora and lm-full)", "96")
     .option(
       "--max-params <n>",
-      "maximum trainable parameters of a submission (lm-lora; a tabular task trains every weight of its base model)",
+      "maximum trainable parameters of a submission (lm-lora; lm-full and tabular tasks train every weight of their base model)",
       "1000000",
     )
     .option("--deadline <minutes>", "minutes until the submission deadline", "10")

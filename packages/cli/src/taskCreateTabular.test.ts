@@ -2,8 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { contentId } from "@flock/core";
-import { readTabularModel } from "@flock/engine";
+import { countParameters, decodeBaseModel, readTabularModel } from "@flock/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { instructionJsonl, tinyBaseModel } from "../../node/src/testing/tinyNetwork.ts";
 import { tinyTabularTask } from "../../node/src/testing/tinyTabular.ts";
 import { ensureHome } from "./home.ts";
 import { bufferIo } from "./io.ts";
@@ -13,7 +14,7 @@ import { participant } from "./network/participant.ts";
 
 const never = new AbortController().signal;
 
-describe("flock task create --type classifier|regressor", () => {
+describe("flock task create --type classifier|regressor|lm-full", () => {
   let root: string;
   let network: EmbeddedNetwork;
   let inputs: string;
@@ -108,6 +109,39 @@ describe("flock task create --type classifier|regressor", () => {
     );
   });
 
+  it("--type lm-full: a decoder base model, every weight trainable (maxTrainableParams = its parameter count)", async () => {
+    const decoder = tinyBaseModel(4);
+    writeFileSync(join(inputs, "decoder.bin"), decoder);
+    writeFileSync(join(inputs, "chats.jsonl"), instructionJsonl(1, 8));
+    writeFileSync(join(inputs, "hidden-chats.jsonl"), instructionJsonl(2, 4));
+    const created = await flock(
+      "--json",
+      "task",
+      "create",
+      "--account",
+      "admin",
+      "--title",
+      "full",
+      "--type",
+      "lm-full",
+      "--base-model",
+      join(inputs, "decoder.bin"),
+      "--training-set",
+      join(inputs, "chats.jsonl"),
+      "--validation-set",
+      join(inputs, "hidden-chats.jsonl"),
+      "--context-length",
+      "48",
+    );
+    expect(created.code, created.err).toBe(0);
+    expect(JSON.parse(created.out)).toMatchObject({
+      type: "lm-full",
+      status: "open",
+      contextLength: 48,
+      maxTrainableParams: countParameters(decodeBaseModel(decoder).params),
+    });
+  });
+
   it("refuses a tabular task without a base model or --hidden, a CSV that does not fit, and an unknown type", async () => {
     const args = ["task", "create", "--account", "admin", "--title", "x", "--type", "classifier"];
     const sets = [
@@ -133,7 +167,7 @@ describe("flock task create --type classifier|regressor", () => {
     );
     expect(wrongSet.code).toBe(1);
     expect(wrongSet.err).toContain("error TASK_DATA_INVALID:");
-    const unknown = await flock("task", "create", "--title", "x", "--type", "lm-full");
+    const unknown = await flock("task", "create", "--title", "x", "--type", "lm-dpo");
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain("USAGE_ERROR");
   });

@@ -1,6 +1,6 @@
 import { fundTask, getTaskPool } from "@flock/chain";
 import { contentId, formatFlock, parseFlock, ValidationError } from "@flock/core";
-import { scoreTabularSubmission } from "@flock/engine";
+import { countParameters, decodeBaseModel, scoreTabularSubmission } from "@flock/engine";
 import { createFlockClient, type Task } from "@flock/sdk";
 import type { CommandContext } from "../context.ts";
 import { baseModelBpc } from "../demo/baseModelBpc.ts";
@@ -17,8 +17,8 @@ import {
 } from "./taskInputs.ts";
 import { parseInteger } from "./wallet.ts";
 
-/** The task types `flock task create` makes (SPEC §2.1; lm-full is not trained by the network's nodes). */
-export const CREATABLE_TASK_TYPES = ["lm-lora", "classifier", "regressor"] as const;
+/** The task types `flock task create` makes (SPEC §2.1). */
+export const CREATABLE_TASK_TYPES = ["lm-lora", "lm-full", "classifier", "regressor"] as const;
 export type CreatableTaskType = (typeof CREATABLE_TASK_TYPES)[number];
 
 export interface CreateTaskInput {
@@ -179,9 +179,9 @@ async function taskFiles(
       },
     );
   }
-  if (type === "lm-lora") {
+  if (type === "lm-lora" || type === "lm-full") {
     if (options.baseModel === undefined) {
-      throw new ValidationError("TASK_BASE_MODEL_MISSING", "an lm-lora task needs --base-model", {
+      throw new ValidationError("TASK_BASE_MODEL_MISSING", `an ${type} task needs --base-model`, {
         hint: "give a flock-llama/1 base model file, or the content id of one the coordinator publishes",
       });
     }
@@ -190,17 +190,22 @@ async function taskFiles(
       ? options.baseModel
       : readBaseModelFile(options.baseModel, contextLength);
     const validationSet = readConversationFile(validation, "--validation", contextLength);
+    const baseBytes = async () =>
+      typeof baseModel === "string"
+        ? await participant(ctx.home, options.account).api.artifacts.download(baseModel)
+        : baseModel;
     return {
       baseModel,
       trainingSet: readConversationFile(train, "--train"),
       validationSet,
       contextLength,
-      maxTrainableParams: parseInteger(options.maxParams, "--max-params"),
+      // A full fine-tune trains every weight of the base model: its parameter count is the task's limit.
+      maxTrainableParams:
+        type === "lm-full"
+          ? countParameters(decodeBaseModel(await baseBytes()).params)
+          : parseInteger(options.maxParams, "--max-params"),
       baseScore: async () => {
-        const bytes =
-          typeof baseModel === "string"
-            ? await participant(ctx.home, options.account).api.artifacts.download(baseModel)
-            : baseModel;
+        const bytes = await baseBytes();
         const bpc = await baseModelBpc(bytes, new TextDecoder().decode(validationSet), contextLength);
         return { value: bpc, text: `${bpc.toFixed(4)} BPC` };
       },
