@@ -1,7 +1,10 @@
 import { type Static, Type } from "typebox";
 import { Address, Amount, ContentId, DateTime, Nullable } from "./primitives.ts";
 
-/** The task types of SPEC §2.1; the coordinator runs `lm-lora` and answers the others NOT_IMPLEMENTED. */
+/**
+ * The task types of SPEC §2.1: LoRA and full fine-tunes of a language model (scored in BPC), MLP classifiers
+ * (log-loss) and regressors (RMSE).
+ */
 export const TASK_TYPES = ["lm-lora", "lm-full", "classifier", "regressor"] as const;
 export const TaskType = Type.Enum(TASK_TYPES, { type: "string" });
 export type TaskType = Static<typeof TaskType>;
