@@ -111,10 +111,11 @@ const ALREADY_COMMITTED = new Set(["ASSIGNMENT_CLOSED", "ASSIGNMENT_TRANSITION_I
 
 /**
  * The validator daemon (SPEC §2.1): ask for assignments, check the hidden set against the task's
- * commitment and the artifact against its committed hash, score it with the engine's scoring function of the
- * task's type — BPC for language tasks (a LoRA adapter merged into the base, or a full fine-tune), log-loss (accuracy as evidence) for classifiers, RMSE for
- * regressors (an oversize or malformed artifact scores +∞, with the reason as evidence), commit to the score (a hash
- * with a random salt) before the task's end, and reveal score, salt and evidence after it. The salt and score
+ * commitment and the artifact against its committed hash, score it with the engine's scoring function of
+ * the task's type — BPC for language tasks (a LoRA adapter merged into the base, or a full fine-tune),
+ * log-loss (accuracy as evidence) for classifiers, RMSE for regressors (an oversize or malformed artifact
+ * scores +∞, with the reason as evidence), commit to the score (a hash with a random salt) before the task's
+ * end, and reveal score, salt and evidence after it. The salt and score
  * are written to the state file before the commitment is sent, so a restart reveals what was committed.
  * Only bytes that do not match the commit are refused (the coordinator served the wrong artifact).
  */
