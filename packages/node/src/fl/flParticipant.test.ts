@@ -246,6 +246,30 @@ describe("the FL participant", () => {
     expect((await stateFile().load()).votes["1"]!.revealed).toBe(true);
   });
 
+  it("refuses to reveal a vote other than the one the coordinator recorded as committed", async () => {
+    const global = coordinator.publish(model(0));
+    coordinator.send({
+      stage: "vote-commit",
+      kind: "exchange",
+      arrays: coordinator.publish(model(0.9)),
+      config: { baseline: global },
+    });
+    const reveal = coordinator.send({
+      stage: "vote-reveal",
+      kind: "exchange",
+      body: { stage: "vote-reveal", commitment: `0x${"ab".repeat(32)}` },
+    });
+    await run();
+    expect(coordinator.repliesTo(reveal.id)).toEqual([
+      {
+        error: {
+          code: "FL_VOTE_NOT_COMMITTED",
+          message: expect.stringContaining("this participant kept 0x"),
+        },
+      },
+    ]);
+  });
+
   it("a round played again sends a new vote-commit, which gets a fresh vote and salt", async () => {
     const global = coordinator.publish(model(0));
     const first = coordinator.send({

@@ -209,6 +209,16 @@ export async function runFlParticipant(options: RunFlParticipantOptions): Promis
           hint: "this participant's state file lost the vote it committed; the round counts it as not revealed",
         });
       }
+      const asked = m.body?.commitment;
+      if (typeof asked === "string" && asked !== stored.commitment) {
+        throw new ValidationError(
+          "FL_VOTE_NOT_COMMITTED",
+          `round ${m.round}'s reveal asks for commitment ${asked}; this participant kept ${stored.commitment}`,
+          {
+            hint: "the vote committed was lost with an older state file; the round counts it as not revealed",
+          },
+        );
+      }
       return {
         reply: { body: { vote: stored.vote, salt: stored.salt, metrics: stored.metrics } },
         metrics: stored.metrics,
