@@ -3,6 +3,7 @@ export * from "./delegation.ts";
 export * from "./emission.ts";
 export * from "./emissionSplit.ts";
 export * from "./epoch/computeEpoch.ts";
+export * from "./epoch/flEpoch.ts";
 export * from "./epoch/inputsFromReport.ts";
 export * from "./epoch/reportHash.ts";
 export * from "./epoch/types.ts";

@@ -8,6 +8,7 @@ import { slash } from "../slashing.ts";
 import { stakeWeightedMedian } from "../stakeWeightedMedian.ts";
 import { trainerWeight } from "../trainerShares.ts";
 import { validatorAccuracyWad, validatorWeight } from "../validatorShares.ts";
+import { settleFlTasks } from "./flEpoch.ts";
 import { epochReportHash } from "./reportHash.ts";
 import type {
   EpochInputs,
@@ -75,12 +76,13 @@ export function computeEpoch(rawInputs: EpochInputs): EpochResult {
   const trainerWeights = stageTrainerWeights(inputs, ranks);
   const validatorWeights = stageValidatorWeights(inputs, consensus);
   const emissionSplit = stageEmissionSplit(inputs, stakes, ledger);
+  const fl = stageFl(inputs, emissionSplit, ledger);
   const splits = stageSplits(inputs, emissionSplit, stakes, ledger);
   const pools = stageTrainerPayouts(inputs, splits, trainerWeights, ledger);
   const validatorShares = stageValidatorPayouts(inputs, splits, validatorWeights, ledger);
   const delegation = stageDelegation(inputs, pools, ledger);
   const vesting = stageVesting(inputs, delegation, ledger);
-  const refunds = stageRefunds(inputs, splits, ledger);
+  const refunds = [...stageRefunds(inputs, splits, ledger), ...fl.refunds];
   const slashes = stageSlashes(inputs, ledger);
   const { rewards, treasury } = stageRewardLists(inputs, ledger);
   const trees = stageMerkleTrees(inputs.epoch, rewards);
@@ -95,6 +97,7 @@ export function computeEpoch(rawInputs: EpochInputs): EpochResult {
     validatorShares,
     delegation,
     vesting,
+    fl: fl.settlements,
   };
   const report = stageReport(inputs, stages, rewards, slashes, treasury, refunds, trees);
   const reportJson = canonicalJson(report);
@@ -200,8 +203,8 @@ function stageValidatorWeights(
 
 /**
  * Stage 7a (SPEC §3): the epoch's emission splits FL vs Arena by stake, E_FL = E · S_FL / (S_arena + S_FL)
- * (floor), with S_arena = Σ over the epoch's tasks of trainer + validator stake. FL Alliance does not pay its own
- * participants yet, so its share is the treasury's `fl` line.
+ * (floor), with S_arena = Σ over the epoch's tasks of trainer + validator stake and S_FL = the listed FL tasks'
+ * stake (+ `flStake`). With no FL task listed, E_FL is the treasury's `fl` line; otherwise stage 7c pays it out.
  */
 function stageEmissionSplit(
   inputs: Inputs,
@@ -209,10 +212,27 @@ function stageEmissionSplit(
   ledger: Ledger,
 ): EpochStages["emissionSplit"] {
   const arenaStake = stakes.reduce((sum, s) => sum + s.trainerStake + s.validatorStake, 0n);
-  const flStake = inputs.flStake ?? 0n;
+  const flStake = (inputs.flStake ?? 0n) + inputs.flTasks.reduce((sum, t) => sum + t.stake, 0n);
   const { fl, arena } = splitEmission(inputs.emission, arenaStake, flStake);
-  ledger.fl += fl;
+  if (inputs.flTasks.length === 0) ledger.fl += fl;
   return { arenaStake, flStake, fl, arena };
+}
+
+/**
+ * Stage 7c (SPEC §2.2): E_FL and the FL tasks' pools pay their rounds by FLock's rule (`settleFlTasks`), liquid;
+ * what the rounds leave goes back to each creator (its pool's part) and to the treasury.
+ */
+function stageFl(
+  inputs: Inputs,
+  emissionSplit: EpochStages["emissionSplit"],
+  ledger: Ledger,
+): ReturnType<typeof settleFlTasks> {
+  const payouts = settleFlTasks(inputs.flTasks, inputs.flTasks.length === 0 ? 0n : emissionSplit.fl);
+  for (const { account, amount } of payouts.pay) ledger.payLiquid(account, amount);
+  for (const refund of payouts.refunds) ledger.payLiquid(refund.creator, refund.refund);
+  ledger.dust += payouts.dust;
+  ledger.unallocated += payouts.unallocated;
+  return payouts;
 }
 
 /**
@@ -462,7 +482,7 @@ function stageReport(
   refunds: EpochRefund[],
   trees: EpochResult["trees"],
 ): Record<string, unknown> {
-  const withFl = inputs.flStake !== null;
+  const withFl = inputs.flStake !== null || inputs.flTasks.length > 0;
   const pools = refunds.reduce((sum, r) => sum + r.pool, 0n);
   const raw = {
     format: "flock-epoch-report/1",
@@ -488,9 +508,11 @@ function stageReport(
       // Listed (so the report hash covers them) only when there are any: reports without executed slashes
       // keep the bytes, and the hash, they had before the list existed.
       ...(inputs.executedSlashes.length === 0 ? {} : { executedSlashes: inputs.executedSlashes }),
+      ...(inputs.flTasks.length === 0 ? {} : { flTasks: inputs.flTasks }),
     },
     stages: {
       ...stages,
+      fl: stages.fl.length === 0 ? undefined : stages.fl,
       emissionSplit: withFl ? stages.emissionSplit : undefined,
       splits: stages.splits.map((s) => (s.pool === 0n ? { ...s, emission: undefined, pool: undefined } : s)),
     },

@@ -111,6 +111,31 @@ export function epochInputsFromReport(report: Json): EpochInputs {
             txHash: (s.txHash as string | null | undefined) ?? null,
           })),
         }),
+    ...(inputs.flTasks == null
+      ? {}
+      : {
+          flTasks: list(inputs.flTasks, "flTasks").map((t) => ({
+            id: text(t.id, "FL task id"),
+            stake: text(t.stake, "FL task stake"),
+            pool: text(t.pool, "FL task pool"),
+            ...(t.creator == null ? {} : { creator: text(t.creator, "FL task creator") }),
+            rounds: big(t.rounds, "FL task rounds"),
+            slashFractionBps: big(t.slashFractionBps, "FL task slashFractionBps"),
+            playedRounds: list(t.playedRounds, "FL task playedRounds").map((r) => ({
+              round: big(r.round, "FL round"),
+              proposers: list(r.proposers, "FL round proposers").map((p) => ({
+                account: text(p.account, "FL proposer account"),
+                stake: text(p.stake, "FL proposer stake"),
+              })),
+              voters: list(r.voters, "FL round voters").map((v) => ({
+                account: text(v.account, "FL voter account"),
+                stake: text(v.stake, "FL voter stake"),
+                vote: big(v.vote, "FL voter vote"),
+              })),
+              ...(r.seed == null ? {} : { seed: text(r.seed, "FL round seed") }),
+            })),
+          })),
+        }),
   };
 }
 

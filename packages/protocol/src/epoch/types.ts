@@ -2,6 +2,7 @@ import { BPS, WAD } from "@flock/core";
 import type { RewardTree } from "../rewardTree.ts";
 import type { ScoreDirection } from "../score.ts";
 import type { AmountLike } from "../validate.ts";
+import type { EpochFlTaskInput, FlTaskSettlement } from "./flEpoch.ts";
 
 /** The largest task weight: weights are small whole numbers (a task's share of the Arena emission). */
 export const MAX_TASK_WEIGHT = 1_000_000n;
@@ -148,8 +149,13 @@ export interface EpochInputs {
   epoch: bigint | number;
   /** The epoch's emission E (one mint). The FL share E · S_FL / (S_arena + S_FL) is split off first. */
   emission: AmountLike;
-  /** S_FL: stake in FL Alliance tasks; default 0. Until FL pays its own participants its share is a treasury line. */
+  /**
+   * S_FL beyond the listed FL tasks' own stake (default 0). With no FL task listed, the FL share is a treasury
+   * line; with FL tasks, it pays their rounds (see `flTasks`).
+   */
   flStake?: AmountLike;
+  /** Federated tasks settled by the epoch (SPEC §2.2): S_FL includes their stake, E_FL pays their rounds. */
+  flTasks?: readonly EpochFlTaskInput[];
   /** Which emission mint funds this epoch (decimal), for the audit. */
   mintIndex?: string;
   /** The named sink of rounding dust, unallocated emission, the FL share and slashed stake. */
@@ -311,4 +317,6 @@ export interface EpochStages {
     delegators: { account: `0x${string}`; amount: bigint; seconds: bigint; reward: bigint }[];
   }[];
   vesting: { submission: string; account: `0x${string}`; reward: bigint; vesting: bigint; liquid: bigint }[];
+  /** Each FL task's share of E_FL, its rounds' outcomes and pay, what it left and its creator's refund. */
+  fl: FlTaskSettlement[];
 }

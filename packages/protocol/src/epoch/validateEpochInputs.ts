@@ -14,6 +14,7 @@ import {
 } from "../validate.ts";
 import { readDecimalString, readDrawSeed, readScoreReveal } from "./auditInputs.ts";
 import { readExecutedSlashes } from "./executedSlashes.ts";
+import { type NormalizedFlTask, readFlTasks } from "./flEpoch.ts";
 import {
   DEFAULT_EPOCH_PARAMS,
   type DrawSeedInput,
@@ -71,6 +72,8 @@ export interface NormalizedEpochInputs {
   }[];
   /** Slashes executed on-chain before settlement, sorted by evidence id: reported, not paid. */
   executedSlashes: EpochExecutedSlash[];
+  /** Federated tasks, sorted by id (empty when none is listed). */
+  flTasks: NormalizedFlTask[];
   params: {
     kappaWad: bigint;
     rhoWad: bigint;
@@ -151,7 +154,10 @@ export function validateEpochInputs(inputs: EpochInputs): NormalizedEpochInputs 
     tasks.map((t) => t.id),
     "task id",
   );
-  const taskIds = new Set(tasks.map((t) => t.id));
+  const arenaIds = new Set(tasks.map((t) => t.id));
+  const flTasks = readFlTasks(inputs.flTasks ?? [], arenaIds);
+  // Executed slashes may name an FL task too (its vote-rule and failed-duty slashes).
+  const taskIds = new Set([...arenaIds, ...flTasks.map((t) => t.id)]);
   const requireTask = (task: unknown, name: string): string => {
     const id = readId(task, name);
     if (!taskIds.has(id)) {
@@ -320,6 +326,7 @@ export function validateEpochInputs(inputs: EpochInputs): NormalizedEpochInputs 
     validators,
     slashes,
     executedSlashes,
+    flTasks,
     params,
   };
 }

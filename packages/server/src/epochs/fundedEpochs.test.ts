@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { operatorAccount } from "../testing/operatorAccount.ts";
 import { createRecordingChainGateway, type RecordingChainGateway } from "../testing/recordingChainGateway.ts";
 import { commitScore, revealAndFinalize } from "../testing/scoreReveal.ts";
+import { freshDataDir } from "../testing/templateDataDir.ts";
 import { type ManualClock, manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 
 const key = () => privateKeyToAccount(generatePrivateKey());
@@ -71,7 +72,7 @@ describe("epochs are funded by what the reward distributor holds", () => {
     const chain = createRecordingChainGateway();
     chain.rewardBalance = balance;
     chain.mints = [{ mintIndex: 0n, amount: 1000n * WAD }];
-    t = await startTestApp({ clock, chain });
+    t = await startTestApp({ dataDir: await freshDataDir(), clock, chain });
     return { chain, clock, t0 };
   }
 

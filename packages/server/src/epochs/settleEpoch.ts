@@ -5,6 +5,7 @@ import type { AppContext } from "../deps.ts";
 import { countedStakes } from "../stakes/freezeStakes.ts";
 import { networkEpochInputs, type TaskEpochSnapshot, taskEpochParts } from "./epochInputs.ts";
 import { executedSlashesOf } from "./executedSlashes.ts";
+import { flEpochTask } from "./flEpochInputs.ts";
 import { slashJobsInFlight } from "./slashJobsInFlight.ts";
 
 /**
@@ -187,9 +188,9 @@ async function postEpoch(ctx: AppContext, epoch: Epoch): Promise<Epoch> {
   let posted = epoch;
   if (epoch.txHash === null) {
     const report = JSON.parse(new TextDecoder().decode(await ctx.artifacts.read(epoch.reportId))) as {
-      inputs: { tasks: { id: string; pool?: string }[] };
+      inputs: { tasks: { id: string; pool?: string }[]; flTasks?: { id: string; pool?: string }[] };
     };
-    const pools = report.inputs.tasks
+    const pools = [...report.inputs.tasks, ...(report.inputs.flTasks ?? [])]
       .filter((t) => t.pool !== undefined && BigInt(t.pool) > 0n)
       .map((t) => ({ taskId: Number(t.id), amount: BigInt(t.pool!) }));
     const { transactionHash } = await ctx.chain.postEpochRoot({
@@ -242,15 +243,36 @@ export async function closeEpoch(ctx: AppContext): Promise<Epoch | null> {
     tasks.map((t) => t.id),
   );
   const snapshots: TaskEpochSnapshot[] = [];
-  for (const task of tasks) snapshots.push(await taskSnapshot(ctx, task, facts));
+  for (const task of tasks) if (task.kind === "arena") snapshots.push(await taskSnapshot(ctx, task, facts));
+  // Federated tasks (SPEC §2.2): their rounds are paid from the FL share of the emission and their pools; the
+  // slashes their rounds executed on-chain are listed like the Arena's.
+  const flTasks = [];
+  const flSlashes = [];
+  for (const task of tasks) {
+    if (task.kind !== "federated") continue;
+    flTasks.push(await flEpochTask(ctx, task));
+    flSlashes.push(
+      ...executedSlashesOf(
+        String(task.id),
+        await ctx.repos.slashes.list({ taskId: task.id }),
+        facts.slashed.get(task.id) ?? new Map(),
+      ),
+    );
+  }
   const { emission, mintIndex } = await epochEmission(ctx);
-  const inputs = networkEpochInputs({
+  const network = networkEpochInputs({
     epoch: number,
     emission,
     mintIndex,
     treasury: ctx.config.treasury,
     tasks: snapshots.map(taskEpochParts),
   });
+  const executed = [...(network.executedSlashes ?? []), ...flSlashes];
+  const inputs = {
+    ...network,
+    ...(executed.length === 0 ? {} : { executedSlashes: executed }),
+    ...(flTasks.length === 0 ? {} : { flTasks }),
+  };
   const epoch = await recordEpoch(ctx, number, tasks, mintIndex, inputs);
   return postEpoch(ctx, epoch);
 }

@@ -1,6 +1,7 @@
 import type { Job } from "@flock/store";
 import type { AppContext } from "../deps.ts";
 import { DISPUTE_JOB } from "../disputes/disputeRecords.ts";
+import { JOB_KINDS } from "../jobs/jobPayloads.ts";
 import { SLASH_COPY_JOB } from "../submissions/slashCopy.ts";
 import { SLASH_FAILED_DUTY_JOB } from "../validation/slashFailedDuty.ts";
 
@@ -13,6 +14,10 @@ export async function slashJobsInFlight(ctx: AppContext, taskId: number): Promis
   const inFlight: Job[] = [];
   for (const status of ["pending", "running"] as const) {
     for (const job of await ctx.repos.jobs.list({ status, kind: DISPUTE_JOB })) {
+      if (job.payload.taskId === taskId) inFlight.push(job);
+    }
+    // An FL round's vote-rule and failed-duty slashes (SPEC §2.2).
+    for (const job of await ctx.repos.jobs.list({ status, kind: JOB_KINDS.flSlash })) {
       if (job.payload.taskId === taskId) inFlight.push(job);
     }
     for (const job of await ctx.repos.jobs.list({ status, kind: SLASH_COPY_JOB })) {

@@ -4,8 +4,9 @@ import { JOB_KINDS, jobInput, readJobPayload } from "../jobs/jobPayloads.ts";
 import type { JobHandler } from "../scheduler/scheduler.ts";
 import { slashWithEvidence } from "../slashes/slashWithEvidence.ts";
 import { freezeStakes } from "../stakes/freezeStakes.ts";
-import { roundParticipants, stepRound } from "./playRound.ts";
+import { stepRound } from "./playRound.ts";
 import { finishTask } from "./roundOutcome.ts";
+import { roundParticipants } from "./roundParticipants.ts";
 
 /** Schedule a federated task's start at its join deadline (keyed: scheduling twice is harmless). */
 export async function scheduleFlStart(

@@ -57,6 +57,12 @@ export class NetworkGrid implements Grid {
     this.#deadline = deadline;
   }
 
+  /** Arrays read from the store under `id`: sent by that id (their file may carry metadata re-encoding drops). */
+  known(arrays: Arrays, id: string): this {
+    this.#arraysIds.set(arrays, id);
+    return this;
+  }
+
   async nodeIds(): Promise<readonly NodeId[]> {
     return this.#nodes;
   }

@@ -3,15 +3,13 @@ import { flVoteCommitment, SecAggPlus } from "@flock/fl";
 import { flRoles } from "@flock/protocol";
 import type { FlRoundRecord, FlTerms } from "@flock/store";
 import type { AppContext } from "../deps.ts";
-import { countedStakes } from "../stakes/freezeStakes.ts";
 import { readArrays, storeArrays } from "./flArrays.ts";
 import { roundStrategy } from "./flStrategy.ts";
 import { flPhases } from "./flTiming.ts";
 import { FlPending, NetworkGrid } from "./networkGrid.ts";
 import { endRound, failRound } from "./roundOutcome.ts";
-
-/** What a step of a round asks for next: another step at `at`, or nothing (the round ended). */
-export type RoundStep = { at: Date } | null;
+import { roundParticipants } from "./roundParticipants.ts";
+import type { RevealedVote, RoundStep } from "./roundTypes.ts";
 
 const COMMITMENT = /^0x[0-9a-f]{64}$/;
 
@@ -124,21 +122,6 @@ async function drawRoles(
   return drawn;
 }
 
-/**
- * Who plays a round: every participant that joined and whose stake frozen at the join deadline reaches the
- * task's minimum (SPEC §2.2: participants join with stake).
- */
-export async function roundParticipants(
-  ctx: AppContext,
-  taskId: number,
-): Promise<{ account: string; stake: bigint }[]> {
-  const task = await ctx.repos.tasks.get(taskId);
-  const joined = new Set((await ctx.repos.fl.participants(taskId)).map((p) => p.account));
-  return (await countedStakes(ctx.repos, taskId))
-    .filter((s) => joined.has(s.account) && s.amount > 0n && s.amount >= task.minStake)
-    .map((s) => ({ account: s.account, stake: s.amount }));
-}
-
 /** Training: the strategy over the proposers; the candidate is stored and the vote opens. */
 async function train(
   ctx: AppContext,
@@ -147,9 +130,9 @@ async function train(
   commitMs: number,
 ): Promise<FlRoundRecord> {
   const proposers = round.proposers.map((p) => p.account);
-  const grid = new NetworkGrid(ctx, terms.taskId, proposers, round.deadline);
   const strategy: Strategy = roundStrategy(terms, round.seed!);
   const global = await readArrays(ctx, round.baseModel);
+  const grid = new NetworkGrid(ctx, terms.taskId, proposers, round.deadline).known(global, round.baseModel);
   const config = { ...terms.trainConfig };
   let arrays: Arrays | undefined;
   let metrics: Record<string, number> = {};
@@ -218,8 +201,11 @@ async function train(
 /** Voters evaluate the candidate against the global model on their own data and commit to a vote. */
 async function commitVotes(ctx: AppContext, round: FlRoundRecord, revealMs: number): Promise<FlRoundRecord> {
   const voters = round.voters.map((v) => v.account);
-  const grid = new NetworkGrid(ctx, round.taskId, voters, round.deadline);
   const candidate = await readArrays(ctx, round.candidateModel!);
+  const grid = new NetworkGrid(ctx, round.taskId, voters, round.deadline).known(
+    candidate,
+    round.candidateModel!,
+  );
   const replies = await grid.sendAndReceive(
     voters.map((nodeId) => ({
       nodeId,
@@ -244,13 +230,6 @@ async function commitVotes(ctx: AppContext, round: FlRoundRecord, revealMs: numb
     },
     ["voting"],
   );
-}
-
-/** A voter's revealed vote, checked against its commitment. */
-export interface RevealedVote {
-  account: string;
-  vote: 1 | -1;
-  metrics: Record<string, number>;
 }
 
 /** Voters who committed reveal; a reveal that does not open its commitment counts as none. */

@@ -1,9 +1,8 @@
 import { flRoundOutcome } from "@flock/protocol";
 import { type FlRoundRecord, type FlTerms, withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
-import { requestEpochClose } from "../epochs/epochJobs.ts";
 import { JOB_KINDS, jobInput } from "../jobs/jobPayloads.ts";
-import type { RevealedVote, RoundStep } from "./playRound.ts";
+import type { RevealedVote, RoundStep } from "./roundTypes.ts";
 
 /** How many rounds a task may play in all (accepted and redone) before it finishes anyway. */
 export function maxRoundsPlayed(terms: Pick<FlTerms, "rounds">): number {
@@ -172,7 +171,10 @@ async function nextRound(
   return null;
 }
 
-/** running → finished (the task's `finalized`); the network's next epoch settles it. */
+/**
+ * running → finished (the task's `finalized`); the task's settle job then waits for its slash jobs and asks for
+ * the network's next epoch, which settles it (as an Arena task is settled).
+ */
 export async function finishTask(ctx: AppContext, taskId: number, reason: string): Promise<RoundStep> {
   await withTransaction(ctx.db, async (tx) => {
     const task = await tx.tasks.get(taskId);
@@ -182,8 +184,14 @@ export async function finishTask(ctx: AppContext, taskId: number, reason: string
     if (task.status === "open" || task.status === "validating") {
       await tx.tasks.transition(taskId, "finalized");
       await tx.events.append("fl.task.finished", { taskId, reason });
+      await tx.jobs.schedule(
+        jobInput(JOB_KINDS.settle, {
+          key: `task:${taskId}:settle:0`,
+          runAt: ctx.clock.now(),
+          payload: { taskId, round: 0 },
+        }),
+      );
     }
   });
-  await requestEpochClose(ctx, taskId);
   return null;
 }

@@ -293,6 +293,10 @@ export function registerFlRoutes(app: FastifyInstance, ctx: AppContext, indexer:
         models.add(round.baseModel);
         if (round.candidateModel !== null) models.add(round.candidateModel);
       }
+      // Whatever the coordinator sent in a message (never what a participant replied).
+      if (!models.has(contentId)) {
+        for (const m of await ctx.repos.fl.taskMessages(id)) if (m.arraysId !== null) models.add(m.arraysId);
+      }
       if (!models.has(contentId)) {
         throw new NotFoundError("FL_MODEL_NOT_FOUND", `task ${id} has no model ${contentId}`, {
           hint: "fetch the arrays a message names, or the task's global model (GET /fl/tasks/:id)",

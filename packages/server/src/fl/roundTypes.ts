@@ -1,0 +1,9 @@
+/** What a step of a round asks for next: another step at `at`, or nothing (the round ended). */
+export type RoundStep = { at: Date } | null;
+
+/** A voter's revealed vote, checked against its commitment. */
+export interface RevealedVote {
+  account: string;
+  vote: 1 | -1;
+  metrics: Record<string, number>;
+}
