@@ -1,5 +1,6 @@
 import type { Job } from "@flock/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshDataDir } from "../testing/templateDataDir.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 import { isJobKind, JOB_KINDS, JOB_PAYLOADS, jobInput, readJobPayload } from "./jobPayloads.ts";
 
@@ -107,7 +108,7 @@ describe("a malformed payload in the store", () => {
   const clock = manualClock(T0);
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ clock });
+    t = await startTestApp({ dataDir: await freshDataDir(), clock });
   });
   afterAll(() => t.dispose());
 

@@ -7,6 +7,7 @@ import type { SubmissionEvaluator } from "../disputes/submissionEvaluator.ts";
 import { operatorAccount } from "../testing/operatorAccount.ts";
 import { createRecordingChainGateway } from "../testing/recordingChainGateway.ts";
 import { commitScore, type PendingReveal, revealAndFinalize } from "../testing/scoreReveal.ts";
+import { freshDataDir } from "../testing/templateDataDir.ts";
 import { type ManualClock, manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 
 const WAD = 10n ** 18n;
@@ -41,7 +42,12 @@ interface Arena {
 /** A task on a fresh coordinator (recording chain), with staked trainers and validators. */
 async function openArena(trainers: number, validators: number): Promise<Arena> {
   const clock = manualClock(new Date(Math.floor(Date.now() / 60_000) * 60_000));
-  const t = await startTestApp({ clock, chain: createRecordingChainGateway(), evaluator: tableEvaluator() });
+  const t = await startTestApp({
+    dataDir: await freshDataDir(),
+    clock,
+    chain: createRecordingChainGateway(),
+    evaluator: tableEvaluator(),
+  });
   const start = clock.now().getTime();
   const creator = operatorAccount;
   const created = await t.signed(creator, "POST", "/tasks", {
