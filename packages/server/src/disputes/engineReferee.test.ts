@@ -5,6 +5,7 @@ import { type ScoredTask, scoredTask } from "../testing/disputeScenario.ts";
 import { createRecordingChainGateway } from "../testing/recordingChainGateway.ts";
 import { tinyAdapterFile, tinyRefereeFiles, validatorBpc } from "../testing/refereeFixtures.ts";
 import { revealAndFinalize } from "../testing/scoreReveal.ts";
+import { freshDataDir } from "../testing/templateDataDir.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 import { engineSubmissionEvaluator } from "./engineSubmissionEvaluator.ts";
 import type { EvaluationInput } from "./submissionEvaluator.ts";
@@ -65,7 +66,7 @@ describe("the referee re-runs evaluations with the real engine", () => {
     afterAll(() => t?.dispose());
 
     it("a validator that reports a false BPC is proven dishonest by the re-run and slashed; honest ones are not", async () => {
-      t = await startTestApp({ clock, chain });
+      t = await startTestApp({ dataDir: await freshDataDir(), clock, chain });
       const honest = honestBpc.map(scoreFromMetric);
       task = await scoredTask(t, clock, {
         baseModel: files.baseModel,

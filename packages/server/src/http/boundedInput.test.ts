@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signedHeaders } from "../testing/signedHeaders.ts";
+import { freshDataDir } from "../testing/templateDataDir.ts";
 import { startTestApp, type TestApp } from "../testing/testApp.ts";
 import { badCharacter, boundedSchema, INT4_MAX, isValidDateTime } from "./boundedInput.ts";
 
@@ -79,7 +80,7 @@ describe("bad input never reaches the database (regressions of the fuzzer's 500s
   let t: TestApp;
   let url: string;
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ dataDir: await freshDataDir() });
     await t.publish("base model");
     await t.publish("train");
     url = await t.app.http.listen({ host: "127.0.0.1", port: 0 });

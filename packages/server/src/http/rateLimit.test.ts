@@ -3,6 +3,7 @@ import { sha256 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signedHeaders } from "../testing/signedHeaders.ts";
+import { freshDataDir } from "../testing/templateDataDir.ts";
 import { startTestApp, type TestApp } from "../testing/testApp.ts";
 
 describe("rate limits and publisher quotas (over real HTTP)", () => {
@@ -10,6 +11,7 @@ describe("rate limits and publisher quotas (over real HTTP)", () => {
   let url: string;
   beforeAll(async () => {
     t = await startTestApp({
+      dataDir: await freshDataDir(),
       config: {
         rateLimitWindowMs: 60_000,
         rateLimitPerIp: 20,
@@ -98,7 +100,7 @@ describe("per-publisher storage quota (20 unfunded keys cannot fill the disk)", 
   let t: TestApp;
   let url: string;
   beforeAll(async () => {
-    t = await startTestApp({ config: { publisherQuotaBytes: 1000 } });
+    t = await startTestApp({ dataDir: await freshDataDir(), config: { publisherQuotaBytes: 1000 } });
     url = await t.app.http.listen({ host: "127.0.0.1", port: 0 });
   });
   afterAll(() => t.dispose());

@@ -4,6 +4,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { operatorAccount } from "../testing/operatorAccount.ts";
 import { createRecordingChainGateway } from "../testing/recordingChainGateway.ts";
+import { freshDataDir } from "../testing/templateDataDir.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 import { classifyFailure } from "./jobFailure.ts";
 import { createScheduler } from "./scheduler.ts";
@@ -44,7 +45,7 @@ describe("jobs that never silently die", () => {
   let baseModel: string;
   let trainingSetId: string;
   beforeAll(async () => {
-    t = await startTestApp({ clock, chain });
+    t = await startTestApp({ dataDir: await freshDataDir(), clock, chain });
     baseModel = await t.publish("base model");
     trainingSetId = await t.publish("training set");
   });

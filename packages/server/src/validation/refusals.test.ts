@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { operatorAccount } from "../testing/operatorAccount.ts";
 import { createRecordingChainGateway } from "../testing/recordingChainGateway.ts";
 import { commitScore, type PendingReveal, revealAndFinalize } from "../testing/scoreReveal.ts";
+import { freshDataDir } from "../testing/templateDataDir.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 
 const WAD = 10n ** 18n;
@@ -25,6 +26,7 @@ describe("refusals cannot zero a submission", () => {
 
   it("three false refusals leave the submission scored by three other validators, and the refusers are slashed", async () => {
     t = await startTestApp({
+      dataDir: await freshDataDir(),
       clock,
       chain,
       evaluator: { evaluate: async () => ({ metric: BPC }) },

@@ -23,6 +23,7 @@ import { operatorAccount } from "../testing/operatorAccount.ts";
 import { createRecordingChainGateway } from "../testing/recordingChainGateway.ts";
 import { commitScore, newSalt, revealAndFinalize } from "../testing/scoreReveal.ts";
 import { signedHeaders } from "../testing/signedHeaders.ts";
+import { freshDataDir, seedDataDir } from "../testing/templateDataDir.ts";
 import { manualClock, startTestApp, type TestApp } from "../testing/testApp.ts";
 import { SLASH_FAILED_DUTY_JOB } from "./slashFailedDuty.ts";
 
@@ -69,7 +70,12 @@ describe("a validator who commits and does not reveal fails its duty (over real 
     (await fetch(`${origin}${path}`)).json() as Promise<Record<string, never>>;
 
   it("the unrevealed commitment earns no score and no work credit, like a missed assignment, and is slashed", async () => {
-    t = await startTestApp({ clock, chain, evaluator: { evaluate: async () => ({ metric: 1.25 }) } });
+    t = await startTestApp({
+      dataDir: await freshDataDir(),
+      clock,
+      chain,
+      evaluator: { evaluate: async () => ({ metric: 1.25 }) },
+    });
     await t.app.http.listen({ host: "127.0.0.1", port: 0 });
     origin = `http://127.0.0.1:${(t.app.http.server.address() as AddressInfo).port}`;
     const start = clock.now().getTime();
@@ -225,7 +231,11 @@ describe("failed duties are slashed on-chain (real anvil, real HTTP)", () => {
 
   beforeAll(async () => {
     ({ chain, gateway } = await startChainWithGateway(join(dataDir, "chain")));
-    t = await startTestApp({ chain: gateway, clock, dataDir: join(dataDir, "coordinator") });
+    t = await startTestApp({
+      chain: gateway,
+      clock,
+      dataDir: await seedDataDir(join(dataDir, "coordinator")),
+    });
     await t.app.http.listen({ host: "127.0.0.1", port: 0 });
     origin = `http://127.0.0.1:${(t.app.http.server.address() as AddressInfo).port}`;
     clock.set(await gateway.blockTime(await gateway.headBlock()));
