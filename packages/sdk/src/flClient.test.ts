@@ -64,6 +64,7 @@ const round: wire.FlRound = {
   baseModel: MODEL_ID as wire.ContentId,
   candidateModel: MODEL_ID as wire.ContentId,
   contributors: [`0x${"11".repeat(20)}` as wire.Address],
+  updaters: [`0x${"11".repeat(20)}` as wire.Address],
   tally: (150n * WAD).toString(),
   rewards: [{ account: `0x${"11".repeat(20)}` as wire.Address, amount: "40" }],
   slashes: [],

@@ -60,7 +60,10 @@ export interface FlRoundRecord {
   voters: { account: string; stake: bigint; vote: number | null; metrics?: Record<string, number> }[];
   baseModel: string;
   candidateModel: string | null;
+  /** Proposers whose update is in the candidate (selected by the strategy; under SecAgg, in the sum). */
   contributors: string[];
+  /** Proposers who sent a well-formed update in time (a robust strategy may still leave it out). */
+  updaters: string[];
   tally: bigint | null;
   rewards: { account: string; amount: bigint }[];
   slashes: { account: string; amount: bigint; fractionBps?: number }[];
@@ -130,6 +133,7 @@ function toRound(row: Selectable<FlRoundsTable>): FlRoundRecord {
     baseModel: row.base_model,
     candidateModel: row.candidate_model,
     contributors: row.contributors,
+    updaters: row.updaters,
     tally: row.tally === null ? null : BigInt(row.tally),
     rewards: row.rewards.map((r) => ({ account: r.account, amount: BigInt(r.amount) })),
     slashes: row.slashes.map((s) => ({ ...s, amount: BigInt(s.amount) })),
@@ -180,6 +184,7 @@ function roundColumns(patch: FlRoundPatch): Partial<Record<keyof FlRoundsTable, 
   }
   if (patch.contributors !== undefined)
     out.contributors = json(patch.contributors.map((a) => normalizeAddress(a)));
+  if (patch.updaters !== undefined) out.updaters = json(patch.updaters.map((a) => normalizeAddress(a)));
   if (patch.tally !== undefined) out.tally = patch.tally === null ? null : patch.tally.toString();
   if (patch.rewards !== undefined) out.rewards = json(patch.rewards);
   if (patch.slashes !== undefined) out.slashes = json(patch.slashes);

@@ -338,6 +338,7 @@ export interface FlRoundsTable {
   base_model: string;
   candidate_model: NullableText;
   contributors: ColumnType<string[], string | undefined, string>;
+  updaters: ColumnType<string[], string | undefined, string>;
   tally: ColumnType<string | null, string | null | undefined, string | null>;
   rewards: ColumnType<{ account: string; amount: string }[], string | undefined, string>;
   slashes: ColumnType<

@@ -203,6 +203,8 @@ export const FlRound = Type.Object(
     candidateModel: Nullable(ContentId),
     /** Proposers whose update was used; under secure aggregation, those in the unmasked sum. */
     contributors: Type.Array(Address),
+    /** Proposers who sent a well-formed update in time (a robust strategy may have left some out). */
+    updaters: Type.Array(Address),
     /** Σ stake · vote over the revealed votes (signed decimal), once tallied. */
     tally: Nullable(Type.String({ pattern: "^-?[0-9]{1,78}$" })),
     rewards: Type.Array(AccountAmount),

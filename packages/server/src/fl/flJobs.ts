@@ -92,7 +92,7 @@ export function flJobHandlers(ctx: AppContext): Record<string, JobHandler> {
       if (slash === undefined) return;
       const voter = record.voters.find((v) => v.account === account);
       const proposer = record.proposers.find((p) => p.account === account);
-      const dutyFailed = proposer ? !record.contributors.includes(account) : voter?.vote === null;
+      const dutyFailed = proposer ? !record.updaters.includes(account) : voter?.vote === null;
       await slashWithEvidence(ctx, {
         taskId,
         account,
@@ -109,7 +109,8 @@ export function flJobHandlers(ctx: AppContext): Record<string, JobHandler> {
           status: record.status,
           tally: record.tally?.toString() ?? null,
           vote: voter?.vote ?? null,
-          contributed: proposer ? record.contributors.includes(account) : null,
+          updated: proposer ? record.updaters.includes(account) : null,
+          inCandidate: proposer ? record.contributors.includes(account) : null,
           candidate: record.candidateModel,
           baseModel: record.baseModel,
           fractionBps: slash.fractionBps ?? null,

@@ -105,6 +105,7 @@ export function flRoundJson(round: FlRoundRecord): wire.FlRound {
     baseModel: round.baseModel as wire.ContentId,
     candidateModel: round.candidateModel as wire.FlRound["candidateModel"],
     contributors: round.contributors as wire.Address[],
+    updaters: round.updaters as wire.Address[],
     tally: round.tally === null ? null : round.tally.toString(),
     rewards: round.rewards.map((r) => ({ account: r.account as wire.Address, amount: r.amount.toString() })),
     slashes: round.slashes.map((s) => ({ account: s.account as wire.Address, amount: s.amount.toString() })),

@@ -137,6 +137,7 @@ async function train(
   let arrays: Arrays | undefined;
   let metrics: Record<string, number> = {};
   let contributors: string[];
+  let updaters: string[];
   if (strategy.trainRound) {
     // Secure aggregation's stages share the training phase (each gets a fifth of it at most).
     const phaseMs = Math.max(1000, Math.floor((round.deadline.getTime() - round.startedAt.getTime()) / 5));
@@ -154,7 +155,9 @@ async function train(
         ["training"],
       );
     }
+    // Under SecAgg+ the proposers whose masked input is in the unmasked sum did their part, and only they.
     contributors = strategy instanceof SecAggPlus ? [...(strategy.lastRound?.included ?? [])] : [];
+    updaters = contributors;
   } else {
     const messages: Message[] = await strategy.configureTrain(round.round, global, config, grid);
     const replies: Reply[] = await grid.sendAndReceive(messages);
@@ -162,17 +165,23 @@ async function train(
     arrays = result.arrays;
     metrics = { ...(result.metrics ?? {}) };
     const rejected = new Set(
-      ((strategy as { lastRejected?: readonly { nodeId: string }[] }).lastRejected ?? []).map(
-        (r) => r.nodeId,
-      ),
+      ((strategy as { rejected?: readonly { nodeId: string }[] }).rejected ?? []).map((r) => r.nodeId),
     );
-    contributors = replies.filter((r) => "update" in r && !rejected.has(r.nodeId)).map((r) => r.nodeId);
+    updaters = replies.filter((r) => "update" in r && !rejected.has(r.nodeId)).map((r) => r.nodeId);
+    // A robust strategy (Krum, Multi-Krum, Bulyan) keeps some of them; the others are left out, unpaid.
+    const selected = (strategy as { selected?: readonly string[] }).selected;
+    contributors = selected === undefined ? updaters : updaters.filter((id) => selected.includes(id));
   }
   if (arrays === undefined || contributors.length === 0) {
     return ctx.repos.fl.updateRound(
       terms.taskId,
       round.round,
-      { status: "failed", reason: "no proposer sent a usable update before the deadline", contributors },
+      {
+        status: "failed",
+        reason: "no proposer sent a usable update before the deadline",
+        contributors,
+        updaters,
+      },
       ["training"],
     );
   }
@@ -184,6 +193,7 @@ async function train(
       status: "voting",
       candidateModel: candidate,
       contributors,
+      updaters,
       metrics,
       deadline: new Date(ctx.clock.now().getTime() + commitMs),
     },

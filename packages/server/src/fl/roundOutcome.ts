@@ -22,8 +22,10 @@ interface RoundSlash {
  * tally Σ stake · vote over the revealed votes decides; accepted → the candidate becomes the global model,
  * proposers and voters who voted ≥ 0 share the round reward pro-rata stake, voters who voted < 0 are slashed;
  * rejected → the round is redone from the last accepted model, voters who voted < 0 are rewarded, the
- * proposers and the others slashed. Round reward = remaining pool / rounds left. Besides the vote rule, a
- * proposer that sent no usable update and a voter that did not commit and reveal failed a duty (SPEC §3):
+ * proposers and the others slashed. Round reward = remaining pool / rounds left. The proposers of the rule are
+ * those whose update is in the candidate; one a robust strategy left out is neither paid nor slashed (it cannot
+ * be proven to have lied). Besides the vote rule, a proposer that sent no usable update and a voter that did
+ * not commit and reveal failed a duty (SPEC §3):
  * slashed `failedDutySlashBps`, paid nothing, counted as a missed round. Slashes are executed on-chain by
  * their own jobs; rewards are paid through the network's epochs.
  */
@@ -39,8 +41,9 @@ export async function endRound(
   const voters = round.voters
     .filter((v) => revealedOf.has(v.account))
     .map((v) => ({ account: v.account, stake: v.stake, vote: BigInt(revealedOf.get(v.account)!.vote) }));
+  const updated = new Set(round.updaters);
   const failedDuty = [
-    ...round.proposers.filter((p) => !contributed.has(p.account)),
+    ...round.proposers.filter((p) => !updated.has(p.account)),
     ...round.voters.filter((v) => !revealedOf.has(v.account)),
   ];
   if (voters.length === 0) return failRound(ctx, terms, round, "no voter revealed a valid vote");
@@ -127,10 +130,10 @@ export async function failRound(
   reason: string,
 ): Promise<RoundStep> {
   const now = ctx.clock.now();
-  const contributed = new Set(round.contributors);
+  const updated = new Set(round.updaters);
   // Proposers who sent nothing missed the round; voters only if a candidate reached them.
   const missed = [
-    ...round.proposers.filter((p) => !contributed.has(p.account)).map((p) => p.account),
+    ...round.proposers.filter((p) => !updated.has(p.account)).map((p) => p.account),
     ...(round.candidateModel === null ? [] : round.voters.map((v) => v.account)),
   ];
   await withTransaction(ctx.db, async (tx) => {

@@ -53,6 +53,7 @@ const statements = [
     base_model text not null check (base_model ~ ${CONTENT_ID}),
     candidate_model text check (candidate_model ~ ${CONTENT_ID}),
     contributors jsonb not null default '[]',
+    updaters jsonb not null default '[]',
     tally numeric(78,0),
     rewards jsonb not null default '[]',
     slashes jsonb not null default '[]',
