@@ -65,15 +65,17 @@ async function buildTemplate(): Promise<string> {
   return target;
 }
 
-/** Copy the migrated template's database into `dataDir` (created if missing), which must hold none yet. */
+/**
+ * Copy the migrated template's database into `<dataDir>/db` (folders created if missing). The database folder
+ * must not hold anything yet: seeding never overwrites a database.
+ */
 export async function seedDataDir(dataDir: string): Promise<string> {
   template ??= buildTemplate();
+  const target = join(dataDir, "db");
+  const existing = await readdir(target).catch(() => []);
+  if (existing.length > 0) throw new Error(`${target} already holds a database; seed only a new data folder`);
   await mkdir(dataDir, { recursive: true });
-  await cp(join(await template, "db"), join(dataDir, "db"), {
-    recursive: true,
-    errorOnExist: true,
-    force: false,
-  });
+  await cp(join(await template, "db"), target, { recursive: true, force: false });
   return dataDir;
 }
 
