@@ -21,6 +21,7 @@ import {
   ValidatorDaemon,
 } from "@flock/node";
 import { afterAll, describe, expect, it } from "vitest";
+import { seedDataDir } from "../../server/src/testing/templateDataDir.ts";
 import { auditEpoch } from "./commands/audit.ts";
 import { createTask } from "./commands/task.ts";
 import type { CommandContext } from "./context.ts";
@@ -33,6 +34,8 @@ import { Output } from "./output.ts";
 const bin = fileURLToPath(new URL("../bin/flock.js", import.meta.url));
 const root = mkdtempSync(join(tmpdir(), "flock-restart-"));
 const home = ensureHome(root);
+// A migrated empty database, copied instead of created (what the first start would make, seconds sooner).
+await seedDataDir(root);
 const io = bufferIo();
 const ctx: CommandContext = {
   io,
