@@ -29,6 +29,7 @@ import {
 import { signRequest } from "@flock/sdk";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedDataDir } from "../../server/src/testing/templateDataDir.ts";
 import { auditEpoch, downloadArtifact, executedSlashChecks, fetchDraw } from "./commands/audit.ts";
 import { epochInputChecks } from "./commands/auditInputs.ts";
 import { createTask } from "./commands/task.ts";
@@ -41,6 +42,8 @@ import { Output } from "./output.ts";
 
 const root = mkdtempSync(join(tmpdir(), "flock-adversarial-"));
 const home = ensureHome(root);
+// A migrated empty database, copied instead of created (what the first start would make, seconds sooner).
+await seedDataDir(root);
 const io = bufferIo();
 const ctx: CommandContext = {
   io,
