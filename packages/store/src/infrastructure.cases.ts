@@ -22,6 +22,7 @@ export function infrastructureCases(ctx: StoreTestContext): void {
       "0008_emission_weight_zero",
       "0009_chain_write_sent",
       "0010_task_cancelled",
+      "0011_federated_tasks",
     ]);
   });
 
