@@ -168,7 +168,11 @@ export async function auditEpoch(
   checks.push(
     ...(await executedSlashChecks({
       executedSlashes: recomputed.executedSlashes,
-      tasks: (recomputed.report.inputs as { tasks: { id: string }[] }).tasks.map((t) => t.id),
+      // Arena and FL tasks alike: an FL round's vote and failed-duty slashes are executed during the task.
+      tasks: [
+        ...(recomputed.report.inputs as { tasks: { id: string }[] }).tasks.map((t) => t.id),
+        ...((recomputed.report.inputs as { flTasks?: { id: string }[] }).flTasks ?? []).map((t) => t.id),
+      ],
       epoch: epochNumber,
       reader,
       fromBlock: BigInt(manifest.blockNumber),

@@ -20,6 +20,21 @@ export interface DemoSettings {
    * lets the next run take its stakes back (TaskStaking counts at most 32 unfinished tasks per account).
    */
   disputeWindowSeconds: number;
+  /**
+   * The FL chapter's federated task: rounds to accept (a rejected round is played again), seconds to train
+   * (a round ends as soon as everyone answered), seconds to stake and join, the MLP's hidden widths and the
+   * local training every round asks for.
+   */
+  fl: {
+    rounds: number;
+    roundSeconds: number;
+    joinSeconds: number;
+    hidden: number[];
+    learningRate: number;
+    localEpochs: number;
+    batchSize: number;
+    seed: number;
+  };
 }
 
 /**
@@ -36,6 +51,16 @@ export const DEFAULT_DEMO: DemoSettings = {
   deadlineSeconds: 60,
   validationSeconds: 20,
   disputeWindowSeconds: 60,
+  fl: {
+    rounds: 3,
+    roundSeconds: 10,
+    joinSeconds: 15,
+    hidden: [16],
+    learningRate: 0.05,
+    localEpochs: 1,
+    batchSize: 32,
+    seed: 7,
+  },
 };
 
 export const QUICK_DEMO: DemoSettings = {
@@ -47,4 +72,14 @@ export const QUICK_DEMO: DemoSettings = {
   deadlineSeconds: 20,
   validationSeconds: 12,
   disputeWindowSeconds: 5,
+  fl: {
+    rounds: 2,
+    roundSeconds: 6,
+    joinSeconds: 8,
+    hidden: [8],
+    learningRate: 0.05,
+    localEpochs: 1,
+    batchSize: 32,
+    seed: 7,
+  },
 };

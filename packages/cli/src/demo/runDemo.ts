@@ -26,6 +26,7 @@ import { baseModelBpc } from "./baseModelBpc.ts";
 import { calibrateTraining, demoTimings } from "./calibration.ts";
 import { demoData } from "./demoData.ts";
 import type { DemoSettings } from "./demoSettings.ts";
+import { type DemoFlReport, renderFlReport, runFlChapter } from "./flChapter.ts";
 import { delegatesTo, poolSigma, reusableLock, withdrawClosedStakes } from "./homeReuse.ts";
 
 /** The demo's cast: dev accounts 3–9 (see keys.ts). */
@@ -67,6 +68,8 @@ export interface DemoReport {
   claims: (ClaimLine & { name: string })[];
   balances: { name: string; account: string; flockBefore: bigint; flockAfter: bigint }[];
   audit: { verified: boolean; checks: AuditCheck[] };
+  /** The FL chapter after the Arena: a federated task under secure aggregation, settled by its own epoch. */
+  fl: DemoFlReport;
   seconds: number;
 }
 
@@ -376,6 +379,7 @@ export async function runDemo(
 
     step(`audit: recompute epoch ${epoch.number} from its published report`);
     const audit = await auditEpoch(ctx, epoch.number);
+    const fl = await runFlChapter(ctx, network, settings, who);
     const report: DemoReport = {
       taskId: task.id,
       epoch: epoch.number,
@@ -385,6 +389,7 @@ export async function runDemo(
       claims,
       balances,
       audit: { verified: audit.checks.every((c) => c.ok), checks: audit.checks },
+      fl,
       seconds: Math.round((performance.now() - started) / 100) / 10,
     };
     return report;
@@ -442,6 +447,7 @@ export function renderDemoReport(report: DemoReport): string[] {
     ),
     "",
     `Audit of epoch ${report.epoch}: ${report.audit.verified ? "verified" : "FAILED"} (${report.audit.checks.filter((c) => c.ok).length}/${report.audit.checks.length} checks)`,
+    ...renderFlReport(report.fl),
     `Demo finished in ${report.seconds} s`,
   ];
 }
