@@ -1,10 +1,11 @@
 /**
  * Coordinator benchmark: public reads, signed writes, artifact transfer and epoch settlement, each measured
  * side by side on the embedded parts (PGlite, artifact folder) and the parts for scale (PostgreSQL, S3
- * through s3rver) in one run, over real HTTP on 127.0.0.1. Prints a table per section, then one JSON line
- * with every figure. Never fails on timing.
+ * through s3rver) in one run, over real HTTP on 127.0.0.1, then FL rounds with 10 and 100 participants
+ * (flRounds.ts). Prints a table per section, then one JSON line with every figure. Never fails on timing.
  *
  *   npm run bench -w @flock/server   (BENCH_SECONDS=2.5 per read measurement)
+ *   npm run bench:fl -w @flock/server   (the FL section alone)
  */
 import { cpus, loadavg } from "node:os";
 import { S3RVER_CREDENTIALS, startS3TestServer } from "@flock/store/testing";
@@ -18,6 +19,7 @@ import {
   WRITE_CONCURRENCY,
   WRITE_WARMUP,
 } from "./coordinatorSections.ts";
+import { benchFlRounds } from "./flRounds.ts";
 import { LoadClient } from "./loadClient.ts";
 import { benchPostgres, type DatabaseRun } from "./postgresRuns.ts";
 import { started, stopAll } from "./resources.ts";
@@ -143,6 +145,10 @@ async function main(): Promise<void> {
     ]),
   );
 
+  // Section 5 prints its own table (FL rounds: PGlite only, participants in a worker thread).
+  log("FL rounds");
+  const fl = await benchFlRounds();
+
   const byDatabase = <T>(pick: (f: DatabaseFigures) => T) =>
     Object.fromEntries(runs.map((r) => [r.key, pick(r.figures)]));
   const ratios = (pick: (f: DatabaseFigures) => number) =>
@@ -182,6 +188,7 @@ async function main(): Promise<void> {
         ...byDatabase((f) => f.settlement),
         ratioOverPglite: ratios((f) => f.settlement.medianMs),
       },
+      fl,
     }),
   );
 }
