@@ -155,7 +155,7 @@ export const ERROR_CODES = {
   FL_NODE_UNKNOWN: { kind: "ValidationError", status: 400 },
   FL_PARTICIPANTS_INVALID: { kind: "ValidationError", status: 400 },
   FL_PAY_RULE_UNSUPPORTED: { kind: "ValidationError", status: 400 },
-  FL_PRIVACY_UNSUPPORTED: { kind: "ValidationError", status: 400 },
+  FL_PRIVACY_INVALID: { kind: "ValidationError", status: 400 },
   FL_REPLY_INVALID: { kind: "ValidationError", status: 400 },
   FL_REPLY_MISMATCH: { kind: "ValidationError", status: 400 },
   FL_SECAGG_NOT_LINEAR: { kind: "ValidationError", status: 400 },

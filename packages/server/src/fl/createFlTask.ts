@@ -5,7 +5,7 @@ import { type FlTerms, type Task, withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
 import { openTask } from "../tasks/openTask.ts";
 import { readArrays } from "./flArrays.ts";
-import { checkFlStrategy } from "./flStrategy.ts";
+import { checkFlStrategy, dpNoiseMultiplier } from "./flStrategy.ts";
 import { flPhases } from "./flTiming.ts";
 
 /** Default share of a round's participants drawn as proposers (SPEC §2.2: the rest vote). */
@@ -64,6 +64,10 @@ function checkTerms(ctx: AppContext, body: wire.CreateFlTaskRequest): { weight: 
     );
   }
   checkFlStrategy({ strategy: body.strategy, privacy: body.privacy });
+  if (body.privacy.mode === "secagg+dp") {
+    // The noise is fixed by the budget at creation: a budget no noise can keep is refused now, not mid-task.
+    dpNoiseMultiplier({ rounds: body.rounds, privacy: body.privacy }, bps / 10_000);
+  }
   const now = ctx.clock.now().getTime();
   const join = new Date(body.joinDeadline).getTime();
   if (join <= now) {

@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { decodeArrays, toBase64 } from "@flock/fl";
 import { afterAll, describe, expect, it } from "vitest";
 import { type FlScenario, startFlScenario } from "../testing/flScenario.ts";
+import { vectorModel } from "../testing/flTestParticipant.ts";
+import { operatorAccount } from "../testing/operatorAccount.ts";
 
 const TARGET = [1, 2, 3, 4];
 
@@ -81,6 +83,55 @@ describe("a secure-aggregation federated task (over real HTTP)", () => {
         if (w !== undefined) expect([...w]).not.toEqual([...u]);
         expect(Buffer.from(bytes).includes(Buffer.from(u.buffer))).toBe(false);
       }
+    }
+  });
+
+  it("with differential privacy: nodes clip before masking, the coordinator adds noise to the sum and reports ε within the budget", async () => {
+    await s.dispose();
+    s = await startFlScenario({
+      participants: [0.3, -0.2, 0.1, -0.1, 0.05].map((d) => ({
+        target: TARGET.map((v) => v + d),
+        behaviour: { clip: true },
+      })),
+      rounds: 2,
+      proposerFractionBps: 8000,
+      privacy: { mode: "secagg+dp", targetEpsilon: 50, delta: 1e-5, clipNorm: 1 },
+    });
+    await s.play();
+    const rounds = await s.rounds();
+    expect(rounds.length).toBeGreaterThanOrEqual(2);
+    const spent = rounds.filter((r) => r.candidateModel !== null).map((r) => r.metrics.epsilon!);
+    expect(spent.every((e) => e > 0 && e <= 50)).toBe(true);
+    for (let i = 1; i < spent.length; i++) expect(spent[i]!).toBeGreaterThan(spent[i - 1]!);
+    // Each accepted round moved the model by at most C (clipped updates) plus noise: not to the targets at once.
+    expect((await s.task()).status).toBe("closed");
+  });
+
+  it("refuses a DP task without a budget, or with one no noise can keep", async () => {
+    const body = {
+      title: "dp",
+      description: "",
+      modelType: "regressor",
+      baseModel: await s.t.publish(vectorModel([0, 0, 0, 0])),
+      rounds: 2,
+      roundSeconds: 60,
+      minParticipants: 4,
+      maxParticipants: 4,
+      joinDeadline: new Date(s.clock.now().getTime() + 600_000).toISOString(),
+      rewardWeight: "0",
+      pool: "1",
+      minStake: "1",
+      minLockDays: 0,
+      strategy: { name: "fedavg" },
+      payRule: "stake",
+      proposerFractionBps: 7500,
+    };
+    for (const privacy of [{ mode: "secagg+dp" }, { mode: "secagg+dp", targetEpsilon: 1e-6, delta: 1e-9 }]) {
+      const refused = await s.http.signed(operatorAccount, "POST", "/fl/tasks", { ...body, privacy });
+      expect([refused.status, (refused.json() as { code: string }).code]).toEqual([
+        400,
+        "FL_PRIVACY_INVALID",
+      ]);
     }
   });
 });

@@ -4,7 +4,7 @@ import { flRoles } from "@flock/protocol";
 import type { FlRoundRecord, FlTerms } from "@flock/store";
 import type { AppContext } from "../deps.ts";
 import { readArrays, storeArrays } from "./flArrays.ts";
-import { roundStrategy } from "./flStrategy.ts";
+import { epsilonSpent, roundStrategy } from "./flStrategy.ts";
 import { flPhases } from "./flTiming.ts";
 import { FlPending, NetworkGrid } from "./networkGrid.ts";
 import { endRound, failRound } from "./roundOutcome.ts";
@@ -130,7 +130,7 @@ async function train(
   commitMs: number,
 ): Promise<FlRoundRecord> {
   const proposers = round.proposers.map((p) => p.account);
-  const strategy: Strategy = roundStrategy(terms, round.seed!);
+  const strategy: Strategy = roundStrategy(terms, round.seed!, proposers.length);
   const global = await readArrays(ctx, round.baseModel);
   const grid = new NetworkGrid(ctx, terms.taskId, proposers, round.deadline).known(global, round.baseModel);
   const config = { ...terms.trainConfig };
@@ -156,7 +156,8 @@ async function train(
       );
     }
     // Under SecAgg+ the proposers whose masked input is in the unmasked sum did their part, and only they.
-    contributors = strategy instanceof SecAggPlus ? [...(strategy.lastRound?.included ?? [])] : [];
+    const secure = strategy instanceof SecAggPlus ? strategy : (strategy as { inner?: unknown }).inner;
+    contributors = secure instanceof SecAggPlus ? [...(secure.lastRound?.included ?? [])] : [];
     updaters = contributors;
   } else {
     const messages: Message[] = await strategy.configureTrain(round.round, global, config, grid);
@@ -186,6 +187,10 @@ async function train(
     );
   }
   const candidate = await storeArrays(ctx, arrays);
+  if (terms.privacy.mode === "secagg+dp") {
+    // The privacy budget spent so far: every round that released a model counts (the rounds are numbered).
+    metrics.epsilon = epsilonSpent(terms, round.round);
+  }
   const voting = await ctx.repos.fl.updateRound(
     terms.taskId,
     round.round,

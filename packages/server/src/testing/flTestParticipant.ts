@@ -5,6 +5,7 @@ import {
   decodeBody,
   encodeArrays,
   encodeBody,
+  fixedClippingNode,
   flVoteCommitment,
   flVoteOf,
   type Message,
@@ -78,6 +79,8 @@ export interface FlTestBehaviour {
   voteAgainst?: boolean;
   /** Reveals a vote other than the one it committed to. */
   revealOther?: boolean;
+  /** Clips its update to the norm the coordinator sends (client-side DP), before masking. */
+  clip?: boolean;
 }
 
 export interface FlTestParticipant {
@@ -136,7 +139,7 @@ export function flTestParticipant(
       return { numExamples: 10, metrics: { loss: squaredDistance(vectorOf(message.arrays!), target) } };
     },
   };
-  const node = secAggPlusNode(app, { roundingSeed: 7 });
+  const node = secAggPlusNode(behaviour.clip ? fixedClippingNode(app) : app, { roundingSeed: 7 });
 
   async function arrays(id: string | null): Promise<Arrays | undefined> {
     if (id === null) return undefined;

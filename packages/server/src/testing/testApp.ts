@@ -1,5 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createLogger } from "@flock/core";
 import {
@@ -18,6 +17,7 @@ import type { Clock, ServerConfig } from "../deps.ts";
 import type { SubmissionEvaluator } from "../disputes/submissionEvaluator.ts";
 import { createRecordingChainGateway, type RecordingChainGateway } from "./recordingChainGateway.ts";
 import { signedHeaders } from "./signedHeaders.ts";
+import { freshDataDir } from "./templateDataDir.ts";
 
 /** The account recorded as the publisher of artifacts tests publish directly. */
 const TEST_PUBLISHER = "0x00000000000000000000000000000000000000f1";
@@ -94,7 +94,8 @@ export async function startTestApp(
     artifacts?: string;
   } = {},
 ): Promise<TestApp> {
-  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "flock-server-")));
+  // A copy of a migrated database: the same as migrating a new one, in a fraction of the time.
+  const dataDir = options.dataDir ?? (await freshDataDir("flock-server-"));
   const database = await openDatabase({ dataDir });
   const chain = options.chain ?? createRecordingChainGateway();
   const clock = options.clock;
