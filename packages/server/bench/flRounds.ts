@@ -142,16 +142,13 @@ async function benchOne(config: FlConfig): Promise<FlFigures> {
       const joined = await t.signed(account, "POST", `/fl/tasks/${taskId}/join`);
       if (joined.statusCode !== 200) throw new Error(`join: ${joined.statusCode} ${joined.body}`);
     }
-    const targets = privateKeys.map((_, i) =>
-      Array.from({ length: config.floats }, (_, j) => ((j % 17) - 8) / 8 + (i % 5) * 0.01),
-    );
     const input: FlParticipantsInput = {
       origin,
       taskId,
       chainId: chain.chainId,
       requestVerifier: chain.requestVerifier,
       privateKeys,
-      targets,
+      floats: config.floats,
       waitMs: WAIT_MS,
     };
     const worker = new Worker(new URL("./flParticipants.ts", import.meta.url), { workerData: input });
@@ -299,7 +296,11 @@ if (import.meta.main) {
         : (c) => filter.split(",").some((f) => `${c.participants}x${c.floats}x${c.privacy}`.startsWith(f)),
     );
     console.log(
-      JSON.stringify({ machine: { cpu, cores: cpus().length, node: process.version }, fl: figures }),
+      JSON.stringify({
+        machine: { cpu, cores: cpus().length, node: process.version, loadAverage1m: round(loadavg()[0]!, 2) },
+        limitScale: LIMIT_SCALE,
+        fl: figures,
+      }),
     );
   } catch (error) {
     console.error(error);
