@@ -74,8 +74,8 @@ export const QUICK_DEMO: DemoSettings = {
   disputeWindowSeconds: 5,
   fl: {
     rounds: 2,
-    roundSeconds: 6,
-    joinSeconds: 8,
+    roundSeconds: 5,
+    joinSeconds: 6,
     hidden: [8],
     learningRate: 0.05,
     localEpochs: 1,

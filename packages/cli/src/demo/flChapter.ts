@@ -45,8 +45,11 @@ export const FL_ORGS = [
 /** The creator of the federated task, who funds its pool. */
 const FL_CREATOR = "ada";
 const FL_POOL = parseFlock("600");
-/** The poisoner sends its trained weights times this: flipped and blown up (within SecAgg+'s clipping range). */
-const POISON_SCALE = -8;
+/**
+ * The poisoner replaces its trained weights by ±this (a fixed sign pattern): noise at the edge of SecAgg+'s
+ * clipping range, large enough to spoil the average even from the party with the fewest rows.
+ */
+const POISON_MAGNITUDE = 8;
 
 export interface DemoFlRound {
   round: number;
@@ -133,7 +136,8 @@ interface Misbehaviour {
 /**
  * An organization's app: the tabular app on its shard. The dropout stops its own participant (aborts it) when
  * asked to train — under SecAgg+ that is the masked-input stage, after the key exchange — so its masked input
- * never comes. The poisoner returns its trained weights scaled by POISON_SCALE, once; then it trains honestly.
+ * never comes. The poisoner sends ±POISON_MAGNITUDE noise instead of its trained weights, once; then it trains
+ * honestly.
  */
 function organizationApp(
   name: string,
@@ -158,7 +162,12 @@ function organizationApp(
         const poisoned: Arrays = new Map(
           [...update.arrays].map(([key, a]) => [
             key,
-            { ...a, data: Float32Array.from(a.data as Float32Array, (v) => v * POISON_SCALE) },
+            {
+              ...a,
+              data: Float32Array.from(a.data as Float32Array, (_, i) =>
+                (i * 7919) % 13 < 6 ? POISON_MAGNITUDE : -POISON_MAGNITUDE,
+              ),
+            },
           ]),
         );
         return { ...update, arrays: poisoned };
@@ -256,18 +265,24 @@ export async function runFlChapter(
     output.note(`base model on the held-out set: accuracy ${baseAccuracy.toFixed(3)}`);
 
     step("the organizations stake gmFLOCK as trainers and join");
+    // Side by side (each from its own account): the join window is short.
     const staked = new Map<string, bigint>();
-    for (const o of FL_ORGS) {
-      const me = who(o.name);
-      const amount = parseFlock(o.stake);
-      let lockId = await reusableLock(me, amount);
-      if (lockId === undefined) {
-        const locked = parseFlock("10000");
-        await approve(me.chain, { token: "FLOCK", spender: "GmFlock", amount: locked });
-        lockId = (await lockFlock(me.chain, { amount: locked, days: 365 })).lockId;
-      }
-      await approve(me.chain, { token: "gmFLOCK", spender: "TaskStaking", amount });
-      await stake(me.chain, { taskId: BigInt(task.id), role: "trainer", amount, lockId });
+    const stakes = await Promise.all(
+      FL_ORGS.map(async (o) => {
+        const me = who(o.name);
+        const amount = parseFlock(o.stake);
+        let lockId = await reusableLock(me, amount);
+        if (lockId === undefined) {
+          const locked = parseFlock("10000");
+          await approve(me.chain, { token: "FLOCK", spender: "GmFlock", amount: locked });
+          lockId = (await lockFlock(me.chain, { amount: locked, days: 365 })).lockId;
+        }
+        await approve(me.chain, { token: "gmFLOCK", spender: "TaskStaking", amount });
+        await stake(me.chain, { taskId: BigInt(task.id), role: "trainer", amount, lockId });
+        return { o, amount, lockId };
+      }),
+    );
+    for (const { o, amount, lockId } of stakes) {
       staked.set(o.name, amount);
       output.note(
         `${o.name.padEnd(4)} staked ${o.stake} gmFLOCK on task ${task.id} as trainer (lock #${lockId})`,
@@ -491,7 +506,7 @@ export function describeRound(r: DemoFlRound): string[] {
   }
   for (const name of r.poisoned) {
     lines.push(
-      `  ${name} poisoned its update (weights × ${POISON_SCALE}); under SecAgg+ no one sees single updates, so it cannot be filtered, only voted down`,
+      `  ${name} poisoned its update (its weights replaced by ±${POISON_MAGNITUDE} noise); under SecAgg+ no one sees single updates, so it cannot be filtered, only voted down`,
     );
   }
   lines.push(
