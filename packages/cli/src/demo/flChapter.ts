@@ -340,7 +340,7 @@ export async function runFlChapter(
       const current = await creator.api.fl.get(task.id);
       if (current.status === "cancelled") {
         throw chapterError(
-          "DEMO_FL_CANCELLED",
+          "DEMO_TOO_SLOW",
           `federated task ${task.id} was cancelled: too few organizations joined before its join deadline`,
           "this machine was slow to stake; run the demo again",
         );
@@ -378,7 +378,7 @@ export async function runFlChapter(
       }
       if (Date.now() > until) {
         throw chapterError(
-          "DEMO_FL_TOO_SLOW",
+          "DEMO_TOO_SLOW",
           `federated task ${task.id} did not finish its rounds within ${Math.round(budgetMs / 1000)} s`,
           "check the coordinator's log in <home>/logs and run the demo again",
         );
