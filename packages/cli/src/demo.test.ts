@@ -116,6 +116,21 @@ function expectStoryTold(report: DemoReport) {
     expect(line.improvement).toBeCloseTo(report.baseBpc - line.bpc!, 9);
   }
   expect(report.audit.verified).toBe(true);
+
+  // The FL chapter: a round survives a dropout under SecAgg+, a poisoned round is voted down and its
+  // proposers slashed, the task's epoch is audited, and the federated model beats its starting point.
+  const fl = report.fl;
+  expect(fl.audit.verified).toBe(true);
+  // The round a party left mid-way still produced a candidate (SecAgg+ recovered the sum) and was voted on.
+  expect(
+    fl.rounds.some((r) => r.droppedOut.length > 0 && r.candidateAccuracy !== null && r.status !== "failed"),
+  ).toBe(true);
+  for (const round of fl.rounds.filter((r) => r.poisoned.length > 0)) {
+    expect(round.status).toBe("rejected");
+    for (const name of round.proposers) expect(round.slashes.map((s) => s.name)).toContain(name);
+  }
+  expect(fl.rounds.filter((r) => r.status === "accepted").length).toBeGreaterThan(0);
+  expect(fl.finalAccuracy).toBeGreaterThan(fl.baseAccuracy);
 }
 
 describe("npm start (flock up --demo) on one home, end to end (anvil, PGlite, HTTP on 127.0.0.1)", () => {

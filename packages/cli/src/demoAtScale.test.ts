@@ -61,18 +61,26 @@ describe.skipIf(availability.kind === "url" || (availability.kind === "missing" 
       let ids: string[];
       try {
         const task = (
-          await client.query("select base_model, training_set_id, hidden_validation_set_id from tasks")
+          await client.query(
+            "select base_model, training_set_id, hidden_validation_set_id from tasks where kind = 'arena'",
+          )
         ).rows;
-        const epochs = (await client.query("select report_id from epochs")).rows;
+        const federated = (await client.query("select id from tasks where kind = 'federated'")).rows;
+        const flRounds = (await client.query("select round from fl_rounds")).rows;
+        // The Arena's epoch and the one that settled the FL chapter's task.
+        const epochs = (await client.query("select report_id from epochs order by number")).rows;
         const submissions = (await client.query("select artifact_id from submissions")).rows;
         expect(task).toHaveLength(1);
-        expect(epochs).toHaveLength(1);
+        expect(federated).toHaveLength(1);
+        expect(flRounds.length).toBeGreaterThanOrEqual(report.fl.rounds.length);
+        expect(report.fl.audit.verified).toBe(true);
+        expect(epochs.length).toBe(new Set([report.epoch, report.fl.epoch]).size);
         expect(submissions).toHaveLength(3);
         ids = [
           task[0].base_model,
           task[0].training_set_id,
           task[0].hidden_validation_set_id,
-          epochs[0].report_id,
+          ...epochs.map((e) => e.report_id),
           ...submissions.map((s) => s.artifact_id),
         ];
       } finally {

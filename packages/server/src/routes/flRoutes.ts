@@ -221,12 +221,19 @@ export function registerFlRoutes(app: FastifyInstance, ctx: AppContext, indexer:
       await federatedTask(ctx, taskId);
       const account = signerOf(request);
       const until = Date.now() + (request.query.waitMs ?? 0);
+      // One query per look while waiting; the task's status is read once a second (it ends a wait too).
+      let statusReadAt = 0;
+      let done = false;
       for (;;) {
         const messages = await ctx.repos.fl.pendingMessages(taskId, account, ctx.clock.now());
-        const task = await ctx.repos.tasks.get(taskId);
-        const terms = await ctx.repos.fl.getTerms(taskId);
-        const done = task.status !== "open" && task.status !== "validating" && task.status !== "draft";
+        if (Date.now() - statusReadAt >= 1000) {
+          const status = (await ctx.repos.tasks.get(taskId)).status;
+          done = status !== "open" && status !== "validating" && status !== "draft";
+          statusReadAt = Date.now();
+        }
         if (messages.length > 0 || done || Date.now() >= until || request.raw.destroyed) {
+          const task = await ctx.repos.tasks.get(taskId);
+          const terms = await ctx.repos.fl.getTerms(taskId);
           return {
             messages: messages.map(flMessageJson),
             taskStatus: flStatusOf(task),
