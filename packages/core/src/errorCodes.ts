@@ -415,6 +415,8 @@ export const ERROR_CODES = {
   DEMO_NOT_SETTLED: { kind: "FlockError", status: 500 },
   DEMO_TOO_SLOW: { kind: "FlockError", status: 500 },
   DEMO_TRAINER_FAILED: { kind: "FlockError", status: 500 },
+  FL_NODE_FAILED: { kind: "FlockError", status: 500 },
+  FL_NODE_STOPPED: { kind: "FlockError", status: 500 },
   INTERNAL_ERROR: { kind: "FlockError", status: 500 },
   JOB_FAILED: { kind: "FlockError", status: 500 },
   JOB_KIND_UNKNOWN: { kind: "FlockError", status: 500 },

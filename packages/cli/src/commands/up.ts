@@ -218,7 +218,14 @@ function followEpochs(ctx: CommandContext, network: EmbeddedNetwork): { stop(): 
  * its minutes (validators reveal within a poll or two of the task's end).
  */
 export function demoServerConfig() {
-  return { schedulerPollMs: 250, indexerPollMs: 500, assignmentTimeoutMs: 60_000, revealWindowMs: 15_000 };
+  return {
+    schedulerPollMs: 250,
+    indexerPollMs: 500,
+    assignmentTimeoutMs: 60_000,
+    revealWindowMs: 15_000,
+    // FL rounds look for new replies four times a second: the demo's rounds last seconds, not minutes.
+    flPollMs: 250,
+  };
 }
 
 /** `flock demo`: bring the network up, run the story, stop everything; exit 0 on success. */
