@@ -33,6 +33,17 @@ export interface FlRoundInputs {
   roundsLeft: number | bigint;
   /** Fraction of stake slashed from those on the wrong side, in bps. */
   slashFractionBps: bigint | number;
+  /**
+   * The `contribution` pay rule: each proposer's value in the round (GTG-Shapley from the voters'
+   * evaluations, WAD = one unit of the metric). Absent: the stake rule. A proposer not listed has value 0.
+   */
+  contributions?: readonly FlRoundContribution[];
+}
+
+/** A proposer's contribution value in one round (WAD: 1e18 = one unit of the voters' metric). */
+export interface FlRoundContribution {
+  account: string;
+  valueWad: bigint;
 }
 
 /** The outcome of one FL round. */
@@ -57,6 +68,11 @@ export interface FlRoundOutcome {
  *              voters with vote ≥ 0 slashed.
  * Round reward = floor(remaining pool / rounds left), paid pro-rata by stake among the rewarded; the
  * floor remainder stays in the pool, so rewards + dust == round reward and nothing is created.
+ * With `contributions` (the `contribution` pay rule), an accepted round pays its proposers together what the
+ * stake rule gives them, P = Σ_proposers floor(R · stake_i / Σ stake), re-split by value:
+ *   amount_i = floor(P · max(v_i, 0) / Σ_j max(v_j, 0)),
+ * or by stake as above when no value is positive; voters and slashes are the stake rule's, and the re-split's
+ * floor remainder joins the dust.
  */
 export function flRoundOutcome(inputs: FlRoundInputs): FlRoundOutcome {
   const proposers = inputs.proposers.map((p, i) => ({
@@ -69,6 +85,7 @@ export function flRoundOutcome(inputs: FlRoundInputs): FlRoundOutcome {
     vote: readSignedInteger(v.vote, `voters[${i}].vote`),
   }));
   assertUnique([...proposers, ...voters].map((p) => p.account).sort(), "FL round participant");
+  const values = readContributions(inputs.contributions);
   if (voters.length === 0) {
     throw new ProtocolError("EMPTY_VOTER_SET", "an FL round needs at least one voter", {
       hint: "split the round's participants into proposers and at least one voter",
@@ -96,18 +113,54 @@ export function flRoundOutcome(inputs: FlRoundInputs): FlRoundOutcome {
     rewarded.map((p) => p.stake),
   );
   const rewards = rewarded.map((p, i) => ({ account: p.account, amount: split.amounts[i]! }));
+  let dust = split.dust;
+  if (accepted && values !== undefined) dust += splitByValue(rewards.slice(0, proposers.length), values);
   const slashes = slashed.map((p) => ({ account: p.account, ...slash(p.stake, fraction) }));
-  const paid = roundReward - split.dust;
+  const paid = roundReward - dust;
   return {
     accepted,
     tally,
     roundReward,
     rewards: rewards.sort(byAccount),
     slashes: slashes.sort(byAccount),
-    dust: split.dust,
+    dust,
     remainingPoolAfter: pool - paid,
     roundsLeftAfter: accepted ? roundsLeft - 1n : roundsLeft,
   };
+}
+
+/**
+ * Re-split the proposers' stake-rule rewards (in place) by their positive contribution values:
+ * P = Σ amounts, amount_i = floor(P · max(v_i, 0) / Σ max(v_j, 0)); returns the floor remainder. No positive
+ * value: the amounts stay as the stake rule gave them.
+ */
+function splitByValue(
+  proposerRewards: { account: string; amount: bigint }[],
+  values: ReadonlyMap<string, bigint>,
+): bigint {
+  const weights = proposerRewards.map((r) => {
+    const v = values.get(r.account) ?? 0n;
+    return v > 0n ? v : 0n;
+  });
+  if (weights.every((w) => w === 0n)) return 0n;
+  const part = proposerRewards.reduce((sum, r) => sum + r.amount, 0n);
+  const split = distributeProRata(part, weights);
+  proposerRewards.forEach((r, i) => {
+    r.amount = split.amounts[i]!;
+  });
+  return split.dust;
+}
+
+function readContributions(
+  contributions: readonly FlRoundContribution[] | undefined,
+): Map<string, bigint> | undefined {
+  if (contributions === undefined) return undefined;
+  const entries = contributions.map((c, i) => ({
+    account: normalizeAccount(c.account, `contributions[${i}].account`),
+    valueWad: readSignedInteger(c.valueWad, `contributions[${i}].valueWad`),
+  }));
+  assertUnique(entries.map((e) => e.account).sort(), "FL contribution");
+  return new Map(entries.map((e) => [e.account, e.valueWad]));
 }
 
 function byAccount(a: { account: string }, b: { account: string }): number {

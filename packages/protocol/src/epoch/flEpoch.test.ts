@@ -81,6 +81,33 @@ describe("FL tasks in an epoch (SPEC §2.2/§3)", () => {
     expect(computeEpoch(epochInputsFromReport(result.report)).reportHash).toBe(result.reportHash);
   });
 
+  it("a contribution round pays its proposers by value, and the report recomputes it", () => {
+    const task = flTask({
+      playedRounds: [
+        {
+          round: 1,
+          proposers: [
+            { account: acct(1), stake: 1000n * WAD },
+            { account: acct(4), stake: 1000n * WAD },
+          ],
+          voters: [{ account: acct(2), stake: 2000n * WAD, vote: 1n }],
+          contributions: [
+            { account: acct(1), valueWad: 3n * 10n ** 17n },
+            { account: acct(4), valueWad: 10n ** 17n },
+          ],
+        },
+      ],
+    });
+    const result = computeEpoch({ ...base, emission: 0n, flTasks: [task] });
+    const paid = (a: string) => result.rewards.find((r) => r.account === a)?.liquid ?? 0n;
+    // Round reward 500: by stake 125 : 125 : 250 → the proposers' 250 re-split 3 : 1 → 187.5, 62.5.
+    expect(paid(acct(1))).toBe((250n * WAD * 3n) / 4n);
+    expect(paid(acct(4))).toBe((250n * WAD) / 4n);
+    expect(paid(acct(2))).toBe(250n * WAD);
+    const again = computeEpoch(epochInputsFromReport(result.report));
+    expect(again.reportHash).toBe(result.reportHash);
+  });
+
   it("refuses an FL task listed as an Arena task too, and rounds out of order", () => {
     const arena = { id: "fl-1", weight: 1n, gammaBps: 1000n, direction: "lower-is-better" as const };
     expect(() => computeEpoch({ ...base, emission: 0n, tasks: [arena], flTasks: [flTask()] })).toThrow(
@@ -100,8 +127,10 @@ describe("FL tasks in an epoch (SPEC §2.2/§3)", () => {
     const member = fc.record({
       n: fc.integer({ min: 1, max: 12 }),
       stake: fc.bigInt({ min: 1n, max: 10n ** 22n }),
+      value: fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }),
     });
     const round = fc.record({
+      byValue: fc.boolean(),
       proposers: fc.uniqueArray(member, { selector: (m) => m.n, maxLength: 3 }),
       voters: fc.uniqueArray(
         fc.record({
@@ -131,6 +160,9 @@ describe("FL tasks in an epoch (SPEC §2.2/§3)", () => {
               round: i + 1,
               proposers: r.proposers.map((p) => ({ account: acct(p.n), stake: p.stake })),
               voters: r.voters.map((v) => ({ account: acct(v.n), stake: v.stake, vote: v.vote })),
+              ...(r.byValue
+                ? { contributions: r.proposers.map((p) => ({ account: acct(p.n), valueWad: p.value })) }
+                : {}),
             })),
           });
           const result = computeEpoch({ ...base, emission, flTasks: [task] });

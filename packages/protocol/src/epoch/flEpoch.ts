@@ -22,6 +22,11 @@ export interface EpochFlRoundInput {
   voters: readonly { account: string; stake: AmountLike; vote: bigint | number }[];
   /** Audit: the hash of the block that seeded the round's roles (no effect on the arithmetic). */
   seed?: string;
+  /**
+   * A `contribution` pay-rule round: each proposer's GTG-Shapley value (WAD), as the coordinator computed
+   * it from the voters' revealed evaluations; the accepted round re-splits its proposers' part by them.
+   */
+  contributions?: readonly { account: string; valueWad: bigint }[];
 }
 
 /**
@@ -53,6 +58,7 @@ export interface NormalizedFlTask {
     proposers: { account: Account; stake: bigint }[];
     voters: { account: Account; stake: bigint; vote: bigint }[];
     seed?: string;
+    contributions?: { account: Account; valueWad: bigint }[];
   }[];
 }
 
@@ -112,6 +118,22 @@ export function readFlTasks(
           }))
           .sort(byAccount),
         ...(r.seed === undefined ? {} : { seed: String(r.seed) }),
+        ...(r.contributions === undefined
+          ? {}
+          : {
+              contributions: r.contributions
+                .map((c, k) => ({
+                  account: normalizeAccount(
+                    c.account,
+                    `${name}.playedRounds[${j}].contributions[${k}].account`,
+                  ),
+                  valueWad: readSignedInteger(
+                    c.valueWad,
+                    `${name}.playedRounds[${j}].contributions[${k}].valueWad`,
+                  ),
+                }))
+                .sort(byAccount),
+            }),
       };
     });
     return {
@@ -169,7 +191,8 @@ export interface FlPayouts {
  * rule (`flRoundOutcome`: round reward = what is left / rounds left, to proposers and approving voters when
  * accepted, to rejecting voters when not, pro-rata stake). What the rounds leave is shared between the creator
  * (its pool's part) and the treasury. Vote-rule slashes were executed on-chain when each round ended (reported
- * as executed slashes), so they pay nothing here. Σ pay + refunds + dust + unallocated = E_FL + Σ pools.
+ * as executed slashes), so they pay nothing here. A round of a `contribution` task carries its proposers' values
+ * and `flRoundOutcome` re-splits their part by them. Σ pay + refunds + dust + unallocated = E_FL + Σ pools.
  */
 export function settleFlTasks(tasks: readonly NormalizedFlTask[], emissionFl: bigint): FlPayouts {
   const split = distributeProRata(
@@ -191,6 +214,7 @@ export function settleFlTasks(tasks: readonly NormalizedFlTask[], emissionFl: bi
         remainingPool: remaining,
         roundsLeft,
         slashFractionBps: task.slashFractionBps,
+        ...(played.contributions === undefined ? {} : { contributions: played.contributions }),
       });
       const rewards = outcome.rewards.map((x) => ({ account: x.account as Account, amount: x.amount }));
       for (const reward of rewards) payouts.pay.push(reward);

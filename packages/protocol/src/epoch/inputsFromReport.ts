@@ -133,6 +133,14 @@ export function epochInputsFromReport(report: Json): EpochInputs {
                 vote: big(v.vote, "FL voter vote"),
               })),
               ...(r.seed == null ? {} : { seed: text(r.seed, "FL round seed") }),
+              ...(r.contributions == null
+                ? {}
+                : {
+                    contributions: list(r.contributions, "FL round contributions").map((c) => ({
+                      account: text(c.account, "FL contribution account"),
+                      valueWad: big(c.valueWad, "FL contribution valueWad"),
+                    })),
+                  }),
             })),
           })),
         }),
