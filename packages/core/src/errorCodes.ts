@@ -161,6 +161,7 @@ export const ERROR_CODES = {
   FL_SECAGG_NOT_LINEAR: { kind: "ValidationError", status: 400 },
   FL_SECAGG_TOO_FEW_PROPOSERS: { kind: "ValidationError", status: 400 },
   FL_STRATEGY_PARAM_INVALID: { kind: "ValidationError", status: 400 },
+  FL_STATE_INVALID: { kind: "ValidationError", status: 400 },
   FL_STRATEGY_UNSUPPORTED: { kind: "ValidationError", status: 400 },
   FL_UPDATE_LAYOUT: { kind: "ValidationError", status: 400 },
   FL_UPDATE_MALFORMED: { kind: "ValidationError", status: 400 },

@@ -31,4 +31,5 @@ export * from "./strategies/multiKrum.ts";
 export * from "./strategies/normClipping.ts";
 export * from "./strategies/registry.ts";
 export * from "./strategies/sampledStrategy.ts";
+export * from "./strategies/strategyState.ts";
 export * from "./strategy.ts";

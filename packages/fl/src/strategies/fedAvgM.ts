@@ -4,6 +4,7 @@ import type { Grid } from "../grid.ts";
 import type { Config, Message, Metrics } from "../messages.ts";
 import type { TrainResult } from "../strategy.ts";
 import { FedAvg, type FedAvgOptions } from "./fedAvg.ts";
+import { checkState, type StatefulStrategy, type StrategyState } from "./strategyState.ts";
 
 export interface FedAvgMOptions extends FedAvgOptions {
   /** Server learning rate η (default 1, Flower's `server_learning_rate`). */
@@ -22,7 +23,7 @@ export interface FedAvgMOptions extends FedAvgOptions {
  * With the defaults (η = 1, β = 0) the server optimizer is off and this is FedAvg. As in Flower, x is the
  * strategy's own copy of the global model: the arrays of the first round, then each aggregate it returns.
  */
-export class FedAvgM extends FedAvg {
+export class FedAvgM extends FedAvg implements StatefulStrategy {
   override readonly name: string = "FedAvgM";
   readonly serverLearningRate: number;
   readonly serverMomentum: number;
@@ -55,6 +56,31 @@ export class FedAvgM extends FedAvg {
     }
     this.serverOpt = this.serverMomentum !== 0 || this.serverLearningRate !== 1;
   }
+
+  /**
+   * The model x and the momentum buffer (copies). x is kept only once the server optimizer has stepped (before
+   * that it is the next round's arrays); the momentum only with β > 0.
+   */
+  exportState(): StrategyState {
+    const vectors: Record<string, Float64Array> = {};
+    if (this.serverOpt && this.stepped && this.model) {
+      vectors.model = Float64Array.from(this.model);
+      if (this.momentum) vectors.momentum = Float64Array.from(this.momentum);
+    }
+    return { strategy: this.name, vectors };
+  }
+
+  /** Continue from an exported state (an empty one starts from the next round's arrays, no momentum). */
+  importState(state: StrategyState): void {
+    const names = "momentum" in state.vectors ? ["model", "momentum"] : ["model"];
+    const full = checkState(state, this.name, names);
+    this.model = full ? Float64Array.from(state.vectors.model!) : undefined;
+    this.momentum = full && state.vectors.momentum ? Float64Array.from(state.vectors.momentum) : undefined;
+    this.stepped = full;
+  }
+
+  /** Whether the server optimizer has stepped (x is then its own, not the arrays it was first sent). */
+  private stepped = false;
 
   override async configureTrain(
     round: number,
@@ -100,6 +126,7 @@ export class FedAvgM extends FedAvg {
     );
     // Keep x as the float32 arrays the round returns, as Flower keeps the returned ArrayRecord.
     this.model = Float64Array.from(flatten(arrays));
+    this.stepped = true;
     return { arrays, metrics };
   }
 }

@@ -3,6 +3,7 @@ import { flatten, unflatten } from "../arrays.ts";
 import type { Metrics } from "../messages.ts";
 import type { TrainResult } from "../strategy.ts";
 import { FedAvg, type FedAvgOptions } from "./fedAvg.ts";
+import { checkState, type StatefulStrategy, type StrategyState } from "./strategyState.ts";
 
 /** The server optimizer's hyperparameters (Reddi et al. 2021, Algorithm 2), by Flower's names. */
 export interface FedOptOptions extends FedAvgOptions {
@@ -35,7 +36,7 @@ export type FedOptDefaults = Required<Pick<FedOptOptions, "eta" | "etaL" | "beta
  * m and v start at zero on the first aggregated round and persist across rounds; x is the arrays the
  * round was configured with.
  */
-export abstract class FedOpt extends FedAvg {
+export abstract class FedOpt extends FedAvg implements StatefulStrategy {
   readonly eta: number;
   readonly etaL: number;
   readonly beta1: number;
@@ -53,6 +54,21 @@ export abstract class FedOpt extends FedAvg {
     this.beta1 = decay(options.beta1 ?? defaults.beta1, "beta1");
     this.beta2 = decay(options.beta2 ?? defaults.beta2, "beta2");
     this.tau = positive(options.tau ?? defaults.tau, "tau");
+  }
+
+  /** m and v (copies; none before the first aggregated round). */
+  exportState(): StrategyState {
+    return {
+      strategy: this.name,
+      vectors: this.m && this.v ? { m: Float64Array.from(this.m), v: Float64Array.from(this.v) } : {},
+    };
+  }
+
+  /** Continue from an exported m and v (an empty state starts over from zero moments). */
+  importState(state: StrategyState): void {
+    const full = checkState(state, this.name, ["m", "v"]);
+    this.m = full ? Float64Array.from(state.vectors.m!) : undefined;
+    this.v = full ? Float64Array.from(state.vectors.v!) : undefined;
   }
 
   /** v ← update(v, Δ) in place (`v` starts at zero). */
@@ -76,7 +92,11 @@ export abstract class FedOpt extends FedAvg {
       });
     }
     const x = flatten(this.current);
-    if (x.length !== mean.length || (this.m && this.m.length !== mean.length)) {
+    if (
+      x.length !== mean.length ||
+      (this.m && this.m.length !== mean.length) ||
+      (this.v && this.v.length !== mean.length)
+    ) {
       throw new ValidationError(
         "FL_ARRAYS_MISMATCH",
         `${this.name}: a mean of ${mean.length} values for a model of ${x.length}` +
