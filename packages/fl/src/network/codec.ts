@@ -52,8 +52,18 @@ export function decodeArrays(bytes: Uint8Array): { arrays: Arrays; metadata: Rec
   return { arrays, metadata };
 }
 
+/** Node's Buffer where there is one (fast); a browser has none and uses btoa/atob. */
+const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+
 export function toBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+  if (NodeBuffer !== undefined) {
+    return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+  }
+  let binary = "";
+  for (let at = 0; at < bytes.length; at += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(at, at + 0x8000));
+  }
+  return btoa(binary);
 }
 
 export function fromBase64(text: string): Uint8Array {
@@ -62,7 +72,11 @@ export function fromBase64(text: string): Uint8Array {
       hint: "encode bytes as base64",
     });
   }
-  return new Uint8Array(Buffer.from(text, "base64"));
+  if (NodeBuffer !== undefined) return new Uint8Array(NodeBuffer.from(text, "base64"));
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
 }
 
 type Tagged =

@@ -1,5 +1,6 @@
-import { createHash } from "node:crypto";
 import { ValidationError } from "@flock/core";
+import { primitives } from "#secagg-primitives";
+import { toHex, utf8 } from "../secagg/primitives.ts";
 
 /**
  * A voter's commitment to its vote in an FL round (SPEC §2.2: votes by commit-reveal): sha256 over the task,
@@ -24,7 +25,7 @@ export function flVoteCommitment(input: {
     });
   }
   const text = `flock-fl-vote:${input.taskId}:${input.round}:${input.voter.toLowerCase()}:${input.vote}:${input.salt}`;
-  return `0x${createHash("sha256").update(text).digest("hex")}`;
+  return `0x${toHex(primitives.sha256([utf8(text)]))}`;
 }
 
 /**

@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
 import { ProtocolError } from "@flock/core";
 import { createRng, mixSeed } from "@flock/engine";
+import { primitives } from "#secagg-primitives";
 import { assertLayout, flatten, layoutOf } from "../arrays.ts";
 import type { NodeApp } from "../inMemoryGrid.ts";
 import type { ExchangeBody, Message, NodeId } from "../messages.ts";
@@ -17,6 +17,7 @@ import {
   publicKeyObject,
   seal,
 } from "./crypto.ts";
+import { toHex } from "./primitives.ts";
 import {
   bad,
   bytesList,
@@ -71,7 +72,7 @@ interface NodeState {
   readonly maskKeys: KeyPair;
   readonly shareKeys: KeyPair;
   /** Live neighbours' pk1 (for pairwise masks) and the share-encryption keys agreed with them. */
-  peers: Map<NodeId, { pk1: Uint8Array; shareKey: Buffer }>;
+  peers: Map<NodeId, { pk1: Uint8Array; shareKey: Uint8Array }>;
   /** Shares this node holds, by dealer (its own included). */
   held: Map<NodeId, { b: Uint8Array; s: Uint8Array }>;
 }
@@ -83,7 +84,8 @@ interface NodeState {
  */
 export function secAggPlusNode(app: NodeApp, options: SecAggPlusNodeOptions = {}): NodeApp {
   const states = new Map<NodeId, NodeState>();
-  const roundingSeed = options.roundingSeed ?? randomBytes(4).readUInt32LE(0);
+  const roundingSeed =
+    options.roundingSeed ?? new DataView(primitives.randomBytes(4).buffer).getUint32(0, true);
   let latestRound = Number.NEGATIVE_INFINITY;
   return {
     train: (message) => app.train(message),
@@ -197,7 +199,7 @@ function shareKeys(state: NodeState, nodeId: NodeId, body: ExchangeBody): ShareK
   ) {
     throw bad(`node ${nodeId}'s own keys are missing or altered in the key list`);
   }
-  const keys = [...pk1, ...pk2].map((k) => Buffer.from(k).toString("hex"));
+  const keys = [...pk1, ...pk2].map((k) => toHex(k));
   if (new Set(keys).size !== keys.length) throw bad("two advertised public keys are identical");
   for (const id of ids) {
     if (!state.pointOf.has(id)) throw bad(`node ${id} is not a neighbour of node ${nodeId}`);

@@ -1,6 +1,7 @@
 import { ProtocolError } from "@flock/core";
 import type { ExchangeBody, NodeId } from "../messages.ts";
 import { commit } from "./crypto.ts";
+import { utf8 } from "./primitives.ts";
 import { FIELD_BYTES } from "./shamir.ts";
 
 /**
@@ -149,13 +150,13 @@ export const SHARE_PLAINTEXT_BYTES = 2 * FIELD_BYTES;
 export function bodyBytes(value: unknown): number {
   if (value === null || value === undefined) return 0;
   if (ArrayBuffer.isView(value)) return value.byteLength;
-  if (typeof value === "string") return Buffer.byteLength(value);
+  if (typeof value === "string") return utf8(value).byteLength;
   if (typeof value === "number") return 8;
   if (typeof value === "boolean") return 1;
   if (Array.isArray(value)) return value.reduce((a: number, v) => a + bodyBytes(v), 0);
   if (typeof value === "object") {
     let total = 0;
-    for (const [k, v] of Object.entries(value)) total += Buffer.byteLength(k) + bodyBytes(v);
+    for (const [k, v] of Object.entries(value)) total += utf8(k).byteLength + bodyBytes(v);
     return total;
   }
   return 0;

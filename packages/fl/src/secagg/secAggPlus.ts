@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
 import { ProtocolError, ValidationError } from "@flock/core";
+import { primitives } from "#secagg-primitives";
 import { type Arrays, flatten, layoutOf } from "../arrays.ts";
 import type { Grid, SendOptions } from "../grid.ts";
 import type { Config, ExchangeBody, Message, Metrics, NodeId, Reply } from "../messages.ts";
@@ -163,7 +163,8 @@ export class SecAggPlus implements Strategy {
     const q = this.quantization;
     checkNoOverflow(q, n);
     const t = params.threshold;
-    const graphSeed = this.options.graphSeed ?? randomBytes(4).readUInt32LE(0);
+    const graphSeed =
+      this.options.graphSeed ?? new DataView(primitives.randomBytes(4).buffer).getUint32(0, true);
     const hoods = harary(sampled, params.neighbours, graphSeed);
     const trainMessageOf = new Map(trainMessages.map((m) => [m.nodeId, m]));
     const d = layoutOf(arrays).size;

@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
 import { ProtocolError, ValidationError } from "@flock/core";
+import { primitives } from "#secagg-primitives";
 
 /**
  * Shamir secret sharing over the prime field GF(2¹²⁷ − 1) (a Mersenne prime, so reduction is two shifts
@@ -49,7 +49,7 @@ function inverse(a: bigint): bigint {
 /** A uniformly random field element from the CSPRNG (127 random bits; the single value p is redrawn). */
 export function randomFieldElement(): bigint {
   for (;;) {
-    const bytes = randomBytes(FIELD_BYTES);
+    const bytes = primitives.randomBytes(FIELD_BYTES);
     bytes[FIELD_BYTES - 1]! &= 0x7f;
     const value = bytesToField(bytes);
     if (value !== FIELD_PRIME) return value;
@@ -58,7 +58,7 @@ export function randomFieldElement(): bigint {
 
 /** `count` uniformly random field elements from one CSPRNG draw (a value equal to p is redrawn). */
 export function randomFieldElements(count: number): bigint[] {
-  const bytes = randomBytes(FIELD_BYTES * count);
+  const bytes = primitives.randomBytes(FIELD_BYTES * count);
   const out: bigint[] = [];
   for (let i = 0; i < count; i++) {
     const chunk = bytes.subarray(i * FIELD_BYTES, (i + 1) * FIELD_BYTES);

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { ConflictError, FlockError, NotFoundError, ValidationError } from "@flock/core";
 import {
   type Arrays,
@@ -93,6 +92,12 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     }
     signal?.addEventListener("abort", done, { once: true });
   });
+}
+
+/** 0x + 64 hex digits from the platform's CSPRNG (Web Crypto: Node and browsers alike). */
+function randomSalt(): `0x${string}` {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(32));
+  return `0x${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
 function errorOf(error: unknown): { code: string; message: string } {
@@ -261,7 +266,7 @@ export async function runFlParticipant(options: RunFlParticipantOptions): Promis
       const candidateLoss = lossOf(candidate, "candidate");
       const globalLoss = lossOf(global, "global model");
       const vote = flVoteOf(candidateLoss, globalLoss);
-      const salt = `0x${randomBytes(32).toString("hex")}` as const;
+      const salt = randomSalt();
       stored = {
         commitMessageId: m.id,
         candidate: m.arrays,
