@@ -97,6 +97,40 @@ export function flCases(ctx: StoreTestContext): void {
     await expect(ctx.repos.fl.getRound(task.id, 2)).rejects.toMatchObject({ code: "FL_ROUND_NOT_FOUND" });
   });
 
+  it("a round keeps the server-optimizer state it reached; the next round finds the last accepted round's", async () => {
+    const { task } = await federatedTask();
+    const round = (n: number) =>
+      ctx.repos.fl.createRound({
+        taskId: task.id,
+        round: n,
+        seed: null,
+        seedBlock: null,
+        startedAt: at(n),
+        deadline: at(n + 1),
+        proposers: [],
+        voters: [],
+        baseModel: cid("base"),
+      });
+    expect((await round(1)).serverState).toBeNull();
+    expect(await ctx.repos.fl.lastAcceptedRound(task.id, 2)).toBeUndefined();
+    await ctx.repos.fl.updateRound(task.id, 1, { status: "accepted", serverState: cid("s1") });
+    await round(2);
+    await ctx.repos.fl.updateRound(task.id, 2, { status: "rejected", serverState: cid("s2") });
+    await round(3);
+    await ctx.repos.fl.updateRound(task.id, 3, { status: "voting", serverState: cid("s3") });
+    // Round 2 was rejected and round 3 is still being voted on: round 4 continues from round 1's state.
+    expect((await ctx.repos.fl.lastAcceptedRound(task.id, 4))?.serverState).toBe(cid("s1"));
+    expect(await ctx.repos.fl.lastAcceptedRound(task.id, 1)).toBeUndefined();
+    await ctx.repos.fl.updateRound(task.id, 3, { status: "accepted" });
+    expect(await ctx.repos.fl.lastAcceptedRound(task.id, 4)).toMatchObject({
+      round: 3,
+      serverState: cid("s3"),
+    });
+    await expect(
+      ctx.repos.fl.updateRound(task.id, 3, { serverState: "not-a-content-id" }),
+    ).rejects.toBeDefined();
+  });
+
   it("a message is created once per (round, stage, node) and takes one reply, before its deadline, from its node", async () => {
     const { task } = await federatedTask();
     const message = {

@@ -73,6 +73,11 @@ export interface FlRoundRecord {
   remainingPoolAfter: bigint | null;
   endedAt: Date | null;
   epoch: number | null;
+  /**
+   * The strategy's server-optimizer state after aggregating this round's candidate (content id of its
+   * artifact), for strategies that keep one; the next round continues from the last accepted round's.
+   */
+  serverState: string | null;
 }
 
 export type FlRoundPatch = Partial<Omit<FlRoundRecord, "taskId" | "round" | "startedAt">>;
@@ -146,6 +151,7 @@ function toRound(row: Selectable<FlRoundsTable>): FlRoundRecord {
     remainingPoolAfter: row.remaining_pool_after === null ? null : BigInt(row.remaining_pool_after),
     endedAt: row.ended_at,
     epoch: row.epoch,
+    serverState: row.server_state,
   };
 }
 
@@ -199,6 +205,9 @@ function roundColumns(patch: FlRoundPatch): Partial<Record<keyof FlRoundsTable, 
   }
   if (patch.endedAt !== undefined) out.ended_at = patch.endedAt;
   if (patch.epoch !== undefined) out.epoch = patch.epoch;
+  if (patch.serverState !== undefined) {
+    out.server_state = patch.serverState === null ? null : parseContentId(patch.serverState);
+  }
   return out;
 }
 
@@ -408,6 +417,23 @@ export class FlRepository {
       .orderBy("round")
       .execute();
     return rows.map(toRound);
+  }
+
+  /**
+   * The last accepted round before `round` (the one whose candidate the round starts from, with the
+   * server-optimizer state it left), or undefined when no round was accepted yet.
+   */
+  async lastAcceptedRound(taskId: number, round: number): Promise<FlRoundRecord | undefined> {
+    const row = await this.#db
+      .selectFrom("fl_rounds")
+      .selectAll()
+      .where("task_id", "=", taskId)
+      .where("round", "<", round)
+      .where("status", "=", "accepted")
+      .orderBy("round", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toRound(row);
   }
 
   /** Ended rounds (accepted or rejected) not yet settled in an epoch, of every task. */

@@ -352,6 +352,8 @@ export interface FlRoundsTable {
   remaining_pool_after: ColumnType<string | null, string | null | undefined, string | null>;
   ended_at: NullableTimestamp;
   epoch: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The server optimizer's state after aggregating this round's candidate (artifact content id). */
+  server_state: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface FlMessagesTable {

@@ -13,6 +13,11 @@ export function flVoteCommitment(input: {
   voter: string;
   vote: number;
   salt: string;
+  /**
+   * Under the `contribution` pay rule: the voter's evaluation of every model the round listed (content id →
+   * loss on its own test data), committed with the vote so neither can change after others reveal.
+   */
+  evaluations?: Readonly<Record<string, number>>;
 }): `0x${string}` {
   if (input.vote !== 1 && input.vote !== -1) {
     throw new ValidationError("FL_VOTE_INVALID", `a vote is +1 or −1, got ${input.vote}`, {
@@ -24,8 +29,29 @@ export function flVoteCommitment(input: {
       hint: "draw 32 random bytes for the salt and keep them until the reveal",
     });
   }
-  const text = `flock-fl-vote:${input.taskId}:${input.round}:${input.voter.toLowerCase()}:${input.vote}:${input.salt}`;
+  const evaluations = input.evaluations === undefined ? "" : `:${flEvaluationsText(input.evaluations)}`;
+  const text = `flock-fl-vote:${input.taskId}:${input.round}:${input.voter.toLowerCase()}:${input.vote}:${input.salt}${evaluations}`;
   return `0x${toHex(primitives.sha256([utf8(text)]))}`;
+}
+
+/**
+ * The canonical encoding of a voter's evaluations inside its commitment: `id=value` pairs sorted by id, joined
+ * by commas, each value in JavaScript's shortest round-trip form (so the JSON a reveal carries decodes to the
+ * same text). Throws FL_EVALUATION_INVALID on a value that is not a finite number.
+ */
+export function flEvaluationsText(evaluations: Readonly<Record<string, number>>): string {
+  return Object.keys(evaluations)
+    .sort()
+    .map((id) => {
+      const value = evaluations[id];
+      if (typeof value !== "number" || !Number.isFinite(value)) {
+        throw new ValidationError("FL_EVALUATION_INVALID", `the evaluation of ${id} is ${String(value)}`, {
+          hint: "report each listed model's loss on your test data as a finite number",
+        });
+      }
+      return `${id}=${String(value)}`;
+    })
+    .join(",");
 }
 
 /**

@@ -10,6 +10,7 @@ import * as emissionWeightZero from "./0008_emission_weight_zero.ts";
 import * as chainWriteSent from "./0009_chain_write_sent.ts";
 import * as taskCancelled from "./0010_task_cancelled.ts";
 import * as federatedTasks from "./0011_federated_tasks.ts";
+import * as flServerState from "./0013_fl_server_state.ts";
 
 /**
  * Every migration, in order. Names sort in application order; never rename or edit a shipped
@@ -27,6 +28,7 @@ export const migrations: Record<string, Migration> = {
   "0009_chain_write_sent": chainWriteSent,
   "0010_task_cancelled": taskCancelled,
   "0011_federated_tasks": federatedTasks,
+  "0013_fl_server_state": flServerState,
 };
 
 /** Kysely's migration provider over the in-code list (no file-system scanning). */
