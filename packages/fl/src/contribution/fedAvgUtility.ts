@@ -24,6 +24,17 @@ export interface FedAvgUtilityOptions {
  * round's starting arrays. Memoized by coalition; the updates are flattened once.
  */
 export function fedAvgUtility(options: FedAvgUtilityOptions): Utility {
+  const modelOf = fedAvgCoalitionModel(options);
+  return memoizedUtility(options.updates.length, (members) => options.evaluate(modelOf(members)));
+}
+
+/**
+ * The model of a coalition: the FedAvg aggregate (sample-weighted mean) of its members' updates, or the round's
+ * starting arrays for the empty coalition. The updates are checked against the start's layout and flattened once.
+ */
+export function fedAvgCoalitionModel(
+  options: Pick<FedAvgUtilityOptions, "start" | "updates" | "weightOf">,
+): (members: readonly number[]) => Arrays {
   const layout = layoutOf(options.start);
   options.updates.forEach((u, i) => {
     assertLayout(layout, u.arrays, `update ${i}`);
@@ -39,12 +50,12 @@ export function fedAvgUtility(options: FedAvgUtilityOptions): Utility {
     }
     return w;
   });
-  return memoizedUtility(options.updates.length, (members) => {
-    if (members.length === 0) return options.evaluate(options.start);
+  return (members) => {
+    if (members.length === 0) return options.start;
     const mean = weightedMeanOf(
       members.map((i) => vectors[i]!),
       members.map((i) => weights[i]!),
     );
-    return options.evaluate(unflatten(layout, mean));
-  });
+    return unflatten(layout, mean);
+  };
 }

@@ -63,10 +63,7 @@ export async function gtgShapley(
 ): Promise<GtgShapleyValues> {
   assertPlayers(players, utility);
   const n = utility.players;
-  const maxPermutations = whole(
-    options.maxPermutations ?? Math.max(options.minPermutations ?? Math.max(30, n), 10 * n),
-    "maxPermutations",
-  );
+  const maxPermutations = gtgMaxPermutations(n, options);
   const minPermutations = whole(
     options.minPermutations ?? Math.min(Math.max(30, n), maxPermutations),
     "minPermutations",
@@ -92,10 +89,9 @@ export async function gtgShapley(
   });
   if (Math.abs(grand - empty) < roundThreshold) return done(new Array(n).fill(0), 0, false, true);
 
-  const rng = createRng(mixSeed(options.seed ?? 0, 0x67746773));
+  const permutations = gtgPermutationSequence(n, options.seed ?? 0);
   const sums = new Float64Array(n);
   const recent: Float64Array[] = []; // the last `window` running averages, oldest first
-  const everyone = Array.from({ length: n }, (_, i) => i);
   /** The marginal gain of each player along one permutation, with walk truncation. */
   const walk = async (order: readonly number[]): Promise<Float64Array> => {
     const gains = new Float64Array(n);
@@ -115,13 +111,7 @@ export async function gtgShapley(
     // One guided cycle: player `first` leads the cycle's `first`-th permutation. The cycle's walks run
     // concurrently (an asynchronous evaluator may use several workers); their gains are added in
     // permutation order, so the result does not depend on which evaluation finishes first.
-    const orders = Array.from({ length: Math.min(n, maxPermutations - k) }, (_, first) => [
-      first,
-      ...shuffled(
-        everyone.filter((i) => i !== first),
-        rng,
-      ),
-    ]);
+    const orders = Array.from({ length: Math.min(n, maxPermutations - k) }, () => permutations.next().value!);
     for (const gains of await Promise.all(orders.map(walk))) {
       for (let i = 0; i < n; i++) sums[i]! += gains[i]!;
       k++;
@@ -137,6 +127,46 @@ export async function gtgShapley(
         false,
       );
     }
+  }
+}
+
+/** The most permutations gtgShapley samples for `n` players under `options` (its maxPermutations). */
+export function gtgMaxPermutations(
+  n: number,
+  options: Pick<GtgShapleyOptions, "minPermutations" | "maxPermutations"> = {},
+): number {
+  return whole(
+    options.maxPermutations ?? Math.max(options.minPermutations ?? Math.max(30, n), 10 * n),
+    "maxPermutations",
+  );
+}
+
+/**
+ * The permutations gtgShapley walks under `seed`, in order, up to its maxPermutations (it may stop earlier on
+ * convergence): guided cycles of n, the k-th permutation of a cycle led by player k, the rest shuffled by the
+ * seed. A coordinator that must fix the coalitions to evaluate before any is evaluated takes every prefix.
+ */
+export function gtgPermutations(
+  n: number,
+  options: Pick<GtgShapleyOptions, "seed" | "minPermutations" | "maxPermutations"> = {},
+): number[][] {
+  const sequence = gtgPermutationSequence(n, options.seed ?? 0);
+  return Array.from({ length: gtgMaxPermutations(n, options) }, () => sequence.next().value!);
+}
+
+/** gtgShapley's endless permutation sequence (one rng, drawn a permutation at a time). */
+function* gtgPermutationSequence(n: number, seed: number): Generator<number[], never> {
+  const rng = createRng(mixSeed(seed, 0x67746773));
+  const everyone = Array.from({ length: n }, (_, i) => i);
+  for (let k = 0; ; k++) {
+    const first = k % n;
+    yield [
+      first,
+      ...shuffled(
+        everyone.filter((i) => i !== first),
+        rng,
+      ),
+    ];
   }
 }
 

@@ -1,5 +1,6 @@
 /** Contribution value of clients' updates: leave-one-out, GTG-Shapley and the exact Shapley value. */
 export * from "./coalition.ts";
+export * from "./contributionCoalitions.ts";
 export * from "./exactShapley.ts";
 export * from "./fedAvgUtility.ts";
 export * from "./gtgShapley.ts";
