@@ -14,7 +14,7 @@ import {
   toBase64,
 } from "@flock/fl";
 import type { FlMessage, FlockClient, FlReplyRequest, FlTask, FlTaskStatus } from "@flock/sdk";
-import type { FlParticipantStateFile } from "./flParticipantState.ts";
+import type { FlParticipantStateStore } from "./flParticipantStore.ts";
 import { flPrivacyApp } from "./flPrivacyApp.ts";
 
 /** What a participant does in a message: trains (proposer), votes (voter) or evaluates. */
@@ -56,7 +56,8 @@ export interface RunFlParticipantOptions {
   taskId: number;
   /** The participant's training and evaluation on its own data (e.g. `tabularFlApp`). */
   app: NodeApp;
-  state: FlParticipantStateFile;
+  /** What it remembers across restarts (`FlParticipantStateFile` in Node). */
+  state: FlParticipantStateStore;
   onProgress?: (progress: FlProgress) => void;
   /** Stops the participant (between messages; a long poll is ended at once). */
   signal?: AbortSignal;
@@ -386,7 +387,7 @@ async function join(
   client: FlockClient,
   task: FlTask,
   account: string,
-  state: FlParticipantStateFile,
+  state: FlParticipantStateStore,
   emit: (progress: FlProgress) => void,
 ): Promise<void> {
   if ((await state.load()).joined) return;

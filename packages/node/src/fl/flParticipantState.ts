@@ -1,125 +1,22 @@
-import { StorageError } from "@flock/core";
 import { NodeStateFile } from "../nodeState.ts";
+import { type FlParticipantState, FlParticipantStateStore } from "./flParticipantStore.ts";
 
-/** A vote committed in a round and kept until its reveal (SPEC §2.2: votes by commit-reveal). */
-export interface StoredVote {
-  /** The vote-commit message it answers: a round played again sends a new one, and gets a new vote. */
-  commitMessageId: number;
-  /** The candidate's content id. */
-  candidate: string;
-  vote: 1 | -1;
-  /** 0x + 64 lowercase hex: the secret the commitment hides the vote with. */
-  salt: `0x${string}`;
-  commitment: `0x${string}`;
-  /** The voter's evaluation: candidateLoss, globalLoss and the rest of its metrics on its test data. */
-  metrics: Record<string, number>;
-  /** Whether the reveal was accepted. */
-  revealed: boolean;
-}
-
-/** What a participant of one federated task remembers across restarts. */
-export interface FlParticipantState {
-  version: 1;
-  taskId: number;
-  /** The participant's lowercase address. */
-  account: string;
-  joined: boolean;
-  /** Ids of messages already answered (kept to the last MAX_ANSWERED). */
-  answered: number[];
-  /** Votes by round, committed and not yet forgotten. */
-  votes: Record<string, StoredVote>;
-  /** The last round and stage answered (for progress after a restart). */
-  lastRound: number;
-}
-
-/** Message ids remembered: far more than a round sends to one participant. */
-const MAX_ANSWERED = 2000;
-/** Rounds of votes kept after their reveal (older ones are of no use). */
-const KEEP_VOTE_ROUNDS = 8;
+export type { FlParticipantState, StoredVote } from "./flParticipantStore.ts";
 
 /**
- * The participant's state file for one task, replaced atomically after every answered message, so a
- * participant killed at any moment restarts without answering a message twice and can still reveal a vote it
- * committed before the crash.
+ * The participant's state file for one task (JSON, replaced atomically after every answered message): the
+ * Node backend of `FlParticipantStateStore`.
  */
-export class FlParticipantStateFile {
-  readonly #file: NodeStateFile<FlParticipantState>;
-  readonly #taskId: number;
-  readonly #account: string;
-  #state: FlParticipantState | undefined;
-
+export class FlParticipantStateFile extends FlParticipantStateStore {
   constructor(path: string, taskId: number, account: string) {
-    this.#taskId = taskId;
-    this.#account = account.toLowerCase();
-    this.#file = new NodeStateFile<FlParticipantState>(path, () => ({
-      version: 1,
+    super(
+      {
+        path,
+        read: (initial) => new NodeStateFile<FlParticipantState>(path, initial).read(),
+        write: (state) => new NodeStateFile<FlParticipantState>(path, () => state).write(state),
+      },
       taskId,
-      account: this.#account,
-      joined: false,
-      answered: [],
-      votes: {},
-      lastRound: 0,
-    }));
-  }
-
-  get path(): string {
-    return this.#file.path;
-  }
-
-  /** The state (read from the file once; a file of another task or account is refused). */
-  async load(): Promise<FlParticipantState> {
-    if (this.#state !== undefined) return this.#state;
-    const state = await this.#file.read();
-    if (state.taskId !== this.#taskId || state.account !== this.#account) {
-      throw new StorageError(
-        "FL_STATE_MISMATCH",
-        `the state file ${this.path} belongs to task ${state.taskId} and ${state.account}, not task ${this.#taskId} and ${this.#account}`,
-        { hint: "give each task and account its own state file" },
-      );
-    }
-    this.#state = state;
-    return state;
-  }
-
-  async isAnswered(messageId: number): Promise<boolean> {
-    return (await this.load()).answered.includes(messageId);
-  }
-
-  async markJoined(): Promise<void> {
-    const state = await this.load();
-    state.joined = true;
-    await this.#file.write(state);
-  }
-
-  /** Record an answered message (and the round it belonged to). */
-  async markAnswered(messageId: number, round: number): Promise<void> {
-    const state = await this.load();
-    if (!state.answered.includes(messageId)) state.answered.push(messageId);
-    if (state.answered.length > MAX_ANSWERED) state.answered.splice(0, state.answered.length - MAX_ANSWERED);
-    state.lastRound = Math.max(state.lastRound, round);
-    await this.#file.write(state);
-  }
-
-  async vote(round: number): Promise<StoredVote | undefined> {
-    return (await this.load()).votes[String(round)];
-  }
-
-  /** Keep a committed vote before its commitment is sent: a restart reveals this one, never a new draw. */
-  async storeVote(round: number, vote: StoredVote): Promise<void> {
-    const state = await this.load();
-    state.votes[String(round)] = vote;
-    for (const key of Object.keys(state.votes)) {
-      if (Number(key) < round - KEEP_VOTE_ROUNDS && state.votes[key]!.revealed) delete state.votes[key];
-    }
-    await this.#file.write(state);
-  }
-
-  async markRevealed(round: number): Promise<void> {
-    const state = await this.load();
-    const stored = state.votes[String(round)];
-    if (stored !== undefined) {
-      stored.revealed = true;
-      await this.#file.write(state);
-    }
+      account,
+    );
   }
 }
