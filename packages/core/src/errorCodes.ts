@@ -150,6 +150,7 @@ export const ERROR_CODES = {
   WAD_OUT_OF_RANGE: { kind: "ValidationError", status: 400 },
   WEIGHT_ROW_LENGTH: { kind: "ValidationError", status: 400 },
   FL_BASE64_MALFORMED: { kind: "ValidationError", status: 400 },
+  FL_DATA_EMPTY: { kind: "ValidationError", status: 400 },
   FL_MODEL_TYPE_UNSUPPORTED: { kind: "ValidationError", status: 400 },
   FL_MODEL_UNREADABLE: { kind: "ValidationError", status: 400 },
   FL_NODE_UNKNOWN: { kind: "ValidationError", status: 400 },
@@ -167,6 +168,7 @@ export const ERROR_CODES = {
   FL_STRATEGY_PARAM_INVALID: { kind: "ValidationError", status: 400 },
   FL_STATE_INVALID: { kind: "ValidationError", status: 400 },
   FL_STRATEGY_UNSUPPORTED: { kind: "ValidationError", status: 400 },
+  FL_TRAIN_CONFIG_INVALID: { kind: "ValidationError", status: 400 },
   FL_UPDATE_LAYOUT: { kind: "ValidationError", status: 400 },
   FL_UPDATE_MALFORMED: { kind: "ValidationError", status: 400 },
   // AmountError

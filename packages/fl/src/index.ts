@@ -8,6 +8,7 @@ export * from "./contribution/index.ts";
 export * from "./dp/index.ts";
 export * from "./grid.ts";
 export * from "./inMemoryGrid.ts";
+export * from "./lora/flLoraRecipe.ts";
 export * from "./messages.ts";
 export * from "./metrics.ts";
 export * from "./network/index.ts";

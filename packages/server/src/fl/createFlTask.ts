@@ -7,6 +7,7 @@ import { openTask } from "../tasks/openTask.ts";
 import { readArrays } from "./flArrays.ts";
 import { checkFlStrategy, dpNoiseMultiplier } from "./flStrategy.ts";
 import { flPhases } from "./flTiming.ts";
+import { startLoraTask } from "./loraTerms.ts";
 
 /** Default share of a round's participants drawn as proposers (SPEC §2.2: the rest vote). */
 export const DEFAULT_PROPOSER_FRACTION_BPS = 5000;
@@ -38,13 +39,6 @@ function checkTerms(ctx: AppContext, body: wire.CreateFlTaskRequest): { weight: 
       "FL_PARTICIPANTS_INVALID",
       `minParticipants ${body.minParticipants} is above maxParticipants ${body.maxParticipants}`,
       "give minParticipants ≤ maxParticipants",
-    );
-  }
-  if (body.modelType === "lm-lora") {
-    invalid(
-      "FL_MODEL_TYPE_UNSUPPORTED",
-      "federated LoRA tasks do not run on the network yet",
-      "create a classifier or regressor task; federated LoRA runs in the fl library (packages/fl/src/lora)",
     );
   }
   if (body.payRule === "contribution") {
@@ -95,7 +89,9 @@ function checkTerms(ctx: AppContext, body: wire.CreateFlTaskRequest): { weight: 
 /**
  * Create a federated task (SPEC §2.2): stored as a task of kind `federated` — so it shares the chain's task ids,
  * funding, stakes frozen at its join deadline and the network's epochs with Arena tasks — with its own terms.
- * Its base model must be published (participants download it) and be a safetensors model of float32 arrays.
+ * Its base model must be published (participants download it): for a classifier or regressor, a safetensors
+ * model of float32 arrays (the first global model); for lm-lora, a language model whose LoRA adapter the task
+ * trains (the first global model is the adapter, see loraTerms.ts).
  * As with Arena tasks, an operator's task that needs no pool opens at once; anyone else's stays a draft until
  * its pool is funded on-chain and it is opened (POST /fl/tasks/:id/open).
  */
@@ -127,8 +123,16 @@ export async function createFlTask(
       { field: "baseModel", id: body.baseModel },
     );
   }
-  const arrays = await readArrays(ctx, body.baseModel);
-  const size = layoutOf(arrays).size;
+  // A LoRA task's global model is its adapter (the base model stays frozen); a tabular task's, the model itself.
+  const start =
+    body.modelType === "lm-lora"
+      ? await startLoraTask(ctx, body)
+      : {
+          globalModel: body.baseModel,
+          size: layoutOf(await readArrays(ctx, body.baseModel)).size,
+          seqLen: 1,
+        };
+  const size = start.size;
   const terms: Omit<FlTerms, "taskId" | "currentRound" | "acceptedRounds"> = {
     modelType: body.modelType,
     rounds: body.rounds,
@@ -140,7 +144,7 @@ export async function createFlTask(
     payRule: body.payRule,
     proposerFractionBps: body.proposerFractionBps ?? DEFAULT_PROPOSER_FRACTION_BPS,
     trainConfig: body.trainConfig ?? {},
-    globalModel: body.baseModel,
+    globalModel: start.globalModel,
     remainingPool: pool,
   };
   const joinDeadline = new Date(body.joinDeadline);
@@ -152,7 +156,7 @@ export async function createFlTask(
       description: body.description,
       type: body.modelType,
       baseModel: body.baseModel,
-      contextLength: 1,
+      contextLength: start.seqLen,
       maxTrainableParams: size,
       // A federated task has no training set and no hidden set: its base model stands in for the first, and a
       // commitment to its terms (hashed canonical JSON) for the second.
