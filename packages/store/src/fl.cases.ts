@@ -131,6 +131,50 @@ export function flCases(ctx: StoreTestContext): void {
     ).rejects.toBeDefined();
   });
 
+  it("a contribution round keeps its coalitions, the voters' evaluations and the proposers' values", async () => {
+    const { task } = await federatedTask();
+    const created = await ctx.repos.fl.createRound({
+      taskId: task.id,
+      round: 1,
+      seed: null,
+      seedBlock: null,
+      startedAt: at(0),
+      deadline: at(1),
+      proposers: [
+        { account: account(2), stake: 5n },
+        { account: account(4), stake: 5n },
+      ],
+      voters: [{ account: account(3), stake: 7n }],
+      baseModel: cid("base"),
+    });
+    expect(created.coalitions).toEqual([]);
+    const coalitions = [
+      { members: [account(2)], model: cid("c1") },
+      { members: [account(2), account(4)], model: cid("c3") },
+    ];
+    await ctx.repos.fl.updateRound(task.id, 1, { status: "voting", coalitions });
+    const ended = await ctx.repos.fl.updateRound(task.id, 1, {
+      status: "accepted",
+      voters: [
+        { account: account(3), stake: 7n, vote: 1, evaluations: { [cid("c1")]: 0.25, [cid("c3")]: 1e-9 } },
+      ],
+      contributions: [
+        { account: account(2), valueWad: -(10n ** 18n) },
+        { account: account(4), valueWad: 3n * 10n ** 9n },
+      ],
+    });
+    expect(ended.coalitions).toEqual(coalitions);
+    expect(ended.voters[0]!.evaluations).toEqual({ [cid("c1")]: 0.25, [cid("c3")]: 1e-9 });
+    expect(ended.contributions).toEqual([
+      { account: account(2), valueWad: -(10n ** 18n) },
+      { account: account(4), valueWad: 3n * 10n ** 9n },
+    ]);
+    expect(await ctx.repos.fl.getRound(task.id, 1)).toEqual(ended);
+    await expect(
+      ctx.repos.fl.updateRound(task.id, 1, { coalitions: [{ members: [account(2)], model: "nope" }] }),
+    ).rejects.toBeDefined();
+  });
+
   it("a message is created once per (round, stage, node) and takes one reply, before its deadline, from its node", async () => {
     const { task } = await federatedTask();
     const message = {

@@ -57,7 +57,14 @@ export interface FlRoundRecord {
   startedAt: Date;
   deadline: Date;
   proposers: { account: string; stake: bigint }[];
-  voters: { account: string; stake: bigint; vote: number | null; metrics?: Record<string, number> }[];
+  voters: {
+    account: string;
+    stake: bigint;
+    vote: number | null;
+    metrics?: Record<string, number>;
+    /** `contribution` pay rule: the voter's revealed loss of each listed model (content id → loss). */
+    evaluations?: Record<string, number>;
+  }[];
   baseModel: string;
   candidateModel: string | null;
   /** Proposers whose update is in the candidate (selected by the strategy; under SecAgg, in the sum). */
@@ -68,6 +75,8 @@ export interface FlRoundRecord {
   rewards: { account: string; amount: bigint }[];
   slashes: { account: string; amount: bigint; fractionBps?: number }[];
   contributions: { account: string; valueWad: bigint }[] | null;
+  /** `contribution` pay rule: the coalitions of contributors the voters evaluate, each with its model's id. */
+  coalitions: { members: string[]; model: string }[];
   metrics: Record<string, number>;
   reason: string | null;
   remainingPoolAfter: bigint | null;
@@ -146,6 +155,7 @@ function toRound(row: Selectable<FlRoundsTable>): FlRoundRecord {
       row.contributions === null
         ? null
         : row.contributions.map((c) => ({ account: c.account, valueWad: BigInt(c.valueWad) })),
+    coalitions: row.coalitions,
     metrics: row.metrics,
     reason: row.reason,
     remainingPoolAfter: row.remaining_pool_after === null ? null : BigInt(row.remaining_pool_after),
@@ -196,6 +206,14 @@ function roundColumns(patch: FlRoundPatch): Partial<Record<keyof FlRoundsTable, 
   if (patch.slashes !== undefined) out.slashes = json(patch.slashes);
   if (patch.contributions !== undefined) {
     out.contributions = patch.contributions === null ? null : json(patch.contributions);
+  }
+  if (patch.coalitions !== undefined) {
+    out.coalitions = json(
+      patch.coalitions.map((c) => ({
+        members: c.members.map((a) => normalizeAddress(a)),
+        model: parseContentId(c.model),
+      })),
+    );
   }
   if (patch.metrics !== undefined) out.metrics = json(patch.metrics);
   if (patch.reason !== undefined) out.reason = patch.reason;

@@ -334,7 +334,15 @@ export interface FlRoundsTable {
   started_at: RequiredTimestamp;
   deadline: RequiredTimestamp;
   proposers: Json<{ account: string; stake: string }[]>;
-  voters: Json<{ account: string; stake: string; vote: number | null; metrics?: Record<string, number> }[]>;
+  voters: Json<
+    {
+      account: string;
+      stake: string;
+      vote: number | null;
+      metrics?: Record<string, number>;
+      evaluations?: Record<string, number>;
+    }[]
+  >;
   base_model: string;
   candidate_model: NullableText;
   contributors: ColumnType<string[], string | undefined, string>;
@@ -354,6 +362,8 @@ export interface FlRoundsTable {
   epoch: ColumnType<number | null, number | null | undefined, number | null>;
   /** The server optimizer's state after aggregating this round's candidate (artifact content id). */
   server_state: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The coalitions of proposers whose models the voters evaluate (`contribution` pay rule). */
+  coalitions: ColumnType<{ members: string[]; model: string }[], string | undefined, string>;
 }
 
 export interface FlMessagesTable {

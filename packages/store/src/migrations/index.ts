@@ -10,6 +10,7 @@ import * as emissionWeightZero from "./0008_emission_weight_zero.ts";
 import * as chainWriteSent from "./0009_chain_write_sent.ts";
 import * as taskCancelled from "./0010_task_cancelled.ts";
 import * as federatedTasks from "./0011_federated_tasks.ts";
+import * as flContributions from "./0012_fl_contributions.ts";
 import * as flServerState from "./0013_fl_server_state.ts";
 
 /**
@@ -28,6 +29,7 @@ export const migrations: Record<string, Migration> = {
   "0009_chain_write_sent": chainWriteSent,
   "0010_task_cancelled": taskCancelled,
   "0011_federated_tasks": federatedTasks,
+  "0012_fl_contributions": flContributions,
   "0013_fl_server_state": flServerState,
 };
 
