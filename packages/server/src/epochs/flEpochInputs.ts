@@ -7,7 +7,8 @@ import { roundParticipants } from "../fl/roundParticipants.ts";
  * A finished federated task's part of an epoch (SPEC §2.2/§3): its participants' frozen stake — its weight in
  * the FL share of the emission, counted only when an operator approved an emission weight for it (a task paid
  * from emission is approved by the operator role; any other is paid by its own pool) — its on-chain pool, and
- * its decided rounds with the proposers whose update made each candidate and the votes revealed.
+ * its decided rounds with the proposers whose update made each candidate, the votes revealed and, under the
+ * `contribution` pay rule, the proposers' values.
  */
 export async function flEpochTask(ctx: AppContext, task: Task): Promise<EpochFlTaskInput> {
   const terms = await ctx.repos.fl.getTerms(task.id);
@@ -32,6 +33,7 @@ export async function flEpochTask(ctx: AppContext, task: Task): Promise<EpochFlT
         .filter((v) => v.vote !== null)
         .map((v) => ({ account: v.account, stake: v.stake, vote: BigInt(v.vote!) })),
       ...(r.seed === null ? {} : { seed: r.seed }),
+      ...(r.contributions === null ? {} : { contributions: r.contributions }),
     })),
   };
 }

@@ -41,11 +41,13 @@ function checkTerms(ctx: AppContext, body: wire.CreateFlTaskRequest): { weight: 
       "give minParticipants ≤ maxParticipants",
     );
   }
-  if (body.payRule === "contribution") {
+  if (body.payRule === "contribution" && body.privacy.mode !== "plain") {
+    // Contribution needs each coalition's model, so the update of a proposer would follow by difference.
     invalid(
-      "FL_PAY_RULE_UNSUPPORTED",
-      "the contribution pay rule does not run on the network yet",
-      "use payRule stake (a round's reward pro-rata stake, as FLock)",
+      "FL_PAY_RULE_NEEDS_PLAIN",
+      `the contribution pay rule needs privacy mode plain, not ${body.privacy.mode}: under secure aggregation only the sum of the updates exists, and the coalition models it needs would reveal each update by difference`,
+      "use payRule stake with secagg or secagg+dp, or privacy mode plain with payRule contribution",
+      { payRule: body.payRule, privacy: body.privacy.mode },
     );
   }
   const bps = body.proposerFractionBps ?? DEFAULT_PROPOSER_FRACTION_BPS;

@@ -4,6 +4,7 @@ import type { FlMessageRecord, FlParticipantRecord, Task } from "@flock/store";
 import type { AppContext } from "../deps.ts";
 import { requireStake } from "../stakes/requireStake.ts";
 import type { StakeIndexer } from "../stakes/stakeIndexer.ts";
+import { checkReveal } from "./coalitions.ts";
 import type { StoredReply } from "./networkGrid.ts";
 
 /** A task of kind federated, or FL_TASK_NOT_FOUND. */
@@ -153,6 +154,7 @@ export async function replyToMessage(
   } else if (body.evaluation !== undefined) {
     stored = { evaluation: body.evaluation };
   } else if (body.body !== undefined) {
+    await checkReveal(ctx, message, body.body);
     stored = { body: body.body };
   } else {
     stored = { error: body.error! };

@@ -1,8 +1,9 @@
 import type { Arrays, Message, Reply, Strategy } from "@flock/fl";
-import { flVoteCommitment, SecAggPlus } from "@flock/fl";
+import { SecAggPlus } from "@flock/fl";
 import { flRoles } from "@flock/protocol";
 import type { FlRoundRecord, FlTerms } from "@flock/store";
 import type { AppContext } from "../deps.ts";
+import { buildCoalitions, commitmentOf, modelsToEvaluate, openReveal } from "./coalitions.ts";
 import { readArrays, storeArrays } from "./flArrays.ts";
 import { epsilonSpent, roundStrategy } from "./flStrategy.ts";
 import { flPhases } from "./flTiming.ts";
@@ -10,8 +11,6 @@ import { FlPending, NetworkGrid } from "./networkGrid.ts";
 import { endRound, failRound } from "./roundOutcome.ts";
 import { roundParticipants } from "./roundParticipants.ts";
 import type { RevealedVote, RoundStep } from "./roundTypes.ts";
-
-const COMMITMENT = /^0x[0-9a-f]{64}$/;
 
 /**
  * One step of an FL round (SPEC §2.2), run by the round's jobs until the round ends. A step never waits: it
@@ -21,7 +20,8 @@ const COMMITMENT = /^0x[0-9a-f]{64}$/;
  *    after it (recorded, so anyone recomputes `flRoles` from the frozen stakes), stake-weighted;
  * 2. training: the task's strategy runs over the round's proposers through the network grid, with secure
  *    aggregation when the task asks for it; the aggregate is the round's candidate;
- * 3. voting: voters evaluate the candidate against the global model on their own data and commit to a vote;
+ * 3. voting: voters evaluate the candidate against the global model on their own data and commit to a vote
+ *    (under the `contribution` pay rule, also every coalition model the round lists, `coalitions.ts`);
  * 4. revealing: they reveal it; the outcome follows FLock's rule (`roundOutcome.ts`).
  */
 export async function stepRound(ctx: AppContext, taskId: number, roundNo: number): Promise<RoundStep> {
@@ -58,7 +58,7 @@ export async function stepRound(ctx: AppContext, taskId: number, roundNo: number
       round = await train(ctx, terms, round, phases.commitMs);
       if (round.status === "failed") return failRound(ctx, terms, round, round.reason ?? "no usable update");
     }
-    if (round.status === "voting") round = await commitVotes(ctx, round, phases.revealMs);
+    if (round.status === "voting") round = await commitVotes(ctx, terms, round, phases.revealMs);
     if (round.status === "revealing") {
       const reveals = await revealVotes(ctx, round);
       return endRound(ctx, terms, round, reveals);
@@ -213,8 +213,21 @@ async function train(
   return voting;
 }
 
-/** Voters evaluate the candidate against the global model on their own data and commit to a vote. */
-async function commitVotes(ctx: AppContext, round: FlRoundRecord, revealMs: number): Promise<FlRoundRecord> {
+/**
+ * Voters evaluate the candidate against the global model on their own data and commit to a vote. A
+ * `contribution` round first fixes its coalitions' models; the message lists them for evaluation.
+ */
+async function commitVotes(
+  ctx: AppContext,
+  terms: FlTerms,
+  round: FlRoundRecord,
+  revealMs: number,
+): Promise<FlRoundRecord> {
+  if (terms.payRule === "contribution" && round.coalitions.length === 0) {
+    const coalitions = await buildCoalitions(ctx, round);
+    round = await ctx.repos.fl.updateRound(round.taskId, round.round, { coalitions }, ["voting"]);
+  }
+  const models = round.coalitions.length === 0 ? {} : { models: modelsToEvaluate(round) };
   const voters = round.voters.map((v) => v.account);
   const candidate = await readArrays(ctx, round.candidateModel!);
   const grid = new NetworkGrid(ctx, round.taskId, voters, round.deadline).known(
@@ -228,11 +241,11 @@ async function commitVotes(ctx: AppContext, round: FlRoundRecord, revealMs: numb
       round: round.round,
       arrays: candidate,
       config: { baseline: round.baseModel },
-      body: { stage: "vote-commit" },
+      body: { stage: "vote-commit", ...models },
     })),
   );
   const committed = replies.filter(
-    (r) => "body" in r && typeof r.body.commitment === "string" && COMMITMENT.test(r.body.commitment),
+    (r) => "body" in r && commitmentOf({ reply: { body: r.body } }) !== undefined,
   );
   return ctx.repos.fl.updateRound(
     round.taskId,
@@ -247,16 +260,19 @@ async function commitVotes(ctx: AppContext, round: FlRoundRecord, revealMs: numb
   );
 }
 
-/** Voters who committed reveal; a reveal that does not open its commitment counts as none. */
+/**
+ * Voters who committed reveal; a reveal that does not open its commitment (with its evaluations, in a
+ * contribution round) counts as none.
+ */
 async function revealVotes(ctx: AppContext, round: FlRoundRecord): Promise<RevealedVote[]> {
   const commits = await ctx.repos.fl.stageMessages(round.taskId, round.round, "vote-commit");
-  const commitmentOf = new Map<string, string>();
+  const committedBy = new Map<string, string>();
   for (const m of commits) {
-    const commitment = (m.reply as { body?: { commitment?: unknown } } | null)?.body?.commitment;
-    if (typeof commitment === "string" && COMMITMENT.test(commitment)) commitmentOf.set(m.node, commitment);
+    const commitment = commitmentOf(m);
+    if (commitment !== undefined) committedBy.set(m.node, commitment);
   }
-  if (commitmentOf.size === 0) return [];
-  const revealers = [...commitmentOf.keys()];
+  if (committedBy.size === 0) return [];
+  const revealers = [...committedBy.keys()];
   const grid = new NetworkGrid(ctx, round.taskId, revealers, round.deadline);
   const replies = await grid.sendAndReceive(
     revealers.map((nodeId) => ({
@@ -264,31 +280,23 @@ async function revealVotes(ctx: AppContext, round: FlRoundRecord): Promise<Revea
       kind: "exchange" as const,
       round: round.round,
       config: {},
-      body: { stage: "vote-reveal", commitment: commitmentOf.get(nodeId)! },
+      body: { stage: "vote-reveal", commitment: committedBy.get(nodeId)! },
     })),
   );
   const revealed: RevealedVote[] = [];
   for (const reply of replies) {
     if (!("body" in reply)) continue;
-    const { vote, salt, metrics } = reply.body as { vote?: unknown; salt?: unknown; metrics?: unknown };
-    if ((vote !== 1 && vote !== -1) || typeof salt !== "string") continue;
-    let opens = false;
     try {
-      opens =
-        flVoteCommitment({ taskId: round.taskId, round: round.round, voter: reply.nodeId, vote, salt }) ===
-        commitmentOf.get(reply.nodeId);
+      const opened = openReveal(round, reply.nodeId, committedBy.get(reply.nodeId)!, reply.body);
+      revealed.push({
+        account: reply.nodeId,
+        vote: opened.vote,
+        metrics: opened.metrics,
+        ...(opened.evaluations === undefined ? {} : { evaluations: opened.evaluations }),
+      });
     } catch {
-      opens = false;
+      // Not opened: the voter failed its duty (roundOutcome.ts).
     }
-    if (!opens) continue;
-    revealed.push({ account: reply.nodeId, vote, metrics: numericMetrics(metrics) });
   }
   return revealed;
-}
-
-function numericMetrics(value: unknown): Record<string, number> {
-  const out: Record<string, number> = {};
-  if (value === null || typeof value !== "object") return out;
-  for (const [k, v] of Object.entries(value)) if (typeof v === "number" && Number.isFinite(v)) out[k] = v;
-  return out;
 }

@@ -2,6 +2,7 @@ import { flRoundOutcome } from "@flock/protocol";
 import { type FlRoundRecord, type FlTerms, withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
 import { JOB_KINDS, jobInput } from "../jobs/jobPayloads.ts";
+import { roundContributions } from "./coalitions.ts";
 import type { RevealedVote, RoundStep } from "./roundTypes.ts";
 
 /** How many rounds a task may play in all (accepted and redone) before it finishes anyway. */
@@ -27,7 +28,9 @@ interface RoundSlash {
  * be proven to have lied). Besides the vote rule, a proposer that sent no usable update and a voter that did
  * not commit and reveal failed a duty (SPEC §3):
  * slashed `failedDutySlashBps`, paid nothing, counted as a missed round. Slashes are executed on-chain by
- * their own jobs; rewards are paid through the network's epochs.
+ * their own jobs; rewards are paid through the network's epochs. Under the `contribution` pay rule the
+ * proposers' part of an accepted round is re-split by their GTG-Shapley values, computed here from the voters'
+ * revealed evaluations (`coalitions.ts`) and stored with the round, so the epoch and the audit pay by them.
  */
 export async function endRound(
   ctx: AppContext,
@@ -47,12 +50,23 @@ export async function endRound(
     ...round.voters.filter((v) => !revealedOf.has(v.account)),
   ];
   if (voters.length === 0) return failRound(ctx, terms, round, "no voter revealed a valid vote");
+  // The contribution pay rule: the proposers' GTG-Shapley values from the revealed evaluations (coalitions.ts).
+  const contributions =
+    round.coalitions.length === 0
+      ? null
+      : await roundContributions(
+          round,
+          round.voters
+            .filter((v) => revealedOf.get(v.account)?.evaluations !== undefined)
+            .map((v) => ({ stake: v.stake, evaluations: revealedOf.get(v.account)!.evaluations! })),
+        );
   const outcome = flRoundOutcome({
     proposers,
     voters,
     remainingPool: terms.remainingPool,
     roundsLeft: terms.rounds - terms.acceptedRounds,
     slashFractionBps: ctx.config.flVoteSlashBps,
+    ...(contributions === null ? {} : { contributions }),
   });
   const slashes: RoundSlash[] = [
     ...outcome.slashes.map((s) => ({
@@ -79,9 +93,16 @@ export async function endRound(
         tally: outcome.tally,
         voters: round.voters.map((v) => {
           const r = revealedOf.get(v.account);
-          return r ? { ...v, vote: r.vote, metrics: r.metrics } : { ...v, vote: null };
+          if (r === undefined) return { ...v, vote: null };
+          return {
+            ...v,
+            vote: r.vote,
+            metrics: r.metrics,
+            ...(r.evaluations === undefined ? {} : { evaluations: r.evaluations }),
+          };
         }),
         rewards: outcome.rewards,
+        ...(contributions === null ? {} : { contributions }),
         slashes: slashes.map((s) => ({ account: s.account, amount: s.amount, fractionBps: s.fractionBps })),
         remainingPoolAfter: outcome.remainingPoolAfter,
         endedAt: now,

@@ -6,4 +6,6 @@ export interface RevealedVote {
   account: string;
   vote: 1 | -1;
   metrics: Record<string, number>;
+  /** `contribution` pay rule: the loss of every model the round listed (content id → loss), as committed. */
+  evaluations?: Record<string, number>;
 }

@@ -299,6 +299,7 @@ export function registerFlRoutes(app: FastifyInstance, ctx: AppContext, indexer:
       for (const round of await ctx.repos.fl.listRounds(id)) {
         models.add(round.baseModel);
         if (round.candidateModel !== null) models.add(round.candidateModel);
+        for (const c of round.coalitions) models.add(c.model);
       }
       // Whatever the coordinator sent in a message (never what a participant replied).
       if (!models.has(contentId)) {

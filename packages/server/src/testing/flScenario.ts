@@ -41,6 +41,7 @@ export interface FlScenarioOptions {
   proposerFractionBps?: number;
   pool?: bigint;
   roundSeconds?: number;
+  payRule?: wire.FlPayRule;
 }
 
 export async function startFlScenario(options: FlScenarioOptions): Promise<FlScenario> {
@@ -71,7 +72,7 @@ export async function startFlScenario(options: FlScenarioOptions): Promise<FlSce
     minLockDays: 0,
     strategy: options.strategy ?? { name: "fedavg" },
     privacy: options.privacy ?? { mode: "plain" },
-    payRule: "stake",
+    payRule: options.payRule ?? "stake",
     ...(options.proposerFractionBps === undefined
       ? {}
       : { proposerFractionBps: options.proposerFractionBps }),

@@ -81,6 +81,12 @@ export interface FlTestBehaviour {
   revealOther?: boolean;
   /** Clips its update to the norm the coordinator sends (client-side DP), before masking. */
   clip?: boolean;
+  /** Trains toward this target instead of its own (data with shuffled labels). */
+  trainTarget?: number[];
+  /** Contribution pay rule: reveals evaluations other than the ones it committed to. */
+  revealOtherEvaluations?: boolean;
+  /** Contribution pay rule: commits and reveals without evaluating the last listed model. */
+  omitEvaluation?: boolean;
 }
 
 export interface FlTestParticipant {
@@ -92,6 +98,8 @@ export interface FlTestParticipant {
   answerPending(): Promise<number>;
   /** Replies sent, by message id (for replay attacks). */
   readonly sent: Map<number, unknown>;
+  /** Replies the coordinator refused while a misbehaviour was on: status and error code, by message id. */
+  readonly refused: Map<number, { status: number; code: string }>;
 }
 
 /** A vector "model" file; its metadata is kept by whoever stores it as is (the coordinator must not re-encode it). */
@@ -119,15 +127,33 @@ export function flTestParticipant(
   behaviour: FlTestBehaviour = {},
 ): FlTestParticipant {
   const address = account.address.toLowerCase();
-  const votes = new Map<number, { vote: 1 | -1; salt: `0x${string}`; metrics: Record<string, number> }>();
+  const votes = new Map<
+    number,
+    {
+      vote: 1 | -1;
+      salt: `0x${string}`;
+      metrics: Record<string, number>;
+      evaluations?: Record<string, number>;
+    }
+  >();
   const sent = new Map<number, unknown>();
-  const participant: FlTestParticipant = { account, address, target, behaviour, answerPending, sent };
+  const refused = new Map<number, { status: number; code: string }>();
+  const participant: FlTestParticipant = {
+    account,
+    address,
+    target,
+    behaviour,
+    answerPending,
+    sent,
+    refused,
+  };
   const app: NodeApp = {
     async train(message) {
       const w = vectorOf(message.arrays!);
+      const toward = participant.behaviour.trainTarget ?? target;
       const out = Float32Array.from(
         w,
-        (v, i) => v + 0.5 * (target[i]! - v) + (participant.behaviour.poison ?? 0),
+        (v, i) => v + 0.5 * (toward[i]! - v) + (participant.behaviour.poison ?? 0),
       );
       return {
         arrays: new Map([["w", { shape: [out.length], data: out }]]),
@@ -182,14 +208,49 @@ export function flTestParticipant(
         let vote = flVoteOf(candidate, baseline);
         if (participant.behaviour.voteAgainst) vote = vote === 1 ? -1 : 1;
         const salt = `0x${randomBytes(32).toString("hex")}` as const;
-        votes.set(m.round, { vote, salt, metrics: { candidateLoss: candidate, globalLoss: baseline } });
+        // The contribution pay rule: the loss of every listed model, committed with the vote.
+        let evaluations: Record<string, number> | undefined;
+        const models = (m.body as { models?: string[] } | null)?.models;
+        if (models !== undefined) {
+          evaluations = {};
+          const listed = participant.behaviour.omitEvaluation ? models.slice(0, -1) : models;
+          for (const id of listed) evaluations[id] = squaredDistance(vectorOf((await arrays(id))!), target);
+        }
+        votes.set(m.round, {
+          vote,
+          salt,
+          metrics: { candidateLoss: candidate, globalLoss: baseline },
+          ...(evaluations === undefined ? {} : { evaluations }),
+        });
         reply = {
-          body: { commitment: flVoteCommitment({ taskId, round: m.round, voter: address, vote, salt }) },
+          body: {
+            commitment: flVoteCommitment({
+              taskId,
+              round: m.round,
+              voter: address,
+              vote,
+              salt,
+              ...(evaluations === undefined ? {} : { evaluations }),
+            }),
+          },
         };
       } else if (m.stage === "vote-reveal") {
         const v = votes.get(m.round)!;
         const vote = participant.behaviour.revealOther ? -v.vote : v.vote;
-        reply = { body: { vote, salt: v.salt, metrics: v.metrics } };
+        let evaluations = v.evaluations;
+        if (evaluations !== undefined && participant.behaviour.revealOtherEvaluations) {
+          // Claims the first listed model (the global one) did better than it did on its data.
+          const [first] = Object.keys(evaluations).sort();
+          evaluations = { ...evaluations, [first!]: evaluations[first!]! / 2 };
+        }
+        reply = {
+          body: {
+            vote,
+            salt: v.salt,
+            metrics: v.metrics,
+            ...(evaluations === undefined ? {} : { evaluations }),
+          },
+        };
       } else if (m.kind === "train") {
         const update = await node.train(message);
         reply = {
@@ -210,6 +271,13 @@ export function flTestParticipant(
         `/fl/tasks/${taskId}/messages/${m.id}/reply`,
         reply,
       );
+      const attacking =
+        participant.behaviour.revealOtherEvaluations === true ||
+        participant.behaviour.omitEvaluation === true;
+      if (response.status !== 200 && attacking) {
+        refused.set(m.id, { status: response.status, code: (response.json() as { code: string }).code });
+        continue;
+      }
       if (response.status !== 200) throw new Error(`reply ${m.id}: ${response.status} ${response.text}`);
       sent.set(m.id, reply);
       answered++;
