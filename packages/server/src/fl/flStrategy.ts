@@ -12,13 +12,17 @@ import {
 import type { FlTerms } from "@flock/store";
 
 /**
- * Strategies a federated task may use on the network: those whose aggregate depends on the round's updates
- * only. A server optimizer (FedAvgM, FedAdam, FedYogi, FedAdagrad) keeps moments across rounds, which the
- * coordinator would have to persist between a round's steps; they run in the simulator (`flock fl simulate`).
+ * Strategies a federated task may use on the network: every strategy of `@flock/fl`. The server optimizers
+ * (FedAvgM, FedAdam, FedYogi, FedAdagrad) keep state across rounds (momentum, moments): each round records the
+ * state its candidate left and the next round continues from the last accepted round's (`serverState.ts`).
  */
 export const NETWORK_STRATEGIES = [
   "fedavg",
   "fedprox",
+  "fedavgm",
+  "fedadam",
+  "fedyogi",
+  "fedadagrad",
   "fedmedian",
   "fedtrimmedavg",
   "krum",
@@ -26,10 +30,19 @@ export const NETWORK_STRATEGIES = [
   "bulyan",
 ] as const;
 
+/** The server optimizers: strategies whose aggregate continues from state kept across rounds. */
+const SERVER_OPTIMIZERS = new Set(["fedavgm", "fedadam", "fedyogi", "fedadagrad"]);
+
+const FED_OPT = ["eta", "etaL", "beta1", "beta2", "tau"];
+
 /** Parameters each strategy takes from the task's `strategy.params` (all numbers). */
 const STRATEGY_PARAMS: Record<string, readonly string[]> = {
   fedavg: [],
   fedprox: ["proximalMu"],
+  fedavgm: ["serverLearningRate", "serverMomentum"],
+  fedadam: FED_OPT,
+  fedyogi: FED_OPT,
+  fedadagrad: ["eta", "etaL", "tau"],
   fedmedian: [],
   fedtrimmedavg: ["beta"],
   krum: ["numMaliciousNodes"],
@@ -37,46 +50,85 @@ const STRATEGY_PARAMS: Record<string, readonly string[]> = {
   bulyan: ["numMaliciousNodes"],
 };
 
+/** Flower's spelling of a parameter, for a hint when a task uses it. */
+const FLOWER_NAMES: Record<string, string> = {
+  eta_l: "etaL",
+  beta_1: "beta1",
+  beta_2: "beta2",
+  server_learning_rate: "serverLearningRate",
+  server_momentum: "serverMomentum",
+  proximal_mu: "proximalMu",
+  num_malicious_nodes: "numMaliciousNodes",
+  num_nodes_to_select: "numNodesToSelect",
+};
+
 /** Checks a task's strategy and privacy mode before it is stored (400 with what to change). */
 export function checkFlStrategy(terms: Pick<FlTerms, "strategy" | "privacy">): void {
   const name = terms.strategy.name;
   if (!(NETWORK_STRATEGIES as readonly string[]).includes(name)) {
-    throw new ValidationError(
-      "FL_STRATEGY_UNSUPPORTED",
-      name in STRATEGIES
-        ? `strategy ${name} keeps server state across rounds and does not run on the network yet`
-        : `there is no strategy ${name}`,
-      { hint: `use one of ${NETWORK_STRATEGIES.join(", ")}`, details: { strategy: name } },
-    );
+    throw new ValidationError("FL_STRATEGY_UNSUPPORTED", `there is no strategy ${name}`, {
+      hint: `use one of ${NETWORK_STRATEGIES.join(", ")}`,
+      details: { strategy: name },
+    });
   }
   const allowed = STRATEGY_PARAMS[name]!;
   for (const [key, value] of Object.entries(terms.strategy.params ?? {})) {
     if (!allowed.includes(key) || typeof value !== "number" || !Number.isFinite(value)) {
+      const flower = FLOWER_NAMES[key];
       throw new ValidationError(
         "FL_STRATEGY_PARAM_INVALID",
         `strategy ${name} takes no parameter ${key}=${JSON.stringify(value)}`,
         {
           hint:
-            allowed.length === 0
-              ? `${name} takes no parameters`
-              : `${name} takes numeric ${allowed.join(", ")}`,
+            flower !== undefined && allowed.includes(flower)
+              ? `write ${flower} (Flower's ${key}) as a number`
+              : allowed.length === 0
+                ? `${name} takes no parameters`
+                : `${name} takes numeric ${allowed.join(", ")}`,
           details: { strategy: name, param: key },
         },
       );
     }
   }
+  // The values themselves (a learning rate > 0, a decay in [0, 1), …), checked by the strategy as it is built.
+  let strategy: Strategy;
+  try {
+    strategy = buildBase(terms.strategy, 0);
+  } catch (error) {
+    const e = error as { code?: string; message?: string; hint?: string };
+    throw new ValidationError(
+      "FL_STRATEGY_PARAM_INVALID",
+      `strategy ${name}: ${e.message ?? String(error)}`,
+      {
+        hint: e.hint ?? `${name} takes numeric ${allowed.join(", ")}`,
+        details: { strategy: name, reason: e.code ?? "invalid" },
+      },
+    );
+  }
   if (terms.privacy.mode !== "plain") {
-    const strategy = buildBase(terms.strategy, 0);
     if (!isLinear(strategy)) {
       throw new ValidationError(
         "FL_SECAGG_NOT_LINEAR",
         `strategy ${name} needs each update; secure aggregation reveals only their sum`,
         {
-          hint: "with secure aggregation use fedavg or fedprox; robust strategies (median, Krum, Bulyan) need privacy mode plain",
+          hint: "with secure aggregation use fedavg, fedprox or a server optimizer (fedavgm, fedadam, fedyogi, fedadagrad); robust strategies (median, Krum, Bulyan) need privacy mode plain",
           details: { strategy: name, privacy: terms.privacy.mode },
         },
       );
     }
+  }
+  if (terms.privacy.mode === "secagg+dp" && SERVER_OPTIMIZERS.has(name)) {
+    // Flower's DP wrappers add the noise to the wrapped strategy's output: a server optimizer would step on
+    // the exact mean (keeping it in its moments) and its step is not the clipped mean whose sensitivity the
+    // noise is calibrated for (FedAdam divides by √v + τ), so the budget would not hold.
+    throw new ValidationError(
+      "FL_STRATEGY_UNSUPPORTED",
+      `strategy ${name} keeps server state computed from the noiseless mean; with differential privacy the noise would not cover its step`,
+      {
+        hint: "with privacy mode secagg+dp use fedavg or fedprox; server optimizers run with plain or secagg",
+        details: { strategy: name, privacy: terms.privacy.mode },
+      },
+    );
   }
   if (terms.privacy.mode === "secagg+dp") {
     const { targetEpsilon, delta } = terms.privacy;

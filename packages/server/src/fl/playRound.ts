@@ -11,6 +11,7 @@ import { FlPending, NetworkGrid } from "./networkGrid.ts";
 import { endRound, failRound } from "./roundOutcome.ts";
 import { roundParticipants } from "./roundParticipants.ts";
 import type { RevealedVote, RoundStep } from "./roundTypes.ts";
+import { continueServerState, storeServerState } from "./serverState.ts";
 
 /**
  * One step of an FL round (SPEC §2.2), run by the round's jobs until the round ends. A step never waits: it
@@ -131,6 +132,8 @@ async function train(
 ): Promise<FlRoundRecord> {
   const proposers = round.proposers.map((p) => p.account);
   const strategy: Strategy = roundStrategy(terms, round.seed!, proposers.length);
+  // A server optimizer continues from the last accepted round's state (serverState.ts).
+  const optimizer = await continueServerState(ctx, strategy, terms.taskId, round.round);
   const global = await readArrays(ctx, round.baseModel);
   const grid = new NetworkGrid(ctx, terms.taskId, proposers, round.deadline).known(global, round.baseModel);
   const config = { ...terms.trainConfig };
@@ -187,6 +190,7 @@ async function train(
     );
   }
   const candidate = await storeArrays(ctx, arrays);
+  const serverState = optimizer === undefined ? null : await storeServerState(ctx, optimizer);
   if (terms.privacy.mode === "secagg+dp") {
     // The privacy budget spent so far: every round that released a model counts (the rounds are numbered).
     metrics.epsilon = epsilonSpent(terms, round.round);
@@ -200,6 +204,7 @@ async function train(
       contributors,
       updaters,
       metrics,
+      ...(serverState === null ? {} : { serverState }),
       deadline: new Date(ctx.clock.now().getTime() + commitMs),
     },
     ["training"],
