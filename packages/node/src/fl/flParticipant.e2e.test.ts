@@ -78,11 +78,11 @@ describe("three participants over HTTP play a classifier task with a real coordi
   });
 
   /** Create a task, stake three participants, run their daemons to the task's end. */
-  async function play(privacy: wire.FlPrivacy) {
+  async function play(privacy: wire.FlPrivacy, payRule: wire.FlPayRule) {
     const creator = createFlockClient({ baseUrl, account: OPERATOR });
     const baseId = (await creator.artifacts.publish(baseModel)).id;
     const task = await creator.fl.create({
-      title: `digits across three hospitals (${privacy.mode})`,
+      title: `digits across three hospitals (${privacy.mode}, pay by ${payRule})`,
       description: "",
       modelType: "classifier",
       baseModel: baseId,
@@ -96,7 +96,7 @@ describe("three participants over HTTP play a classifier task with a real coordi
       minLockDays: 0,
       strategy: { name: "fedavg" },
       privacy,
-      payRule: "stake",
+      payRule,
       proposerFractionBps: 6667,
       trainConfig: { learningRate: 0.1, localEpochs: 2, batchSize: 32 },
     });
@@ -152,9 +152,14 @@ describe("three participants over HTTP play a classifier task with a real coordi
     return (await app.evaluate({ nodeId: "judge", kind: "evaluate", round: 0, arrays, config: {} })).metrics;
   }
 
-  for (const privacy of [{ mode: "plain" }, { mode: "secagg" }] as wire.FlPrivacy[]) {
-    it(`finishes 2 rounds in ${privacy.mode} mode: proposers train, voters vote by commit-reveal, the global model improves`, async () => {
-      const { results, events, task, rounds, reader } = await play(privacy);
+  const cases: [wire.FlPrivacy, wire.FlPayRule][] = [
+    [{ mode: "plain" }, "stake"],
+    [{ mode: "secagg" }, "stake"],
+    [{ mode: "plain" }, "contribution"],
+  ];
+  for (const [privacy, payRule] of cases) {
+    it(`finishes 2 rounds in ${privacy.mode} mode paying by ${payRule}: proposers train, voters vote by commit-reveal, the global model improves`, async () => {
+      const { results, events, task, rounds, reader } = await play(privacy, payRule);
       // Each daemon stops once the last round is played (finished) or already settled (closed).
       for (const r of results) expect(["finished", "closed"]).toContain(r.taskStatus);
       expect(["finished", "closed"]).toContain(task.status);
@@ -168,6 +173,11 @@ describe("three participants over HTTP play a classifier task with a real coordi
         // The voter's revealed evaluation on its own test data: the candidate beat the global model.
         expect(round.voters[0]!.metrics!.candidateLoss).toBeLessThan(round.voters[0]!.metrics!.globalLoss!);
         expect(round.contributors.sort()).toEqual(round.proposers.map((p) => p.account).sort());
+        if (payRule === "contribution") {
+          // The voter evaluated the global model and the three coalitions of the two proposers; both are valued.
+          expect(round.contributions!.map((c) => c.account).sort()).toEqual(round.contributors.sort());
+          expect(round.contributions!.some((c) => BigInt(c.valueWad) > 0n)).toBe(true);
+        } else expect(round.contributions).toBeUndefined();
       }
       // Every participant saw its roles: each round's proposers trained, its voter committed and revealed.
       const answered = events.flat().filter((e) => e.type === "answered");

@@ -14,6 +14,7 @@ import {
   toBase64,
 } from "@flock/fl";
 import type { FlMessage, FlockClient, FlReplyRequest, FlTask, FlTaskStatus } from "@flock/sdk";
+import { coalitionEvaluations, listedModels } from "./flCoalitionVotes.ts";
 import type { FlParticipantStateStore } from "./flParticipantStore.ts";
 import { flPrivacyApp } from "./flPrivacyApp.ts";
 
@@ -225,8 +226,9 @@ export async function runFlParticipant(options: RunFlParticipantOptions): Promis
           },
         );
       }
+      const evaluations = stored.evaluations === undefined ? {} : { evaluations: stored.evaluations };
       return {
-        reply: { body: { vote: stored.vote, salt: stored.salt, metrics: stored.metrics } },
+        reply: { body: { vote: stored.vote, salt: stored.salt, metrics: stored.metrics, ...evaluations } },
         metrics: stored.metrics,
         vote: stored.vote,
       };
@@ -267,13 +269,31 @@ export async function runFlParticipant(options: RunFlParticipantOptions): Promis
       const candidateLoss = lossOf(candidate, "candidate");
       const globalLoss = lossOf(global, "global model");
       const vote = flVoteOf(candidateLoss, globalLoss);
+      // The contribution pay rule: every listed coalition model is evaluated too, and committed with the vote.
+      const models = listedModels(m);
+      const evaluations =
+        models === undefined
+          ? undefined
+          : await coalitionEvaluations(
+              models,
+              async (id) => app.evaluate(await messageFor(m, "evaluate", id)),
+              { [baseline]: globalLoss },
+            );
       const salt = randomSalt();
       stored = {
         commitMessageId: m.id,
         candidate: m.arrays,
         vote,
         salt,
-        commitment: flVoteCommitment({ taskId, round: m.round, voter: account, vote, salt }),
+        commitment: flVoteCommitment({
+          taskId,
+          round: m.round,
+          voter: account,
+          vote,
+          salt,
+          ...(evaluations === undefined ? {} : { evaluations }),
+        }),
+        ...(evaluations === undefined ? {} : { evaluations }),
         metrics: {
           ...prefixed("candidate", candidate),
           ...prefixed("global", global),

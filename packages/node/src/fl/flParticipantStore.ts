@@ -12,6 +12,8 @@ export interface StoredVote {
   commitment: `0x${string}`;
   /** The voter's evaluation: candidateLoss, globalLoss and the rest of its metrics on its test data. */
   metrics: Record<string, number>;
+  /** `contribution` pay rule: the loss of every model the round listed (content id → loss), committed too. */
+  evaluations?: Record<string, number>;
   /** Whether the reveal was accepted. */
   revealed: boolean;
 }
