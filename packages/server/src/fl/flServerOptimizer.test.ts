@@ -120,6 +120,46 @@ describe("server optimizers on the network (over real HTTP)", () => {
     expect(squaredDistance(w, TARGET)).toBeLessThan(squaredDistance([0, 0, 0, 0], TARGET) / 2);
   });
 
+  it("FedAvgM with momentum runs under SecAgg+: it steps on the unmasked mean and keeps its momentum between rounds", async () => {
+    const secure = await startFlScenario({
+      participants: [0.3, -0.2, 0.1, -0.1, 0.05].map((d) => ({ target: TARGET.map((v) => v + d) })),
+      rounds: 2,
+      proposerFractionBps: 6000,
+      privacy: { mode: "secagg" },
+      strategy: { name: "fedavgm", params: { serverLearningRate: 0.8, serverMomentum: 0.5 } },
+    });
+    try {
+      await secure.play();
+      expect((await secure.task()).status).toBe("closed");
+      const rounds = await secure.t.repos.fl.listRounds(secure.taskId);
+      expect(rounds.map((r) => r.status)).toEqual(["accepted", "accepted"]);
+      // In process: each contributor's update is w + 0.5·(t − w) (the coordinator never saw one), their mean
+      // is the unmasked sum's, and FedAvgM steps x ← x − η·v with v ← g, then v ← β·v + g (g = x − mean).
+      let x = [0, 0, 0, 0];
+      let v: number[] | undefined;
+      for (const r of rounds) {
+        const targets = r.contributors.map((a) => secure.participants.find((p) => p.address === a)!.target);
+        const mean = x.map(
+          (xi, i) => xi + 0.5 * (targets.reduce((sum, t) => sum + t[i]!, 0) / targets.length - xi),
+        );
+        const g = x.map((xi, i) => xi - mean[i]!);
+        v = v === undefined ? g : v.map((vi, i) => 0.5 * vi + g[i]!);
+        const withoutMomentum = x.map((xi, i) => xi - 0.8 * g[i]!);
+        x = x.map((xi, i) => Math.fround(xi - 0.8 * v![i]!));
+        const candidate = (await arraysOf(secure, r.candidateModel!)).get("w")!.data;
+        // SecAgg+ quantizes the updates: equal to its rounding (~1e-4), far from a step without momentum.
+        candidate.forEach((c, i) => expect(Math.abs(c - x[i]!)).toBeLessThan(1e-3));
+        if (r.round > 1)
+          candidate.forEach((c, i) => expect(Math.abs(c - withoutMomentum[i]!)).toBeGreaterThan(0.05));
+        const state = decodeStrategyState(await secure.t.artifacts.read(r.serverState!));
+        expect(Object.keys(state.vectors).sort()).toEqual(["model", "momentum"]);
+        state.vectors.momentum!.forEach((m, i) => expect(Math.abs(m - v![i]!)).toBeLessThan(1e-3));
+      }
+    } finally {
+      await secure.dispose();
+    }
+  });
+
   it("refuses a server optimizer's bad parameters, and one under differential privacy, with what to change", async () => {
     const body = async (strategy: unknown, privacy: unknown = { mode: "plain" }) => ({
       title: "bad optimizer",
