@@ -181,6 +181,8 @@ const RoundVoter = Type.Object({
   vote: Nullable(Type.Integer({ minimum: -1, maximum: 1 })),
   /** The voter's evaluation of the candidate and the global model, once revealed. */
   metrics: Type.Optional(FlMetrics),
+  /** Contribution pay rule: the voter's loss of each listed model (content id → loss), once revealed. */
+  evaluations: Type.Optional(Type.Record(Type.String(), Type.Number())),
 });
 const AccountAmount = Type.Object({ account: Address, amount: Amount });
 
@@ -209,8 +211,13 @@ export const FlRound = Type.Object(
     tally: Nullable(Type.String({ pattern: "^-?[0-9]{1,78}$" })),
     rewards: Type.Array(AccountAmount),
     slashes: Type.Array(AccountAmount),
-    /** Contribution values of the proposers (WAD, signed), under the contribution pay rule. */
+    /**
+     * Contribution values of the proposers (WAD, signed), under the contribution pay rule: GTG-Shapley over the
+     * per-coalition stake-weighted median of the voters' −loss (quantized to 1e-9), with the round's seed.
+     */
     contributions: Type.Optional(Type.Array(Type.Object({ account: Address, valueWad: Type.String() }))),
+    /** Contribution pay rule: the coalitions of contributors the voters evaluated, each with its FedAvg model. */
+    coalitions: Type.Optional(Type.Array(Type.Object({ members: Type.Array(Address), model: ContentId }))),
     metrics: FlMetrics,
     reason: Nullable(Type.String()),
   },

@@ -101,6 +101,7 @@ export function flRoundJson(round: FlRoundRecord): wire.FlRound {
       stake: v.stake.toString(),
       vote: decided ? (v.vote as 1 | -1 | null) : null,
       ...(decided && v.metrics ? { metrics: v.metrics } : {}),
+      ...(decided && v.evaluations ? { evaluations: v.evaluations } : {}),
     })),
     baseModel: round.baseModel as wire.ContentId,
     candidateModel: round.candidateModel as wire.FlRound["candidateModel"],
@@ -115,6 +116,14 @@ export function flRoundJson(round: FlRoundRecord): wire.FlRound {
           contributions: round.contributions.map((c) => ({
             account: c.account as wire.Address,
             valueWad: c.valueWad.toString(),
+          })),
+        }),
+    ...(round.coalitions.length === 0
+      ? {}
+      : {
+          coalitions: round.coalitions.map((c) => ({
+            members: c.members as wire.Address[],
+            model: c.model as wire.ContentId,
           })),
         }),
     metrics: round.metrics,
