@@ -2,6 +2,7 @@ import { computeEpoch, epochInputsFromReport } from "@flock/protocol";
 import { afterAll, describe, expect, it } from "vitest";
 import { type FlScenario, startFlScenario } from "../testing/flScenario.ts";
 import { operatorAccount } from "../testing/operatorAccount.ts";
+import { roundContributions } from "./coalitions.ts";
 
 const WAD = 10n ** 18n;
 const TARGET = [1, 2, 3, 4];
@@ -107,6 +108,23 @@ describe("the contribution pay rule over HTTP", () => {
     const proposersPaid = proposers.reduce((sum, p) => sum + reward(p.address), 0n);
     expect(proposersPaid).toBeLessThanOrEqual((3n * 1000n * WAD) / 5n);
     expect((3n * 1000n * WAD) / 5n - proposersPaid).toBeLessThan(3n);
+
+    // Anyone recomputes the values from the round's public record: its seed, coalitions and revealed evaluations.
+    expect(round!.coalitions).toHaveLength(7);
+    const recomputed = await roundContributions(
+      {
+        seed: round!.seed,
+        baseModel: round!.baseModel,
+        contributors: round!.contributors,
+        coalitions: round!.coalitions!,
+      },
+      round!.voters
+        .filter((v) => v.evaluations !== undefined)
+        .map((v) => ({ stake: BigInt(v.stake), evaluations: v.evaluations! })),
+    );
+    expect(recomputed.map((c) => ({ account: c.account, valueWad: c.valueWad.toString() }))).toEqual(
+      round!.contributions,
+    );
 
     // The settled epoch pays by the same values, and recomputes from its report.
     expect((await s.task()).status).toBe("closed");
