@@ -336,6 +336,19 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .option("--local-epochs <n>", "local epochs per round")
     .option("--batch-size <n>", "local minibatch size")
     .option("--proximal-mu <μ>", "FedProx's proximal term in local training")
+    .option("--lora-rank <r>", "lm-lora: the adapter's rank (default 8)")
+    .option("--lora-alpha <α>", "lm-lora: the adapter's scale α (default 2·rank)")
+    .option("--lora-dropout <p>", "lm-lora: dropout on the adapter's input (default 0)")
+    .option(
+      "--target-modules <list>",
+      "lm-lora: projections the adapter attaches to, comma-separated (default q_proj,v_proj)",
+    )
+    .option("--local-steps <n>", "lm-lora: optimizer steps per round (default: --local-epochs passes)")
+    .option("--seq-len <n>", "lm-lora: tokens per training row (default: the model's positions, at most 128)")
+    .option(
+      "--adapter <id>",
+      "lm-lora: start from this published adapter instead of a fresh one (seeded by --seed)",
+    )
     .addOption(account())
     .action(run(runFlCreate));
   fl.command("list").description("federated tasks").action(run(runFlList));
@@ -345,10 +358,17 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .action(run(runFlRounds));
   fl.command("join <task>")
     .description(
-      "take part with private CSV files: stake if needed, join, then train and vote each round until the task ends (Ctrl-C stops)",
+      "take part with private files (CSV for classifier and regressor tasks, ShareGPT JSONL for lm-lora): stake if needed, join, then train and vote each round until the task ends (Ctrl-C stops)",
     )
-    .requiredOption("--train <file.csv>", "your private training rows (the task's feature and label columns)")
-    .requiredOption("--test <file.csv>", "your private test rows: what you evaluate candidates and vote with")
+    .requiredOption(
+      "--train <file>",
+      "your private training data: CSV rows (the task's feature and label columns) or ShareGPT JSONL conversations",
+    )
+    .requiredOption(
+      "--test <file>",
+      "your private test data (same format): what you evaluate candidates and vote with",
+    )
+    .option("--coordinator <url>", "the coordinator's API URL (default: the home's network's)")
     .option("--stake <gmFLOCK>", "stake this much (default: the task's minimum stake)")
     .option(
       "--lock-days <days>",

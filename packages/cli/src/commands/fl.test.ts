@@ -1,7 +1,14 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseTabularCsv, readTabularModel } from "@flock/engine";
+import {
+  createRng,
+  encodeBaseModel,
+  initLlamaParameters,
+  llamaConfig,
+  parseTabularCsv,
+  readTabularModel,
+} from "@flock/engine";
 import { decodeArrays } from "@flock/fl";
 import type { FlRound } from "@flock/sdk";
 import { afterAll, describe, expect, it } from "vitest";
@@ -223,11 +230,72 @@ describe("flock fl create", () => {
   });
 });
 
+describe("flock fl create --model-type lm-lora", () => {
+  const config = llamaConfig({ hiddenSize: 16, numLayers: 1, numHeads: 2, vocabSize: 261, maxPositions: 32 });
+  const modelFile = () => {
+    const path = join(tempRoot(), "model.safetensors");
+    writeFileSync(path, encodeBaseModel({ config, params: initLlamaParameters(config, createRng(1)) }));
+    return path;
+  };
+  const LORA: FlCreateOptions = { ...BASE, modelType: "lm-lora", privacy: "secagg" };
+
+  it("reads the language model and turns the LoRA flags into the task's recipe", () => {
+    const plan = planFlCreate(
+      {
+        ...LORA,
+        baseModel: modelFile(),
+        loraRank: "4",
+        loraAlpha: "8",
+        targetModules: "q_proj,v_proj,down_proj",
+        localSteps: "6",
+        seqLen: "32",
+        lr: "0.01",
+        batchSize: "4",
+      },
+      Date.now(),
+    );
+    expect(plan.languageModel).toEqual(config);
+    expect(plan.task.trainConfig).toEqual({
+      learningRate: 0.01,
+      batchSize: 4,
+      loraRank: 4,
+      loraAlpha: 8,
+      targetModules: "q_proj,v_proj,down_proj",
+      localSteps: 6,
+      seqLen: 32,
+      seed: 3,
+    });
+  });
+
+  it.each([
+    [{ loraRank: "4" }, "--lora-rank are for --model-type lm-lora"],
+    [{ modelType: "lm-lora", loraRank: "32" }, "trainConfig.loraRank is 32"],
+    [{ modelType: "lm-lora", seqLen: "64" }, "trainConfig.seqLen is 64"],
+    [{ modelType: "lm-lora", targetModules: "attn" }, "trainConfig.targetModules"],
+    [{ modelType: "lm-lora", adapter: "adapter.safetensors" }, "--adapter must be a content id"],
+  ] as [Partial<FlCreateOptions>, string][])(
+    "refuses %j before touching the network: %s",
+    (flags, message) => {
+      const csv = join(tempRoot(), "schema.csv");
+      writeFileSync(csv, "a,y\n1,0\n");
+      const options =
+        flags.modelType === "lm-lora" ? { ...LORA, baseModel: modelFile() } : { ...BASE, schema: csv };
+      expect(() => planFlCreate({ ...options, ...flags }, Date.now())).toThrow(message);
+    },
+  );
+
+  it("refuses a base model file that is not a language model", () => {
+    const path = join(tempRoot(), "tabular.safetensors");
+    writeFileSync(path, new Uint8Array([1, 2, 3]));
+    expect(() => planFlCreate({ ...LORA, baseModel: path }, Date.now())).toThrow("is not a language model");
+  });
+});
+
 describe("flock fl join", () => {
   it("needs both private files, and reads them before anything else", async () => {
     const missing = await flock("fl", "join", "1", "--train", "a.csv");
     expect(missing.code).toBe(2);
-    expect(missing.err).toContain("--test <file.csv>");
+    expect(missing.err).toContain("--test <file>");
     const unreadable = await flock("fl", "join", "1", "--train", "/nonexistent/a.csv", "--test", "b.csv");
     expect(unreadable.err).toContain("error FILE_UNREADABLE: --train /nonexistent/a.csv cannot be read");
   });
@@ -247,6 +315,18 @@ describe("what the participant prints", () => {
         metrics: { "train-loss": 0.51234, "train-loss-first-epoch": 0.9 },
       }),
     ).toBe("round 2 · proposer · train: local training loss 0.5123 (first epoch 0.9000)");
+    expect(
+      flProgressLine({
+        type: "answered",
+        taskId: 1,
+        messageId: 4,
+        round: 2,
+        stage: "masked-input",
+        kind: "exchange",
+        role: "proposer",
+        metrics: { "train-loss": 1.25, "train-loss-first-step": 2.5, steps: 8 },
+      }),
+    ).toBe("round 2 · proposer · masked-input: local training loss 1.2500 (first step 2.5000, 8 steps)");
     expect(
       flProgressLine({
         type: "answered",

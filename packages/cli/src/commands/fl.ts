@@ -2,11 +2,13 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { approve, getLock, getStake, getTaskPool, lockFlock, readEvents, stake } from "@flock/chain";
 import { FlockError, formatFlock, NotFoundError, parseFlock, ValidationError } from "@flock/core";
-import { formatTabularCsv, readTabularModel } from "@flock/engine";
+import { decodeBaseModel, formatTabularCsv, readTabularModel } from "@flock/engine";
 import {
   FlParticipantStateFile,
   type FlProgress,
   flShards,
+  type LoraFlApp,
+  loraFlApp,
   runFlParticipant,
   type TabularFlApp,
   tabularFlApp,
@@ -14,6 +16,7 @@ import {
 import type { FlRound, FlTask } from "@flock/sdk";
 import type { Address } from "viem";
 import type { CommandContext } from "../context.ts";
+import { readNetworkInfo } from "../network/networkFile.ts";
 import { type Participant, participant } from "../network/participant.ts";
 import { publishArtifact } from "../network/publishArtifact.ts";
 import { table } from "../output.ts";
@@ -44,7 +47,14 @@ export async function runFlCreate(ctx: CommandContext, options: FlCreateOptions)
       : [
           `model: ${plan.spec.features.length} features → ${[...plan.spec.config.hidden, plan.spec.config.kind === "classifier" ? `${plan.spec.config.numClasses} classes` : "1 output"].join(" → ")} (label ${plan.spec.label})`,
         ]),
-    `participants join until ${task.joinDeadline}: \`flock fl join ${task.id} --train FILE.csv --test FILE.csv\``,
+    ...(plan.languageModel === undefined
+      ? []
+      : [
+          `model: LoRA adapter on a ${plan.languageModel.num_hidden_layers}-layer decoder (hidden ${plan.languageModel.hidden_size}); the first global model is ${task.globalModel}`,
+        ]),
+    task.modelType === "lm-lora"
+      ? `participants join until ${task.joinDeadline}: \`flock fl join ${task.id} --train FILE.jsonl --test FILE.jsonl\` (ShareGPT JSONL)`
+      : `participants join until ${task.joinDeadline}: \`flock fl join ${task.id} --train FILE.csv --test FILE.csv\``,
     ...(task.status === "draft" ? (task.next ?? []).map((step) => `next: ${step}`) : []),
   ]);
 }
@@ -148,10 +158,14 @@ export function flProgressLine(p: FlProgress): string | undefined {
       }
       if (p.stage === "vote-reveal") return `${head}: revealed ${p.vote === 1 ? "+1" : "−1"}`;
       if (m["train-loss"] !== undefined) {
-        return `${head}: local training loss ${fixed(m["train-loss"])} (first epoch ${fixed(m["train-loss-first-epoch"])})`;
+        const first =
+          m["train-loss-first-step"] !== undefined
+            ? `first step ${fixed(m["train-loss-first-step"])}, ${m.steps} steps`
+            : `first epoch ${fixed(m["train-loss-first-epoch"])}`;
+        return `${head}: local training loss ${fixed(m["train-loss"])} (${first})`;
       }
       if (m.loss !== undefined) {
-        return `${head}: local loss ${fixed(m.loss)}${m.accuracy === undefined ? "" : `, accuracy ${fixed(m.accuracy)}`}${m.rmse === undefined ? "" : `, rmse ${fixed(m.rmse)}`}`;
+        return `${head}: local loss ${fixed(m.loss)}${m.accuracy === undefined ? "" : `, accuracy ${fixed(m.accuracy)}`}${m.rmse === undefined ? "" : `, rmse ${fixed(m.rmse)}`}${m.bpc === undefined ? "" : ` (bits per byte)`}`;
       }
       return `${head}: answered`;
     }
@@ -233,7 +247,7 @@ async function ensureTrainerStake(
   return staked.totalStake;
 }
 
-function readCsv(path: string, flag: string): string {
+function readText(path: string, flag: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (cause) {
@@ -246,21 +260,46 @@ function readCsv(path: string, flag: string): string {
 
 /**
  * `flock fl join <task> --train FILE --test FILE`: stake (and lock) if needed, join, then answer the task's
- * messages with the local data until the task ends or Ctrl-C; the data never leaves this machine.
+ * messages with the local data until the task ends or Ctrl-C; the data never leaves this machine. The files
+ * are CSV for a classifier or regressor task, ShareGPT JSONL for an lm-lora task (the app follows the task's
+ * model type). `--coordinator URL` talks to that coordinator instead of the home's network's.
  */
 export async function runFlJoin(
   ctx: CommandContext,
   idText: string,
-  options: { train: string; test: string; stake?: string; lockDays?: string; seed: string; account?: string },
+  options: {
+    train: string;
+    test: string;
+    stake?: string;
+    lockDays?: string;
+    seed: string;
+    account?: string;
+    coordinator?: string;
+  },
 ) {
   const id = wholeOption(idText, "task", 0, Number.MAX_SAFE_INTEGER);
-  const trainCsv = readCsv(options.train, "--train");
-  const testCsv = readCsv(options.test, "--test");
+  const trainText = readText(options.train, "--train");
+  const testText = readText(options.test, "--test");
   const wantedText = options.stake;
   const extra = wantedText === undefined ? undefined : parseFlock(wantedText);
   const lockDays = options.lockDays === undefined ? 0 : wholeOption(options.lockDays, "--lock-days", 0, 365);
   const seed = wholeOption(options.seed, "--seed", 0, 2 ** 31);
-  const me = participant(ctx.home, options.account);
+  let coordinator: string | undefined;
+  if (options.coordinator !== undefined) {
+    try {
+      coordinator = new URL(options.coordinator).origin;
+    } catch {
+      throw new ValidationError("FL_OPTION_INVALID", `--coordinator ${options.coordinator} is not a URL`, {
+        hint: "pass the coordinator's API URL, e.g. --coordinator http://10.0.0.5:8545",
+      });
+    }
+  }
+  const network = readNetworkInfo(ctx.home);
+  const me = participant(
+    ctx.home,
+    options.account,
+    coordinator === undefined ? network : { ...network, apiUrl: coordinator },
+  );
   const task = await me.api.fl.get(id).catch((error: unknown) => {
     if (!(error instanceof NotFoundError)) throw error;
     throw new NotFoundError("FL_TASK_NOT_FOUND", `there is no federated task ${id} on this network`, {
@@ -268,20 +307,28 @@ export async function runFlJoin(
       cause: error,
     });
   });
+  // The files are checked against the task's model before any stake is locked.
+  const baseBytes = await me.api.artifacts.download(task.baseModel);
+  let app: TabularFlApp | LoraFlApp;
+  let holding: string;
   if (task.modelType === "lm-lora") {
-    throw new ValidationError(
-      "FL_MODEL_TYPE_UNSUPPORTED",
-      `task ${id} fine-tunes a language model (lm-lora)`,
-      {
-        hint: "`flock fl join` takes part in classifier and regressor tasks over CSV files",
-      },
-    );
+    const lora = loraFlApp({
+      base: decodeBaseModel(baseBytes),
+      trainJsonl: trainText,
+      testJsonl: testText,
+      trainConfig: task.trainConfig,
+      seed,
+    });
+    holding = `${lora.trainConversations} training and ${lora.testConversations} test conversations`;
+    app = lora;
+  } else {
+    const { spec } = readTabularModel(baseBytes);
+    const tabular = tabularFlApp({ trainCsv: trainText, testCsv: testText, spec, seed });
+    holding = `${tabular.trainRows} training and ${tabular.testRows} test rows`;
+    app = tabular;
   }
-  // The CSVs are checked against the task's model before any stake is locked.
-  const { spec } = readTabularModel(await me.api.artifacts.download(task.baseModel));
-  const app: TabularFlApp = tabularFlApp({ trainCsv, testCsv, spec, seed });
   ctx.output.note(
-    `${me.name} (${me.address}) takes part in task ${id} "${task.title}" with ${app.trainRows} training and ${app.testRows} test rows; Ctrl-C to stop`,
+    `${me.name} (${me.address}) takes part in task ${id} "${task.title}" with ${holding}; Ctrl-C to stop`,
   );
   try {
     const wanted = extra === undefined || extra < task.minStake ? task.minStake : extra;

@@ -2,12 +2,15 @@ import { readFileSync } from "node:fs";
 import { FlockError, parseFlock, wire } from "@flock/core";
 import {
   createRng,
+  decodeBaseModel,
   initTabularMlp,
+  type LlamaConfig,
   parseTabularCsv,
   readTabularModel,
   type TabularModelSpec,
   writeTabularModel,
 } from "@flock/engine";
+import { flLoraRecipeOf } from "@flock/fl";
 import { FL_SHARD_DATASETS, type FlShardDataset } from "@flock/node";
 import type { NewFlTask } from "@flock/sdk";
 import { UsageError } from "../usageError.ts";
@@ -45,6 +48,14 @@ export interface FlCreateOptions {
   localEpochs?: string;
   batchSize?: string;
   proximalMu?: string;
+  /** lm-lora: the LoRA recipe (rank, α, dropout, target modules, steps per round, tokens per row, start adapter). */
+  loraRank?: string;
+  loraAlpha?: string;
+  loraDropout?: string;
+  targetModules?: string;
+  localSteps?: string;
+  seqLen?: string;
+  adapter?: string;
 }
 
 /** The task to post, and its base model: bytes to publish, or the content id of a published one. */
@@ -53,6 +64,8 @@ export interface FlCreatePlan {
   baseModel: Uint8Array | string;
   /** The tabular model's spec, when the base model is one. */
   spec?: TabularModelSpec;
+  /** The language model's config, when an lm-lora task's base model is a file. */
+  languageModel?: LlamaConfig;
 }
 
 const invalid = (message: string, hint: string) => new UsageError(message, hint, "FL_OPTION_INVALID");
@@ -248,7 +261,47 @@ export function planFlCreate(options: FlCreateOptions, now: number): FlCreatePla
   };
   const payRule = oneOf(options.payRule, "--pay-rule", wire.FL_PAY_RULES);
 
-  const trainConfig: Record<string, number> = {};
+  const loraFlags = {
+    "--lora-rank": options.loraRank,
+    "--lora-alpha": options.loraAlpha,
+    "--lora-dropout": options.loraDropout,
+    "--target-modules": options.targetModules,
+    "--local-steps": options.localSteps,
+    "--seq-len": options.seqLen,
+    "--adapter": options.adapter,
+  };
+  const given = Object.entries(loraFlags).filter(([, v]) => v !== undefined);
+  if (tabular && given.length > 0) {
+    throw invalid(
+      `${given.map(([k]) => k).join(", ")} are for --model-type lm-lora`,
+      "leave them out of a tabular task",
+    );
+  }
+  const trainConfig: Record<string, number | string> = {};
+  if (!tabular) {
+    if (options.loraRank !== undefined)
+      trainConfig.loraRank = wholeOption(options.loraRank, "--lora-rank", 1, 256);
+    if (options.loraAlpha !== undefined)
+      trainConfig.loraAlpha = numberOption(options.loraAlpha, "--lora-alpha", 0, 10_000);
+    if (options.loraDropout !== undefined)
+      trainConfig.loraDropout = numberOption(options.loraDropout, "--lora-dropout", 0, 0.99, true);
+    if (options.targetModules !== undefined) trainConfig.targetModules = options.targetModules;
+    if (options.localSteps !== undefined)
+      trainConfig.localSteps = wholeOption(options.localSteps, "--local-steps", 1, 100_000);
+    if (options.seqLen !== undefined)
+      trainConfig.seqLen = wholeOption(options.seqLen, "--seq-len", 2, 1_000_000);
+    if (options.adapter !== undefined) {
+      if (!/^sha256:[0-9a-f]{64}$/.test(options.adapter)) {
+        throw invalid(
+          `--adapter must be a content id (sha256:…), got "${options.adapter}"`,
+          "publish the adapter first",
+        );
+      }
+      trainConfig.adapter = options.adapter;
+    }
+    // The seed of the task's fresh adapter (and of the participants' batch order).
+    trainConfig.seed = seed;
+  }
   if (options.lr !== undefined) trainConfig.learningRate = numberOption(options.lr, "--lr", 0, 100);
   if (options.localEpochs !== undefined) {
     trainConfig.localEpochs = wholeOption(options.localEpochs, "--local-epochs", 1, 1000);
@@ -261,6 +314,7 @@ export function planFlCreate(options: FlCreateOptions, now: number): FlCreatePla
 
   let baseModel: Uint8Array | string;
   let spec: TabularModelSpec | undefined;
+  let languageModel: LlamaConfig | undefined;
   if (options.schema !== undefined) {
     const built = baseModelFromSchema(options.schema, modelType as "classifier" | "regressor", {
       ...(options.label === undefined ? {} : { label: options.label }),
@@ -282,12 +336,24 @@ export function planFlCreate(options: FlCreateOptions, now: number): FlCreatePla
           `pass --model-type ${spec.config.kind}, or a ${modelType} model`,
         );
       }
+    } else {
+      try {
+        languageModel = decodeBaseModel(baseModel).config;
+      } catch {
+        throw invalid(
+          `--base-model ${options.baseModel} is not a language model (flock-llama/1)`,
+          "an lm-lora task fine-tunes a flock-llama/1 base model (e.g. the Arena demo's, kept in <home>/models)",
+        );
+      }
+      // The recipe is checked against the model now, before anything is published or posted.
+      flLoraRecipeOf(trainConfig, languageModel);
     }
   }
 
   return {
     baseModel,
     ...(spec === undefined ? {} : { spec }),
+    ...(languageModel === undefined ? {} : { languageModel }),
     task: {
       title: options.title,
       description: options.description,
