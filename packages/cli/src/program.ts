@@ -379,9 +379,9 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .action(run(runFlJoin));
   fl.command("shards")
     .description(
-      "write private train/test CSVs for N parties: digits or breast-cancer split like hospitals, or glucose by patient",
+      "write private train/test files for N parties: digits or breast-cancer split like hospitals, glucose by patient (CSV), or instruction conversations (ShareGPT JSONL, for lm-lora)",
     )
-    .requiredOption("--dataset <name>", "digits, breast-cancer or glucose")
+    .requiredOption("--dataset <name>", "digits, breast-cancer, glucose or instructions")
     .requiredOption("--parts <n>", "parties (2–50)")
     .requiredOption("--out <dir>", "folder to write party-1/train.csv, party-1/test.csv, …")
     .option("--seed <n>", "seed of the split (and of the glucose series)", "0")

@@ -6,6 +6,7 @@ import {
   encodeBaseModel,
   initLlamaParameters,
   llamaConfig,
+  parseShareGpt,
   parseTabularCsv,
   readTabularModel,
 } from "@flock/engine";
@@ -117,7 +118,7 @@ describe("flock fl shards", () => {
     const unknown = await flock("fl", "shards", "--dataset", "mnist", "--parts", "3", "--out", tempRoot());
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain(
-      'error FL_OPTION_INVALID: --dataset "mnist" is not one of digits, breast-cancer, glucose',
+      'error FL_OPTION_INVALID: --dataset "mnist" is not one of digits, breast-cancer, glucose, instructions',
     );
     const one = await flock("fl", "shards", "--dataset", "digits", "--parts", "1", "--out", tempRoot());
     expect(one.err).toContain("--parts must be a whole number from 2 to 50");
@@ -227,6 +228,28 @@ describe("flock fl create", () => {
     const valid = await flock("fl", "create", "--title", "x", "--schema", csv);
     expect(valid.code).toBe(1);
     expect(valid.err).toContain("error NETWORK_NOT_RUNNING");
+  });
+});
+
+describe("flock fl shards --dataset instructions", () => {
+  it("writes each party's private instruction conversations as ShareGPT JSONL, same seed same files", async () => {
+    const out = join(tempRoot(), "instructions");
+    const { code } = await flock("fl", "shards", "--dataset", "instructions", "--parts", "3", "--out", out);
+    expect(code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(["party-1", "party-2", "party-3"]);
+    const train = parseShareGpt(readFileSync(join(out, "party-1", "train.jsonl"), "utf8"));
+    const test = parseShareGpt(readFileSync(join(out, "party-1", "test.jsonl"), "utf8"));
+    expect([train.length, test.length]).toEqual([64, 16]);
+    expect(train.every((c) => c.conversations.some((m) => m.role === "assistant"))).toBe(true);
+    // Private shards: the parties hold different conversations.
+    expect(readFileSync(join(out, "party-2", "train.jsonl"), "utf8")).not.toBe(
+      readFileSync(join(out, "party-1", "train.jsonl"), "utf8"),
+    );
+    const again = join(tempRoot(), "again");
+    await flock("fl", "shards", "--dataset", "instructions", "--parts", "3", "--out", again);
+    expect(readFileSync(join(again, "party-3", "test.jsonl"), "utf8")).toBe(
+      readFileSync(join(out, "party-3", "test.jsonl"), "utf8"),
+    );
   });
 });
 

@@ -2,7 +2,14 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { approve, getLock, getStake, getTaskPool, lockFlock, readEvents, stake } from "@flock/chain";
 import { FlockError, formatFlock, NotFoundError, parseFlock, ValidationError } from "@flock/core";
-import { decodeBaseModel, formatTabularCsv, readTabularModel } from "@flock/engine";
+import {
+  decodeBaseModel,
+  formatShareGpt,
+  formatTabularCsv,
+  generateInstructionDataset,
+  mixSeed,
+  readTabularModel,
+} from "@flock/engine";
 import {
   FlParticipantStateFile,
   type FlProgress,
@@ -372,6 +379,8 @@ export async function runFlShards(
   options: { dataset: string; parts: string; out: string; seed: string },
 ) {
   const plan = planFlShards(options);
+  if (plan.dataset === "instructions")
+    return writeInstructionShards(ctx, { ...plan, dataset: "instructions" });
   const shards = flShards({ dataset: plan.dataset, parts: plan.parts, seed: plan.seed });
   const files = shards.parts.map((part, i) => {
     const dir = join(plan.out, `party-${i + 1}`);
@@ -400,5 +409,49 @@ export async function runFlShards(
     `${shards.features.length} feature columns, label ${shards.label} (${shards.kind})`,
     `create a task: ${create}`,
     `each party joins: flock fl join <task> --train ${join(plan.out, "party-N", "train.csv")} --test ${join(plan.out, "party-N", "test.csv")} --account <its key>`,
+  ]);
+}
+
+/** Conversations per party written by `flock fl shards --dataset instructions`: train and test. */
+const INSTRUCTION_SHARD_TRAIN = 64;
+const INSTRUCTION_SHARD_TEST = 16;
+
+/**
+ * `flock fl shards --dataset instructions`: each party's private instruction conversations (the engine's
+ * generated instruction tasks, a seed per party) as ShareGPT JSONL, for an lm-lora task.
+ */
+function writeInstructionShards(
+  ctx: CommandContext,
+  plan: { dataset: "instructions"; parts: number; out: string; seed: number },
+) {
+  const files = Array.from({ length: plan.parts }, (_, i) => {
+    const dir = join(plan.out, `party-${i + 1}`);
+    mkdirSync(dir, { recursive: true });
+    const train = join(dir, "train.jsonl");
+    const test = join(dir, "test.jsonl");
+    const conversations = (seed: number, count: number) =>
+      formatShareGpt(generateInstructionDataset({ seed, count }).map((e) => e.conversation));
+    writeFileSync(train, conversations(mixSeed(plan.seed, i, 1), INSTRUCTION_SHARD_TRAIN));
+    writeFileSync(test, conversations(mixSeed(plan.seed, i, 2), INSTRUCTION_SHARD_TEST));
+    return {
+      party: i + 1,
+      train,
+      test,
+      trainConversations: INSTRUCTION_SHARD_TRAIN,
+      testConversations: INSTRUCTION_SHARD_TEST,
+    };
+  });
+  ctx.output.result({ dataset: plan.dataset, kind: "lm-lora", files }, () => [
+    table(
+      ["party", "train conversations", "test conversations", "folder"],
+      files.map((f) => [
+        String(f.party),
+        String(f.trainConversations),
+        String(f.testConversations),
+        join(plan.out, `party-${f.party}`),
+      ]),
+    ),
+    `create a task: flock fl create --title "instructions" --model-type lm-lora --base-model <flock-llama/1 file or id> --privacy secagg --local-steps 8 --pool 100`,
+    `each party joins: flock fl join <task> --train ${join(plan.out, "party-N", "train.jsonl")} --test ${join(plan.out, "party-N", "test.jsonl")} --account <its key>`,
   ]);
 }

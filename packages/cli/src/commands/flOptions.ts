@@ -380,15 +380,18 @@ export function planFlCreate(options: FlCreateOptions, now: number): FlCreatePla
   };
 }
 
+/** What `flock fl shards` writes: the tabular use cases (CSV) and private instruction shards (ShareGPT JSONL). */
+export const FL_SHARDS_CLI_DATASETS = [...FL_SHARD_DATASETS, "instructions"] as const;
+
 /** `flock fl shards` options, checked. */
 export function planFlShards(options: { dataset: string; parts: string; out: string; seed: string }): {
-  dataset: FlShardDataset;
+  dataset: FlShardDataset | "instructions";
   parts: number;
   out: string;
   seed: number;
 } {
   return {
-    dataset: oneOf(options.dataset, "--dataset", FL_SHARD_DATASETS),
+    dataset: oneOf(options.dataset, "--dataset", FL_SHARDS_CLI_DATASETS),
     parts: wholeOption(options.parts, "--parts", 2, 50),
     out: options.out,
     seed: wholeOption(options.seed, "--seed", 0, 2 ** 31),
