@@ -13,9 +13,22 @@ export const LAYERS: ReadonlyArray<{ name: string; allowed: readonly string[] }>
   { name: "server", allowed: ["core", "protocol", "engine", "fl", "store", "chain"] },
   { name: "sdk", allowed: ["core"] },
   { name: "node", allowed: ["core", "protocol", "engine", "fl", "chain", "sdk"] },
+  { name: "flweb", allowed: ["core", "protocol", "engine", "fl", "sdk", "node"] },
   {
     name: "cli",
-    allowed: ["core", "protocol", "engine", "contracts", "chain", "store", "fl", "server", "sdk", "node"],
+    allowed: [
+      "core",
+      "protocol",
+      "engine",
+      "contracts",
+      "chain",
+      "store",
+      "fl",
+      "server",
+      "sdk",
+      "node",
+      "flweb",
+    ],
   },
   { name: "dashboard", allowed: ["sdk"] },
 ];

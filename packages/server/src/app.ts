@@ -31,6 +31,7 @@ import { registerDrawRoutes } from "./routes/drawRoutes.ts";
 import { registerEpochRoutes } from "./routes/epochRoutes.ts";
 import { registerEventRoutes } from "./routes/eventRoutes.ts";
 import { registerFlRoutes } from "./routes/flRoutes.ts";
+import { registerFlWebRoutes } from "./routes/flWebRoutes.ts";
 import { registerNetworkRoutes } from "./routes/networkRoutes.ts";
 import { registerSubmissionRoutes } from "./routes/submissionRoutes.ts";
 import { registerTaskRoutes } from "./routes/taskRoutes.ts";
@@ -199,6 +200,7 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
   registerDrawRoutes(http, ctx);
   registerAdminRoutes(http, ctx);
   registerFlRoutes(http, ctx, indexer);
+  registerFlWebRoutes(http, ctx);
 
   const scheduler = createScheduler({
     repos: deps.repos,

@@ -136,6 +136,8 @@ export interface AppDeps {
   evaluator?: SubmissionEvaluator;
   /** What `GET /network` tells joining nodes: the chain's JSON-RPC URL for them and the deployment manifest. */
   network?: PublishedNetwork;
+  /** The browser FL client served at /fl/join/: its folder (built on first use by whoever passes it). */
+  flWeb?: { directory(): Promise<string> };
 }
 
 /** The network a coordinator publishes to nodes that join it. */

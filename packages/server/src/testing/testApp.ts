@@ -92,6 +92,8 @@ export async function startTestApp(
     evaluator?: SubmissionEvaluator;
     /** The artifact store's location (a folder or an `s3://` URL); `<dataDir>/artifacts` by default. */
     artifacts?: string;
+    /** The browser FL client's folder, served at /fl/join/. */
+    flWebDir?: string;
   } = {},
 ): Promise<TestApp> {
   // A copy of a migrated database: the same as migrating a new one, in a fraction of the time.
@@ -124,6 +126,7 @@ export async function startTestApp(
     logger: createLogger("flock-server-test", { level: "silent" }),
     ...(clock === undefined ? {} : { clock }),
     ...(options.evaluator === undefined ? {} : { evaluator: options.evaluator }),
+    ...(options.flWebDir === undefined ? {} : { flWeb: { directory: async () => options.flWebDir! } }),
     config: { schedulerPollMs: 50, epochLengthMs: 0, ...options.config },
   });
   let stakeBlock = 0;
