@@ -17,6 +17,7 @@ import {
   parseShareGpt,
   renderChat,
   rowsToBatch,
+  scoredBytes,
   Trainer,
 } from "@flock/engine";
 import {
@@ -91,11 +92,28 @@ export function loraFlApp(options: LoraFlAppOptions): LoraFlApp {
   const train = readConversations(options.trainJsonl, "the training file");
   const test = readConversations(options.testJsonl, "the test file");
   const seed = options.seed ?? 0;
-  // The task's recipe, checked once here: a task this base model cannot run is refused before any stake.
-  const taskRecipe = flLoraRecipeOf(options.trainConfig, config);
-  const trainers = new Map<string, Promise<Trainer<Batch>>>();
   const rowsBySeqLen = new Map<number, PackedRow[]>();
   const testBySeqLen = new Map<number, Batch[]>();
+  // The task's recipe, checked once here: a task this base model cannot run is refused before any stake.
+  const taskRecipe = flLoraRecipeOf(options.trainConfig, config);
+  // Bits per byte are measured on assistant bytes only: files whose replies all fall beyond the recipe's row
+  // length would train on nothing and vote on nothing.
+  for (const [which, batches] of [
+    [
+      "the training file",
+      [rowsToBatch(trainRows(taskRecipe.seqLen), taskRecipe.seqLen, tokenizer.specials.pad)],
+    ],
+    ["the test file", testBatches(taskRecipe.seqLen)],
+  ] as const) {
+    if (scoredBytes(batches) === 0) {
+      throw new ValidationError(
+        "FL_DATA_EMPTY",
+        `${which} has no assistant reply within the task's ${taskRecipe.seqLen} tokens per row`,
+        { hint: "give conversations whose assistant replies start within the row length (shorter prompts)" },
+      );
+    }
+  }
+  const trainers = new Map<string, Promise<Trainer<Batch>>>();
 
   function recipeOf(message: Message): FlLoraRecipe {
     return message.kind === "train"
