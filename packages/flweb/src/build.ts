@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -58,7 +58,8 @@ export async function buildFlWeb(options: BuildFlWebOptions = {}): Promise<strin
   const temp = `${outDir.replace(/\/$/, "")}.tmp-${process.pid}`;
   await rm(temp, { recursive: true, force: true });
   await mkdir(temp, { recursive: true });
-  await build({
+  const result = await build({
+    metafile: true,
     entryPoints: [join(PAGE, "app.ts")],
     outfile: join(temp, "app.js"),
     bundle: true,
@@ -76,21 +77,41 @@ export async function buildFlWeb(options: BuildFlWebOptions = {}): Promise<strin
   await copyFile(join(PAGE, "index.html"), join(temp, "index.html"));
   const ortDist = dirname(createRequire(import.meta.url).resolve("onnxruntime-web/wasm"));
   for (const file of ORT_FILES) await copyFile(join(ortDist, file), join(temp, file));
-  await writeFile(join(temp, "build.json"), `${JSON.stringify({ builtAt: new Date().toISOString() })}\n`);
+  // What went into app.js (source paths relative to the repository), for a check of what the page runs.
+  const inputs = Object.keys(result.metafile.inputs).sort();
+  await writeFile(
+    join(temp, "build.json"),
+    `${JSON.stringify({ builtAt: new Date().toISOString(), inputs }, null, 1)}\n`,
+  );
   await rm(outDir, { recursive: true, force: true });
   await rename(temp, outDir);
   return outDir;
 }
 
-/** The page's folder, built first when it is missing (a fresh clone): what the coordinator serves. */
-export async function flWebDirectory(outDir: string = FLWEB_DIST): Promise<string> {
-  try {
-    await stat(join(outDir, "build.json"));
-    await readFile(join(outDir, "app.js"));
-    return outDir;
-  } catch {
-    return buildFlWeb({ outDir });
+const ready = new Map<string, Promise<string>>();
+
+/**
+ * The page's folder, built first when it is missing (a fresh clone): what the coordinator serves. Built once
+ * per process and folder, also when many requests ask at once; rebuild after changing the page's sources with
+ * `npm run build -w @flock/flweb`.
+ */
+export function flWebDirectory(outDir: string = FLWEB_DIST): Promise<string> {
+  let promise = ready.get(outDir);
+  if (promise === undefined) {
+    promise = (async () => {
+      try {
+        await stat(join(outDir, "build.json"));
+        await stat(join(outDir, "app.js"));
+        return outDir;
+      } catch {
+        return buildFlWeb({ outDir });
+      }
+    })();
+    // A failed build is tried again by the next request.
+    promise.catch(() => ready.delete(outDir));
+    ready.set(outDir, promise);
   }
+  return promise;
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

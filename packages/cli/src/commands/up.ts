@@ -91,6 +91,7 @@ export async function runUp(
       ctx.output.note(`  port ${requested} on ${options.host} is in use; serving on a free port instead`);
     ctx.output.note(`  API      ${network.apiUrl}  (docs: ${network.apiUrl}/docs)`);
     ctx.output.note(`  chain    ${network.chain.rpcUrl}  (chain id ${network.chain.chainId})`);
+    ctx.output.note(`  FL page  ${network.apiUrl}/fl/join/  (join a federated task from a browser)`);
     ctx.output.note(`  keys     ${ctx.home.keysFile}  (dev accounts, local use only)`);
     const pool = await getRewardPool(network.chain.clientFor(network.chain.roles.coordinator));
     ctx.output.note(

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type LocalChain, localUrlFor, startLocalChain } from "@flock/chain";
 import { ConfigError, createLogger, type Logger } from "@flock/core";
+import { flWebDirectory } from "@flock/flweb";
 import { type Clock, createApp, createChainGateway, type FlockApp, type ServerConfig } from "@flock/server";
 import {
   type ArtifactStore,
@@ -114,6 +115,8 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions): Pro
       chain: gateway,
       logger,
       network: { rpcUrl: publicRpcUrl, deployment: chain.manifest },
+      // The browser FL client at /fl/join/, built on its first request when this clone has no build yet.
+      flWeb: { directory: () => flWebDirectory() },
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       // The embedded network is a development network: an epoch closes as soon as a task is ready to settle
       // (each emission mint still funds one epoch) and validators have 30 s after a task's end to reveal their
