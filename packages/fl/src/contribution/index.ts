@@ -9,3 +9,4 @@ export * from "./payContributions.ts";
 export * from "./roundContribution.ts";
 export * from "./utility.ts";
 export * from "./values.ts";
+export * from "./votedContributions.ts";

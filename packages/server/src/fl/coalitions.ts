@@ -6,28 +6,14 @@ import {
   fedAvgCoalitionModel,
   flEvaluationsText,
   flVoteCommitment,
-  gtgShapley,
   membersOf,
-  memoizedUtility,
   type Update,
+  votedRoundSeed,
 } from "@flock/fl";
-import { stakeWeightedMedian } from "@flock/protocol";
 import type { FlMessageRecord, FlRoundRecord } from "@flock/store";
 import type { AppContext } from "../deps.ts";
 import { readArrays, storeArrays } from "./flArrays.ts";
 import type { StoredReply } from "./networkGrid.ts";
-
-/** Utilities are medians of −loss quantized to integers of 1e-9 (one nano-unit of loss). */
-const NANO = 1e9;
-/** 1e-9 of the metric in WAD (1e18 = one unit): a value of k nano-units is k · 1e9 WAD. */
-const WAD_PER_NANO = 10n ** 9n;
-/** GTG-Shapley's truncation thresholds (0.001 of loss, its default) in nano-units. */
-const TRUNCATION = 0.001 * NANO;
-
-/** The seed of a round's coalitions and permutations: the first 32 bits of its public seed (a block hash). */
-export function coalitionSeed(round: Pick<FlRoundRecord, "seed">): number {
-  return Number.parseInt(round.seed!.slice(2, 10), 16);
-}
 
 /**
  * The coalitions a `contribution` round's voters evaluate (SPEC §2.2: contribution accounting from the voters'
@@ -63,7 +49,7 @@ export async function buildCoalitions(
   const start: Arrays = await readArrays(ctx, round.baseModel);
   const modelOf = fedAvgCoalitionModel({ start, updates });
   const out: FlRoundRecord["coalitions"] = [];
-  for (const coalition of contributionCoalitions(players.length, { seed: coalitionSeed(round) })) {
+  for (const coalition of contributionCoalitions(players.length, { seed: votedRoundSeed(round) })) {
     const members = membersOf(coalition, players.length);
     out.push({ members: members.map((i) => players[i]!), model: await storeArrays(ctx, modelOf(members)) });
   }
@@ -165,49 +151,6 @@ export function openReveal(
 export function commitmentOf(message: Pick<FlMessageRecord, "reply">): string | undefined {
   const commitment = (message.reply as { body?: { commitment?: unknown } } | null)?.body?.commitment;
   return typeof commitment === "string" && /^0x[0-9a-f]{64}$/.test(commitment) ? commitment : undefined;
-}
-
-/**
- * The proposers' contribution values of a round (SPEC §2.2), from the revealed evaluations: per coalition the
- * stake-weighted median (protocol's, κ = ½) over the voters of u = −loss quantized to integers of 1e-9; v(∅) is
- * the global model's; GTG-Shapley over that memoized game with the round's seed (truncation 0.001 of loss);
- * each value rounded to a whole nano-unit and expressed in WAD (1e18 = one unit of loss).
- */
-export async function roundContributions(
-  round: Pick<FlRoundRecord, "seed" | "baseModel" | "coalitions" | "contributors">,
-  reveals: readonly { stake: bigint; evaluations: Readonly<Record<string, number>> }[],
-): Promise<{ account: string; valueWad: bigint }[]> {
-  const players = [...round.contributors].sort();
-  const utilityOf = (model: string): number => {
-    const median = stakeWeightedMedian(
-      reveals.map((r) => ({ score: BigInt(Math.round(-r.evaluations[model]! * NANO)), stake: r.stake })),
-      "higher-is-better",
-    );
-    return Number(median);
-  };
-  const modelByMembers = new Map(round.coalitions.map((c) => [[...c.members].sort().join(","), c.model]));
-  const utility = memoizedUtility(players.length, (members) => {
-    if (members.length === 0) return utilityOf(round.baseModel);
-    const model = modelByMembers.get(members.map((i) => players[i]!).join(","));
-    if (model === undefined) {
-      throw new ValidationError(
-        "FL_COALITION_INVALID",
-        "GTG-Shapley asked for a coalition the round did not list",
-        {
-          hint: "the round's coalitions must come from contributionCoalitions with the round's seed",
-        },
-      );
-    }
-    return utilityOf(model);
-  });
-  const values = await gtgShapley(players, utility, {
-    seed: coalitionSeed(round),
-    truncation: { round: TRUNCATION, walk: TRUNCATION },
-  });
-  return players.map((account, i) => ({
-    account,
-    valueWad: BigInt(Math.round(values.values[i]!)) * WAD_PER_NANO,
-  }));
 }
 
 function numericMetrics(value: unknown): Record<string, number> {

@@ -1,8 +1,8 @@
+import { votedContributions } from "@flock/fl";
 import { computeEpoch, epochInputsFromReport } from "@flock/protocol";
 import { afterAll, describe, expect, it } from "vitest";
 import { type FlScenario, startFlScenario } from "../testing/flScenario.ts";
 import { operatorAccount } from "../testing/operatorAccount.ts";
-import { roundContributions } from "./coalitions.ts";
 
 const WAD = 10n ** 18n;
 const TARGET = [1, 2, 3, 4];
@@ -111,7 +111,7 @@ describe("the contribution pay rule over HTTP", () => {
 
     // Anyone recomputes the values from the round's public record: its seed, coalitions and revealed evaluations.
     expect(round!.coalitions).toHaveLength(7);
-    const recomputed = await roundContributions(
+    const recomputed = await votedContributions(
       {
         seed: round!.seed,
         baseModel: round!.baseModel,

@@ -1,8 +1,8 @@
+import { votedContributions } from "@flock/fl";
 import { flRoundOutcome } from "@flock/protocol";
 import { type FlRoundRecord, type FlTerms, withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
 import { JOB_KINDS, jobInput } from "../jobs/jobPayloads.ts";
-import { roundContributions } from "./coalitions.ts";
 import type { RevealedVote, RoundStep } from "./roundTypes.ts";
 
 /** How many rounds a task may play in all (accepted and redone) before it finishes anyway. */
@@ -30,7 +30,7 @@ interface RoundSlash {
  * slashed `failedDutySlashBps`, paid nothing, counted as a missed round. Slashes are executed on-chain by
  * their own jobs; rewards are paid through the network's epochs. Under the `contribution` pay rule the
  * proposers' part of an accepted round is re-split by their GTG-Shapley values, computed here from the voters'
- * revealed evaluations (`coalitions.ts`) and stored with the round, so the epoch and the audit pay by them.
+ * revealed evaluations (fl's `votedContributions`) and stored with the round, so the epoch and the audit pay by them.
  */
 export async function endRound(
   ctx: AppContext,
@@ -54,7 +54,7 @@ export async function endRound(
   const contributions =
     round.coalitions.length === 0
       ? null
-      : await roundContributions(
+      : await votedContributions(
           round,
           round.voters
             .filter((v) => revealedOf.get(v.account)?.evaluations !== undefined)
