@@ -13,6 +13,7 @@ import { computeEpoch, type EpochExecutedSlash, epochInputsFromReport } from "@f
 import type { CommandContext } from "../context.ts";
 import { readNetworkInfo } from "../network/networkFile.ts";
 import { type AuditCheck, epochInputChecks, type PublishedDraw } from "./auditInputs.ts";
+import { flContributionChecks } from "./flContributionChecks.ts";
 import { publicClient } from "./task.ts";
 import { parseInteger } from "./wallet.ts";
 
@@ -191,6 +192,13 @@ export async function auditEpoch(
       fromBlock: BigInt(manifest.blockNumber),
       otherEpochMints,
       draw: (taskId) => fetchDraw(network.apiUrl, taskId),
+    })),
+  );
+  // 6. Contribution pay-rule rounds: their values recompute from each round's published evaluations.
+  checks.push(
+    ...(await flContributionChecks({
+      flTasks: epochInputsFromReport(JSON.parse(text) as Json).flTasks ?? [],
+      round: (taskId, round) => client.fl.round(taskId, round),
     })),
   );
   return { epoch: epochNumber, checks };
