@@ -1,7 +1,7 @@
 import { votedContributions } from "@flock/fl";
 import { computeEpoch, epochInputsFromReport } from "@flock/protocol";
 import { afterAll, describe, expect, it } from "vitest";
-import { type FlScenario, startFlScenario } from "../testing/flScenario.ts";
+import { type FlScenario, restartCoordinator, startFlScenario } from "../testing/flScenario.ts";
 import { operatorAccount } from "../testing/operatorAccount.ts";
 
 const WAD = 10n ** 18n;
@@ -15,7 +15,7 @@ const honest = (d: number) => ({ target: TARGET.map((v) => v + d) });
  * and runs GTG-Shapley, and the accepted round's proposers are paid by value — in the round and in the settled
  * epoch, which recomputes from its report. Attackers: a voter revealing evaluations other than those it committed
  * to and a voter leaving a model out are refused over HTTP with a code, counted as not revealed, and slashed for
- * the failed duty; contribution with secure aggregation is refused at creation.
+ * the failed duty; contribution with secure aggregation is refused at creation. The coordinator restarts mid-vote.
  */
 describe("the contribution pay rule over HTTP", () => {
   let s: FlScenario;
@@ -79,6 +79,10 @@ describe("the contribution pay rule over HTTP", () => {
     const [liar, lazy] = voters;
     liar!.behaviour.revealOtherEvaluations = true;
     lazy!.behaviour.omitEvaluation = true;
+    // The coordinator restarts mid-vote: the round's coalitions and the commitments are read back from the store.
+    await s.play({ until: async () => (await s.t.repos.fl.findRound(s.taskId, 1))?.status === "revealing" });
+    expect((await s.t.repos.fl.getRound(s.taskId, 1)).coalitions).toHaveLength(7);
+    await restartCoordinator(s);
     await s.play();
 
     const [round] = await s.rounds();
