@@ -162,6 +162,7 @@ export const ERROR_CODES = {
   FL_PARTICIPANTS_INVALID: { kind: "ValidationError", status: 400 },
   FL_PAY_RULE_UNSUPPORTED: { kind: "ValidationError", status: 400 },
   FL_PAY_RULE_NEEDS_PLAIN: { kind: "ValidationError", status: 400 },
+  FL_CONTRIBUTION_TOO_MANY_PROPOSERS: { kind: "ValidationError", status: 400 },
   FL_EVALUATION_INVALID: { kind: "ValidationError", status: 400 },
   FL_EVALUATIONS_INCOMPLETE: { kind: "ValidationError", status: 400 },
   FL_REVEAL_MISMATCH: { kind: "ValidationError", status: 400 },

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { membersOf } from "./coalition.ts";
-import { contributionCoalitions } from "./contributionCoalitions.ts";
+import {
+  contributionCoalitionBound,
+  contributionCoalitions,
+  MAX_CONTRIBUTION_COALITIONS,
+} from "./contributionCoalitions.ts";
 import { gtgPermutations, gtgShapley } from "./gtgShapley.ts";
 import { ids } from "./testing/games.ts";
 import { memoizedUtility, type Utility } from "./utility.ts";
@@ -40,5 +44,14 @@ describe("the coalitions a round fixes before its vote", () => {
       expect(gtgPermutations(9, { seed })).toEqual(gtgPermutations(9, { seed }));
       expect(membersOf(contributionCoalitions(9, { seed }).at(-1)!, 9)).toHaveLength(9);
     }
+  });
+
+  it("never lists more than its bound; ten players stay within the network's limit, eleven do not", () => {
+    for (const n of [1, 4, 6, 7, 9])
+      for (const seed of [1, 2]) {
+        expect(contributionCoalitions(n, { seed }).length).toBeLessThanOrEqual(contributionCoalitionBound(n));
+      }
+    expect(contributionCoalitionBound(10)).toBeLessThanOrEqual(MAX_CONTRIBUTION_COALITIONS);
+    expect(contributionCoalitionBound(11)).toBeGreaterThan(MAX_CONTRIBUTION_COALITIONS);
   });
 });

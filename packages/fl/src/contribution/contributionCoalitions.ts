@@ -1,9 +1,21 @@
 import { ValidationError } from "@flock/core";
 import { type Coalition, coalitionOf, grandCoalition } from "./coalition.ts";
-import { type GtgShapleyOptions, gtgPermutations } from "./gtgShapley.ts";
+import { type GtgShapleyOptions, gtgMaxPermutations, gtgPermutations } from "./gtgShapley.ts";
 
 /** Up to this many players every non-empty coalition is evaluated (2⁶ − 1 = 63 models). */
 export const EXHAUSTIVE_COALITION_PLAYERS = 6;
+
+/** The most coalition models a network round may ask its voters to evaluate (reached at 10 proposers). */
+export const MAX_CONTRIBUTION_COALITIONS = 1024;
+
+/**
+ * The most coalitions `contributionCoalitions(n)` can list under any seed with default options: 2ⁿ − 1 up to six
+ * players, otherwise min(2ⁿ − 1, n · maxPermutations) (each permutation has n prefixes).
+ */
+export function contributionCoalitionBound(n: number): number {
+  const all = 2 ** n - 1;
+  return n <= EXHAUSTIVE_COALITION_PLAYERS ? all : Math.min(all, n * gtgMaxPermutations(n));
+}
 
 /**
  * The coalitions whose models must be evaluated before GTG-Shapley runs, fixed in advance from the seed (a

@@ -1,5 +1,5 @@
 import { canonicalJson, contentId, ValidationError, type wire } from "@flock/core";
-import { layoutOf } from "@flock/fl";
+import { contributionCoalitionBound, layoutOf, MAX_CONTRIBUTION_COALITIONS } from "@flock/fl";
 import { flProposerCount, MAX_TASK_WEIGHT } from "@flock/protocol";
 import { type FlTerms, type Task, withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
@@ -51,6 +51,18 @@ function checkTerms(ctx: AppContext, body: wire.CreateFlTaskRequest): { weight: 
     );
   }
   const bps = body.proposerFractionBps ?? DEFAULT_PROPOSER_FRACTION_BPS;
+  if (body.payRule === "contribution" && body.maxParticipants >= 2) {
+    // Voters evaluate every coalition model a round lists: bounded by the most proposers a round can have.
+    const most = flProposerCount(body.maxParticipants, bps);
+    if (contributionCoalitionBound(most) > MAX_CONTRIBUTION_COALITIONS) {
+      invalid(
+        "FL_CONTRIBUTION_TOO_MANY_PROPOSERS",
+        `with up to ${most} proposers a contribution round could ask each voter to evaluate ${contributionCoalitionBound(most)} coalition models (at most ${MAX_CONTRIBUTION_COALITIONS})`,
+        "lower maxParticipants or proposerFractionBps so that at most 10 participants propose each round",
+        { maxParticipants: body.maxParticipants, proposerFractionBps: bps, proposers: most },
+      );
+    }
+  }
   if (body.privacy.mode !== "plain" && flProposerCount(body.minParticipants, bps) < 2) {
     invalid(
       "FL_SECAGG_TOO_FEW_PROPOSERS",

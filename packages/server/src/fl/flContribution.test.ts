@@ -36,36 +36,48 @@ describe("the contribution pay rule over HTTP", () => {
       proposerFractionBps: 4300,
       payRule: "contribution",
     });
-    // Contribution with secure aggregation is refused at creation.
+    // Refused at creation, nothing created: contribution under secure aggregation, and too many proposers.
     const task = await s.task();
-    const refused = await s.http.signed(operatorAccount, "POST", "/fl/tasks", {
-      ...Object.fromEntries(
-        Object.entries(task).filter(([k]) =>
-          [
-            "title",
-            "description",
-            "modelType",
-            "baseModel",
-            "rounds",
-            "roundSeconds",
-            "minParticipants",
-            "maxParticipants",
-            "rewardWeight",
-            "minStake",
-            "minLockDays",
-            "strategy",
-            "trainConfig",
-          ].includes(k),
-        ),
+    const terms = Object.fromEntries(
+      Object.entries(task).filter(([k]) =>
+        [
+          "title",
+          "description",
+          "modelType",
+          "baseModel",
+          "rounds",
+          "roundSeconds",
+          "minParticipants",
+          "maxParticipants",
+          "rewardWeight",
+          "minStake",
+          "minLockDays",
+          "strategy",
+          "trainConfig",
+        ].includes(k),
       ),
-      joinDeadline: new Date(s.clock.now().getTime() + 600_000).toISOString(),
-      pool: task.pool,
-      privacy: { mode: "secagg" },
-      payRule: "contribution",
-    });
+    );
+    const create = (changes: Record<string, unknown>) =>
+      s.http.signed(operatorAccount, "POST", "/fl/tasks", {
+        ...terms,
+        joinDeadline: new Date(s.clock.now().getTime() + 600_000).toISOString(),
+        pool: task.pool,
+        privacy: { mode: "plain" },
+        payRule: "contribution",
+        ...changes,
+      });
+    const refused = await create({ privacy: { mode: "secagg" } });
     expect(refused.status).toBe(400);
     expect(refused.json()).toMatchObject({ code: "FL_PAY_RULE_NEEDS_PLAIN" });
     expect((refused.json() as { hint: string }).hint).toMatch(/plain/);
+    // A round of up to 11 proposers could list more coalition models than a voter is asked to evaluate.
+    const crowded = await create({ maxParticipants: 22, proposerFractionBps: 5000 });
+    expect(crowded.status).toBe(400);
+    expect(crowded.json()).toMatchObject({
+      code: "FL_CONTRIBUTION_TOO_MANY_PROPOSERS",
+      details: { proposers: 11 },
+    });
+    expect(await s.t.repos.fl.listTerms()).toHaveLength(1);
 
     await s.play({ until: async () => (await s.t.repos.fl.findRound(s.taskId, 1))?.seed != null });
     const roles = await s.t.repos.fl.getRound(s.taskId, 1);
