@@ -95,7 +95,7 @@ async function simulatorRounds(strategy: FlTerms["strategy"]): Promise<number[][
 }
 
 describe("server optimizers on the network path", () => {
-  it.each([
+  it.each<{ name: string; params?: Record<string, number> }>([
     { name: "fedadam" },
     { name: "fedadam", params: { eta: 0.3, beta1: 0.8, beta2: 0.9, tau: 0.05 } },
     { name: "fedyogi", params: { eta: 0.2 } },
