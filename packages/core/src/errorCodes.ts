@@ -160,7 +160,6 @@ export const ERROR_CODES = {
   FL_MODEL_UNREADABLE: { kind: "ValidationError", status: 400 },
   FL_NODE_UNKNOWN: { kind: "ValidationError", status: 400 },
   FL_PARTICIPANTS_INVALID: { kind: "ValidationError", status: 400 },
-  FL_PAY_RULE_UNSUPPORTED: { kind: "ValidationError", status: 400 },
   FL_PAY_RULE_NEEDS_PLAIN: { kind: "ValidationError", status: 400 },
   FL_CONTRIBUTION_TOO_MANY_PROPOSERS: { kind: "ValidationError", status: 400 },
   FL_EVALUATION_INVALID: { kind: "ValidationError", status: 400 },
