@@ -13,7 +13,7 @@ export const LAYERS: ReadonlyArray<{ name: string; allowed: readonly string[] }>
   { name: "server", allowed: ["core", "protocol", "engine", "fl", "store", "chain"] },
   { name: "sdk", allowed: ["core"] },
   { name: "node", allowed: ["core", "protocol", "engine", "fl", "chain", "sdk"] },
-  { name: "flweb", allowed: ["core", "protocol", "engine", "fl", "sdk", "node"] },
+  { name: "flweb", allowed: ["core", "protocol", "engine", "fl", "chain", "sdk", "node"] },
   {
     name: "cli",
     allowed: [

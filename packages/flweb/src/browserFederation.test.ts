@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { approve, devAccounts, type LocalChain, lockFlock, stake, startLocalChain } from "@flock/chain";
 import { chromiumAvailability } from "@flock/core/testing";
 import { createRng, formatTabularCsv, initTabularMlp } from "@flock/engine";
 import { writeTabularModel } from "@flock/engine/io";
@@ -20,23 +21,25 @@ import {
 import { createFlockClient } from "@flock/sdk";
 import type { Browser, BrowserContext } from "playwright-core";
 import type { TypedDataDefinition } from "viem";
-import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
+import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildFlWeb } from "./build.ts";
 
 const chromium = chromiumAvailability();
 if (chromium.kind === "missing" && chromium.required) throw new Error(chromium.message);
 
-// The coordinator runs in its own process (PGlite, a recording chain, the real clock) and serves the page.
-const SERVER = fileURLToPath(new URL("../../server/src/testing/testServer.ts", import.meta.url));
+// The coordinator runs in its own process (PGlite, the real chain gateway over anvil, the real clock) and
+// serves the page; the participants lock FLOCK and stake on-chain as their wallets would.
+const SERVER = fileURLToPath(new URL("../../server/src/testing/chainCoordinator.ts", import.meta.url));
 const WAD = 10n ** 18n;
-const MNEMONIC = "test test test test test test test test test test test junk";
-/** Dev account 0: an operator on the test coordinator; dev account 1 signs in the first page. */
-const OPERATOR = mnemonicToAccount(MNEMONIC);
-const DEV_1 = mnemonicToAccount(MNEMONIC, { addressIndex: 1 });
-/** The second page's injected wallet signs with this key, held on the Node side. */
-const WALLET = privateKeyToAccount(generatePrivateKey());
-const NODE = privateKeyToAccount(generatePrivateKey());
+/** The local chain's dev accounts: 0 deploys (an operator); 3–9 hold FLOCK. */
+const DEV = devAccounts(6);
+const OPERATOR = privateKeyToAccount(DEV[0]!.privateKey);
+/** Signs in the first page (picked there as "Dev account 3"). */
+const DEV_3 = privateKeyToAccount(DEV[3]!.privateKey);
+/** The second page's injected wallet holds dev account 4's key on the Node side. */
+const WALLET = privateKeyToAccount(DEV[4]!.privateKey);
+const NODE = privateKeyToAccount(DEV[5]!.privateKey);
 const ROUNDS = 3;
 
 const shards = flShards({ dataset: "digits", parts: 3, seed: 11 });
@@ -105,6 +108,7 @@ async function installWallet(context: BrowserContext, signatures: string[]) {
 
 describe.skipIf(chromium.kind === "missing")("the browser FL client in Chromium", () => {
   let server: ChildProcessWithoutNullStreams;
+  let chain: LocalChain | undefined;
   let baseUrl = "";
   let dir = "";
   let browser: Browser | undefined;
@@ -118,18 +122,32 @@ describe.skipIf(chromium.kind === "missing")("the browser FL client in Chromium"
     });
   const apps: TabularFlApp[] = [];
 
-  async function indexStake(taskId: number, account: string) {
-    const amount = (1000n * WAD).toString();
-    server.stdin.write(`${JSON.stringify({ op: "stake", taskId, account, role: "trainer", amount })}\n`);
-    expect(JSON.parse(await nextLine())).toEqual({ ok: true });
+  /** Lock FLOCK into gmFLOCK and stake it on the task as a trainer, from the participant's own account. */
+  async function stakeOnChain(taskId: number, privateKey: `0x${string}`) {
+    const client = chain!.clientFor(privateKey);
+    const amount = 1000n * WAD;
+    await approve(client, { token: "FLOCK", spender: "GmFlock", amount });
+    const { lockId, gmAmount } = await lockFlock(client, { amount, days: 0 });
+    await approve(client, { token: "gmFLOCK", spender: "TaskStaking", amount: gmAmount });
+    await stake(client, { taskId: BigInt(taskId), role: "trainer", amount: gmAmount, lockId });
   }
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "flock-flweb-"));
-    const flWebDir = await buildFlWeb({ outDir: join(dir, "flweb") });
-    server = spawn(process.execPath, [SERVER, JSON.stringify({ flPollMs: 100, flWebDir })], {
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const [flWebDir, started] = await Promise.all([
+      buildFlWeb({ outDir: join(dir, "flweb") }),
+      startLocalChain({ dataDir: join(dir, "chain") }),
+    ]);
+    chain = started;
+    const options = {
+      dataDir: join(dir, "coordinator"),
+      rpcUrl: chain.rpcUrl,
+      deployment: join(dir, "chain", "deployment.json"),
+      coordinatorKey: chain.roles.coordinator.privateKey,
+      config: { flPollMs: 100, schedulerPollMs: 100, indexerPollMs: 200, epochLengthMs: 0 },
+      flWebDir,
+    };
+    server = spawn(process.execPath, [SERVER, JSON.stringify(options)], { stdio: ["pipe", "pipe", "pipe"] });
     server.stderr.on("data", (chunk) => process.stderr.write(chunk));
     createInterface({ input: server.stdout }).on("line", (line) => {
       const waiter = waiters.shift();
@@ -153,6 +171,7 @@ describe.skipIf(chromium.kind === "missing")("the browser FL client in Chromium"
       server.stdin.end();
       await exited;
     }
+    await chain?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -182,7 +201,7 @@ describe.skipIf(chromium.kind === "missing")("the browser FL client in Chromium"
     const signatures: string[] = [];
     const errors: string[] = [];
     const pages = await Promise.all(
-      (["dev-1", "wallet"] as const).map(async (key, i) => {
+      (["dev-3", "wallet"] as const).map(async (key, i) => {
         const { context, blocked, bodies } = await loopbackContext(browser!);
         if (key === "wallet") await installWallet(context, signatures);
         const page = await context.newPage();
@@ -226,9 +245,7 @@ describe.skipIf(chromium.kind === "missing")("the browser FL client in Chromium"
       trainConfig: { learningRate: 0.1, localEpochs: 2, batchSize: 32 },
     });
     expect(task.status).toBe("open");
-    for (const account of [DEV_1.address, WALLET.address, NODE.address]) {
-      await indexStake(task.id, account.toLowerCase());
-    }
+    await Promise.all([3, 4, 5].map((index) => stakeOnChain(task.id, DEV[index]!.privateKey)));
     type PageState = { status: string; account: string; events: FlProgress[]; error?: unknown };
     await Promise.all(
       pages.map(async ({ page }) => {
@@ -273,6 +290,12 @@ describe.skipIf(chromium.kind === "missing")("the browser FL client in Chromium"
     expect(["finished", "closed"]).toContain(nodeResult.taskStatus);
     expect(["finished", "closed"]).toContain(final.status);
     expect(final.participants).toBe(3);
+    // The three joined with the stakes they locked and staked on-chain (read by the coordinator's indexer).
+    const participants = await reader.fl.participants(task.id);
+    expect(participants.map((p) => p.account.toLowerCase()).sort()).toEqual(
+      [DEV_3.address, WALLET.address, NODE.address].map((a) => a.toLowerCase()).sort(),
+    );
+    for (const p of participants) expect(BigInt(p.stake)).toBeGreaterThanOrEqual(100n * WAD);
     const accepted = rounds.filter((r) => r.status === "accepted");
     expect(accepted).toHaveLength(ROUNDS);
     expect(nodeEvents.filter((e) => e.type === "failed")).toEqual([]);
@@ -291,7 +314,7 @@ describe.skipIf(chromium.kind === "missing")("the browser FL client in Chromium"
           expect.arrayContaining(voter ? ["vote-commit", "vote-reveal"] : ["masked-input", "unmask"]),
         );
       }
-      expect(state.account).toBe((i === 0 ? DEV_1.address : WALLET.address).toLowerCase());
+      expect(state.account).toBe((i === 0 ? DEV_3.address : WALLET.address).toLowerCase());
       // The page made no request beyond loopback, and no request body carried one of its CSV rows.
       const { blocked, bodies, rows } = pages[i]!;
       expect(blocked).toEqual([]);
@@ -326,4 +349,71 @@ describe.skipIf(chromium.kind === "missing")("the browser FL client in Chromium"
       });
     }
   }, 180_000);
+
+  it("refuses clearly in the page: no stake (the coordinator's STAKE_REQUIRED), no file, a malformed key", async () => {
+    const creator = createFlockClient({ baseUrl, account: OPERATOR });
+    const baseModel = writeTabularModel(spec, initTabularMlp(spec.config, createRng(6)));
+    const task = await creator.fl.create({
+      title: "a task nobody here staked on",
+      description: "",
+      modelType: "classifier",
+      baseModel: (await creator.artifacts.publish(baseModel)).id,
+      rounds: 1,
+      roundSeconds: 60,
+      minParticipants: 2,
+      maxParticipants: 2,
+      joinDeadline: new Date(Date.now() + 60_000),
+      rewardWeight: 1n,
+      minStake: 100n * WAD,
+      minLockDays: 0,
+      strategy: { name: "fedavg" },
+      privacy: { mode: "plain" },
+      payRule: "stake",
+    });
+    const { context, blocked, bodies } = await loopbackContext(browser!);
+    const page = await context.newPage();
+    const csv = csvOf(0);
+    const train = join(dir, "refusals-train.csv");
+    await writeFile(train, csv.train);
+    type PageState = { status: string; error?: { code: string; message: string; hint?: string } };
+    const failure = async () => {
+      await page.getByRole("button", { name: "Join" }).click();
+      await page.waitForFunction(
+        () => (globalThis as unknown as { __flock: PageState }).__flock.status === "failed",
+        undefined,
+        { timeout: 20_000 },
+      );
+      const state = await page.evaluate(() => (globalThis as unknown as { __flock: PageState }).__flock);
+      expect(await page.locator("#status").getAttribute("data-status")).toBe("failed");
+      return state.error!;
+    };
+    await page.goto(`${baseUrl}/fl/join/?task=${task.id}`);
+    expect(await page.getByLabel("Task id").inputValue()).toBe(String(task.id));
+
+    // No test file picked: refused in the page before anything is sent.
+    await page.getByLabel("Training CSV").setInputFiles(train);
+    expect(await failure()).toMatchObject({ code: "FL_WEB_FILE_MISSING" });
+    await page.getByLabel("Test CSV").setInputFiles(train);
+
+    // A typed key that is not one.
+    await page.getByLabel("Sign with").selectOption("private-key");
+    await page.getByLabel("Private key (0x and 64 hex digits)").fill("0x1234");
+    expect(await failure()).toMatchObject({ code: "FL_WEB_KEY_MALFORMED" });
+
+    // Dev account 6 holds FLOCK but staked nothing on this task: the coordinator refuses the join.
+    await page.getByLabel("Sign with").selectOption("dev-6");
+    const refused = await failure();
+    expect(refused.code).toBe("STAKE_REQUIRED");
+    expect(refused.hint).toBeTruthy();
+    expect(await page.locator("#status").textContent()).toContain("STAKE_REQUIRED");
+    const participants = await createFlockClient({ baseUrl }).fl.participants(task.id);
+    expect(participants).toEqual([]);
+    expect(blocked).toEqual([]);
+    const rows = csv.train
+      .split("\n")
+      .slice(1)
+      .filter((r) => r !== "");
+    expect(rows.filter((row) => bodies.some((body) => body.includes(row)))).toEqual([]);
+    await context.close();
+  }, 60_000);
 });

@@ -30,6 +30,8 @@ const options = JSON.parse(process.argv[2] ?? "{}") as {
   disputeWindowSec?: number;
   crashAfter?: CrashPoint;
   config?: Partial<ServerConfig>;
+  /** The browser FL client's folder, served at /fl/join/. */
+  flWebDir?: string;
 };
 const manifest = readManifest(options.deployment);
 const chain = crashingChainGateway(
@@ -53,6 +55,7 @@ const app = await createApp({
   chain,
   logger: createLogger("flock-crash-test", { level: process.env.FLOCK_LOG_LEVEL ?? "silent" }),
   network: { rpcUrl: options.rpcUrl, deployment: manifest },
+  ...(options.flWebDir === undefined ? {} : { flWeb: { directory: async () => options.flWebDir! } }),
   config: { epochLengthMs: 0, ...options.config },
 });
 crashingIndexer(app.indexer, repos, options.crashAfter);
