@@ -6,24 +6,22 @@
  *   indexer would write it from chain events) → {"ok":true}
  * It shuts down and deletes its folder when stdin closes, so it never outlives the test that started it.
  * With `"dataDir"` in the options it uses (and keeps) that folder instead: crash tests restart on it. With
- * `"artifacts"` (a folder or an `s3://` URL) artifacts go there instead of the data folder. With `"flWebDir"` it
- * serves that folder's browser FL client at /fl/join/.
+ * `"artifacts"` (a folder or an `s3://` URL) artifacts go there instead of the data folder.
  * Run: node packages/server/src/testing/testServer.ts '{"validatorsPerSubmission":1}'
  */
 import { createInterface } from "node:readline";
 import type { ServerConfig } from "../deps.ts";
 import { startTestApp } from "./testApp.ts";
 
-const { dataDir, artifacts, flWebDir, ...overrides } = JSON.parse(process.argv[2] ?? "{}") as Partial<
+const { dataDir, artifacts, ...overrides } = JSON.parse(process.argv[2] ?? "{}") as Partial<
   Record<keyof ServerConfig, unknown>
-> & { dataDir?: string; artifacts?: string; flWebDir?: string };
+> & { dataDir?: string; artifacts?: string };
 const config: Partial<ServerConfig> = { schedulerPollMs: 100, eventPollMs: 100 };
 for (const [key, value] of Object.entries(overrides)) (config as Record<string, unknown>)[key] = value;
 const t = await startTestApp({
   config,
   ...(dataDir === undefined ? {} : { dataDir }),
   ...(artifacts === undefined ? {} : { artifacts }),
-  ...(flWebDir === undefined ? {} : { flWebDir }),
 });
 t.app.start();
 const url = await t.app.http.listen({ host: "127.0.0.1", port: 0 });
