@@ -11,17 +11,6 @@ import type { SecAggPrimitives, X25519PrivateKey, X25519PublicKey } from "./prim
 
 const raw = (key: X25519PrivateKey | X25519PublicKey) => key as unknown as Uint8Array;
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
 const ZERO_IV = new Uint8Array(16);
 
 export const primitives: SecAggPrimitives = {
