@@ -1,8 +1,8 @@
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { flWebDirectory } from "./build.ts";
+import { buildFlWeb, flWebDirectory } from "./build.ts";
 
 const dir = await mkdtemp(join(tmpdir(), "flock-flweb-build-"));
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -23,6 +23,27 @@ describe("the browser FL client's build", () => {
     const built = (await stat(join(out, "app.js"))).mtimeMs;
     expect(await flWebDirectory(out)).toBe(out);
     expect((await stat(join(out, "app.js"))).mtimeMs).toBe(built);
+  }, 60_000);
+
+  it("is built again when a source file is newer than the build", async () => {
+    const out = join(dir, "stale");
+    await buildFlWeb({ outDir: out });
+    const build = JSON.parse(await readFile(join(out, "build.json"), "utf8")) as {
+      builtAt: string;
+      inputs: string[];
+    };
+    expect(build.inputs).toContain("packages/flweb/src/page/app.ts");
+    // As if app.ts had been edited after this build.
+    await writeFile(
+      join(out, "build.json"),
+      JSON.stringify({ ...build, builtAt: "2000-01-01T00:00:00.000Z" }),
+    );
+    const before = (await stat(join(out, "app.js"))).mtimeMs;
+    expect(await flWebDirectory(out)).toBe(out);
+    expect((await stat(join(out, "app.js"))).mtimeMs).toBeGreaterThan(before);
+    expect(Date.parse(JSON.parse(await readFile(join(out, "build.json"), "utf8")).builtAt)).toBeGreaterThan(
+      Date.parse(build.builtAt) - 1,
+    );
   }, 60_000);
 
   it("bundles the browser SecAgg+ primitives and ONNX Runtime Web, not node:crypto's or onnxruntime-node", async () => {

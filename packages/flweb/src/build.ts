@@ -1,4 +1,4 @@
-import { copyFile, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,6 +7,8 @@ import { build, type Plugin } from "esbuild";
 /** The folder the coordinator serves the page from (git-ignored; built by `buildFlWeb`). */
 export const FLWEB_DIST = fileURLToPath(new URL("../dist/", import.meta.url));
 const PAGE = fileURLToPath(new URL("./page/", import.meta.url));
+/** The repository root: the bundle's input paths in build.json are relative to it. */
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 /** The ONNX Runtime Web files the page loads next to app.js (single-threaded SIMD WASM). */
 const ORT_FILES = ["ort-wasm-simd-threaded.wasm", "ort-wasm-simd-threaded.mjs"];
 
@@ -58,8 +60,11 @@ export async function buildFlWeb(options: BuildFlWebOptions = {}): Promise<strin
   const temp = `${outDir.replace(/\/$/, "")}.tmp-${process.pid}`;
   await rm(temp, { recursive: true, force: true });
   await mkdir(temp, { recursive: true });
+  // A source changed while this build runs is newer than the build, so the next check rebuilds.
+  const started = new Date();
   const result = await build({
     metafile: true,
+    absWorkingDir: ROOT,
     entryPoints: [join(PAGE, "app.ts")],
     outfile: join(temp, "app.js"),
     bundle: true,
@@ -81,32 +86,43 @@ export async function buildFlWeb(options: BuildFlWebOptions = {}): Promise<strin
   const inputs = Object.keys(result.metafile.inputs).sort();
   await writeFile(
     join(temp, "build.json"),
-    `${JSON.stringify({ builtAt: new Date().toISOString(), inputs }, null, 1)}\n`,
+    `${JSON.stringify({ builtAt: started.toISOString(), inputs }, null, 1)}\n`,
   );
   await rm(outDir, { recursive: true, force: true });
   await rename(temp, outDir);
   return outDir;
 }
 
+/** Whether a build in `outDir` exists and is newer than every source file that went into it. */
+async function upToDate(outDir: string): Promise<boolean> {
+  try {
+    const { builtAt, inputs } = JSON.parse(await readFile(join(outDir, "build.json"), "utf8")) as {
+      builtAt: string;
+      inputs: string[];
+    };
+    await stat(join(outDir, "app.js"));
+    const built = Date.parse(builtAt);
+    for (const input of inputs) {
+      if (input.includes(":")) continue; // a stand-in for a Node built-in
+      if ((await stat(join(ROOT, input))).mtimeMs > built) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const ready = new Map<string, Promise<string>>();
 
 /**
- * The page's folder, built first when it is missing (a fresh clone): what the coordinator serves. Built once
- * per process and folder, also when many requests ask at once; rebuild after changing the page's sources with
- * `npm run build -w @flock/flweb`.
+ * The page's folder, built first when it is missing (a fresh clone) or older than one of its source files:
+ * what the coordinator serves. Checked and built once per process and folder, also when many requests ask at
+ * once (`npm run build -w @flock/flweb` rebuilds by hand).
  */
 export function flWebDirectory(outDir: string = FLWEB_DIST): Promise<string> {
   let promise = ready.get(outDir);
   if (promise === undefined) {
-    promise = (async () => {
-      try {
-        await stat(join(outDir, "build.json"));
-        await stat(join(outDir, "app.js"));
-        return outDir;
-      } catch {
-        return buildFlWeb({ outDir });
-      }
-    })();
+    promise = upToDate(outDir).then((fresh) => (fresh ? outDir : buildFlWeb({ outDir })));
     // A failed build is tried again by the next request.
     promise.catch(() => ready.delete(outDir));
     ready.set(outDir, promise);
