@@ -161,7 +161,7 @@ describe.skipIf(chromium.kind === "missing")("the browser FL client in Chromium"
       headless: true,
       args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
     });
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
