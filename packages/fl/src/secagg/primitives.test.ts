@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { hkdf } from "./crypto.ts";
 import { primitives as web } from "./primitives.browser.ts";
 import { primitives as native } from "./primitives.node.ts";
 import { toHex, utf8 } from "./primitives.ts";
@@ -38,6 +39,20 @@ describe("the browser primitives give the node:crypto primitives' bytes", () => 
     expect(hex(web.hmacSha256(bytes(32, 4), parts))).toBe(hex(native.hmacSha256(bytes(32, 4), parts)));
     expect(hex(web.sha256([utf8("abc")]))).toBe(
       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    );
+  });
+
+  it("HKDF-SHA256 as crypto.ts builds it from HMAC: RFC 5869's test case 3 in both implementations", () => {
+    // Extract with an all-zero 32-byte salt (HMAC pads an empty salt to the same key), expand one block.
+    const hkdfWith = (p: typeof web, secret: Uint8Array, info: Uint8Array) =>
+      p.hmacSha256(p.hmacSha256(new Uint8Array(32), [secret]), [info, Uint8Array.of(1)]);
+    const ikm = new Uint8Array(22).fill(0x0b);
+    const okm = "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d";
+    expect(hex(hkdfWith(native, ikm, new Uint8Array(0)))).toBe(okm);
+    expect(hex(hkdfWith(web, ikm, new Uint8Array(0)))).toBe(okm);
+    expect(hex(hkdf(ikm, ""))).toBe(okm);
+    expect(hex(hkdf(ikm, "flock-secagg/x25519/3"))).toBe(
+      hex(hkdfWith(web, ikm, utf8("flock-secagg/x25519/3"))),
     );
   });
 
