@@ -42,6 +42,10 @@ describe("the coordinator process wiring", () => {
         FLOCK_ARTIFACTS: "s3://flock-artifacts/prod?endpoint=http://127.0.0.1:9000",
       }),
     ).toMatchObject({ artifacts: "s3://flock-artifacts/prod?endpoint=http://127.0.0.1:9000" });
+    expect(coordinatorOptionsFromEnv({ FLOCK_FLWEB_DIR: "/srv/flweb" })).toMatchObject({
+      flWebDir: "/srv/flweb",
+    });
+    expect(coordinatorOptionsFromEnv({ FLOCK_FLWEB_DIR: "" })).not.toHaveProperty("flWebDir");
   });
 
   it("refuses a malformed artifact store location before it starts anything", async () => {

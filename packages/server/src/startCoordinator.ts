@@ -32,6 +32,8 @@ export interface StartCoordinatorOptions {
   port?: number;
   config?: Partial<ServerConfig>;
   logger?: Logger;
+  /** A built browser FL client (`npm run build -w @flock/flweb` writes packages/flweb/dist) to serve at /fl/join/. */
+  flWebDir?: string;
 }
 
 export interface RunningCoordinator {
@@ -85,6 +87,7 @@ export async function startCoordinator(options: StartCoordinatorOptions): Promis
     logger,
     network,
     ...(options.config === undefined ? {} : { config: options.config }),
+    ...(options.flWebDir === undefined ? {} : { flWeb: { directory: async () => options.flWebDir! } }),
   });
   app.start();
   const url = await app.http.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 0 });
@@ -144,5 +147,8 @@ export function coordinatorOptionsFromEnv(env: NodeJS.ProcessEnv = process.env):
     ...(env.FLOCK_ARTIFACTS === undefined || env.FLOCK_ARTIFACTS === ""
       ? {}
       : { artifacts: env.FLOCK_ARTIFACTS }),
+    ...(env.FLOCK_FLWEB_DIR === undefined || env.FLOCK_FLWEB_DIR === ""
+      ? {}
+      : { flWebDir: env.FLOCK_FLWEB_DIR }),
   };
 }
