@@ -22,17 +22,24 @@ export interface DemoSettings {
   disputeWindowSeconds: number;
   /**
    * The FL chapter's federated task: rounds to accept (a rejected round is played again), seconds to train
-   * (a round ends as soon as everyone answered), seconds to stake and join, the MLP's hidden widths and the
-   * local training every round asks for.
+   * (a round ends as soon as everyone answered), seconds to stake and join, and the LoRA
+   * recipe every round asks for and the organizations' data.
    */
   fl: {
     rounds: number;
     roundSeconds: number;
     joinSeconds: number;
-    hidden: number[];
+    /** The LoRA recipe of the federated fine-tune of the Arena's winner (the task's trainConfig). */
+    loraRank: number;
+    targetModules: string;
     learningRate: number;
-    localEpochs: number;
+    localSteps: number;
     batchSize: number;
+    seqLen: number;
+    /** Instruction conversations each organization holds (train, test), and the held-out set's. */
+    trainConversations: number;
+    testConversations: number;
+    heldOutConversations: number;
     seed: number;
   };
 }
@@ -53,12 +60,17 @@ export const DEFAULT_DEMO: DemoSettings = {
   disputeWindowSeconds: 60,
   fl: {
     rounds: 3,
-    roundSeconds: 10,
+    roundSeconds: 15,
     joinSeconds: 15,
-    hidden: [16],
-    learningRate: 0.05,
-    localEpochs: 1,
-    batchSize: 32,
+    loraRank: 8,
+    targetModules: "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
+    learningRate: 0.01,
+    localSteps: 16,
+    batchSize: 8,
+    seqLen: 128,
+    trainConversations: 64,
+    testConversations: 16,
+    heldOutConversations: 32,
     seed: 7,
   },
 };
@@ -74,12 +86,17 @@ export const QUICK_DEMO: DemoSettings = {
   disputeWindowSeconds: 5,
   fl: {
     rounds: 2,
-    roundSeconds: 5,
-    joinSeconds: 6,
-    hidden: [8],
-    learningRate: 0.05,
-    localEpochs: 1,
-    batchSize: 32,
+    roundSeconds: 8,
+    joinSeconds: 8,
+    loraRank: 8,
+    targetModules: "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
+    learningRate: 0.01,
+    localSteps: 16,
+    batchSize: 8,
+    seqLen: 96,
+    trainConversations: 48,
+    testConversations: 16,
+    heldOutConversations: 24,
     seed: 7,
   },
 };

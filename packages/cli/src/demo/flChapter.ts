@@ -2,21 +2,28 @@ import { join } from "node:path";
 import { approve, getBalances, getStake, lockFlock, stake } from "@flock/chain";
 import { FlockError, formatFlock, parseFlock } from "@flock/core";
 import {
-  createRng,
-  formatTabularCsv,
-  initTabularMlp,
-  type TabularRows,
-  writeTabularModel,
+  type BaseModel,
+  type Batch,
+  ByteTokenizer,
+  decodeAdapterArtifact,
+  decodeBaseModel,
+  encodeBaseModel,
+  evaluateLanguageModel,
+  formatShareGpt,
+  generateInstructionDataset,
+  makeBatches,
+  mergeLora,
+  mixSeed,
+  type ParameterSet,
+  renderChat,
 } from "@flock/engine";
-import { type Arrays, decodeArrays, type NodeApp } from "@flock/fl";
+import { type Arrays, decodeArrays, flLoraRecipeOf, type NodeApp } from "@flock/fl";
 import {
   FlParticipantStateFile,
   type FlProgress,
-  flShards,
+  type LoraFlApp,
+  loraFlApp,
   runFlParticipant,
-  shardModelSpec,
-  type TabularFlApp,
-  tabularFlApp,
 } from "@flock/node";
 import type { FlRound } from "@flock/sdk";
 import type { Address } from "viem";
@@ -34,20 +41,20 @@ import { reusableLock } from "./homeReuse.ts";
 /**
  * The FL chapter's cast: four organizations (dev accounts; the Arena chapter uses all seven, on its own task).
  * Roles are drawn stake-weighted from each round's block hash: three proposers and one voter a round, most
- * often the smallest stake — bo, which also holds the largest shard, so its votes rest on the most test rows.
+ * often the smallest stake — bo, which also holds the most conversations (`share`: of the settings' count).
  */
 export const FL_ORGS = [
-  { name: "bo", org: "north clinic", stake: "1000" },
-  { name: "cy", org: "river hospital", stake: "3000" },
-  { name: "di", org: "lake hospital", stake: "3000" },
-  { name: "ed", org: "hill clinic", stake: "2000" },
+  { name: "bo", org: "north clinic", stake: "1000", share: 1.5 },
+  { name: "cy", org: "river hospital", stake: "3000", share: 1 },
+  { name: "di", org: "lake hospital", stake: "3000", share: 1 },
+  { name: "ed", org: "hill clinic", stake: "2000", share: 0.75 },
 ] as const;
 /** The creator of the federated task, who funds its pool. */
 const FL_CREATOR = "ada";
 const FL_POOL = parseFlock("600");
 /**
- * The poisoner replaces its trained weights by ±this (a fixed sign pattern): noise at the edge of SecAgg+'s
- * clipping range, large enough to spoil the average even from the party with the fewest rows.
+ * The poisoner replaces its trained adapter by ±this (a fixed sign pattern): noise at the edge of SecAgg+'s
+ * clipping range, large enough to spoil the average even from the party with the fewest conversations.
  */
 const POISON_MAGNITUDE = 8;
 
@@ -57,9 +64,9 @@ export interface DemoFlRound {
   proposers: string[];
   voters: { name: string; vote: number | null }[];
   tally: bigint | null;
-  /** Accuracy on the held-out rows of the round's candidate (null when none) and of the global model after it. */
-  candidateAccuracy: number | null;
-  globalAccuracy: number;
+  /** Bits per byte on the held-out conversations of the round's candidate (null when none) and of the global model after it. */
+  candidateBpc: number | null;
+  globalBpc: number;
   /** Who dropped out of / poisoned this round. */
   droppedOut: string[];
   poisoned: string[];
@@ -72,8 +79,11 @@ export interface DemoFlReport {
   taskId: number;
   dataset: string;
   privacy: string;
-  baseAccuracy: number;
-  finalAccuracy: number;
+  /** What the federation fine-tunes: the Arena winner merged into the base model, or the base model. */
+  startingModel: string;
+  /** Held-out bits per byte of the starting model and of the final global adapter on it. */
+  baseBpc: number;
+  finalBpc: number;
   rounds: DemoFlRound[];
   /** Per organization: gmFLOCK staked, slashed on-chain (stake before − after), FLOCK paid by the epoch. */
   organizations: {
@@ -112,17 +122,6 @@ function chapterError(code: string, message: string, hint: string): FlockError {
   return new FlockError(code, message, { hint });
 }
 
-/** Rows of several parties together (the held-out set: every party's test rows, never trained on). */
-function pooled(parts: readonly TabularRows[]): TabularRows {
-  const first = parts[0]!;
-  return {
-    ...first,
-    rows: parts.reduce((s, p) => s + p.rows, 0),
-    x: Float32Array.from(parts.flatMap((p) => [...p.x])),
-    y: Int32Array.from(parts.flatMap((p) => [...(p.y as Int32Array)])),
-  };
-}
-
 /**
  * Who misbehaves, decided as the rounds go (roles are drawn from block hashes, so no one knows in advance who
  * will propose): the first organization asked to train drops out; the first other one asked to train in a
@@ -134,17 +133,12 @@ interface Misbehaviour {
 }
 
 /**
- * An organization's app: the tabular app on its shard. The dropout stops its own participant (aborts it) when
+ * An organization's app: the LoRA app on its conversations. The dropout stops its own participant (aborts it) when
  * asked to train — under SecAgg+ that is the masked-input stage, after the key exchange — so its masked input
  * never comes. The poisoner sends ±POISON_MAGNITUDE noise instead of its trained weights, once; then it trains
  * honestly.
  */
-function organizationApp(
-  name: string,
-  inner: TabularFlApp,
-  script: Misbehaviour,
-  stop: AbortController,
-): NodeApp {
+function organizationApp(name: string, inner: NodeApp, script: Misbehaviour, stop: AbortController): NodeApp {
   return {
     async train(message) {
       if (script.dropout === undefined) {
@@ -178,9 +172,40 @@ function organizationApp(
   };
 }
 
+/** The Arena chapter's outcome the FL chapter starts from: its base model and its winning submission. */
+export interface ArenaOutcome {
+  baseModel: Uint8Array;
+  baseModelId: string;
+  winner?: { submissionId: number; name: string; recipe: string };
+}
+
 /**
- * FL Alliance on the same network (SPEC §2.2): four organizations with private shards of the breast-cancer data
- * federate a tabular classifier under secure aggregation (SecAgg+) with a funded pool. One drops out mid-round
+ * The model the federation fine-tunes: the Arena winner's adapter merged into the base model (W + (α/r)·B·A), so
+ * the organizations train a fresh LoRA on top of the best model the Arena produced; the base model itself when
+ * the Arena has no scored winner.
+ */
+async function startingModel(
+  network: EmbeddedNetwork,
+  arena: ArenaOutcome,
+): Promise<{ model: BaseModel; label: string }> {
+  const base = decodeBaseModel(arena.baseModel);
+  if (arena.winner === undefined) return { model: base, label: "the Arena's base model" };
+  const submission = await network.repos.submissions.get(arena.winner.submissionId);
+  if (submission.artifactId === null) return { model: base, label: "the Arena's base model" };
+  const { lora, adapter } = decodeAdapterArtifact(
+    await network.artifacts.read(submission.artifactId),
+    base.config,
+    arena.baseModelId,
+  );
+  return {
+    model: { config: base.config, params: mergeLora(base.config, base.params, lora, adapter) },
+    label: `the Arena winner (${arena.winner.name}, ${arena.winner.recipe} recipe) merged into its base model`,
+  };
+}
+
+/**
+ * FL Alliance on the same network (SPEC §2.2): four organizations with private instruction conversations
+ * fine-tune the Arena's winner with LoRA under secure aggregation (SecAgg+) with a funded pool. One drops out mid-round
  * and the round completes; one poisons its update, the voters vote the candidate down and the round's proposers
  * are slashed on-chain; honest rounds are accepted; the epoch pays the rounds; claims; the epoch's audit.
  */
@@ -189,42 +214,66 @@ export async function runFlChapter(
   network: EmbeddedNetwork,
   settings: DemoSettings,
   who: (name: string) => Participant,
+  arena: ArenaOutcome,
 ): Promise<DemoFlReport> {
   const started = performance.now();
   const { output, home, signal } = ctx;
   const step = (text: string) => output.note(`\n== ${text}`);
   const fl = settings.fl;
 
-  step("FL Alliance: four organizations federate a model under secure aggregation");
+  step("FL Alliance: four organizations fine-tune the Arena's winner with LoRA under secure aggregation");
+  const start = await startingModel(network, arena);
+  const { config } = start.model;
   output.note(
-    "a tabular classifier (breast-cancer data split like hospitals); LoRA federation runs in the fl library (`flock fl simulate`), the coordinator does not federate lm-lora tasks yet",
+    `the federation fine-tunes ${start.label}: each organization trains a LoRA adapter on its own conversations; only adapters (masked) travel`,
   );
-  const shards = flShards({ dataset: "breast-cancer", parts: FL_ORGS.length, seed: fl.seed });
-  const spec = shardModelSpec(shards, fl.hidden);
-  const heldOut = pooled(shards.parts.map((p) => p.test));
-  const heldOutCsv = formatTabularCsv(heldOut);
-  const judge = tabularFlApp({ trainCsv: heldOutCsv, testCsv: heldOutCsv, spec });
-  const apps: TabularFlApp[] = [judge];
+  const tokenizer = new ByteTokenizer();
+  const seqLen = Math.min(fl.seqLen, config.max_position_embeddings);
+  const trainConfig = {
+    loraRank: fl.loraRank,
+    loraAlpha: 2 * fl.loraRank,
+    targetModules: fl.targetModules,
+    learningRate: fl.learningRate,
+    localSteps: fl.localSteps,
+    batchSize: fl.batchSize,
+    seqLen,
+    seed: fl.seed,
+  };
+  const { lora } = flLoraRecipeOf(trainConfig, config);
+  const conversations = (seed: number, count: number) =>
+    generateInstructionDataset({ seed, count }).map((e) => e.conversation);
+  const data = FL_ORGS.map((o, i) => ({
+    train: formatShareGpt(conversations(mixSeed(fl.seed, i, 1), Math.round(fl.trainConversations * o.share))),
+    test: formatShareGpt(conversations(mixSeed(fl.seed, i, 2), fl.testConversations)),
+  }));
+  const heldOut: Batch[] = makeBatches(
+    conversations(mixSeed(fl.seed, 99), fl.heldOutConversations).map((c) =>
+      renderChat(c, tokenizer, { maxTokens: seqLen + 1 }),
+    ),
+    { batchSize: 8, seqLen, padId: tokenizer.specials.pad, pack: false },
+  );
+  const apps: LoraFlApp[] = [];
   const creator = who(FL_CREATOR);
   const names = new Map(FL_ORGS.map((o) => [who(o.name).address.toLowerCase(), o.name]));
   const nameOf = (account: string) => names.get(account.toLowerCase()) ?? account;
-  const accuracyCache = new Map<string, number>();
+  const bpcCache = new Map<string, number>();
 
   try {
-    FL_ORGS.forEach((o, i) => {
-      const part = shards.parts[i]!;
+    FL_ORGS.forEach((o) => {
       output.note(
-        `${o.name.padEnd(4)} (${o.org}) holds ${part.train.rows} training and ${part.test.rows} test rows of its own`,
+        `${o.name.padEnd(4)} (${o.org}) holds ${Math.round(fl.trainConversations * o.share)} training and ${fl.testConversations} test conversations of its own`,
       );
     });
-    output.note(`held-out set: the ${heldOut.rows} test rows of all four together (no one trains on them)`);
+    output.note(
+      `held-out set: ${fl.heldOutConversations} other conversations no one trains on (bits per assistant byte)`,
+    );
 
-    const baseBytes = writeTabularModel(spec, initTabularMlp(spec.config, createRng(fl.seed)));
-    const baseId = await publishArtifact(ctx, creator.api, baseBytes, "FL base model");
+    const baseId = await publishArtifact(ctx, creator.api, encodeBaseModel(start.model), "FL base model");
     let task = await creator.api.fl.create({
-      title: "Breast-cancer screening across four organizations",
-      description: "A classifier federated over private shards under secure aggregation.",
-      modelType: "classifier",
+      title: "Instruction following across four organizations",
+      description:
+        "A LoRA adapter of the Arena's winner federated over private conversations under secure aggregation.",
+      modelType: "lm-lora",
       baseModel: baseId,
       rounds: fl.rounds,
       roundSeconds: fl.roundSeconds,
@@ -239,30 +288,26 @@ export async function runFlChapter(
       privacy: { mode: "secagg" },
       payRule: "stake",
       proposerFractionBps: 7500,
-      trainConfig: { learningRate: fl.learningRate, localEpochs: fl.localEpochs, batchSize: fl.batchSize },
+      trainConfig,
     });
     await fundTaskPool(creator, task.id, FL_POOL, (line) => output.note(line));
     task = await creator.api.fl.open(task.id);
     output.note(
-      `federated task ${task.id} ${task.status}: ${task.rounds} round(s) to accept, ${task.roundSeconds} s to train, fedavg under SecAgg+, ${formatFlock(FL_POOL)} FLOCK pool; joining until ${task.joinDeadline}`,
+      `federated task ${task.id} ${task.status}: ${task.rounds} round(s) to accept, ${task.roundSeconds} s to train, LoRA rank ${fl.loraRank} on ${fl.targetModules}, ${fl.localSteps} local steps a round, fedavg under SecAgg+, ${formatFlock(FL_POOL)} FLOCK pool; joining until ${task.joinDeadline}`,
     );
-    const accuracy = async (id: string): Promise<number> => {
-      const cached = accuracyCache.get(id);
+    const bpcOf = async (id: string): Promise<number> => {
+      const cached = bpcCache.get(id);
       if (cached !== undefined) return cached;
       const { arrays } = decodeArrays(await creator.api.fl.arrays(task.id, id));
-      const result = await judge.evaluate({
-        nodeId: "held-out",
-        kind: "evaluate",
-        round: 0,
-        arrays,
-        config: {},
+      const { bpc } = await evaluateLanguageModel(config, start.model.params, heldOut, {
+        lora: { config: lora, adapter: arrays as ParameterSet },
       });
-      const value = result.metrics.accuracy ?? 0;
-      accuracyCache.set(id, value);
-      return value;
+      bpcCache.set(id, bpc);
+      return bpc;
     };
-    const baseAccuracy = await accuracy(task.baseModel);
-    output.note(`base model on the held-out set: accuracy ${baseAccuracy.toFixed(3)}`);
+    // The first global model is a fresh adapter (B = 0): exactly the starting model.
+    const baseBpc = await bpcOf(task.globalModel);
+    output.note(`starting model on the held-out set: ${baseBpc.toFixed(3)} bits per byte`);
 
     step("the organizations stake gmFLOCK as trainers and join");
     // Side by side (each from its own account): the join window is short.
@@ -296,7 +341,7 @@ export async function runFlChapter(
     signal.addEventListener("abort", onAbort, { once: true });
     const runs = new Map<string, Promise<unknown>>();
     const failures: string[] = [];
-    const start = (o: (typeof FL_ORGS)[number], i: number, app: TabularFlApp) => {
+    const run = (o: (typeof FL_ORGS)[number], i: number, app: LoraFlApp) => {
       const me = who(o.name);
       const stop = new AbortController();
       return runFlParticipant({
@@ -319,16 +364,20 @@ export async function runFlChapter(
       }).then((result) => ({ result, index: i }));
     };
     FL_ORGS.forEach((o, i) => {
-      const part = shards.parts[i]!;
-      const app = tabularFlApp({
-        trainCsv: formatTabularCsv(part.train),
-        testCsv: formatTabularCsv(part.test),
-        spec,
+      const app = loraFlApp({
+        base: start.model,
+        trainJsonl: data[i]!.train,
+        testJsonl: data[i]!.test,
+        trainConfig: task.trainConfig,
         seed: i,
       });
       apps.push(app);
-      runs.set(o.name, start(o, i, app));
+      runs.set(o.name, run(o, i, app));
     });
+    // Each organization compiles its trainer while the others join: the first round's deadline is short.
+    for (const [i, app] of apps.entries()) {
+      app.prepare().catch((error: unknown) => failures.push(`${FL_ORGS[i]!.name} prepare: ${String(error)}`));
+    }
 
     step("rounds: roles from the block hash, SecAgg+ training, commit-reveal votes");
     const printed = new Map<number, DemoFlRound>();
@@ -353,8 +402,8 @@ export async function runFlChapter(
           proposers: r.proposers.map((p) => nameOf(p.account)),
           voters: r.voters.map((v) => ({ name: nameOf(v.account), vote: v.vote })),
           tally: r.tally,
-          candidateAccuracy: r.candidateModel === null ? null : await accuracy(r.candidateModel),
-          globalAccuracy: await accuracy(r.status === "accepted" ? r.candidateModel! : r.baseModel),
+          candidateBpc: r.candidateModel === null ? null : await bpcOf(r.candidateModel),
+          globalBpc: await bpcOf(r.status === "accepted" ? r.candidateModel! : r.baseModel),
           droppedOut: script.dropout?.round === r.round ? [script.dropout.name] : [],
           poisoned: script.poison?.round === r.round ? [script.poison.name] : [],
           slashes: r.slashes.map((s) => ({ name: nameOf(s.account), amount: s.amount })),
@@ -371,7 +420,7 @@ export async function runFlChapter(
         restarted = true;
         const i = FL_ORGS.findIndex((o) => o.name === left.name);
         output.note(`${left.name.padEnd(4)} restarts its node: it plays again from round ${left.round + 1}`);
-        runs.set(left.name, start(FL_ORGS[i]!, i, apps[i + 1]!));
+        runs.set(left.name, run(FL_ORGS[i]!, i, apps[i]!));
       }
       if (current.status === "finished" || current.status === "closed") {
         if ([...printed.keys()].length >= current.currentRound - 1) break;
@@ -390,9 +439,9 @@ export async function runFlChapter(
     signal.removeEventListener("abort", onAbort);
     if (failures.length > 0) output.note(`participant errors: ${failures.join("; ")}`);
     const finished = await creator.api.fl.get(task.id);
-    const finalAccuracy = await accuracy(finished.globalModel);
+    const finalBpc = await bpcOf(finished.globalModel);
     output.note(
-      `task ${task.id} ${finished.status}: ${finished.acceptedRounds} round(s) accepted; held-out accuracy ${baseAccuracy.toFixed(3)} → ${finalAccuracy.toFixed(3)}`,
+      `task ${task.id} ${finished.status}: ${finished.acceptedRounds} round(s) accepted; held-out bits per byte ${baseBpc.toFixed(3)} → ${finalBpc.toFixed(3)}`,
     );
 
     step("settlement: the network's next epoch pays the FL task's rounds");
@@ -473,10 +522,11 @@ export async function runFlChapter(
     );
     return {
       taskId: task.id,
-      dataset: "breast-cancer",
+      dataset: "instructions",
       privacy: "secagg",
-      baseAccuracy,
-      finalAccuracy,
+      startingModel: start.label,
+      baseBpc,
+      finalBpc,
       rounds: [...printed.values()].sort((a, b) => a.round - b.round),
       organizations,
       epoch: epoch.number,
@@ -506,11 +556,11 @@ export function describeRound(r: DemoFlRound): string[] {
   }
   for (const name of r.poisoned) {
     lines.push(
-      `  ${name} poisoned its update (its weights replaced by ±${POISON_MAGNITUDE} noise); under SecAgg+ no one sees single updates, so it cannot be filtered, only voted down`,
+      `  ${name} poisoned its update (its adapter replaced by ±${POISON_MAGNITUDE} noise); under SecAgg+ no one sees single updates, so it cannot be filtered, only voted down`,
     );
   }
   lines.push(
-    `  held-out accuracy: candidate ${r.candidateAccuracy === null ? "-" : r.candidateAccuracy.toFixed(3)}, global model now ${r.globalAccuracy.toFixed(3)}`,
+    `  held-out bits per byte: candidate ${r.candidateBpc === null ? "-" : r.candidateBpc.toFixed(3)}, global model now ${r.globalBpc.toFixed(3)}`,
   );
   if (r.slashes.length > 0) {
     lines.push(
@@ -530,15 +580,15 @@ export function describeRound(r: DemoFlRound): string[] {
 export function renderFlReport(fl: DemoFlReport): string[] {
   return [
     "",
-    `FL task ${fl.taskId}: ${fl.dataset} classifier over four organizations' private shards, privacy ${fl.privacy}; held-out accuracy ${fl.baseAccuracy.toFixed(3)} → ${fl.finalAccuracy.toFixed(3)}`,
+    `FL task ${fl.taskId}: a LoRA of ${fl.startingModel} over four organizations' private ${fl.dataset}, privacy ${fl.privacy}; held-out bits per byte ${fl.baseBpc.toFixed(3)} → ${fl.finalBpc.toFixed(3)}`,
     table(
-      ["round", "proposers", "votes", "outcome", "accuracy after", "slashed"],
+      ["round", "proposers", "votes", "outcome", "bits per byte after", "slashed"],
       fl.rounds.map((r) => [
         String(r.round),
         r.proposers.join(" ") || "-",
         r.voters.map((v) => `${v.name}${v.vote === null ? "?" : v.vote === 1 ? "+" : "−"}`).join(" ") || "-",
         `${r.status}${r.droppedOut.length > 0 ? ` (${r.droppedOut.join(" ")} dropped)` : ""}${r.poisoned.length > 0 ? ` (${r.poisoned.join(" ")} poisoned)` : ""}`,
-        r.globalAccuracy.toFixed(3),
+        r.globalBpc.toFixed(3),
         r.slashes.map((s) => s.name).join(" ") || "-",
       ]),
     ),

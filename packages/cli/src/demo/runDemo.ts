@@ -379,7 +379,15 @@ export async function runDemo(
 
     step(`audit: recompute epoch ${epoch.number} from its published report`);
     const audit = await auditEpoch(ctx, epoch.number);
-    const fl = await runFlChapter(ctx, network, settings, who);
+    // The FL chapter fine-tunes the Arena's winner: the best-ranked scored submission.
+    const winner = leaderboard.find((l) => l.rank === 0 && l.bpc !== null);
+    const fl = await runFlChapter(ctx, network, settings, who, {
+      baseModel: base.bytes,
+      baseModelId: task.baseModel,
+      ...(winner === undefined
+        ? {}
+        : { winner: { submissionId: winner.submissionId, name: winner.name, recipe: winner.recipe } }),
+    });
     const report: DemoReport = {
       taskId: task.id,
       epoch: epoch.number,

@@ -5,8 +5,10 @@ import {
   type Batch,
   ByteTokenizer,
   type Conversation,
+  createRng,
   epochPermutation,
   evaluateLanguageModel,
+  initLoraParameters,
   languageModelTask,
   loraParameterShapes,
   makeBatches,
@@ -52,6 +54,8 @@ export interface LoraFlAppOptions {
 export interface LoraFlApp extends NodeApp {
   readonly trainConversations: number;
   readonly testConversations: number;
+  /** Compile the task's trainer ahead of the first round (training awaits the same compilation). */
+  prepare(): Promise<void>;
   /** Release the compiled trainers. */
   release(): Promise<void>;
 }
@@ -258,6 +262,11 @@ export function loraFlApp(options: LoraFlAppOptions): LoraFlApp {
         numExamples: test.length,
         metrics: { loss: metrics.bpc, bpc: metrics.bpc, nll: metrics.loss, tokens: metrics.tokens },
       };
+    },
+
+    async prepare() {
+      const placeholder = initLoraParameters(config, taskRecipe.lora, createRng(taskRecipe.seed));
+      await trainerFor(taskRecipe, placeholder);
     },
 
     async release() {
