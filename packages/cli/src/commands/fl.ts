@@ -303,7 +303,7 @@ export async function runFlJoin(
       coordinator = new URL(options.coordinator).origin;
     } catch {
       throw new ValidationError("FL_OPTION_INVALID", `--coordinator ${options.coordinator} is not a URL`, {
-        hint: "pass the coordinator's API URL, e.g. --coordinator http://10.0.0.5:8545",
+        hint: "pass the coordinator's API URL, e.g. --coordinator http://10.0.0.5:8780",
       });
     }
   }
