@@ -13,6 +13,7 @@ export * from "./fl.ts";
 export * from "./jobs.ts";
 export * from "./migrate.ts";
 export { migrationProvider, migrations } from "./migrations/index.ts";
+export * from "./models.ts";
 export * from "./nonces.ts";
 export * from "./repositories.ts";
 export * from "./rewards.ts";

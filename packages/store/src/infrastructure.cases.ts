@@ -25,6 +25,7 @@ export function infrastructureCases(ctx: StoreTestContext): void {
       "0011_federated_tasks",
       "0012_fl_contributions",
       "0013_fl_server_state",
+      "0014_models",
     ]);
   });
 

@@ -9,6 +9,7 @@ import { EpochRepository } from "./epochs.ts";
 import { EventRepository } from "./events.ts";
 import { FlRepository } from "./fl.ts";
 import { JobRepository } from "./jobs.ts";
+import { ModelRepository } from "./models.ts";
 import { NonceRepository } from "./nonces.ts";
 import { RewardRepository } from "./rewards.ts";
 import type { Database } from "./schema.ts";
@@ -41,6 +42,7 @@ export interface Repositories {
   events: EventRepository;
   artifacts: ArtifactRecordRepository;
   fl: FlRepository;
+  models: ModelRepository;
 }
 
 /** Repositories over `db`. */
@@ -65,6 +67,7 @@ export function createRepositories(db: Kysely<Database>): Repositories {
     events: new EventRepository(db),
     artifacts: new ArtifactRecordRepository(db),
     fl: new FlRepository(db),
+    models: new ModelRepository(db),
   };
 }
 

@@ -286,6 +286,7 @@ export interface Database {
   fl_participants: FlParticipantsTable;
   fl_rounds: FlRoundsTable;
   fl_messages: FlMessagesTable;
+  models: ModelsTable;
 }
 
 type Json<T> = ColumnType<T, string, string>;
@@ -380,4 +381,20 @@ export interface FlMessagesTable {
   created_at: Timestamp;
   reply: NullableJson<Record<string, unknown>>;
   replied_at: NullableTimestamp;
+}
+
+export type ModelKind = "arena-lora" | "arena-full" | "arena-tabular" | "fl-global";
+
+export interface ModelsTable {
+  id: Generated<number>;
+  name: string;
+  version: number;
+  kind: ModelKind;
+  task_id: number;
+  base_model: string;
+  artifact: string;
+  license: string;
+  metrics: ColumnType<Record<string, number>, string | undefined, string>;
+  lineage: Json<Record<string, unknown>>;
+  created_at: Timestamp;
 }

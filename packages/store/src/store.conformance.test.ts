@@ -4,6 +4,7 @@ import type { DialectName } from "./database.ts";
 import { flCases } from "./fl.cases.ts";
 import { infrastructureCases } from "./infrastructure.cases.ts";
 import { jobRecoveryCases } from "./jobRecovery.cases.ts";
+import { modelCases } from "./models.cases.ts";
 import { createRepositories, type Repositories } from "./repositories.ts";
 import { settlementCases } from "./settlement.cases.ts";
 import { submissionCases } from "./submissions.cases.ts";
@@ -66,5 +67,6 @@ for (const dialect of DIALECTS) {
     describe("nonces, jobs, events, artifacts, transactions, migrations", () => infrastructureCases(ctx));
     describe("job recovery and the journal of chain writes", () => jobRecoveryCases(ctx));
     describe("federated tasks, rounds and messages", () => flCases(ctx));
+    describe("model registry", () => modelCases(ctx));
   });
 }
