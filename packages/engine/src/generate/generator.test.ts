@@ -90,6 +90,25 @@ describe("generation with a KV cache", () => {
     expect(stopped.text).toBe(free.text.slice(0, free.text.indexOf(stop)));
   });
 
+  it("an aborted signal stops decoding between tokens, keeping what was streamed", async () => {
+    const prompt = [256, ...tokenizer.encode("The")];
+    const controller = new AbortController();
+    let streamed = "";
+    const stopped = await generator.generate(prompt, {
+      maxNewTokens: 40,
+      temperature: 1,
+      seed: 5,
+      onText: async (d) => {
+        streamed += d;
+        if (streamed.length >= 3) controller.abort();
+      },
+      signal: controller.signal,
+    });
+    expect(stopped.finishReason).toBe("abort");
+    expect(stopped.ids.length).toBeLessThan(40);
+    expect(stopped.text).toBe(streamed);
+  });
+
   it("top-p keeps only the nucleus: with p small the sampler is greedy", () => {
     const logits = [0.1, 3, 0.2, 2.9];
     const rng = createRng(1);

@@ -15,14 +15,19 @@ export interface GenerateOptions extends SamplingOptions {
   seed?: number;
   /** Stop when the generated text ends with one of these (the stop text is not returned). */
   stop?: readonly string[];
-  /** Called with each new piece of text as it is generated (streaming). */
-  onText?: (delta: string) => void;
+  /**
+   * Called with each new piece of text as it is generated (streaming). When it returns a promise, the next
+   * token is decoded only after it settles, so a slow reader slows the decoding (back-pressure).
+   */
+  onText?: (delta: string) => unknown;
+  /** Stops decoding between two tokens once aborted; the generation ends with finish reason "abort". */
+  signal?: AbortSignal;
 }
 
 export interface Generation {
   ids: number[];
   text: string;
-  finishReason: "stop" | "length" | "eos";
+  finishReason: "stop" | "length" | "eos" | "abort";
 }
 
 /**
@@ -123,7 +128,9 @@ export class Generator {
     const rng = createRng(options.seed ?? 0);
     let parity: 0 | 1 = 0;
     let logits = this.logits;
+    const aborted = () => options.signal?.aborted === true;
     for (let t = 0; t < prompt.length; t++) {
+      if (aborted()) return { ids: [], text: "", finishReason: "abort" };
       logits = await this.step(prompt[t]!, t, parity);
       parity = parity === 0 ? 1 : 0;
     }
@@ -132,6 +139,7 @@ export class Generator {
     const stops = options.stop ?? [];
     const eos = [this.tokenizer.specials.eos, this.tokenizer.specials.endOfTurn];
     for (let k = 0; k < options.maxNewTokens; k++) {
+      if (aborted()) return { ids, text, finishReason: "abort" };
       const next = sampleToken(logits, options, rng);
       if (eos.includes(next)) return { ids, text, finishReason: "eos" };
       ids.push(next);
@@ -139,15 +147,16 @@ export class Generator {
       const stop = stops.find((s) => full.endsWith(s));
       if (stop !== undefined) {
         const kept = full.slice(0, full.length - stop.length);
-        if (kept.length > text.length) options.onText?.(kept.slice(text.length));
+        if (kept.length > text.length) await options.onText?.(kept.slice(text.length));
         return { ids, text: kept, finishReason: "stop" };
       }
       // Hold back text that could be the start of a stop sequence; stream the rest.
       const held = Math.max(0, ...stops.map((s) => overlap(full, s)));
       const safe = full.slice(0, full.length - held).replace(/\uFFFD$/, "");
       if (safe.length > text.length) {
-        options.onText?.(safe.slice(text.length));
+        const delta = safe.slice(text.length);
         text = safe;
+        await options.onText?.(delta);
       }
       if (k + 1 < options.maxNewTokens) {
         logits = await this.step(next, prompt.length + k, parity);
@@ -155,7 +164,7 @@ export class Generator {
       }
     }
     const final = this.tokenizer.decode(ids);
-    if (final.length > text.length) options.onText?.(final.slice(text.length));
+    if (final.length > text.length) await options.onText?.(final.slice(text.length));
     return { ids, text: final, finishReason: "length" };
   }
 

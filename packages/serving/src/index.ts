@@ -1,0 +1,9 @@
+/**
+ * @flock/serving — Moonbase's inference: an OpenAI-compatible API over the engine's KV-cache decode.
+ */
+export * from "./completionEngine.ts";
+export * from "./completionRequest.ts";
+export * from "./modelCatalog.ts";
+export * from "./openAiError.ts";
+export * from "./openAiResponses.ts";
+export type * from "./openAiWire.ts";

@@ -1,0 +1,78 @@
+import { FlockError, httpStatusOf, isFlockError, NotFoundError, ValidationError } from "@flock/core";
+
+/** OpenAI's error body: `{ error: { message, type, param, code } }`, plus Flock's code and hint. */
+export interface OpenAiErrorBody {
+  error: {
+    message: string;
+    /** `invalid_request_error` (400, 404), `authentication_error` (401), `rate_limit_error` (429), `server_error`. */
+    type: string;
+    /** The request field at fault, or null. */
+    param: string | null;
+    /** OpenAI's machine code (`model_not_found`, `context_length_exceeded`, `invalid_value`, …), or null. */
+    code: string | null;
+    /** Flock's error code (core's ERROR_CODES). */
+    flock_code: string;
+    hint?: string;
+  };
+}
+
+/** What a refusal needs beyond a FlockError: the field at fault and OpenAI's code for it. */
+interface OpenAiDetails {
+  param?: string;
+  openAiCode?: string;
+}
+
+/** A request the OpenAI API refuses with 400: the field at fault is named so clients can show it. */
+export function invalidRequest(
+  param: string | null,
+  openAiCode: string,
+  message: string,
+  hint: string,
+): ValidationError {
+  return new ValidationError("SERVING_REQUEST_INVALID", message, {
+    hint,
+    details: { ...(param === null ? {} : { param }), openAiCode },
+  });
+}
+
+/** The model a request names is not served (404 `model_not_found`). */
+export function modelNotFound(model: string): NotFoundError {
+  return new NotFoundError("SERVING_MODEL_NOT_FOUND", `The model \`${model}\` does not exist`, {
+    hint: "GET /v1/models lists the models this coordinator serves",
+    details: { param: "model", openAiCode: "model_not_found" },
+  });
+}
+
+function typeOfStatus(status: number): string {
+  if (status === 401) return "authentication_error";
+  if (status === 403) return "permission_error";
+  if (status === 429) return "rate_limit_error";
+  if (status >= 500) return "server_error";
+  return "invalid_request_error";
+}
+
+/** Map anything thrown while serving to an HTTP status and OpenAI's error body (a 500 says nothing internal). */
+export function openAiErrorOf(
+  error: unknown,
+  statusOfUnknown?: number,
+): { status: number; body: OpenAiErrorBody } {
+  const flockError = isFlockError(error)
+    ? error
+    : new FlockError("SERVING_FAILED", "the model failed to answer", {
+        hint: "retry later; if it persists, report it to the coordinator's operator",
+        cause: error,
+      });
+  const status = isFlockError(error) ? httpStatusOf(flockError) : (statusOfUnknown ?? 500);
+  const details = (flockError.details ?? {}) as OpenAiDetails;
+  const body: OpenAiErrorBody = {
+    error: {
+      message: flockError.message,
+      type: typeOfStatus(status),
+      param: details.param ?? null,
+      code: details.openAiCode ?? null,
+      flock_code: flockError.code,
+    },
+  };
+  if (flockError.hint !== undefined) body.error.hint = flockError.hint;
+  return { status, body };
+}
