@@ -2,6 +2,7 @@ import { computeEpoch, type EpochInputs, rewardProof } from "@flock/protocol";
 import { type ChainSlash, type Epoch, type NewReward, type Task, withTransaction } from "@flock/store";
 import { createChainFactIndexer } from "../chain/chainFactIndexer.ts";
 import type { AppContext } from "../deps.ts";
+import { registerTaskModel } from "../models/registerModel.ts";
 import { countedStakes } from "../stakes/freezeStakes.ts";
 import { networkEpochInputs, type TaskEpochSnapshot, taskEpochParts } from "./epochInputs.ts";
 import { executedSlashesOf } from "./executedSlashes.ts";
@@ -171,6 +172,7 @@ async function recordEpoch(
  * then in the store, re-reading the task in the transaction so a close that raced another finds it done.
  */
 export async function closeSettledTask(ctx: AppContext, taskId: number): Promise<void> {
+  await registerTaskModel(ctx, taskId);
   if ((await ctx.repos.tasks.get(taskId)).status !== "finalized") return;
   await ctx.chain.closeTask(taskId);
   await withTransaction(ctx.db, async (tx) => {

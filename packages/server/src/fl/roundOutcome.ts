@@ -3,6 +3,7 @@ import { flRoundOutcome } from "@flock/protocol";
 import { type FlRoundRecord, type FlTerms, withTransaction } from "@flock/store";
 import type { AppContext } from "../deps.ts";
 import { JOB_KINDS, jobInput } from "../jobs/jobPayloads.ts";
+import { registerTaskModel } from "../models/registerModel.ts";
 import type { RevealedVote, RoundStep } from "./roundTypes.ts";
 
 /** How many rounds a task may play in all (accepted and redone) before it finishes anyway. */
@@ -217,5 +218,6 @@ export async function finishTask(ctx: AppContext, taskId: number, reason: string
       );
     }
   });
+  await registerTaskModel(ctx, taskId);
   return null;
 }
