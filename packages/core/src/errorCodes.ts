@@ -54,6 +54,7 @@ export const ERROR_CODES = {
   GAMMA_OUT_OF_RANGE: { kind: "ValidationError", status: 400 },
   GENERATE_TOO_LONG: { kind: "ValidationError", status: 400 },
   HASH_MALFORMED: { kind: "ValidationError", status: 400 },
+  HF_FOLDER_INCOMPLETE: { kind: "ValidationError", status: 400 },
   HF_TOKENIZER_INVALID: { kind: "ValidationError", status: 400 },
   HF_TOKENIZER_MISSING_SPECIAL: { kind: "ValidationError", status: 400 },
   HF_TOKENIZER_UNKNOWN_SPECIAL: { kind: "ValidationError", status: 400 },

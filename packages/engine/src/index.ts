@@ -22,6 +22,7 @@ export * from "./graph/dtype.ts";
 export * from "./graph/graph.ts";
 export * from "./graph/infer.ts";
 export * from "./graph/opType.ts";
+export * from "./io/hfFolder.ts";
 export * from "./io/index.ts";
 export * from "./lora/adapterFile.ts";
 export * from "./lora/adapterFiles.ts";
