@@ -1,6 +1,7 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { createLogger, REQUEST_SIGNING, ValidationError } from "@flock/core";
+import { CompletionEngine, staticModelCatalog } from "@flock/serving";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { installAuth } from "./auth/authHook.ts";
 import { journaledChainGateway } from "./chain/journaledChainGateway.ts";
@@ -32,7 +33,9 @@ import { registerEpochRoutes } from "./routes/epochRoutes.ts";
 import { registerEventRoutes } from "./routes/eventRoutes.ts";
 import { registerFlRoutes } from "./routes/flRoutes.ts";
 import { registerFlWebRoutes } from "./routes/flWebRoutes.ts";
+import { registerModelRoutes } from "./routes/modelRoutes.ts";
 import { registerNetworkRoutes } from "./routes/networkRoutes.ts";
+import { registerOpenAiRoutes } from "./routes/openAiRoutes.ts";
 import { registerSubmissionRoutes } from "./routes/submissionRoutes.ts";
 import { registerTaskRoutes } from "./routes/taskRoutes.ts";
 import { registerValidationRoutes } from "./routes/validationRoutes.ts";
@@ -201,6 +204,8 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
   registerAdminRoutes(http, ctx);
   registerFlRoutes(http, ctx, indexer);
   registerFlWebRoutes(http, ctx);
+  registerModelRoutes(http, ctx);
+  await registerOpenAiRoutes(http, deps.completions ?? new CompletionEngine(staticModelCatalog([])));
 
   const scheduler = createScheduler({
     repos: deps.repos,

@@ -17,6 +17,7 @@ import {
   FlTask,
 } from "./fl.ts";
 import { Leaderboard, LeaderboardEntry } from "./leaderboard.ts";
+import { Model, ModelFiles, Models } from "./model.ts";
 import { Health, Network } from "./network.ts";
 import { PublicArtifact } from "./publicArtifact.ts";
 import {
@@ -38,6 +39,7 @@ export * from "./epoch.ts";
 export * from "./errorBody.ts";
 export * from "./fl.ts";
 export * from "./leaderboard.ts";
+export * from "./model.ts";
 export * from "./network.ts";
 export * from "./primitives.ts";
 export * from "./publicArtifact.ts";
@@ -79,4 +81,7 @@ export const WIRE_SCHEMAS = {
   FlMessages,
   CreateFlTaskRequest,
   FlReplyRequest,
+  Model,
+  Models,
+  ModelFiles,
 } as const;

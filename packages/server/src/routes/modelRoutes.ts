@@ -1,0 +1,201 @@
+import { NotFoundError, sha256Hex, type wire } from "@flock/core";
+import { type HfFolder, hfFolderFromArtifact } from "@flock/engine";
+import type { ModelRecord } from "@flock/store";
+import type { FastifyInstance } from "fastify";
+import type { AppContext } from "../deps.ts";
+import { errorResponses } from "../http/schemas.ts";
+import { wireRef } from "../http/wireSchemas.ts";
+import { modelCard } from "../models/modelCard.ts";
+
+/** `:id` is a model's numeric id, or its URL-encoded name (`flock%2Flm-lora-x`), optionally `@version`. */
+const modelParams = {
+  type: "object",
+  required: ["id"],
+  properties: { id: { type: "string", minLength: 1, maxLength: 140 } },
+} as const;
+
+export function modelJson(model: ModelRecord): wire.Model {
+  return {
+    id: model.id,
+    name: model.name,
+    version: model.version,
+    kind: model.kind,
+    taskId: model.taskId,
+    baseModel: model.baseModel,
+    artifact: model.artifact as wire.Model["artifact"],
+    license: model.license,
+    metrics: model.metrics,
+    lineage: model.lineage as wire.Model["lineage"],
+    createdAt: model.createdAt.toISOString(),
+  };
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  json: "application/json; charset=utf-8",
+  md: "text/markdown; charset=utf-8",
+  safetensors: "application/octet-stream",
+  bin: "application/octet-stream",
+};
+
+/**
+ * Moonbase's registry (SPEC §2.4), public like the leaderboard: `GET /models` lists each model's latest version,
+ * `GET /models/:id` one version with its lineage, `GET /models/:id/card` its Hugging Face model card (markdown),
+ * `GET /models/:id/files` its Hugging Face folder and `GET /models/:id/files/:name` a file of it (the card is the
+ * folder's README.md).
+ */
+export function registerModelRoutes(app: FastifyInstance, ctx: AppContext): void {
+  // A folder is derived from its content-addressed artifact: the last few are kept (a download asks for each file).
+  const folders = new Map<string, HfFolder>();
+  async function folderOf(model: ModelRecord): Promise<HfFolder> {
+    const cached = folders.get(model.artifact);
+    if (cached !== undefined) return cached;
+    const bytes = await ctx.artifacts.read(model.artifact as `sha256:${string}`);
+    const folder = hfFolderFromArtifact(bytes, { baseModelName: await baseNameOf(model) });
+    folders.set(model.artifact, folder);
+    while (folders.size > 4) folders.delete(folders.keys().next().value as string);
+    return folder;
+  }
+  /** The registry name of the base model when it is a registered model itself (an FL fine-tune of a winner). */
+  async function baseNameOf(model: ModelRecord): Promise<string> {
+    if (!model.baseModel.startsWith("sha256:")) return model.baseModel;
+    const base = await ctx.repos.models.byArtifact(model.baseModel);
+    return base === undefined ? model.baseModel : `${base.name}@${base.version}`;
+  }
+  async function cardOf(model: ModelRecord, request: { protocol: string; host: string }): Promise<string> {
+    const folder = await folderOf(model);
+    const base = await baseNameOf(model);
+    return modelCard(model, {
+      coordinatorUrl: `${request.protocol}://${request.host}`,
+      files: ["README.md", ...folder.files.keys()],
+      ...(base === model.baseModel ? {} : { baseModelName: base }),
+    });
+  }
+
+  app.get<{ Querystring: { versions?: "latest" | "all"; taskId?: number } }>(
+    "/models",
+    {
+      schema: {
+        summary:
+          "Registered models (each name's latest version, newest first; every version with versions=all)",
+        tags: ["models"],
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            versions: { type: "string", enum: ["latest", "all"] },
+            taskId: { type: "integer", minimum: 1 },
+          },
+        },
+        response: { 200: wireRef("Models"), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const models = await ctx.repos.models.list({
+        allVersions: request.query.versions === "all",
+        ...(request.query.taskId === undefined ? {} : { taskId: request.query.taskId }),
+      });
+      const body: wire.Models = { items: models.map(modelJson) };
+      return body;
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/models/:id",
+    {
+      schema: {
+        summary: "A registered model version with its lineage (by id, name or name@version)",
+        tags: ["models"],
+        params: modelParams,
+        response: { 200: wireRef("Model"), ...errorResponses },
+      },
+    },
+    async (request) => modelJson(await ctx.repos.models.get(request.params.id)),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/models/:id/card",
+    {
+      schema: {
+        summary: "A model's card in Hugging Face's format (YAML front matter, then markdown)",
+        tags: ["models"],
+        params: modelParams,
+        response: { 200: { type: "string" }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const model = await ctx.repos.models.get(request.params.id);
+      return reply.header("content-type", CONTENT_TYPES.md).send(await cardOf(model, request));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/models/:id/files",
+    {
+      schema: {
+        summary: "A model's Hugging Face folder: README.md (its card) and its config and weights files",
+        tags: ["models"],
+        params: modelParams,
+        response: { 200: wireRef("ModelFiles"), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const model = await ctx.repos.models.get(request.params.id);
+      const folder = await folderOf(model);
+      const card = new TextEncoder().encode(await cardOf(model, request));
+      const files: wire.ModelFiles = {
+        modelId: model.id,
+        layout: folder.kind,
+        files: [["README.md", card] as const, ...folder.files].map(([name, bytes]) => ({
+          name,
+          size: bytes.byteLength,
+          sha256: sha256Hex(bytes),
+        })),
+      };
+      return files;
+    },
+  );
+
+  app.get<{ Params: { id: string; name: string } }>(
+    "/models/:id/files/:name",
+    {
+      schema: {
+        summary: "One file of a model's Hugging Face folder",
+        tags: ["models"],
+        params: {
+          type: "object",
+          required: ["id", "name"],
+          properties: {
+            id: modelParams.properties.id,
+            name: { type: "string", minLength: 1, maxLength: 100 },
+          },
+        },
+        response: { ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const model = await ctx.repos.models.get(request.params.id);
+      const { name } = request.params;
+      const folder = await folderOf(model);
+      const bytes =
+        name === "README.md"
+          ? new TextEncoder().encode(await cardOf(model, request))
+          : folder.files.get(name);
+      if (bytes === undefined) {
+        throw new NotFoundError(
+          "MODEL_FILE_NOT_FOUND",
+          `model ${model.name}@${model.version} has no file ${name}`,
+          {
+            hint: `list its files with GET /models/${model.id}/files`,
+            details: { files: ["README.md", ...folder.files.keys()] },
+          },
+        );
+      }
+      const type = CONTENT_TYPES[name.slice(name.lastIndexOf(".") + 1)] ?? "application/octet-stream";
+      return reply
+        .header("content-type", type)
+        .header("content-disposition", `attachment; filename="${name}"`)
+        .header("x-content-type-options", "nosniff")
+        .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    },
+  );
+}
