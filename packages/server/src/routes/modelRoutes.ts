@@ -119,7 +119,13 @@ export function registerModelRoutes(app: FastifyInstance, ctx: AppContext): void
         summary: "A model's card in Hugging Face's format (YAML front matter, then markdown)",
         tags: ["models"],
         params: modelParams,
-        response: { 200: { type: "string" }, ...errorResponses },
+        response: {
+          200: {
+            description: "The card: YAML front matter, then markdown",
+            content: { "text/markdown": { schema: { type: "string" } } },
+          },
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -169,7 +175,14 @@ export function registerModelRoutes(app: FastifyInstance, ctx: AppContext): void
             name: { type: "string", minLength: 1, maxLength: 100 },
           },
         },
-        response: { ...errorResponses },
+        response: {
+          200: {
+            description:
+              "The file's bytes (JSON for the configs, markdown for README.md, safetensors for weights)",
+            content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } },
+          },
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {
