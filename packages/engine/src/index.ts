@@ -14,6 +14,7 @@ export * from "./eval/evaluateTabular.ts";
 export * from "./eval/scoreFullSubmission.ts";
 export * from "./eval/scoreSubmission.ts";
 export * from "./eval/scoreTabularSubmission.ts";
+export * from "./generate/batchDecoder.ts";
 export * from "./generate/decodeGraph.ts";
 export * from "./generate/generator.ts";
 export * from "./generate/sampler.ts";

@@ -95,6 +95,17 @@ describe("completions from the engine", () => {
     expect(json.every((c) => c.object === "text_completion" && !("usage" in c))).toBe(true);
   });
 
+  it("without a seed each request samples afresh", async () => {
+    const request = ask({ seed: null, max_tokens: 24 });
+    const a = (await completeOnce(await engine.prepare(request), request)) as {
+      choices: Array<{ message: { content: string } }>;
+    };
+    const b = (await completeOnce(await engine.prepare(request), request)) as {
+      choices: Array<{ message: { content: string } }>;
+    };
+    expect(a.choices[0]!.message.content).not.toBe(b.choices[0]!.message.content);
+  });
+
   it("refuses an unknown model (404 model_not_found) and a prompt longer than the context (400)", async () => {
     const missing = openAiErrorOf(await engine.prepare(ask({ model: "nope" })).catch((e: unknown) => e));
     expect(missing).toMatchObject({

@@ -3,6 +3,7 @@
  */
 export * from "./completionEngine.ts";
 export * from "./completionRequest.ts";
+export * from "./decodeScheduler.ts";
 export * from "./modelCatalog.ts";
 export * from "./openAiError.ts";
 export * from "./openAiResponses.ts";

@@ -51,28 +51,28 @@ function typeOfStatus(status: number): string {
   return "invalid_request_error";
 }
 
-/** Map anything thrown while serving to an HTTP status and OpenAI's error body (a 500 says nothing internal). */
-export function openAiErrorOf(
-  error: unknown,
-  statusOfUnknown?: number,
-): { status: number; body: OpenAiErrorBody } {
+/**
+ * Map anything thrown while serving to an HTTP status and OpenAI's error body (a 500 says nothing internal);
+ * `status` overrides the one core's table gives (for a refusal by the HTTP layer itself).
+ */
+export function openAiErrorOf(error: unknown, status?: number): { status: number; body: OpenAiErrorBody } {
   const flockError = isFlockError(error)
     ? error
     : new FlockError("SERVING_FAILED", "the model failed to answer", {
         hint: "retry later; if it persists, report it to the coordinator's operator",
         cause: error,
       });
-  const status = isFlockError(error) ? httpStatusOf(flockError) : (statusOfUnknown ?? 500);
+  const answered = status ?? httpStatusOf(flockError);
   const details = (flockError.details ?? {}) as OpenAiDetails;
   const body: OpenAiErrorBody = {
     error: {
       message: flockError.message,
-      type: typeOfStatus(status),
+      type: typeOfStatus(answered),
       param: details.param ?? null,
       code: details.openAiCode ?? null,
       flock_code: flockError.code,
     },
   };
   if (flockError.hint !== undefined) body.error.hint = flockError.hint;
-  return { status, body };
+  return { status: answered, body };
 }

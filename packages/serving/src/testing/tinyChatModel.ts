@@ -6,14 +6,14 @@ import type { CatalogModel } from "../modelCatalog.ts";
  * stores them): fast to compile and decode, with a context long enough for a short chat. Its text is noise,
  * but the same seed gives the same noise.
  */
-export function tinyChatModel(id = "flock/tiny-chat", seed = 4): CatalogModel {
+export function tinyChatModel(id = "flock/tiny-chat", seed = 4, maxPositions = 192): CatalogModel {
   const config = llamaConfig({
     hiddenSize: 32,
     numLayers: 2,
     numHeads: 4,
     numKvHeads: 2,
     vocabSize: 261,
-    maxPositions: 192,
+    maxPositions,
   });
   // A wide initialization spreads the logits, so sampling gives varied text.
   const params = initLlamaParameters({ ...config, initializer_range: 0.3 }, createRng(seed));
