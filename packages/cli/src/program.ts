@@ -11,6 +11,7 @@ import { runFlCreate, runFlJoin, runFlList, runFlRounds, runFlShards, runFlShow 
 import { runFlSimulate } from "./commands/flSimulate.ts";
 import { FL_SIMULATE_DEFAULTS as FL } from "./commands/flSimulateOptions.ts";
 import { runJoin } from "./commands/join.ts";
+import { runModelsCard, runModelsDownload, runModelsList, runModelsShow } from "./commands/models.ts";
 import { runTrain, runValidate } from "./commands/nodes.ts";
 import {
   runTaskApprove,
@@ -179,6 +180,27 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .command("leaderboard <id>")
     .description("a task's submissions ranked by consensus BPC (and the base model's score, for its creator)")
     .action(run(runTaskLeaderboard));
+
+  // The registry is read over HTTP only: no chain needed.
+  const models = program
+    .command("models")
+    .description("the model registry: Arena winners and FL global models");
+  models
+    .command("list")
+    .description("registered models (each name's latest version)")
+    .option("--all", "every version")
+    .option("--task <id>", "only models of this task")
+    .action(local(runModelsList));
+  models
+    .command("show <id>")
+    .description("one model version with its lineage (id, name or name@version)")
+    .action(local(runModelsShow));
+  models.command("card <id>").description("the model's Hugging Face model card").action(local(runModelsCard));
+  models
+    .command("download <id>")
+    .description("write the model's Hugging Face folder (card, config, safetensors)")
+    .option("--out <dir>", "the folder to write")
+    .action(local(runModelsDownload));
 
   program
     .command("epochs")

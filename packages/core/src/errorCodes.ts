@@ -430,6 +430,7 @@ export const ERROR_CODES = {
   ACCOUNT_REQUIRED: { kind: "FlockError", status: 500 },
   ASSIGNMENT_NOT_OPEN: { kind: "FlockError", status: 500 },
   BASE_MODEL_HASH_MISMATCH: { kind: "FlockError", status: 500 },
+  MODEL_FILE_HASH_MISMATCH: { kind: "FlockError", status: 500 },
   COORDINATOR_UNREACHABLE: { kind: "FlockError", status: 500 },
   DEMO_FAILED: { kind: "FlockError", status: 500 },
   DEMO_INTERRUPTED: { kind: "FlockError", status: 500 },

@@ -519,6 +519,31 @@ export function createFlockClient(options: FlockClientOptions) {
     },
 
     /**
+     * Moonbase's model registry (SPEC §2.4): every accepted model with its versions, lineage, Hugging Face card
+     * and folder. A model is named by its numeric id, its name (`flock/lm-lora-…`, the latest version) or
+     * `name@version`.
+     */
+    models: {
+      /** Each model's latest version, newest first; `versions: "all"` lists every version. */
+      list: async (options: { versions?: "latest" | "all"; taskId?: number } = {}) =>
+        (
+          await send<wire.Models>("GET", "/models", {
+            query: { versions: options.versions, taskId: options.taskId },
+          })
+        ).items,
+      get: (ref: number | string) => send<wire.Model>("GET", `/models/${encodeURIComponent(String(ref))}`),
+      /** The model card: Hugging Face's YAML front matter, then markdown. */
+      card: async (ref: number | string) =>
+        (await respond("GET", `/models/${encodeURIComponent(String(ref))}/card`, {})).text(),
+      /** The files of the model's Hugging Face folder, with their sizes and sha256. */
+      files: (ref: number | string) =>
+        send<wire.ModelFiles>("GET", `/models/${encodeURIComponent(String(ref))}/files`),
+      /** One file of the folder (README.md, adapter_config.json, adapter_model.safetensors, …). */
+      file: (ref: number | string, name: string) =>
+        bytes(`/models/${encodeURIComponent(String(ref))}/files/${encodeURIComponent(name)}`),
+    },
+
+    /**
      * Live events after `after` (0: from the start), as an async iterable; stop with the signal. A dropped
      * stream is not resumed automatically: call again with the last id seen.
      */
