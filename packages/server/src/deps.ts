@@ -1,6 +1,7 @@
 import type { DeploymentManifest } from "@flock/chain";
 import type { Logger } from "@flock/core";
 import { DEFAULT_EPOCH_PARAMS } from "@flock/protocol";
+import type { CompletionEngine } from "@flock/serving";
 import type { ArtifactStore, FlockDatabase, Repositories } from "@flock/store";
 import type { ChainGateway } from "./chain/chainGateway.ts";
 import type { SubmissionEvaluator } from "./disputes/submissionEvaluator.ts";
@@ -138,6 +139,11 @@ export interface AppDeps {
   network?: PublishedNetwork;
   /** The browser FL client served at /fl/join/: its folder (built on first use by whoever passes it). */
   flWeb?: { directory(): Promise<string> };
+  /**
+   * Answers the OpenAI-compatible API at /v1 from its model catalog (the app closes it); an empty catalog
+   * when absent.
+   */
+  completions?: CompletionEngine;
 }
 
 /** The network a coordinator publishes to nodes that join it. */

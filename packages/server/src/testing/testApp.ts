@@ -1,6 +1,7 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createLogger } from "@flock/core";
+import type { CompletionEngine } from "@flock/serving";
 import {
   type ArtifactStore,
   createRepositories,
@@ -94,6 +95,8 @@ export async function startTestApp(
     artifacts?: string;
     /** The browser FL client's folder, served at /fl/join/. */
     flWebDir?: string;
+    /** Answers the OpenAI-compatible API at /v1. */
+    completions?: CompletionEngine;
   } = {},
 ): Promise<TestApp> {
   // A copy of a migrated database: the same as migrating a new one, in a fraction of the time.
@@ -127,6 +130,7 @@ export async function startTestApp(
     ...(clock === undefined ? {} : { clock }),
     ...(options.evaluator === undefined ? {} : { evaluator: options.evaluator }),
     ...(options.flWebDir === undefined ? {} : { flWeb: { directory: async () => options.flWebDir! } }),
+    ...(options.completions === undefined ? {} : { completions: options.completions }),
     config: { schedulerPollMs: 50, epochLengthMs: 0, ...options.config },
   });
   let stakeBlock = 0;

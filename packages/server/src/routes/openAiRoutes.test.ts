@@ -1,0 +1,234 @@
+import { CompletionEngine, staticModelCatalog } from "@flock/serving";
+import { tinyChatModel } from "@flock/serving/testing";
+import OpenAI, { BadRequestError, NotFoundError } from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, type TestApp } from "../testing/testApp.ts";
+
+/**
+ * Conformance with the official `openai` client, unchanged, against a real coordinator on 127.0.0.1 serving
+ * tiny byte-level decoders from the engine.
+ */
+const MODEL = "flock/tiny-chat";
+/** A longer context; greedy decoding of these weights runs to max_tokens without ending its turn. */
+const LONG_MODEL = "flock/tiny-chat-long";
+
+let t: TestApp;
+let engine: CompletionEngine;
+let client: OpenAI;
+let url: string;
+
+beforeAll(async () => {
+  // Four rows: concurrent requests of a model share batched decode steps.
+  engine = new CompletionEngine(
+    staticModelCatalog([tinyChatModel(MODEL), tinyChatModel(LONG_MODEL, 4, 1024)]),
+    { batchRows: 4 },
+  );
+  t = await startTestApp({ completions: engine });
+  url = await t.app.http.listen({ host: "127.0.0.1", port: 0 });
+  client = new OpenAI({ baseURL: `${url}/v1`, apiKey: "sk-flock-test", maxRetries: 0 });
+});
+afterAll(() => t?.dispose());
+
+const messages = [
+  { role: "system" as const, content: "You are terse." },
+  { role: "user" as const, content: "Name a colour." },
+];
+
+describe("the official openai client against Moonbase's /v1", () => {
+  it("lists the served models", async () => {
+    const page = await client.models.list();
+    expect(page.data.map((m) => m.id)).toEqual([MODEL, LONG_MODEL]);
+    expect(page.data[0]).toEqual({
+      id: MODEL,
+      object: "model",
+      created: expect.any(Number),
+      owned_by: "flock",
+    });
+  });
+
+  it("chats without streaming: one choice with index 0, an assistant message and usage", async () => {
+    const answer = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 24, seed: 7 });
+    expect(answer.object).toBe("chat.completion");
+    expect(answer.id).toMatch(/^chatcmpl-/);
+    expect(answer.model).toBe(MODEL);
+    expect(answer.choices).toHaveLength(1);
+    const [choice] = answer.choices;
+    expect(choice!.index).toBe(0);
+    expect(choice!.message.role).toBe("assistant");
+    expect(typeof choice!.message.content).toBe("string");
+    expect(["stop", "length"]).toContain(choice!.finish_reason);
+    const usage = answer.usage!;
+    expect(usage.completion_tokens).toBeGreaterThan(0);
+    expect(usage.completion_tokens).toBeLessThanOrEqual(24);
+    expect(usage.total_tokens).toBe(usage.prompt_tokens + usage.completion_tokens);
+  });
+
+  it("streams with include_usage: usage null on every chunk but the last, which has choices [] and the usage", async () => {
+    const whole = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 24, seed: 7 });
+    const stream = await client.chat.completions.create({
+      model: MODEL,
+      messages,
+      max_tokens: 24,
+      seed: 7,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    const last = chunks.at(-1)!;
+    expect(last.choices).toEqual([]);
+    expect(last.usage).toEqual(whole.usage);
+    const rest = chunks.slice(0, -1);
+    expect(rest.length).toBeGreaterThan(1);
+    for (const chunk of rest) {
+      expect(chunk.object).toBe("chat.completion.chunk");
+      expect(chunk.id).toBe(last.id);
+      expect(chunk.usage).toBeNull();
+      expect(chunk.choices.map((c) => c.index)).toEqual([0]);
+    }
+    expect(rest[0]!.choices[0]!.delta.role).toBe("assistant");
+    expect(rest.at(-1)!.choices[0]!.finish_reason).toBe(whole.choices[0]!.finish_reason);
+    expect(rest.map((c) => c.choices[0]!.delta.content ?? "").join("")).toBe(
+      whole.choices[0]!.message.content,
+    );
+  });
+
+  it("the same seed gives the same text, another seed another", async () => {
+    const ask = (seed: number) =>
+      client.chat.completions.create({ model: MODEL, messages, max_tokens: 32, temperature: 1, seed });
+    const [a, b, c] = [await ask(21), await ask(21), await ask(22)];
+    expect(b.choices[0]!.message.content).toBe(a.choices[0]!.message.content);
+    expect(c.choices[0]!.message.content).not.toBe(a.choices[0]!.message.content);
+  });
+
+  it("four concurrent streams give the texts the same seeds give one at a time", async () => {
+    const streamed = async (seed: number) => {
+      const stream = await client.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: "user", content: `Tell me about ${seed}.` }],
+        max_tokens: 16 + seed,
+        seed,
+        stream: true,
+      });
+      let text = "";
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+      return text;
+    };
+    const seeds = [1, 2, 3, 4];
+    const alone: string[] = [];
+    for (const seed of seeds) alone.push(await streamed(seed));
+    expect(await Promise.all(seeds.map(streamed))).toEqual(alone);
+  });
+
+  it("stops before a stop sequence, which is left out, with finish_reason stop", async () => {
+    const free = await client.completions.create({
+      model: LONG_MODEL,
+      prompt: "Once",
+      max_tokens: 60,
+      temperature: 0,
+    });
+    const text = free.choices[0]!.text;
+    // Two printable ASCII characters the greedy text reaches after a few characters.
+    const at = [...text].findIndex((_, i) => i >= 4 && /^[ -~]{2}$/.test(text.slice(i, i + 2)));
+    expect(at).toBeGreaterThan(0);
+    const stop = text.slice(at, at + 2);
+    for (const stream of [false, true] as const) {
+      const request = {
+        model: LONG_MODEL,
+        prompt: "Once",
+        max_tokens: 60,
+        temperature: 0,
+        stop: [stop, "never said"],
+      };
+      let stopped: { text: string; finish: string | null };
+      if (stream) {
+        const pieces: string[] = [];
+        let finish: string | null = null;
+        for await (const chunk of await client.completions.create({ ...request, stream: true })) {
+          pieces.push(chunk.choices[0]?.text ?? "");
+          finish = chunk.choices[0]?.finish_reason ?? finish;
+        }
+        stopped = { text: pieces.join(""), finish };
+      } else {
+        const answer = await client.completions.create(request);
+        stopped = { text: answer.choices[0]!.text, finish: answer.choices[0]!.finish_reason };
+      }
+      expect(stopped).toEqual({ text: text.slice(0, text.indexOf(stop)), finish: "stop" });
+    }
+  });
+
+  it("aborting mid-stream stops the server's decoding, and the next request is served", async () => {
+    const controller = new AbortController();
+    const stream = await client.chat.completions.create(
+      { model: LONG_MODEL, messages, max_tokens: 900, temperature: 0, stream: true },
+      { signal: controller.signal },
+    );
+    let received = 0;
+    const reading = (async () => {
+      for await (const chunk of stream) {
+        if ((chunk.choices[0]?.delta.content ?? "") !== "" && ++received === 3) controller.abort();
+      }
+    })();
+    // The client's stream ends quietly when its own signal aborts it.
+    await reading;
+    expect(received).toBe(3);
+    const deadline = Date.now() + 10_000;
+    while (engine.stats().running > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const { running, lastFinished } = engine.stats();
+    expect(running).toBe(0);
+    expect(lastFinished?.finishReason).toBe("abort");
+    // Greedy decoding of this model runs to all 900 tokens when nobody stops it.
+    expect(lastFinished!.completionTokens).toBeLessThan(900);
+    const next = await client.chat.completions.create({
+      model: LONG_MODEL,
+      messages,
+      max_tokens: 5,
+      temperature: 0,
+    });
+    expect(next.choices[0]!.finish_reason).toBe("length");
+  });
+
+  it("an unknown model is the client's NotFoundError with code model_not_found", async () => {
+    const error = await client.chat.completions
+      .create({ model: "flock/no-such-model", messages })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error).toMatchObject({
+      status: 404,
+      code: "model_not_found",
+      param: "model",
+      type: "invalid_request_error",
+    });
+  });
+
+  it("malformed requests are the client's BadRequestError naming the field", async () => {
+    const refusals = [
+      [{ model: MODEL, messages, temperature: 5 }, "temperature"],
+      [{ model: MODEL, messages, n: 2 }, "n"],
+      [{ model: MODEL, messages: [] }, "messages"],
+      [{ model: MODEL, messages, max_tokens: 5000 }, "messages"],
+    ] as const;
+    for (const [body, param] of refusals) {
+      const error = await client.chat.completions.create(body as never).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BadRequestError);
+      expect((error as BadRequestError).param).toBe(param);
+    }
+  });
+
+  it("answers bad JSON and unknown /v1 routes in OpenAI's error shape", async () => {
+    const bad = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{not json",
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({
+      error: { type: "invalid_request_error", flock_code: "BODY_NOT_JSON", message: expect.any(String) },
+    });
+    const missing = await fetch(`${url}/v1/embeddings`, { method: "POST" });
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({
+      error: { flock_code: "ROUTE_NOT_FOUND", param: null, code: null },
+    });
+  });
+});
