@@ -223,7 +223,7 @@ describe("model registry: a federated task's global model", () => {
   let s: FlScenario;
   afterAll(() => s?.dispose());
 
-  it("is registered when the task finishes, with its rounds, proposers and voters", async () => {
+  it("is registered when the task finishes, with its rounds, proposers, voters and contribution values", async () => {
     const target = [1, 2, 3, 4];
     s = await startFlScenario({
       participants: [
@@ -233,6 +233,7 @@ describe("model registry: a federated task's global model", () => {
         { target: target.map((v) => v + 0.05) },
       ],
       rounds: 1,
+      payRule: "contribution",
     });
     await s.play();
     const task = await s.task();
@@ -245,7 +246,7 @@ describe("model registry: a federated task's global model", () => {
       name: "flock/fl-regressor-federated-vectors",
       kind: "fl-global",
       artifact: task.globalModel,
-      lineage: { task: { id: task.id, kind: "federated" }, payRule: "stake", datasets: [] },
+      lineage: { task: { id: task.id, kind: "federated" }, payRule: "contribution", datasets: [] },
     });
     expect(model.lineage.rounds).toHaveLength(1);
     expect(model.lineage.rounds[0]).toMatchObject({
@@ -255,7 +256,15 @@ describe("model registry: a federated task's global model", () => {
       voters: rounds[0]!.voters.map((v) => v.account),
     });
     expect(model.lineage.trainers).toEqual([...rounds[0]!.contributors].sort());
-    const meta = await parseFrontMatter(await (await fetch(`${s.origin}/models/${model.id}/card`)).text());
+    // Pay by contribution: each proposer's value in the round, as the round published it.
+    const values = model.lineage.rounds[0].contributions;
+    expect(values).toEqual(
+      rounds[0]!.contributions!.map((c) => ({ account: c.account, valueWad: c.valueWad.toString() })),
+    );
+    expect(values.length).toBeGreaterThan(0);
+    const card = await (await fetch(`${s.origin}/models/${model.id}/card`)).text();
+    expect(card).toContain("### Federated rounds (pay rule: contribution)");
+    const meta = await parseFrontMatter(card);
     expect(meta).toMatchObject({ base_model: [task.baseModel], base_model_relation: "finetune" });
     expect(meta.tags).toContain("federated-learning");
   });
