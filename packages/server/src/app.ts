@@ -1,7 +1,7 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { createLogger, REQUEST_SIGNING, ValidationError } from "@flock/core";
-import { CompletionEngine, staticModelCatalog } from "@flock/serving";
+import { CompletionEngine } from "@flock/serving";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { installAuth } from "./auth/authHook.ts";
 import { journaledChainGateway } from "./chain/journaledChainGateway.ts";
@@ -40,6 +40,7 @@ import { registerSubmissionRoutes } from "./routes/submissionRoutes.ts";
 import { registerTaskRoutes } from "./routes/taskRoutes.ts";
 import { registerValidationRoutes } from "./routes/validationRoutes.ts";
 import { createScheduler, jobTaskId, type Scheduler } from "./scheduler/scheduler.ts";
+import { registryModelCatalog } from "./serving/registryModelCatalog.ts";
 import { createStakeIndexer, type StakeIndexer } from "./stakes/stakeIndexer.ts";
 import { slashCopyHandlers } from "./submissions/slashCopy.ts";
 import { taskJobHandlers } from "./tasks/taskJobs.ts";
@@ -205,7 +206,10 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
   registerFlRoutes(http, ctx, indexer);
   registerFlWebRoutes(http, ctx);
   registerModelRoutes(http, ctx);
-  await registerOpenAiRoutes(http, deps.completions ?? new CompletionEngine(staticModelCatalog([])));
+  await registerOpenAiRoutes(
+    http,
+    deps.completions ?? new CompletionEngine(registryModelCatalog(ctx), { batchRows: 4 }),
+  );
 
   const scheduler = createScheduler({
     repos: deps.repos,

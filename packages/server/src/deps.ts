@@ -140,8 +140,8 @@ export interface AppDeps {
   /** The browser FL client served at /fl/join/: its folder (built on first use by whoever passes it). */
   flWeb?: { directory(): Promise<string> };
   /**
-   * Answers the OpenAI-compatible API at /v1 from its model catalog (the app closes it); an empty catalog
-   * when absent.
+   * Answers the OpenAI-compatible API at /v1 from its model catalog (the app closes it); by default the
+   * registry's language models, decoded four to a batched step.
    */
   completions?: CompletionEngine;
 }

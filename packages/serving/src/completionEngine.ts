@@ -174,7 +174,8 @@ export class CompletionEngine {
   }
 
   private load(entry: CatalogModel): Promise<LoadedModel> {
-    let model = this.loaded.get(entry.id);
+    const key = `${entry.id}\u0000${entry.revision ?? ""}`;
+    let model = this.loaded.get(key);
     if (model === undefined) {
       model = entry.weights().then(async (weights) => {
         const loaded = await this.compile(weights);
@@ -182,8 +183,8 @@ export class CompletionEngine {
         return loaded;
       });
       // A model that failed to load is tried again on the next request.
-      model.catch(() => this.loaded.delete(entry.id));
-      this.loaded.set(entry.id, model);
+      model.catch(() => this.loaded.delete(key));
+      this.loaded.set(key, model);
     }
     return model;
   }

@@ -14,6 +14,8 @@ export interface ModelWeights {
 export interface CatalogModel {
   /** The id clients name in `model`. */
   id: string;
+  /** Changes when the id names new weights (a new version): the engine then loads them afresh. */
+  revision?: string;
   /** When it was published (unix seconds). */
   created: number;
   /** Who made it (an account address, or "flock"). */

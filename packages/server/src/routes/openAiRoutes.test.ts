@@ -232,3 +232,68 @@ describe("the official openai client against Moonbase's /v1", () => {
     });
   });
 });
+
+describe("a coordinator's /v1 serves the registry's language models", () => {
+  let r: TestApp;
+  let registry: OpenAI;
+  const trainer = "0x00000000000000000000000000000000000000a1";
+  beforeAll(async () => {
+    r = await startTestApp();
+    const { baseModel } = await tinyChatModel().weights();
+    const baseId = await r.publish(baseModel as Uint8Array);
+    const task = await r.repos.tasks.create({
+      title: "tiny full",
+      description: "d",
+      type: "lm-full",
+      baseModel: baseId,
+      contextLength: 64,
+      maxTrainableParams: 1000,
+      trainingSetId: await r.publish("training set"),
+      validationCommitment: `sha256:${"1".padStart(64, "0")}`,
+      submissionDeadline: new Date(Date.now() + 3_600_000),
+      endTime: new Date(Date.now() + 7_200_000),
+      rewardWeight: 1n,
+      minStake: 1000n,
+      minLockDays: 0,
+      status: "draft",
+      creator: trainer,
+    });
+    await r.repos.models.register({
+      name: "flock/lm-full-tiny",
+      kind: "arena-full",
+      taskId: task.id,
+      baseModel: baseId,
+      artifact: baseId,
+      license: "apache-2.0",
+      metrics: {},
+      lineage: {
+        task: { id: task.id, title: task.title, type: "lm-full", kind: "arena" },
+        baseModel: baseId,
+        trainers: [trainer],
+        validators: [],
+        datasets: [],
+      },
+    });
+    const base = await r.app.http.listen({ host: "127.0.0.1", port: 0 });
+    registry = new OpenAI({ baseURL: `${base}/v1`, apiKey: "sk-flock-test", maxRetries: 0 });
+  });
+  afterAll(() => r?.dispose());
+
+  it("lists a registered model by name and answers with it; a versioned name is not a served id", async () => {
+    const page = await registry.models.list();
+    expect(page.data).toEqual([
+      { id: "flock/lm-full-tiny", object: "model", created: expect.any(Number), owned_by: trainer },
+    ]);
+    const answer = await registry.chat.completions.create({
+      model: "flock/lm-full-tiny",
+      messages,
+      max_tokens: 8,
+      seed: 1,
+    });
+    expect(answer.usage!.completion_tokens).toBeGreaterThan(0);
+    const error = await registry.chat.completions
+      .create({ model: "flock/lm-full-tiny@1", messages })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotFoundError);
+  });
+});
