@@ -6,6 +6,7 @@ import { gmFlockAbi, gmFlockBytecode } from "./generated/GmFlock.ts";
 import { rewardDistributorAbi, rewardDistributorBytecode } from "./generated/RewardDistributor.ts";
 import { slashingAbi, slashingBytecode } from "./generated/Slashing.ts";
 import { taskStakingAbi, taskStakingBytecode } from "./generated/TaskStaking.ts";
+import { usageCreditsAbi, usageCreditsBytecode } from "./generated/UsageCredits.ts";
 
 /** ABI and creation bytecode of every contract, by name. */
 export const flockArtifacts = {
@@ -16,4 +17,5 @@ export const flockArtifacts = {
   Slashing: { abi: slashingAbi, bytecode: slashingBytecode },
   RewardDistributor: { abi: rewardDistributorAbi, bytecode: rewardDistributorBytecode },
   Emission: { abi: emissionAbi, bytecode: emissionBytecode },
+  UsageCredits: { abi: usageCreditsAbi, bytecode: usageCreditsBytecode },
 } as const satisfies Record<ContractName, { abi: readonly unknown[]; bytecode: `0x${string}` }>;

@@ -15,6 +15,7 @@ export const contractNames = [
   "Slashing",
   "RewardDistributor",
   "Emission",
+  "UsageCredits",
 ] as const;
 
 export type ContractName = (typeof contractNames)[number];
@@ -40,6 +41,8 @@ export interface DeploymentParams {
   vestingDuration: bigint;
   /** gmFLOCK base units: the network minimum stake, for every task minimum and every stake (SPEC §3). */
   minStakeFloor: bigint;
+  /** Seconds between a usage-credit withdrawal request and its withdrawal (UsageCredits; 1 hour to 30 days). */
+  creditWithdrawalDelay: bigint;
 }
 
 /** A constructor or call argument: a deployment parameter, the address of an earlier contract, a role id or a literal. */
@@ -90,6 +93,15 @@ export const deploymentOrder: ReadonlyArray<{ contract: ContractName; args: read
       { param: "initialEmission" },
       { contract: "RewardDistributor" },
       { param: "admin" },
+    ],
+  },
+  {
+    contract: "UsageCredits",
+    args: [
+      { contract: "FlockToken" },
+      { contract: "RewardDistributor" },
+      { param: "admin" },
+      { param: "creditWithdrawalDelay" },
     ],
   },
 ];
@@ -145,11 +157,16 @@ export const wiringCalls: ReadonlyArray<{
     functionName: "grantRole",
     args: [{ role: "COORDINATOR_ROLE" }, { param: "coordinator" }],
   },
+  {
+    contract: "UsageCredits",
+    functionName: "grantRole",
+    args: [{ role: "COLLECTOR_ROLE" }, { param: "coordinator" }],
+  },
 ];
 
 /**
  * Protocol defaults for the non-address parameters (E0 = 1,000,000 FLOCK; σ in [50%, 100%]; a network
- * minimum stake of 3000 gmFLOCK, as FLock's).
+ * minimum stake of 3000 gmFLOCK, as FLock's; usage-credit withdrawals 2 days after their request).
  */
 export const defaultDeploymentSettings = {
   initialEmission: 1_000_000n * 10n ** 18n,
@@ -160,12 +177,15 @@ export const defaultDeploymentSettings = {
   claimFeeBps: 0,
   vestingDuration: 30n * 86_400n,
   minStakeFloor: 3_000n * 10n ** 18n,
+  creditWithdrawalDelay: 2n * 86_400n,
 } as const satisfies Omit<DeploymentParams, "admin" | "treasury" | "coordinator">;
 
 /**
  * Overrides of the defaults for a local development chain: a network minimum stake of 100 gmFLOCK, so small
- * dev tasks and tests can stake a few hundred gmFLOCK while 1-wei stakes are still refused.
+ * dev tasks and tests can stake a few hundred gmFLOCK while 1-wei stakes are still refused; usage-credit
+ * withdrawals one hour after their request (the shortest the contract allows).
  */
 export const localDeploymentSettings = {
   minStakeFloor: 100n * 10n ** 18n,
+  creditWithdrawalDelay: 3_600n,
 } as const satisfies Partial<Omit<DeploymentParams, "admin" | "treasury" | "coordinator">>;

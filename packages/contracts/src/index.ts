@@ -7,4 +7,5 @@ export { gmFlockAbi, gmFlockBytecode } from "./generated/GmFlock.ts";
 export { rewardDistributorAbi, rewardDistributorBytecode } from "./generated/RewardDistributor.ts";
 export { slashingAbi, slashingBytecode } from "./generated/Slashing.ts";
 export { taskStakingAbi, taskStakingBytecode } from "./generated/TaskStaking.ts";
+export { usageCreditsAbi, usageCreditsBytecode } from "./generated/UsageCredits.ts";
 export * from "./roles.ts";

@@ -19,6 +19,7 @@ describe("deployment description", () => {
     expect(await flock.slashing.read.SLASHER_ROLE()).toBe(roles.SLASHER_ROLE);
     expect(await flock.emission.read.COORDINATOR_ROLE()).toBe(roles.COORDINATOR_ROLE);
     expect(await flock.rewardDistributor.read.COORDINATOR_ROLE()).toBe(roles.COORDINATOR_ROLE);
+    expect(await flock.usageCredits.read.COLLECTOR_ROLE()).toBe(roles.COLLECTOR_ROLE);
     expect(await flock.flockToken.read.DEFAULT_ADMIN_ROLE()).toBe(roles.DEFAULT_ADMIN_ROLE);
     expect(await flock.taskStaking.read.STATUS_CLOSED()).toBe(taskStatus.closed);
   });
@@ -34,6 +35,7 @@ describe("deployment description", () => {
       ["Slashing", "SLASHER_ROLE", "coordinator"],
       ["RewardDistributor", "COORDINATOR_ROLE", "coordinator"],
       ["Emission", "COORDINATOR_ROLE", "coordinator"],
+      ["UsageCredits", "COLLECTOR_ROLE", "coordinator"],
     ];
     expect(wiringCalls.filter((call) => call.functionName === "grantRole")).toHaveLength(grants.length);
     for (const [contract, role, account] of grants) {
@@ -49,6 +51,8 @@ describe("deployment description", () => {
       expect(await flock.gmFlock.read.isProtocolContract([addresses[name]])).toBe(true);
     }
     expect(await flock.emission.read.recipient()).toBe(addresses.RewardDistributor);
+    expect(await flock.usageCredits.read.recipient()).toBe(addresses.RewardDistributor);
+    expect(await flock.usageCredits.read.withdrawalDelay()).toBe(params.creditWithdrawalDelay);
     expect(await flock.flockToken.read.totalSupply()).toBe(0n);
     // the admin approves emission-funded tasks from the start; the network floor is the deployment's
     expect(await flock.taskStaking.read.isOperator([params.admin])).toBe(true);

@@ -86,7 +86,7 @@ export async function deployFlock(net: Network, overrides: Partial<DeploymentPar
 
 type Wallet = Network["wallets"][number];
 
-/** The seven contracts, sending transactions from `wallet`. */
+/** The eight contracts, sending transactions from `wallet`. */
 function contractsFor(net: Network, addresses: Record<ContractName, HexAddress>, wallet: Wallet) {
   const client = { public: net.publicClient, wallet };
   const at = <N extends ContractName>(name: N) =>
@@ -99,6 +99,7 @@ function contractsFor(net: Network, addresses: Record<ContractName, HexAddress>,
     slashing: at("Slashing"),
     rewardDistributor: at("RewardDistributor"),
     emission: at("Emission"),
+    usageCredits: at("UsageCredits"),
   };
 }
 
