@@ -25,6 +25,7 @@ export * from "./graph/infer.ts";
 export * from "./graph/opType.ts";
 export * from "./io/hfFolder.ts";
 export * from "./io/index.ts";
+export * from "./io/onnxExport.ts";
 export * from "./lora/adapterFile.ts";
 export * from "./lora/adapterFiles.ts";
 export * from "./lora/loraAdapter.ts";
