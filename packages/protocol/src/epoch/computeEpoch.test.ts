@@ -224,6 +224,7 @@ describe("the hand-worked epoch (FL share, an emission task, a funded classifier
       unallocated: 0n,
       slashes: 270n * F,
       fl: 1000n * F,
+      revenue: 0n,
       total: 1_270_000_000_000_000_000_002n,
     });
     expect(reward(TREASURY).liquid).toBe(1_270_000_000_000_000_000_002n);

@@ -10,6 +10,7 @@ import { trainerWeight } from "../trainerShares.ts";
 import { validatorAccuracyWad, validatorWeight } from "../validatorShares.ts";
 import { settleFlTasks } from "./flEpoch.ts";
 import { epochReportHash } from "./reportHash.ts";
+import { type RevenueSplit, splitRevenue } from "./revenue.ts";
 import type {
   EpochInputs,
   EpochRefund,
@@ -37,6 +38,7 @@ class Ledger {
   unallocated = 0n;
   slashes = 0n;
   fl = 0n;
+  revenue = 0n;
 
   /** A task's pot left `amount` unpaid: rounding dust, or nobody could earn it (all weights zero). */
   leave(task: string, kind: Leftover, amount: bigint): void {
@@ -57,11 +59,12 @@ class Ledger {
 /**
  * Compute one epoch from its inputs, as one pipeline of named stages (SPEC §2.1, §3):
  * validate → stakes → consensus → ranks → trainer weights → validator weights → FL/Arena and task/role splits →
- * trainer and validator payouts → delegation → vesting → refunds → slashes → reward lists → Merkle trees → report.
+ * trainer and validator payouts → delegation → vesting → refunds → slashes → usage revenue → reward lists →
+ * Merkle trees → report.
  * An epoch is one emission period, network-wide: every task finalized within it shares the Arena part of its
  * emission by weight, and each creator-funded task adds its own pool to its R0.
  * Pure: the same inputs always give byte-identical reports. Conservation: Σ liquid + Σ vesting over all
- * accounts (treasury and creators included) == emission + Σ pools + Σ slashed, exactly. Slashes already
+ * accounts (treasury and creators included) == emission + Σ pools + Σ slashed + Σ usage charges, exactly. Slashes already
  * executed on-chain (`executedSlashes`) are validated and listed in the report, and pay nothing here.
  */
 export function computeEpoch(rawInputs: EpochInputs): EpochResult {
@@ -84,6 +87,7 @@ export function computeEpoch(rawInputs: EpochInputs): EpochResult {
   const vesting = stageVesting(inputs, delegation, ledger);
   const refunds = [...stageRefunds(inputs, splits, ledger), ...fl.refunds];
   const slashes = stageSlashes(inputs, ledger);
+  const revenue = stageRevenue(inputs, ledger);
   const { rewards, treasury } = stageRewardLists(inputs, ledger);
   const trees = stageMerkleTrees(inputs.epoch, rewards);
 
@@ -98,6 +102,7 @@ export function computeEpoch(rawInputs: EpochInputs): EpochResult {
     delegation,
     vesting,
     fl: fl.settlements,
+    revenue: revenue.models,
   };
   const report = stageReport(inputs, stages, rewards, slashes, treasury, refunds, trees);
   const reportJson = canonicalJson(report);
@@ -429,6 +434,19 @@ function stageSlashes(inputs: Inputs, ledger: Ledger): EpochSlash[] {
   });
 }
 
+/**
+ * Stage 13b (SPEC §2.4): the usage revenue the epoch collected, split over each model's lineage (treasury cut,
+ * role shares, pools by σ: see splitModelRevenue), paid liquid — revenue does not vest. The treasury's cut, the
+ * floor dust and what no role could earn make the treasury's `revenue` line.
+ */
+function stageRevenue(inputs: Inputs, ledger: Ledger): RevenueSplit {
+  if (inputs.revenue === null) return { models: [], pay: [], treasury: 0n };
+  const split = splitRevenue(inputs.revenue.models, inputs.revenue.shares, inputs.params.sigma);
+  for (const { account, amount } of split.pay) ledger.payLiquid(account, amount);
+  ledger.revenue += split.treasury;
+  return split;
+}
+
 /** Stage 14: one line per account (sorted), the treasury line added to the treasury's liquid amount. */
 function stageRewardLists(
   inputs: Inputs,
@@ -440,7 +458,8 @@ function stageRewardLists(
     unallocated: ledger.unallocated,
     slashes: ledger.slashes,
     fl: ledger.fl,
-    total: ledger.dust + ledger.unallocated + ledger.slashes + ledger.fl,
+    revenue: ledger.revenue,
+    total: ledger.dust + ledger.unallocated + ledger.slashes + ledger.fl + ledger.revenue,
   };
   ledger.payLiquid(inputs.treasury, treasury.total);
   const accounts = [...new Set([...ledger.liquid.keys(), ...ledger.vesting.keys()])].sort();
@@ -509,22 +528,30 @@ function stageReport(
       // keep the bytes, and the hash, they had before the list existed.
       ...(inputs.executedSlashes.length === 0 ? {} : { executedSlashes: inputs.executedSlashes }),
       ...(inputs.flTasks.length === 0 ? {} : { flTasks: inputs.flTasks }),
+      ...(inputs.revenue === null ? {} : { revenue: revenueInputsReport(inputs.revenue) }),
     },
     stages: {
       ...stages,
       fl: stages.fl.length === 0 ? undefined : stages.fl,
+      revenue: inputs.revenue === null ? undefined : stages.revenue,
       emissionSplit: withFl ? stages.emissionSplit : undefined,
       splits: stages.splits.map((s) => (s.pool === 0n ? { ...s, emission: undefined, pool: undefined } : s)),
     },
     outputs: {
       rewards,
       slashes,
-      treasury: { ...treasury, fl: withFl ? treasury.fl : undefined },
+      treasury: {
+        ...treasury,
+        fl: withFl ? treasury.fl : undefined,
+        revenue: inputs.revenue === null ? undefined : treasury.revenue,
+      },
       refunds: refunds.length === 0 ? undefined : refunds,
       totals: {
         emission: inputs.emission,
         pools: refunds.length === 0 ? undefined : pools,
         slashed: slashes.reduce((sum, s) => sum + s.slashed, 0n),
+        revenue:
+          inputs.revenue === null ? undefined : inputs.revenue.charges.reduce((sum, c) => sum + c.amount, 0n),
         liquid: rewards.reduce((sum, r) => sum + r.liquid, 0n),
         vesting: rewards.reduce((sum, r) => sum + r.vesting, 0n),
       },
@@ -533,6 +560,27 @@ function stageReport(
     },
   };
   return JSON.parse(canonicalJson(raw)) as Record<string, unknown>;
+}
+
+/** The revenue inputs as the report lists them: pool fields only where a pool exists. */
+function revenueInputsReport(revenue: NonNullable<Inputs["revenue"]>): Record<string, unknown> {
+  const pool = (p: { stake: bigint; sigmaBps: bigint | null; delegators: unknown[] }) => ({
+    stake: p.stake === 0n ? undefined : p.stake,
+    sigmaBps: p.sigmaBps ?? undefined,
+    delegators: p.delegators.length === 0 ? undefined : p.delegators,
+  });
+  return {
+    shares: revenue.shares,
+    charges: revenue.charges,
+    models: revenue.models.map((m) => ({
+      model: m.model,
+      revenue: m.revenue,
+      trainers: m.trainers.map((t) => ({ account: t.account, weight: t.weight, ...pool(t) })),
+      validators: m.validators,
+      flContributors: m.flContributors.map((c) => ({ account: c.account, value: c.value, ...pool(c) })),
+      dataMiners: m.dataMiners,
+    })),
+  };
 }
 
 /** The claim of `account` from one of the epoch's two trees: amount and Merkle proof. */

@@ -1,6 +1,7 @@
 import { ValidationError } from "@flock/core";
 import type { ScoreDirection } from "../score.ts";
-import type { EpochInputs, ScoreRevealInput } from "./types.ts";
+import type { RevenueModelInput } from "./revenue.ts";
+import type { EpochInputs, EpochRevenueInput, ScoreRevealInput } from "./types.ts";
 
 type Json = Record<string, unknown>;
 
@@ -144,6 +145,55 @@ export function epochInputsFromReport(report: Json): EpochInputs {
             })),
           })),
         }),
+    ...(inputs.revenue == null ? {} : { revenue: readRevenueInputs(inputs.revenue as Json) }),
+  };
+}
+
+/** The report's usage revenue inputs: shares, charges and each model's lineage (pool fields when present). */
+function readRevenueInputs(revenue: Json): EpochRevenueInput {
+  const shares = (revenue.shares ?? fail("revenue shares")) as Json;
+  const pool = (p: Json) => ({
+    ...(p.stake == null ? {} : { stake: text(p.stake, "revenue pool stake") }),
+    ...(p.sigmaBps == null ? {} : { sigmaBps: big(p.sigmaBps, "revenue pool sigmaBps") }),
+    ...(p.delegators == null
+      ? {}
+      : {
+          delegators: list(p.delegators, "revenue pool delegators").map((d) => ({
+            account: text(d.account, "revenue delegator account"),
+            amount: text(d.amount, "revenue delegator amount"),
+            seconds: big(d.seconds, "revenue delegator seconds"),
+          })),
+        }),
+  });
+  const weighted = (value: unknown, what: string) =>
+    list(value ?? [], what).map((e) => ({
+      account: text(e.account, `${what} account`),
+      weight: text(e.weight, `${what} weight`),
+    }));
+  return {
+    shares: Object.fromEntries(Object.entries(shares).map(([k, v]) => [k, big(v, `revenue shares.${k}`)])),
+    charges: list(revenue.charges, "revenue charges").map((c) => ({
+      account: text(c.account, "charge account"),
+      amount: text(c.amount, "charge amount"),
+    })),
+    models: list(revenue.models, "revenue models").map(
+      (m): RevenueModelInput => ({
+        model: text(m.model, "revenue model"),
+        revenue: text(m.revenue, "model revenue"),
+        trainers: list(m.trainers ?? [], "revenue trainers").map((t) => ({
+          account: text(t.account, "revenue trainer account"),
+          weight: text(t.weight, "revenue trainer weight"),
+          ...pool(t),
+        })),
+        validators: weighted(m.validators, "revenue validator"),
+        flContributors: list(m.flContributors ?? [], "revenue FL contributors").map((c) => ({
+          account: text(c.account, "revenue FL contributor account"),
+          ...(c.value == null ? {} : { value: big(c.value, "revenue FL contribution value") }),
+          ...pool(c),
+        })),
+        dataMiners: weighted(m.dataMiners, "revenue data miner"),
+      }),
+    ),
   };
 }
 

@@ -3,6 +3,7 @@ import type { RewardTree } from "../rewardTree.ts";
 import type { ScoreDirection } from "../score.ts";
 import type { AmountLike } from "../validate.ts";
 import type { EpochFlTaskInput, FlTaskSettlement } from "./flEpoch.ts";
+import type { RevenueModelInput, RevenueModelSplit, RevenueShares } from "./revenue.ts";
 
 /** The largest task weight: weights are small whole numbers (a task's share of the Arena emission). */
 export const MAX_TASK_WEIGHT = 1_000_000n;
@@ -125,6 +126,23 @@ export interface ExecutedSlashInput {
   txHash?: string | null;
 }
 
+/** One payer's usage charges collected by the epoch (UsageCredits.collect). */
+export interface EpochChargeInput {
+  account: string;
+  amount: AmountLike;
+}
+
+/**
+ * Usage revenue settled by the epoch (SPEC §2.4): what each payer was charged (collected on-chain into the
+ * RewardDistributor) and, per served model, its revenue and lineage. Σ charges must equal Σ model revenue.
+ */
+export interface EpochRevenueInput {
+  /** The network's revenue shares (defaults: DEFAULT_REVENUE_SHARES). */
+  shares?: Partial<RevenueShares>;
+  models: readonly RevenueModelInput[];
+  charges: readonly EpochChargeInput[];
+}
+
 /** The parameters of the epoch rules (network defaults in DEFAULT_EPOCH_PARAMS). */
 export interface EpochParams {
   /** Consensus quantile κ, WAD. */
@@ -166,6 +184,8 @@ export interface EpochInputs {
   slashes?: readonly EpochSlashInput[];
   /** Slashes executed on-chain before settlement: reported, never paid again (see ExecutedSlashInput). */
   executedSlashes?: readonly ExecutedSlashInput[];
+  /** Usage revenue collected for the epoch, split over each model's lineage and paid liquid (see revenue.ts). */
+  revenue?: EpochRevenueInput;
   params?: Partial<EpochParams>;
 }
 
@@ -223,6 +243,8 @@ export interface TreasuryLine {
   slashes: bigint;
   /** The FL share of the emission, held until FL Alliance pays its own participants. */
   fl: bigint;
+  /** Usage revenue's treasury cut, with its rounding dust and what no lineage role could earn. */
+  revenue: bigint;
   total: bigint;
 }
 
@@ -319,4 +341,6 @@ export interface EpochStages {
   vesting: { submission: string; account: `0x${string}`; reward: bigint; vesting: bigint; liquid: bigint }[];
   /** Each FL task's share of E_FL, its rounds' outcomes and pay, what it left and its creator's refund. */
   fl: FlTaskSettlement[];
+  /** Each served model's usage revenue split over its lineage (empty when the epoch settles no revenue). */
+  revenue: RevenueModelSplit[];
 }

@@ -16,6 +16,12 @@ import { readDecimalString, readDrawSeed, readScoreReveal } from "./auditInputs.
 import { readExecutedSlashes } from "./executedSlashes.ts";
 import { type NormalizedFlTask, readFlTasks } from "./flEpoch.ts";
 import {
+  type NormalizedRevenueModel,
+  type NormalizedRevenueShares,
+  readRevenueModels,
+  readRevenueShares,
+} from "./revenue.ts";
+import {
   DEFAULT_EPOCH_PARAMS,
   type DrawSeedInput,
   type EpochExecutedSlash,
@@ -74,6 +80,13 @@ export interface NormalizedEpochInputs {
   executedSlashes: EpochExecutedSlash[];
   /** Federated tasks, sorted by id (empty when none is listed). */
   flTasks: NormalizedFlTask[];
+  /** Usage revenue, or null when the epoch settles none (the report then keeps its pre-revenue shape). */
+  revenue: {
+    shares: NormalizedRevenueShares;
+    models: NormalizedRevenueModel[];
+    /** Sorted by account. */
+    charges: { account: Account; amount: bigint }[];
+  } | null;
   params: {
     kappaWad: bigint;
     rhoWad: bigint;
@@ -314,6 +327,7 @@ export function validateEpochInputs(inputs: EpochInputs): NormalizedEpochInputs 
     );
 
   const executedSlashes = readExecutedSlashes(inputs.executedSlashes ?? [], requireTask);
+  const revenue = inputs.revenue === undefined ? null : readRevenue(inputs.revenue);
 
   return {
     epoch: readCount(inputs.epoch, "epoch"),
@@ -327,6 +341,36 @@ export function validateEpochInputs(inputs: EpochInputs): NormalizedEpochInputs 
     slashes,
     executedSlashes,
     flTasks,
+    revenue,
     params,
   };
+}
+
+/** The epoch's revenue: shares, models (see readRevenueModels) and charges, Σ charges = Σ model revenue. */
+function readRevenue(revenue: NonNullable<EpochInputs["revenue"]>): NormalizedEpochInputs["revenue"] {
+  const shares = readRevenueShares(revenue.shares);
+  const models = readRevenueModels(revenue.models ?? []);
+  const charges = (revenue.charges ?? [])
+    .map((c, i) => ({
+      account: normalizeAccount(c.account, `revenue.charges[${i}].account`),
+      amount: readAmount(c.amount, `revenue.charges[${i}].amount`),
+    }))
+    .sort((a, b) => compare(a.account, b.account));
+  assertUnique(
+    charges.map((c) => c.account),
+    "charged account",
+  );
+  const charged = charges.reduce((sum, c) => sum + c.amount, 0n);
+  const earned = models.reduce((sum, m) => sum + m.revenue, 0n);
+  if (charged !== earned) {
+    throw new ValidationError(
+      "REVENUE_CHARGES_MISMATCH",
+      `the epoch's usage charges sum to ${charged}, but its models' revenue sums to ${earned}`,
+      {
+        hint: "every FLOCK charged to a payer is some model's revenue: list each collected charge and each model's share of it",
+        details: { charged: String(charged), revenue: String(earned) },
+      },
+    );
+  }
+  return { shares, models, charges };
 }
