@@ -5,6 +5,7 @@ import {
   rewardDistributorAbi,
   slashingAbi,
   taskStakingAbi,
+  usageCreditsAbi,
 } from "@flock/contracts";
 import { ChainError } from "@flock/core";
 import {
@@ -40,6 +41,15 @@ const EVENT_SOURCES = {
   taskPoolDrawn: { contract: "RewardDistributor", abi: rewardDistributorAbi, eventName: "TaskPoolDrawn" },
   minStakeFloorSet: { contract: "TaskStaking", abi: taskStakingAbi, eventName: "MinStakeFloorSet" },
   emissionMinted: { contract: "Emission", abi: emissionAbi, eventName: "Minted" },
+  creditDeposited: { contract: "UsageCredits", abi: usageCreditsAbi, eventName: "CreditDeposited" },
+  creditWithdrawalRequested: {
+    contract: "UsageCredits",
+    abi: usageCreditsAbi,
+    eventName: "CreditWithdrawalRequested",
+  },
+  creditWithdrawn: { contract: "UsageCredits", abi: usageCreditsAbi, eventName: "CreditWithdrawn" },
+  usageCharged: { contract: "UsageCredits", abi: usageCreditsAbi, eventName: "UsageCharged" },
+  usageCollected: { contract: "UsageCredits", abi: usageCreditsAbi, eventName: "UsageCollected" },
 } as const;
 
 type Sources = typeof EVENT_SOURCES;

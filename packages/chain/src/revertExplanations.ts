@@ -416,6 +416,56 @@ const EXPLANATIONS: Record<string, Explain> = {
       `Use a vesting duration of at most ${String(max)} seconds.`,
     ),
 
+  // UsageCredits
+  InsufficientCredit: ([account, needed, available]) =>
+    e(
+      "CREDIT_INSUFFICIENT",
+      `${String(account)} has ${tokens(available)} FLOCK of usage credit, less than the ${tokens(needed)} asked for`,
+      "Read the credit balance (creditBalanceOf, or `flock credits balance`) and use at most that amount; a collection charges each account at most its balance.",
+    ),
+  EpochAlreadyCollected: ([epoch]) =>
+    e(
+      "USAGE_ALREADY_COLLECTED",
+      `the usage of epoch ${String(epoch)} was already collected`,
+      "Each epoch's usage is collected once: read its UsageCollected event instead of collecting again.",
+    ),
+  ChargesMismatch: ([accounts, amounts]) =>
+    e(
+      "USAGE_CHARGES_MISMATCH",
+      `the collection names ${String(accounts)} accounts but ${String(amounts)} amounts`,
+      "Pass one amount per charged account (collectUsage's charges: [{ account, amount }]).",
+    ),
+  NoCharges: ([epoch]) =>
+    e(
+      "USAGE_CHARGES_EMPTY",
+      `the collection of epoch ${String(epoch)} charges nobody`,
+      "Do not collect an epoch without usage; it stays open for nothing.",
+    ),
+  NoWithdrawalRequested: ([account]) =>
+    e(
+      "CREDIT_WITHDRAWAL_NOT_REQUESTED",
+      `${String(account)} has no pending withdrawal request`,
+      "Request a withdrawal first (requestCreditWithdrawal, or `flock credits withdraw --request <amount>`), then withdraw after the delay.",
+    ),
+  WithdrawalNotReady: ([account, availableAt]) =>
+    e(
+      "CREDIT_WITHDRAWAL_NOT_READY",
+      `the withdrawal of ${String(account)} becomes available at ${time(availableAt)}`,
+      `Withdraw after ${time(availableAt)}.`,
+    ),
+  NothingToWithdraw: ([account]) =>
+    e(
+      "CREDIT_NOTHING_TO_WITHDRAW",
+      `${String(account)} has no usage credit left to withdraw`,
+      "Usage collected since the request used the balance up; cancel the request with an amount of 0.",
+    ),
+  WithdrawalDelayOutOfRange: ([delay, min, max]) =>
+    e(
+      "CREDIT_WITHDRAWAL_DELAY_INVALID",
+      `a withdrawal delay of ${String(delay)} s is outside ${String(min)}–${String(max)} s`,
+      `Use a delay between ${String(min)} and ${String(max)} seconds.`,
+    ),
+
   // Emission
   MintTooSoon: ([availableAt]) =>
     e(
