@@ -4,6 +4,7 @@ export * from "./assignments.ts";
 export * from "./chainCursors.ts";
 export * from "./chainFacts.ts";
 export * from "./chainWrites.ts";
+export * from "./credits.ts";
 export * from "./database.ts";
 export * from "./dbErrors.ts";
 export * from "./delegations.ts";

@@ -4,6 +4,7 @@ import { AssignmentRepository } from "./assignments.ts";
 import { ChainCursorRepository } from "./chainCursors.ts";
 import { ChainFactRepository } from "./chainFacts.ts";
 import { ChainWriteRepository } from "./chainWrites.ts";
+import { CreditRepository } from "./credits.ts";
 import { DelegationRepository } from "./delegations.ts";
 import { EpochRepository } from "./epochs.ts";
 import { EventRepository } from "./events.ts";
@@ -43,6 +44,7 @@ export interface Repositories {
   artifacts: ArtifactRecordRepository;
   fl: FlRepository;
   models: ModelRepository;
+  credits: CreditRepository;
 }
 
 /** Repositories over `db`. */
@@ -68,6 +70,7 @@ export function createRepositories(db: Kysely<Database>): Repositories {
     artifacts: new ArtifactRecordRepository(db),
     fl: new FlRepository(db),
     models: new ModelRepository(db),
+    credits: new CreditRepository(db),
   };
 }
 

@@ -287,6 +287,7 @@ export interface Database {
   fl_rounds: FlRoundsTable;
   fl_messages: FlMessagesTable;
   models: ModelsTable;
+  credit_accounts: CreditAccountsTable;
 }
 
 type Json<T> = ColumnType<T, string, string>;
@@ -384,6 +385,17 @@ export interface FlMessagesTable {
 }
 
 export type ModelKind = "arena-lora" | "arena-full" | "arena-tabular" | "fl-global";
+
+export interface CreditAccountsTable {
+  account: string;
+  deposited: Numeric;
+  withdrawn: Numeric;
+  charged: Numeric;
+  pending_withdrawal: Numeric;
+  pending_available_at: NullableTimestamp;
+  block_number: number;
+  log_index: number;
+}
 
 export interface ModelsTable {
   id: Generated<number>;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, it } from "vitest";
 import { chainIndexCases } from "./chainIndex.cases.ts";
+import { creditCases } from "./credits.cases.ts";
 import type { DialectName } from "./database.ts";
 import { flCases } from "./fl.cases.ts";
 import { infrastructureCases } from "./infrastructure.cases.ts";
@@ -68,5 +69,6 @@ for (const dialect of DIALECTS) {
     describe("job recovery and the journal of chain writes", () => jobRecoveryCases(ctx));
     describe("federated tasks, rounds and messages", () => flCases(ctx));
     describe("model registry", () => modelCases(ctx));
+    describe("usage credits", () => creditCases(ctx));
   });
 }

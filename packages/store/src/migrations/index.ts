@@ -13,6 +13,7 @@ import * as federatedTasks from "./0011_federated_tasks.ts";
 import * as flContributions from "./0012_fl_contributions.ts";
 import * as flServerState from "./0013_fl_server_state.ts";
 import * as models from "./0014_models.ts";
+import * as credits from "./0015_credits.ts";
 
 /**
  * Every migration, in order. Names sort in application order; never rename or edit a shipped
@@ -33,6 +34,7 @@ export const migrations: Record<string, Migration> = {
   "0012_fl_contributions": flContributions,
   "0013_fl_server_state": flServerState,
   "0014_models": models,
+  "0015_credits": credits,
 };
 
 /** Kysely's migration provider over the in-code list (no file-system scanning). */

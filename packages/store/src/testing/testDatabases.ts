@@ -34,6 +34,7 @@ const TABLES = [
   "artifacts",
   "pool_sigmas",
   "chain_slashes",
+  "credit_accounts",
 ] as const;
 
 /** Whether and how the PostgreSQL half of a dialect test loop can run here. */
