@@ -112,6 +112,9 @@ export const ERROR_CODES = {
   ENGINE_ADAPTER_UNSUPPORTED: { kind: "ValidationError", status: 400 },
   ENGINE_PREFILL_CHUNK: { kind: "ValidationError", status: 400 },
   SERVING_CONFIG_INVALID: { kind: "ValidationError", status: 400 },
+  ENGINE_ADAPTER_UNSUPPORTED: { kind: "ValidationError", status: 400 },
+  ENGINE_PREFILL_CHUNK: { kind: "ValidationError", status: 400 },
+  SERVING_CONFIG_INVALID: { kind: "ValidationError", status: 400 },
   SERVING_REQUEST_INVALID: { kind: "ValidationError", status: 400 },
   SIGMA_BOUNDS_INVERTED: { kind: "ValidationError", status: 400 },
   SIGMA_MISSING: { kind: "ValidationError", status: 400 },
@@ -470,6 +473,10 @@ export const ERROR_CODES = {
   FL_WEB_NODE_ONLY: { kind: "FlockError", status: 500 },
   FL_WEB_UNSUPPORTED: { kind: "FlockError", status: 500 },
   SERVING_FAILED: { kind: "FlockError", status: 500 },
+  // Every upstream of a routed model failed (connection, 5xx, timeout): 502 after the last fallback.
+  SERVING_UPSTREAM_FAILED: { kind: "FlockError", status: 502 },
+  // An upstream refused the request (4xx): its status and error body are passed back as they are.
+  SERVING_UPSTREAM_REFUSED: { kind: "FlockError", status: 400 },
   // Every upstream of a routed model failed (connection, 5xx, timeout): 502 after the last fallback.
   SERVING_UPSTREAM_FAILED: { kind: "FlockError", status: 502 },
   // An upstream refused the request (4xx): its status and error body are passed back as they are.

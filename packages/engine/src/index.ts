@@ -15,6 +15,7 @@ export * from "./eval/scoreFullSubmission.ts";
 export * from "./eval/scoreSubmission.ts";
 export * from "./eval/scoreTabularSubmission.ts";
 export * from "./generate/batchDecoder.ts";
+export * from "./generate/batchedDecodeGraph.ts";
 export * from "./generate/decodeGraph.ts";
 export * from "./generate/generator.ts";
 export * from "./generate/sampler.ts";

@@ -7,39 +7,22 @@ import {
   decodeAdapterArtifact,
   decodeBaseModel,
   Generator,
+  type LlamaConfig,
   mergeLora,
+  type RowAdapter,
   renderGenerationPrompt,
+  rowAdapterOf,
   type Tokenizer,
 } from "@flock/engine";
+import { AdapterCache, type AdapterCacheStats } from "./adapterCache.ts";
+import type { CompletionResult, PreparedCompletion } from "./completion.ts";
 import type { CompletionRequest } from "./completionRequest.ts";
 import { DecodeScheduler, type SequenceRequest, type SequenceResult } from "./decodeScheduler.ts";
-import type { CatalogModel, ModelCatalog, ModelWeights } from "./modelCatalog.ts";
+import type { CatalogAdapter, CatalogModel, ModelCatalog, ModelWeights } from "./modelCatalog.ts";
 import { modelNotFound } from "./openAiError.ts";
-import type { FinishReason } from "./openAiWire.ts";
+import { prepareUpstream } from "./upstream.ts";
 
-/** How a completion ended: OpenAI's finish reason, or "abort" when the client went away. */
-export interface CompletionResult {
-  text: string;
-  finishReason: FinishReason | "abort";
-  promptTokens: number;
-  completionTokens: number;
-}
-
-/** A request whose model is loaded and whose prompt fits: what remains is to run it. */
-export interface PreparedCompletion {
-  /** The served model's id. */
-  model: string;
-  /** `chatcmpl-…` or `cmpl-…`. */
-  id: string;
-  /** Unix seconds. */
-  created: number;
-  promptTokens: number;
-  /**
-   * Decode, calling `onText` with each new piece (awaited: a slow reader slows its own decoding); stops
-   * between tokens once `signal` is aborted.
-   */
-  run(options: { onText?: (delta: string) => unknown; signal?: AbortSignal }): Promise<CompletionResult>;
-}
+export type { CompletionResult, PreparedCompletion } from "./completion.ts";
 
 /** What the engine is doing, for operators and tests. */
 export interface CompletionStats {
@@ -47,8 +30,12 @@ export interface CompletionStats {
   running: number;
   /** Batched decode steps run so far over all models (0 when requests run one at a time). */
   batchedSteps: number;
+  /** Prefill calls (prompt chunks) run so far over all models. */
+  prefills: number;
   /** The last finished request's outcome. */
   lastFinished?: CompletionResult;
+  /** LoRA adapters hot-loaded over shared bases (batched engines). */
+  adapters: AdapterCacheStats;
 }
 
 export interface CompletionEngineOptions {
@@ -57,6 +44,24 @@ export interface CompletionEngineOptions {
    * one request at a time with the engine's `Generator`.
    */
   batchRows?: number;
+  /**
+   * Decode with the batched decoder (in-place caches, chunked prefill, adapter slots) even with one row
+   * (default: `batchRows` > 1). With one row, requests run one at a time on it.
+   */
+  batched?: boolean;
+  /**
+   * With a batched engine, LoRA adapters of a shared base (catalog entries with `adapter`) are loaded by model
+   * id on first use and the least recently used evicted beyond `maxAdapters` adapters (default 8) or
+   * `maxAdapterBytes` bytes (default: no limit).
+   */
+  maxAdapters?: number;
+  maxAdapterBytes?: number;
+  /** The largest adapter rank served from the decoder's per-row slots (default 16); larger ones are merged. */
+  maxAdapterRank?: number;
+  /** Prompt tokens read per prefill call (default 32). */
+  prefillChunk?: number;
+  /** The HTTP client for upstream routes (default: the global fetch). */
+  fetch?: typeof fetch;
   now?: () => Date;
 }
 
@@ -65,8 +70,10 @@ interface LoadedModel {
   tokenizer: Tokenizer;
   maxLen: number;
   decode(request: SequenceRequest): Promise<SequenceResult>;
-  /** Batched decode steps run so far. */
+  /** Batched decode steps and prefill calls run so far. */
   steps(): number;
+  prefills(): number;
+  config: LlamaConfig;
   release(): Promise<void>;
 }
 
@@ -79,6 +86,11 @@ export class CompletionEngine {
   private readonly catalog: ModelCatalog;
   private readonly now: () => Date;
   private readonly batchRows: number;
+  private readonly batched: boolean;
+  private readonly maxAdapterRank: number;
+  private readonly prefillChunk: number | undefined;
+  private readonly fetch: typeof fetch;
+  private readonly adapters: AdapterCache;
   private readonly loaded = new Map<string, Promise<LoadedModel>>();
   private readonly compiled = new Set<LoadedModel>();
   private running = 0;
@@ -88,6 +100,14 @@ export class CompletionEngine {
     this.catalog = catalog;
     this.now = options.now ?? (() => new Date());
     this.batchRows = options.batchRows ?? 1;
+    this.batched = options.batched ?? this.batchRows > 1;
+    this.maxAdapterRank = options.maxAdapterRank ?? 16;
+    this.prefillChunk = options.prefillChunk;
+    this.fetch = options.fetch ?? fetch;
+    this.adapters = new AdapterCache({
+      ...(options.maxAdapters === undefined ? {} : { maxAdapters: options.maxAdapters }),
+      ...(options.maxAdapterBytes === undefined ? {} : { maxBytes: options.maxAdapterBytes }),
+    });
   }
 
   /** The models served, as `/v1/models` lists them. */
@@ -99,7 +119,9 @@ export class CompletionEngine {
     return {
       running: this.running,
       batchedSteps: [...this.compiled].reduce((sum, m) => sum + m.steps(), 0),
+      prefills: [...this.compiled].reduce((sum, m) => sum + m.prefills(), 0),
       ...(this.lastFinished === undefined ? {} : { lastFinished: this.lastFinished }),
+      adapters: this.adapters.stats(),
     };
   }
 
@@ -107,7 +129,19 @@ export class CompletionEngine {
   async prepare(request: CompletionRequest): Promise<PreparedCompletion> {
     const entry = await this.catalog.get(request.model);
     if (entry === undefined) throw modelNotFound(request.model);
-    const model = await this.load(entry);
+    if (entry.upstream !== undefined && entry.upstream.length > 0) {
+      return prepareUpstream(entry, request, {
+        fetch: this.fetch,
+        now: this.now,
+        onFinish: (result) => {
+          this.lastFinished = result;
+        },
+        running: (delta) => {
+          this.running += delta;
+        },
+      });
+    }
+    const { model, adapter } = await this.resolve(entry);
     const { tokenizer, maxLen } = model;
     const prompt =
       request.input.kind === "chat"
@@ -132,6 +166,7 @@ export class CompletionEngine {
       id: `${request.kind === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID().replaceAll("-", "")}`,
       created: Math.floor(this.now().getTime() / 1000),
       promptTokens: prompt.length,
+      maxCompletionTokens: request.maxTokens ?? room,
       run: async (options) => {
         this.running++;
         try {
@@ -144,6 +179,7 @@ export class CompletionEngine {
             stop: request.stop,
             ...(options.onText === undefined ? {} : { onText: options.onText }),
             ...(options.signal === undefined ? {} : { signal: options.signal }),
+            ...(adapter === undefined ? {} : { adapter }),
           });
           const result: CompletionResult = {
             text: generation.text,
@@ -173,11 +209,40 @@ export class CompletionEngine {
     }
   }
 
+  /**
+   * The loaded model a request runs on: an adapter entry on a batched engine shares its base's decoder and
+   * brings its adapter (hot-loaded, LRU); anything else is a whole model (an adapter merged into its base).
+   */
+  private async resolve(entry: CatalogModel): Promise<{ model: LoadedModel; adapter?: RowAdapter }> {
+    const source = entry.adapter;
+    if (source === undefined || !this.batched) return { model: await this.load(entry) };
+    const base = await this.loadBase(source);
+    const key = entry.revision === undefined ? entry.id : `${entry.id}@${entry.revision}`;
+    const adapter = await this.adapters.get(key, async () => {
+      const bytes = await source.bytes();
+      const decoded = decodeAdapterArtifact(bytes, base.config, source.baseModelId);
+      return rowAdapterOf(base.config, decoded.lora, decoded.adapter);
+    });
+    if (adapter.rank > this.maxAdapterRank) {
+      // Beyond the decoder's slots: served as its own model, the adapter merged into a copy of its base.
+      this.adapters.delete(key);
+      return { model: await this.load(entry) };
+    }
+    return { model: base, adapter };
+  }
+
+  private loadBase(source: CatalogAdapter): Promise<LoadedModel> {
+    return this.cached(`base\u0000${source.baseModelId}`, () => source.base());
+  }
+
   private load(entry: CatalogModel): Promise<LoadedModel> {
-    const key = `${entry.id}\u0000${entry.revision ?? ""}`;
+    return this.cached(`${entry.id}\u0000${entry.revision ?? ""}`, () => entry.weights());
+  }
+
+  private cached(key: string, weights: () => Promise<ModelWeights>): Promise<LoadedModel> {
     let model = this.loaded.get(key);
     if (model === undefined) {
-      model = entry.weights().then(async (weights) => {
+      model = weights().then(async (weights) => {
         const loaded = await this.compile(weights);
         this.compiled.add(loaded);
         return loaded;
@@ -191,14 +256,20 @@ export class CompletionEngine {
 
   private async compile(weights: ModelWeights): Promise<LoadedModel> {
     const [config, params, tokenizer] = decoderOf(weights);
-    if (this.batchRows > 1) {
-      const decoder = await BatchDecoder.create(config, params, { rows: this.batchRows });
+    if (this.batched) {
+      const decoder = await BatchDecoder.create(config, params, {
+        rows: this.batchRows,
+        lora: { maxRank: this.maxAdapterRank },
+        ...(this.prefillChunk === undefined ? {} : { prefillChunk: this.prefillChunk }),
+      });
       const scheduler = new DecodeScheduler(decoder, tokenizer);
       return {
         tokenizer,
+        config,
         maxLen: decoder.maxLen,
         decode: (request) => scheduler.submit(request),
         steps: () => scheduler.steps,
+        prefills: () => scheduler.prefills,
         release: () => decoder.release(),
       };
     }
@@ -207,8 +278,10 @@ export class CompletionEngine {
     let queue: Promise<unknown> = Promise.resolve();
     return {
       tokenizer,
+      config,
       maxLen: generator.maxLen,
       steps: () => 0,
+      prefills: () => 0,
       decode: (request) => {
         const turn = queue
           .catch(() => undefined)

@@ -1,6 +1,7 @@
 /**
  * @flock/serving — Moonbase's inference: an OpenAI-compatible API over the engine's KV-cache decode.
  */
+export * from "./adapterCache.ts";
 export * from "./completionEngine.ts";
 export * from "./completionRequest.ts";
 export * from "./decodeScheduler.ts";
@@ -8,3 +9,4 @@ export * from "./modelCatalog.ts";
 export * from "./openAiError.ts";
 export * from "./openAiResponses.ts";
 export type * from "./openAiWire.ts";
+export * from "./upstream.ts";

@@ -10,6 +10,31 @@ export interface ModelWeights {
   tokenizer?: Tokenizer;
 }
 
+/**
+ * A LoRA adapter served over a shared base: with continuous batching the engine keeps one copy of the base
+ * per `baseModelId`, loads the adapter alone on its first request and evicts adapters least recently used.
+ */
+export interface CatalogAdapter {
+  /** The base's content id: adapters naming the same id share one loaded base. */
+  baseModelId: string;
+  /** The base decoder (and tokenizer), fetched once per base. */
+  base(): Promise<Omit<ModelWeights, "adapter">>;
+  /** The adapter's `flock-lora-adapter/1` bytes, fetched on every (re)load. */
+  bytes(): Promise<Uint8Array>;
+}
+
+/** One OpenAI-compatible server a model can be routed to. */
+export interface UpstreamRoute {
+  /** The API root, e.g. `http://10.0.0.5:8000/v1` (requests go to `${baseUrl}/chat/completions`). */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer …` when set. */
+  apiKey?: string;
+  /** The model's name at that server. */
+  model: string;
+  /** Milliseconds to wait for the answer's headers before trying the next route (default 30 s). */
+  timeoutMs?: number;
+}
+
 /** One model a coordinator serves, as `/v1/models` lists it. */
 export interface CatalogModel {
   /** The id clients name in `model`. */
@@ -22,6 +47,13 @@ export interface CatalogModel {
   ownedBy: string;
   /** Fetch its weights (called once; the engine keeps the compiled model). */
   weights(): Promise<ModelWeights>;
+  /** When set, a LoRA adapter hot-loaded over its shared base instead of `weights()` (batched engines). */
+  adapter?: CatalogAdapter;
+  /**
+   * When set, requests are sent to these OpenAI-compatible servers instead of the engine, in order: a
+   * connection error, a 5xx or a timeout moves on to the next; a 4xx is returned to the client as it is.
+   */
+  upstream?: readonly UpstreamRoute[];
 }
 
 /** Where the served models come from: the coordinator implements it over its model registry. */

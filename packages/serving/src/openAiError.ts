@@ -20,6 +20,8 @@ export interface OpenAiErrorBody {
 interface OpenAiDetails {
   param?: string;
   openAiCode?: string;
+  upstreamStatus?: number;
+  upstreamBody?: OpenAiErrorBody;
 }
 
 /** A request the OpenAI API refuses with 400: the field at fault is named so clients can show it. */
@@ -62,8 +64,11 @@ export function openAiErrorOf(error: unknown, status?: number): { status: number
         hint: "retry later; if it persists, report it to the coordinator's operator",
         cause: error,
       });
-  const answered = status ?? httpStatusOf(flockError);
   const details = (flockError.details ?? {}) as OpenAiDetails;
+  // An upstream's refusal (a routed model) goes back with the upstream's own status and body.
+  if (status === undefined && details.upstreamStatus !== undefined && details.upstreamBody !== undefined)
+    return { status: details.upstreamStatus, body: details.upstreamBody };
+  const answered = status ?? httpStatusOf(flockError);
   const body: OpenAiErrorBody = {
     error: {
       message: flockError.message,

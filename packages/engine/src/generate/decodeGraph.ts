@@ -22,59 +22,32 @@ export function buildDecodeGraph(
   batch: number,
   maxLen: number,
 ): Graph {
-  return decodeGraph(config, params, batch, maxLen, false);
+  return decodeGraph(config, params, batch, maxLen);
 }
 
-/**
- * One decoding step of `batch` independent sequences (continuous batching): like `buildDecodeGraph`, but
- * `position` is [B] — each row writes its keys and values at its own position and attends only to the keys
- * up to it, so rows at different lengths share one step.
- */
-export function buildBatchedDecodeGraph(
-  config: LlamaConfig,
-  params: ParameterSet,
-  batch: number,
-  maxLen: number,
-): Graph {
-  return decodeGraph(config, params, batch, maxLen, true);
-}
-
-function decodeGraph(
-  config: LlamaConfig,
-  params: ParameterSet,
-  batch: number,
-  maxLen: number,
-  perRow: boolean,
-): Graph {
-  const g = new Graph(perRow ? "decode-batched" : "decode");
+function decodeGraph(config: LlamaConfig, params: ParameterSet, batch: number, maxLen: number): Graph {
+  const g = new Graph("decode");
   const bound = new Map([...params].map(([name, p]) => [name, g.input(name, "float32", p.shape)]));
   const w: DecoderWeights = { get: (name) => bound.get(name)!, lora: () => undefined };
   const hd = headDim(config);
   const kvHeads = config.num_key_value_heads;
   const token = g.input("token", "int32", [batch, 1]);
-  const position = g.input("position", "int32", [perRow ? batch : 1]);
+  const position = g.input("position", "int32", [1]);
 
   const tables = rotaryTables(maxLen, hd, config.rope_theta);
-  let cos = g.constant(tables.cos, [maxLen, hd / 2]).gather(position);
-  let sin = g.constant(tables.sin, [maxLen, hd / 2]).gather(position);
+  const cos = g.constant(tables.cos, [maxLen, hd / 2]).gather(position);
+  const sin = g.constant(tables.sin, [maxLen, hd / 2]).gather(position);
   const positions = g.constant(
     Array.from({ length: maxLen }, (_, i) => i),
     [maxLen],
     "int32",
   );
-  // One position for all rows, or one per row ([B, 1] against [maxLen] gives [B, maxLen]).
-  const at = perRow ? position.reshape([batch, 1]) : position;
-  if (perRow) {
-    cos = cos.reshape([batch, 1, 1, hd / 2]);
-    sin = sin.reshape([batch, 1, 1, hd / 2]);
-  }
+  const at = position;
   // Write slot: 1 at the position, else 0 (broadcast over heads and head dims).
-  const slot = g.where(positions.equal(at), 1, 0).reshape(perRow ? [batch, 1, maxLen, 1] : [maxLen, 1]);
+  const slot = g.where(positions.equal(at), 1, 0).reshape([maxLen, 1]);
   const keep = slot.neg().add(1);
   // Keys after the current position do not exist yet.
-  const bias = g
-    .where(positions.greater(at), -1e9, 0)
-    .reshape(perRow ? [batch, 1, 1, maxLen] : [1, 1, 1, maxLen]);
+  const bias = g.where(positions.greater(at), -1e9, 0).reshape([1, 1, 1, maxLen]);
 
   const s = attentionShape(config, batch, 1);
   let x: Tensor = w.get("model.embed_tokens.weight").gather(token.reshape([-1]));

@@ -6,7 +6,6 @@ import { llamaConfig } from "../nn/llamaConfig.ts";
 import { CompiledGraph } from "../runtime/compiledGraph.ts";
 import { ortTensor } from "../runtime/ortTypes.ts";
 import { ByteTokenizer } from "../tokenizer/byteTokenizer.ts";
-import { BatchDecoder } from "./batchDecoder.ts";
 import { Generator } from "./generator.ts";
 import { sampleToken } from "./sampler.ts";
 
@@ -108,39 +107,6 @@ describe("generation with a KV cache", () => {
     expect(stopped.finishReason).toBe("abort");
     expect(stopped.ids.length).toBeLessThan(40);
     expect(stopped.text).toBe(streamed);
-  });
-
-  it("a batched step decodes rows at their own positions as the one-row step does", async () => {
-    const seqs = ["hello there", "abc", "The quick fox"].map((t) => [256, ...tokenizer.encode(t)]);
-    const start = [0, 3, 1];
-    const decoder = await BatchDecoder.create(config, params, { rows: 3, maxLen: 48 });
-    const batched = seqs.map(() => [] as Float32Array[]);
-    const steps = Math.max(...seqs.map((s, r) => s.length + start[r]!));
-    for (let step = 0; step < steps; step++) {
-      // A row not yet started or already done is fed token 0 at position 0.
-      const t = seqs.map((s, r) =>
-        step >= start[r]! && step - start[r]! < s.length ? step - start[r]! : -1,
-      );
-      const logits = await decoder.step(
-        t.map((tt, r) => (tt < 0 ? 0 : seqs[r]![tt]!)),
-        t.map((tt) => Math.max(tt, 0)),
-      );
-      t.forEach((tt, r) => {
-        if (tt >= 0) batched[r]!.push(logits.slice(r * config.vocab_size, (r + 1) * config.vocab_size));
-      });
-    }
-    await decoder.release();
-    let maxDiff = 0;
-    for (const [r, seq] of seqs.entries()) {
-      let parity: 0 | 1 = 0;
-      for (let t = 0; t < seq.length; t++) {
-        const single = await generator.step(seq[t]!, t, parity);
-        parity = parity === 0 ? 1 : 0;
-        for (let v = 0; v < config.vocab_size; v++)
-          maxDiff = Math.max(maxDiff, Math.abs(single[v]! - batched[r]![t]![v]!));
-      }
-    }
-    expect(maxDiff).toBeLessThan(1e-4);
   });
 
   it("top-p keeps only the nucleus: with p small the sampler is greedy", () => {

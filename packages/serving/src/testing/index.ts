@@ -1,1 +1,2 @@
+export * from "./tinyAdapters.ts";
 export * from "./tinyChatModel.ts";
