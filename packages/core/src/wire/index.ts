@@ -18,6 +18,7 @@ import {
 } from "./fl.ts";
 import { Leaderboard, LeaderboardEntry } from "./leaderboard.ts";
 import { Model, ModelFiles, Models } from "./model.ts";
+import { CreditAccount } from "./moonbase.ts";
 import { Health, Network } from "./network.ts";
 import { PublicArtifact } from "./publicArtifact.ts";
 import {
@@ -40,6 +41,7 @@ export * from "./errorBody.ts";
 export * from "./fl.ts";
 export * from "./leaderboard.ts";
 export * from "./model.ts";
+export * from "./moonbase.ts";
 export * from "./network.ts";
 export * from "./primitives.ts";
 export * from "./publicArtifact.ts";
@@ -84,4 +86,5 @@ export const WIRE_SCHEMAS = {
   Model,
   Models,
   ModelFiles,
+  CreditAccount,
 } as const;
