@@ -290,6 +290,7 @@ export const ERROR_CODES = {
   TASK_POOL_UNFUNDED: { kind: "ConflictError", status: 409 },
   TASK_SETTLING: { kind: "ConflictError", status: 409 },
   TASK_TRANSITION_INVALID: { kind: "ConflictError", status: 409 },
+  USAGE_COLLECTED_MEANWHILE: { kind: "ConflictError", status: 409 },
   VALIDATION_SET_REUSED: { kind: "ConflictError", status: 409 },
   VALIDATION_SET_SEALED: { kind: "ConflictError", status: 409 },
   FL_JOIN_CLOSED: { kind: "ConflictError", status: 409 },

@@ -26,5 +26,6 @@ export * from "./stakes.ts";
 export * from "./submissions.ts";
 export * from "./taskFunding.ts";
 export * from "./tasks.ts";
+export * from "./usageSettlement.ts";
 export type { Page, PageOptions } from "./values.ts";
 export { normalizeAddress, normalizeHash32 } from "./values.ts";

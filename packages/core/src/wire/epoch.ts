@@ -35,3 +35,27 @@ export const EpochProofs = Type.Object(
   { $id: "EpochProofs" },
 );
 export type EpochProofs = Static<typeof EpochProofs>;
+
+/**
+ * The usage an epoch collected (SPEC §2.4), public so anyone can check the report's charges: per payer (what
+ * UsageCredits.collect debited, its UsageCharged events) and per served model version (subscription fees under
+ * model null), in FLOCK base units.
+ */
+export const EpochUsage = Type.Object(
+  {
+    epoch: Type.Integer(),
+    total: Amount,
+    byAccount: Type.Array(Type.Object({ account: Address, amount: Amount, records: Type.Integer() })),
+    byModel: Type.Array(
+      Type.Object({
+        model: Nullable(Type.String()),
+        modelId: Nullable(Type.Integer()),
+        amount: Amount,
+        records: Type.Integer(),
+        tokens: Type.String(),
+      }),
+    ),
+  },
+  { $id: "EpochUsage" },
+);
+export type EpochUsage = Static<typeof EpochUsage>;

@@ -5,7 +5,7 @@
  */
 import { Assignment } from "./assignment.ts";
 import { Draw } from "./draw.ts";
-import { Claim, Epoch, EpochProofs } from "./epoch.ts";
+import { Claim, Epoch, EpochProofs, EpochUsage } from "./epoch.ts";
 import { ErrorBody } from "./errorBody.ts";
 import {
   CreateFlTaskRequest,
@@ -68,6 +68,7 @@ export const WIRE_SCHEMAS = {
   Claim,
   EpochProofs,
   Epoch,
+  EpochUsage,
   Draw,
   CreateTaskRequest,
   ApproveTaskRequest,

@@ -1,5 +1,13 @@
 import { computeEpoch, type EpochInputs, rewardProof } from "@flock/protocol";
-import { type ChainSlash, type Epoch, type NewReward, type Task, withTransaction } from "@flock/store";
+import {
+  type ChainSlash,
+  type Epoch,
+  type NewReward,
+  type Task,
+  type UncollectedUsage,
+  UsageSettlementRepository,
+  withTransaction,
+} from "@flock/store";
 import { createChainFactIndexer } from "../chain/chainFactIndexer.ts";
 import type { AppContext } from "../deps.ts";
 import { registerTaskModel } from "../models/registerModel.ts";
@@ -7,6 +15,7 @@ import { countedStakes } from "../stakes/freezeStakes.ts";
 import { networkEpochInputs, type TaskEpochSnapshot, taskEpochParts } from "./epochInputs.ts";
 import { executedSlashesOf } from "./executedSlashes.ts";
 import { flEpochTask } from "./flEpochInputs.ts";
+import { epochUsage } from "./revenueInputs.ts";
 import { slashJobsInFlight } from "./slashJobsInFlight.ts";
 
 /**
@@ -127,13 +136,17 @@ async function taskSnapshot(
   };
 }
 
-/** Record an epoch: its report in the artifact store, the epoch with its tasks, every reward with its proof. */
+/**
+ * Record an epoch: its report in the artifact store, the epoch with its tasks, every reward with its proof, and
+ * the usage records it collects marked with its number — in one transaction, so a record is billed by one epoch.
+ */
 async function recordEpoch(
   ctx: AppContext,
   number: number,
   tasks: readonly Task[],
   mintIndex: bigint | null,
   inputs: EpochInputs,
+  usage: UncollectedUsage,
 ): Promise<Epoch> {
   const result = computeEpoch(inputs);
   const reportBytes = new TextEncoder().encode(result.reportJson);
@@ -145,26 +158,30 @@ async function recordEpoch(
       rewards.push({ account: leaf.account, tree, amount, proof });
     }
   }
-  return withTransaction(ctx.db, async (tx) => {
-    await tx.artifacts.record({ id: report.id, size: report.size, mediaType: "application/json" });
-    const recorded = await tx.epochs.record({
-      number,
-      tasks: tasks.map((t) => t.id),
-      mintIndex,
-      reportId: report.id,
-      reportHash: result.reportHash,
-      liquidRoot: result.trees.liquid.root,
-      vestingRoot: result.trees.vesting.root,
-    });
-    await tx.rewards.recordEpoch(number, rewards);
-    await tx.events.append("epoch.recorded", {
-      epoch: number,
-      tasks: recorded.tasks,
-      reportHash: result.reportHash,
-      ...(mintIndex === null ? {} : { mintIndex: mintIndex.toString() }),
-    });
-    return recorded;
-  });
+  return ctx.db.transaction().execute((trx) =>
+    withTransaction(trx, async (tx) => {
+      await new UsageSettlementRepository(trx).markCollected(number, usage);
+      await tx.artifacts.record({ id: report.id, size: report.size, mediaType: "application/json" });
+      const recorded = await tx.epochs.record({
+        number,
+        tasks: tasks.map((t) => t.id),
+        mintIndex,
+        reportId: report.id,
+        reportHash: result.reportHash,
+        liquidRoot: result.trees.liquid.root,
+        vestingRoot: result.trees.vesting.root,
+      });
+      await tx.rewards.recordEpoch(number, rewards);
+      await tx.events.append("epoch.recorded", {
+        epoch: number,
+        tasks: recorded.tasks,
+        reportHash: result.reportHash,
+        ...(mintIndex === null ? {} : { mintIndex: mintIndex.toString() }),
+        ...(usage.total === 0n ? {} : { usage: usage.total.toString() }),
+      });
+      return recorded;
+    }),
+  );
 }
 
 /**
@@ -190,8 +207,18 @@ async function postEpoch(ctx: AppContext, epoch: Epoch): Promise<Epoch> {
   let posted = epoch;
   if (epoch.txHash === null) {
     const report = JSON.parse(new TextDecoder().decode(await ctx.artifacts.read(epoch.reportId))) as {
-      inputs: { tasks: { id: string; pool?: string }[]; flTasks?: { id: string; pool?: string }[] };
+      inputs: {
+        tasks: { id: string; pool?: string }[];
+        flTasks?: { id: string; pool?: string }[];
+        revenue?: { charges: { account: `0x${string}`; amount: string }[] };
+      };
     };
+    // SPEC §2.4: the usage the report pays is collected from the payers' prepaid credit into the
+    // RewardDistributor first (journaled: an epoch the chain already collected is not collected again).
+    const charges = (report.inputs.revenue?.charges ?? [])
+      .map((c) => ({ account: c.account, amount: BigInt(c.amount) }))
+      .filter((c) => c.amount > 0n);
+    if (charges.length > 0) await ctx.chain.collectUsage({ epoch: BigInt(epoch.number), charges });
     const pools = [...report.inputs.tasks, ...(report.inputs.flTasks ?? [])]
       .filter((t) => t.pool !== undefined && BigInt(t.pool) > 0n)
       .map((t) => ({ taskId: Number(t.id), amount: BigInt(t.pool!) }));
@@ -233,17 +260,22 @@ export async function finishRecordedEpochs(ctx: AppContext): Promise<void> {
  * finish any epoch recorded but not posted (a crash between the steps), then gather every finalized task that is
  * ready — its slash jobs done — compute ONE epoch over all of them with the pure `computeEpoch` (the latest
  * unused emission mint split by stake and weight, plus each task's own pool), record it, post it and close its
- * tasks. Returns the new epoch, or null when no task was ready. Idempotent and resumable.
+ * tasks. The usage metered up to now and not yet collected is its revenue (SPEC §2.4): collected on-chain before
+ * the roots are posted and split over each model's lineage in the same report and trees; an epoch closes for
+ * revenue alone too. Returns the new epoch, or null when neither a task nor any charged usage was pending.
+ * Idempotent and resumable.
  */
 export async function closeEpoch(ctx: AppContext): Promise<Epoch | null> {
   await finishRecordedEpochs(ctx);
+  const closeAt = ctx.clock.now();
   const tasks = await tasksReadyToSettle(ctx);
-  if (tasks.length === 0) return null;
-  const number = ((await ctx.repos.epochs.latest())?.number ?? 0) + 1;
   const facts = await chainFacts(
     ctx,
     tasks.map((t) => t.id),
   );
+  const { usage, revenue } = await epochUsage(ctx, closeAt, facts.sigmas);
+  if (tasks.length === 0 && revenue === null) return null;
+  const number = ((await ctx.repos.epochs.latest())?.number ?? 0) + 1;
   const snapshots: TaskEpochSnapshot[] = [];
   for (const task of tasks) if (task.kind === "arena") snapshots.push(await taskSnapshot(ctx, task, facts));
   // Federated tasks (SPEC §2.2): their rounds are paid from the FL share of the emission and their pools; the
@@ -261,7 +293,9 @@ export async function closeEpoch(ctx: AppContext): Promise<Epoch | null> {
       ),
     );
   }
-  const { emission, mintIndex } = await epochEmission(ctx);
+  // An epoch of revenue alone spends no emission mint: the mint waits for an epoch with tasks to pay.
+  const { emission, mintIndex } =
+    tasks.length === 0 ? { emission: 0n, mintIndex: null } : await epochEmission(ctx);
   const network = networkEpochInputs({
     epoch: number,
     emission,
@@ -274,7 +308,8 @@ export async function closeEpoch(ctx: AppContext): Promise<Epoch | null> {
     ...network,
     ...(executed.length === 0 ? {} : { executedSlashes: executed }),
     ...(flTasks.length === 0 ? {} : { flTasks }),
+    ...(revenue === null ? {} : { revenue }),
   };
-  const epoch = await recordEpoch(ctx, number, tasks, mintIndex, inputs);
+  const epoch = await recordEpoch(ctx, number, tasks, mintIndex, inputs, usage);
   return postEpoch(ctx, epoch);
 }

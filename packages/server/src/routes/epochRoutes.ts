@@ -1,5 +1,5 @@
 import { NotFoundError, type wire } from "@flock/core";
-import type { Epoch, Reward } from "@flock/store";
+import { type Epoch, type Reward, UsageSettlementRepository } from "@flock/store";
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../deps.ts";
 import { leaderboard } from "../epochs/leaderboard.ts";
@@ -121,6 +121,41 @@ export function registerEpochRoutes(app: FastifyInstance, ctx: AppContext): void
         vesting: claim("vesting"),
       };
       return proofs;
+    },
+  );
+
+  app.get<{ Params: { n: number } }>(
+    "/epochs/:n/usage",
+    {
+      schema: {
+        summary:
+          "The usage an epoch collected: per payer (its on-chain UsageCharged amount) and per served model version",
+        tags: ["epochs"],
+        params: epochParams,
+        response: { 200: wireRef("EpochUsage"), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { n } = request.params;
+      await ctx.repos.epochs.get(n);
+      const usage = await new UsageSettlementRepository(ctx.db).collectedIn(n);
+      const body: wire.EpochUsage = {
+        epoch: n,
+        total: usage.total.toString(),
+        byAccount: usage.byAccount.map((a) => ({
+          account: a.account as wire.Address,
+          amount: a.amount.toString(),
+          records: a.records,
+        })),
+        byModel: usage.byModel.map((m) => ({
+          model: m.model,
+          modelId: m.modelId,
+          amount: m.amount.toString(),
+          records: m.records,
+          tokens: m.tokens.toString(),
+        })),
+      };
+      return body;
     },
   );
 
