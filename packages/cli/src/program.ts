@@ -198,8 +198,18 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
   models.command("card <id>").description("the model's Hugging Face model card").action(local(runModelsCard));
   models
     .command("download <id>")
-    .description("write the model's Hugging Face folder (card, config, safetensors)")
+    .description(
+      "write the model's Hugging Face folder (card, config, safetensors), or --format onnx: model.onnx",
+    )
     .option("--out <dir>", "the folder to write")
+    .option(
+      "--format <format>",
+      "hf (the Hugging Face folder, default) or onnx (one self-contained .onnx file)",
+    )
+    .option(
+      "--seq-len <n>",
+      "with --format onnx: a decoder's fixed sequence length (default its context length)",
+    )
     .action(local(runModelsDownload));
 
   program

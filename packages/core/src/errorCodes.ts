@@ -81,6 +81,7 @@ export const ERROR_CODES = {
   METRIC_MALFORMED: { kind: "ValidationError", status: 400 },
   METRIC_NOT_FINITE: { kind: "ValidationError", status: 400 },
   MODEL_NAME_MALFORMED: { kind: "ValidationError", status: 400 },
+  MODEL_FORMAT_UNKNOWN: { kind: "ValidationError", status: 400 },
   ONNX_EXPORT_UNSUPPORTED: { kind: "ValidationError", status: 400 },
   ONNX_SEQ_LEN_INVALID: { kind: "ValidationError", status: 400 },
   NO_ROUNDS_LEFT: { kind: "ValidationError", status: 400 },

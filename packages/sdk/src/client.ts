@@ -541,6 +541,12 @@ export function createFlockClient(options: FlockClientOptions) {
       /** One file of the folder (README.md, adapter_config.json, adapter_model.safetensors, …). */
       file: (ref: number | string, name: string) =>
         bytes(`/models/${encodeURIComponent(String(ref))}/files/${encodeURIComponent(name)}`),
+      /**
+       * The model as one self-contained ONNX file (weights inside, a LoRA adapter merged into its base) for
+       * onnxruntime-web or any ONNX runtime; `seqLen` fixes a decoder's sequence length (default: its context).
+       */
+      onnx: (ref: number | string, options: { seqLen?: number } = {}) =>
+        bytes(`/models/${encodeURIComponent(String(ref))}/onnx`, { query: { seqLen: options.seqLen } }),
     },
 
     /**

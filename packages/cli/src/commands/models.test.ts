@@ -6,6 +6,8 @@ import { contentId, createLogger, parseFlock } from "@flock/core";
 import {
   createRng,
   encodeAdapterArtifact,
+  encodeBaseModel,
+  initLlamaParameters,
   initLoraParameters,
   llamaConfig,
   loadLoraAdapter,
@@ -13,6 +15,7 @@ import {
 } from "@flock/engine";
 import { createApp, createChainGateway, type FlockApp } from "@flock/server";
 import { createRepositories, type FlockDatabase, openArtifactStore, openDatabase } from "@flock/store";
+import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureHome, type FlockHome } from "../home.ts";
 import { bufferIo } from "../io.ts";
@@ -97,6 +100,29 @@ describe("flock models", () => {
         datasets: [contentId("train")],
       },
     });
+    // A full decoder (its weights held by the coordinator), for the ONNX download.
+    const full = await artifacts.put(
+      encodeBaseModel({ config, params: initLlamaParameters(config, createRng(5)) }),
+      {
+        maxBytes: 1_000_000,
+      },
+    );
+    await repos.models.register({
+      name: "flock/lm-full-tiny",
+      kind: "arena-full",
+      taskId: task.id,
+      baseModel: full.id,
+      artifact: full.id,
+      license: "apache-2.0",
+      metrics: {},
+      lineage: {
+        task: { id: task.id, title: task.title, type: "lm-full", kind: "arena" },
+        baseModel: full.id,
+        trainers: [`0x${"00".repeat(19)}03`],
+        validators: [],
+        datasets: [],
+      },
+    });
   }, 60_000);
   afterAll(async () => {
     await app?.close();
@@ -116,11 +142,14 @@ describe("flock models", () => {
     expect(list.out).toContain("flock/lm-lora-instructions");
     expect(list.out).toContain("bits_per_byte 1.25");
     const json = JSON.parse((await flock("--json", "models", "list")).out);
-    expect(json).toHaveLength(1);
+    expect(json.map((m: { name: string }) => m.name)).toEqual([
+      "flock/lm-full-tiny",
+      "flock/lm-lora-instructions",
+    ]);
     const show = await flock("models", "show", "flock/lm-lora-instructions@1");
     expect(show.code).toBe(0);
     expect(show.out).toContain("validators 0x0000000000000000000000000000000000000004 1250000000000000000");
-    const card = await flock("models", "card", String(json[0].id));
+    const card = await flock("models", "card", String(json[1].id));
     expect(card.out).toMatch(/^---\nlicense: "apache-2.0"\nbase_model:\n- "sha256:/);
     expect(card.out).toContain("base_model_relation: adapter");
   });
@@ -137,6 +166,70 @@ describe("flock models", () => {
     expect(readFileSync(join(out, "README.md"), "utf8")).toContain("## Lineage");
     const loaded = await loadLoraAdapter(out, config);
     for (const [name, p] of adapter) expect(loaded.adapter.get(name)).toEqual(p);
+  });
+
+  it("downloads a model as one ONNX file that onnxruntime runs; refuses an adapter whose base it lacks", async () => {
+    const out = join(root, "onnx");
+    const result = await flock(
+      "models",
+      "download",
+      "flock/lm-full-tiny",
+      "--format",
+      "onnx",
+      "--seq-len",
+      "8",
+      "--out",
+      out,
+    );
+    expect(result.code).toBe(0);
+    expect(result.out).toContain("model.onnx");
+    expect(readdirSync(out)).toEqual(["model.onnx"]);
+    const session = await ort.InferenceSession.create(readFileSync(join(out, "model.onnx")));
+    expect(session.inputNames).toEqual(["input_ids", "attention_mask"]);
+    const logits = (
+      await session.run({
+        input_ids: new ort.Tensor("int64", new BigInt64Array(8).fill(3n), [1, 8]),
+        attention_mask: new ort.Tensor("int64", new BigInt64Array(8).fill(1n), [1, 8]),
+      })
+    ).logits!;
+    await session.release();
+    expect(logits.dims).toEqual([1, 8, 32]);
+    // The adapter's base model ("base model") is not in this coordinator's store.
+    const adapterOnnx = await flock(
+      "models",
+      "download",
+      "flock/lm-lora-instructions",
+      "--format",
+      "onnx",
+      "--out",
+      out,
+    );
+    expect(adapterOnnx.code).toBe(1);
+    expect(adapterOnnx.err).toContain("MODEL_ONNX_UNAVAILABLE");
+    const tooLong = await flock(
+      "models",
+      "download",
+      "flock/lm-full-tiny",
+      "--format",
+      "onnx",
+      "--seq-len",
+      "17",
+      "--out",
+      out,
+    );
+    expect(tooLong.code).toBe(1);
+    expect(tooLong.err).toContain("ONNX_SEQ_LEN_INVALID");
+    const badFormat = await flock(
+      "models",
+      "download",
+      "flock/lm-full-tiny",
+      "--format",
+      "zip",
+      "--out",
+      out,
+    );
+    expect(badFormat.code).toBe(2);
+    expect(badFormat.err).toContain("MODEL_FORMAT_UNKNOWN");
   });
 
   it("refuses a malformed reference, a missing --out and an unknown model with clear codes", async () => {

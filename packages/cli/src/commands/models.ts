@@ -88,13 +88,51 @@ export async function runModelsCard(ctx: CommandContext, ref: string) {
 /**
  * `flock models download <id> --out DIR`: the model's Hugging Face folder (README.md with the card, and the
  * config and weights files), each file checked against the sha256 the listing gives and written atomically.
+ * With `--format onnx`: the model as one self-contained ONNX file, `DIR/model.onnx` (a LoRA adapter merged into
+ * its base; `--seq-len N` fixes a decoder's sequence length, default its context length).
  */
-export async function runModelsDownload(ctx: CommandContext, ref: string, options: { out?: string }) {
+export async function runModelsDownload(
+  ctx: CommandContext,
+  ref: string,
+  options: { out?: string; format?: string; seqLen?: string },
+) {
   if (options.out === undefined || options.out === "") {
     throw new UsageError(
       "flock models download needs --out DIR",
       "pass the folder to write the model's files into, e.g. --out ./my-model",
     );
+  }
+  const format = options.format ?? "hf";
+  if (format !== "hf" && format !== "onnx") {
+    throw new UsageError(
+      `--format ${format} is not a download format`,
+      "pass --format hf (the Hugging Face folder, the default) or --format onnx (one .onnx file)",
+      "MODEL_FORMAT_UNKNOWN",
+    );
+  }
+  const seqLen = options.seqLen === undefined ? undefined : Number(options.seqLen);
+  if (seqLen !== undefined && (format !== "onnx" || !(Number.isSafeInteger(seqLen) && seqLen >= 1))) {
+    throw new UsageError(
+      format !== "onnx"
+        ? "--seq-len goes with --format onnx"
+        : `--seq-len ${options.seqLen} is not a positive integer`,
+      "pass --format onnx --seq-len N with N up to the model's context length",
+      "ARGUMENT_NOT_INTEGER",
+    );
+  }
+  if (format === "onnx") {
+    const bytes = await publicClient(ctx).models.onnx(modelRef(ref), seqLen === undefined ? {} : { seqLen });
+    const out = resolve(options.out);
+    await mkdir(out, { recursive: true });
+    const target = join(out, "model.onnx");
+    await writeFile(`${target}.part`, bytes);
+    await rename(`${target}.part`, target);
+    const file = { name: "model.onnx", size: bytes.byteLength, sha256: sha256Hex(bytes) };
+    ctx.output.result({ model: ref, format, out, files: [file] }, () => [
+      `wrote ${target} (${file.size} bytes, sha256 ${file.sha256})`,
+      "inputs input_ids, attention_mask (int64 [batch, seq]) → logits; tabular models: features → logits or prediction",
+    ]);
+    return;
   }
   const client = publicClient(ctx);
   const checked = modelRef(ref);

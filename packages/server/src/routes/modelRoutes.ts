@@ -1,5 +1,12 @@
-import { NotFoundError, sha256Hex, type wire } from "@flock/core";
-import { type HfFolder, hfFolderFromArtifact } from "@flock/engine";
+import { isFlockError, NotFoundError, sha256Hex, type wire } from "@flock/core";
+import {
+  ADAPTER_ARTIFACT_FORMAT,
+  type HfFolder,
+  hfFolderFromArtifact,
+  type OnnxExport,
+  onnxFromArtifact,
+  readSafetensors,
+} from "@flock/engine";
 import type { ModelRecord } from "@flock/store";
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../deps.ts";
@@ -41,7 +48,8 @@ const CONTENT_TYPES: Record<string, string> = {
  * Moonbase's registry (SPEC §2.4), public like the leaderboard: `GET /models` lists each model's latest version,
  * `GET /models/:id` one version with its lineage, `GET /models/:id/card` its Hugging Face model card (markdown),
  * `GET /models/:id/files` its Hugging Face folder and `GET /models/:id/files/:name` a file of it (the card is the
- * folder's README.md).
+ * folder's README.md). `GET /models/:id/onnx` is the model as one self-contained ONNX file (a LoRA adapter merged into
+ * its base) that onnxruntime-web runs in a browser.
  */
 export function registerModelRoutes(app: FastifyInstance, ctx: AppContext): void {
   // A folder is derived from its content-addressed artifact: the last few are kept (a download asks for each file).
@@ -60,6 +68,76 @@ export function registerModelRoutes(app: FastifyInstance, ctx: AppContext): void
     if (!model.baseModel.startsWith("sha256:")) return model.baseModel;
     const base = await ctx.repos.models.byArtifact(model.baseModel);
     return base === undefined ? model.baseModel : `${base.name}@${base.version}`;
+  }
+  /** Exports are made on demand and the last two kept (a page loading a model asks once, a download once). */
+  const exports = new Map<string, Promise<OnnxExport & { sha256: string }>>();
+  async function exportOf(
+    model: ModelRecord,
+    seqLen: number | undefined,
+  ): Promise<OnnxExport & { sha256: string }> {
+    const key = `${model.artifact}|${seqLen ?? ""}`;
+    let made = exports.get(key);
+    if (made === undefined) {
+      made = (async () => {
+        const bytes = await ctx.artifacts.read(model.artifact as `sha256:${string}`);
+        let format: string | undefined;
+        try {
+          format = readSafetensors(bytes).metadata.flock_format;
+        } catch {
+          format = undefined;
+        }
+        const adapter = format === ADAPTER_ARTIFACT_FORMAT;
+        if (adapter && !model.baseModel.startsWith("sha256:")) {
+          throw new NotFoundError(
+            "MODEL_ONNX_UNAVAILABLE",
+            `model ${model.name}@${model.version} is an adapter of ${model.baseModel}, which this coordinator does not hold`,
+            {
+              hint: `download the adapter with GET /models/${model.id}/files and merge it into its base yourself`,
+            },
+          );
+        }
+        const baseModel = adapter
+          ? await ctx.artifacts.read(model.baseModel as `sha256:${string}`).catch((cause: unknown) => {
+              throw isFlockError(cause) && cause.code === "ARTIFACT_NOT_FOUND"
+                ? new NotFoundError(
+                    "MODEL_ONNX_UNAVAILABLE",
+                    `model ${model.name}@${model.version} is an adapter of ${model.baseModel}, which this coordinator does not hold`,
+                    {
+                      hint: `download the adapter with GET /models/${model.id}/files and merge it into its base yourself`,
+                      cause,
+                    },
+                  )
+                : cause;
+            })
+          : undefined;
+        try {
+          const made = onnxFromArtifact(bytes, {
+            ...(baseModel === undefined ? {} : { baseModel }),
+            ...(seqLen === undefined ? {} : { seqLen }),
+            metadata: {
+              name: `${model.name}@${model.version}`,
+              artifact: model.artifact,
+              base_model: model.baseModel,
+              license: model.license,
+            },
+          });
+          return { ...made, sha256: sha256Hex(made.bytes) };
+        } catch (error) {
+          if (isFlockError(error) && error.code === "ONNX_EXPORT_UNSUPPORTED") {
+            throw new NotFoundError(
+              "MODEL_ONNX_UNAVAILABLE",
+              `model ${model.name}@${model.version} has no ONNX export: ${error.message}`,
+              { hint: `download its files with GET /models/${model.id}/files`, cause: error },
+            );
+          }
+          throw error;
+        }
+      })();
+      exports.set(key, made);
+      made.catch(() => exports.delete(key));
+      while (exports.size > 2) exports.delete(exports.keys().next().value as string);
+    }
+    return made;
   }
   async function cardOf(model: ModelRecord, request: { protocol: string; host: string }): Promise<string> {
     const folder = await folderOf(model);
@@ -209,6 +287,44 @@ export function registerModelRoutes(app: FastifyInstance, ctx: AppContext): void
         .header("content-disposition", `attachment; filename="${name}"`)
         .header("x-content-type-options", "nosniff")
         .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { seqLen?: number } }>(
+    "/models/:id/onnx",
+    {
+      schema: {
+        summary:
+          "A model as one self-contained ONNX file (opset 17, weights inside; a LoRA adapter merged into its base) for onnxruntime-web or any ONNX runtime",
+        description:
+          "A decoder takes input_ids and attention_mask (int64 [batch, seqLen], right padding with mask 0) and gives logits (float32 [batch, seqLen, vocab]); seqLen defaults to the model's context length. A tabular model takes features (float32 [batch, features]) and gives logits (classifier) or prediction (regressor).",
+        tags: ["models"],
+        params: modelParams,
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: { seqLen: { type: "integer", minimum: 1, maximum: 1_000_000 } },
+        },
+        response: {
+          200: {
+            description: "The .onnx file",
+            content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const model = await ctx.repos.models.get(request.params.id);
+      const made = await exportOf(model, request.query.seqLen);
+      const file = `${model.name.replace("/", "--")}-v${model.version}.onnx`;
+      return reply
+        .header("content-type", "application/octet-stream")
+        .header("content-disposition", `attachment; filename="${file}"`)
+        .header("x-content-type-options", "nosniff")
+        .header("etag", `"${made.sha256}"`)
+        .header("x-flock-onnx-kind", made.kind)
+        .send(Buffer.from(made.bytes.buffer, made.bytes.byteOffset, made.bytes.byteLength));
     },
   );
 }
