@@ -14,6 +14,7 @@ import type { CommandContext } from "../context.ts";
 import { readNetworkInfo } from "../network/networkFile.ts";
 import { type AuditCheck, epochInputChecks, type PublishedDraw } from "./auditInputs.ts";
 import { flContributionChecks } from "./flContributionChecks.ts";
+import { fetchEpochUsage, revenueChecks, usageChargedOf } from "./revenueChecks.ts";
 import { publicClient } from "./task.ts";
 import { parseInteger } from "./wallet.ts";
 
@@ -200,6 +201,14 @@ export async function auditEpoch(
       flTasks: epochInputsFromReport(JSON.parse(text) as Json).flTasks ?? [],
       round: (taskId, round) => client.fl.round(taskId, round),
     })),
+  );
+  // 7. Usage revenue: the report's charges against the published usage and the chain's UsageCharged events.
+  checks.push(
+    ...revenueChecks({
+      recomputed,
+      published: await fetchEpochUsage(network.apiUrl, epochNumber),
+      charged: await usageChargedOf(reader, epochNumber, BigInt(manifest.blockNumber)),
+    }),
   );
   return { epoch: epochNumber, checks };
 }
