@@ -14,7 +14,6 @@ export const ERROR_CODES = {
   ACCOUNT_MALFORMED: { kind: "ValidationError", status: 400 },
   API_KEY_SCOPE_INVALID: { kind: "ValidationError", status: 400 },
   USAGE_RANGE_INVALID: { kind: "ValidationError", status: 400 },
-  PLAN_INVALID: { kind: "ValidationError", status: 400 },
   ADDRESS_MALFORMED: { kind: "ValidationError", status: 400 },
   ARGUMENT_NOT_INTEGER: { kind: "ValidationError", status: 400 },
   ARTIFACT_HASH_MISMATCH: { kind: "ValidationError", status: 400 },
@@ -110,9 +109,6 @@ export const ERROR_CODES = {
   SALT_MALFORMED: { kind: "ValidationError", status: 400 },
   SCORE_NOT_BIGINT: { kind: "ValidationError", status: 400 },
   SERVING_CONTEXT_TOO_LONG: { kind: "ValidationError", status: 400 },
-  ENGINE_ADAPTER_UNSUPPORTED: { kind: "ValidationError", status: 400 },
-  ENGINE_PREFILL_CHUNK: { kind: "ValidationError", status: 400 },
-  SERVING_CONFIG_INVALID: { kind: "ValidationError", status: 400 },
   ENGINE_ADAPTER_UNSUPPORTED: { kind: "ValidationError", status: 400 },
   ENGINE_PREFILL_CHUNK: { kind: "ValidationError", status: 400 },
   SERVING_CONFIG_INVALID: { kind: "ValidationError", status: 400 },
@@ -248,6 +244,7 @@ export const ERROR_CODES = {
   SERVING_MODEL_NOT_FOUND: { kind: "NotFoundError", status: 404 },
   API_KEY_NOT_FOUND: { kind: "NotFoundError", status: 404 },
   PLAN_NOT_FOUND: { kind: "NotFoundError", status: 404 },
+  SUBSCRIPTION_NOT_FOUND: { kind: "NotFoundError", status: 404 },
   // ConflictError
   ALREADY_EXISTS: { kind: "ConflictError", status: 409 },
   SUBSCRIPTION_ACTIVE: { kind: "ConflictError", status: 409 },
@@ -475,10 +472,6 @@ export const ERROR_CODES = {
   FL_WEB_NODE_ONLY: { kind: "FlockError", status: 500 },
   FL_WEB_UNSUPPORTED: { kind: "FlockError", status: 500 },
   SERVING_FAILED: { kind: "FlockError", status: 500 },
-  // Every upstream of a routed model failed (connection, 5xx, timeout): 502 after the last fallback.
-  SERVING_UPSTREAM_FAILED: { kind: "FlockError", status: 502 },
-  // An upstream refused the request (4xx): its status and error body are passed back as they are.
-  SERVING_UPSTREAM_REFUSED: { kind: "FlockError", status: 400 },
   // Every upstream of a routed model failed (connection, 5xx, timeout): 502 after the last fallback.
   SERVING_UPSTREAM_FAILED: { kind: "FlockError", status: 502 },
   // An upstream refused the request (4xx): its status and error body are passed back as they are.

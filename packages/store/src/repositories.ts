@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { ApiKeyRepository } from "./apiKeys.ts";
 import { ArtifactRecordRepository } from "./artifactRecords.ts";
 import { AssignmentRepository } from "./assignments.ts";
 import { ChainCursorRepository } from "./chainCursors.ts";
@@ -12,6 +13,7 @@ import { FlRepository } from "./fl.ts";
 import { JobRepository } from "./jobs.ts";
 import { ModelRepository } from "./models.ts";
 import { NonceRepository } from "./nonces.ts";
+import { PlanRepository } from "./plans.ts";
 import { RewardRepository } from "./rewards.ts";
 import type { Database } from "./schema.ts";
 import { ScoreRepository } from "./scores.ts";
@@ -21,6 +23,7 @@ import { StakeRepository } from "./stakes.ts";
 import { SubmissionRepository } from "./submissions.ts";
 import { TaskFundingRepository } from "./taskFunding.ts";
 import { TaskRepository } from "./tasks.ts";
+import { UsageRepository } from "./usage.ts";
 
 /** Every repository, bound to one database handle (the database itself or a transaction). */
 export interface Repositories {
@@ -45,6 +48,9 @@ export interface Repositories {
   fl: FlRepository;
   models: ModelRepository;
   credits: CreditRepository;
+  apiKeys: ApiKeyRepository;
+  plans: PlanRepository;
+  usage: UsageRepository;
 }
 
 /** Repositories over `db`. */
@@ -71,6 +77,9 @@ export function createRepositories(db: Kysely<Database>): Repositories {
     fl: new FlRepository(db),
     models: new ModelRepository(db),
     credits: new CreditRepository(db),
+    apiKeys: new ApiKeyRepository(db),
+    plans: new PlanRepository(db),
+    usage: new UsageRepository(db),
   };
 }
 

@@ -288,6 +288,11 @@ export interface Database {
   fl_messages: FlMessagesTable;
   models: ModelsTable;
   credit_accounts: CreditAccountsTable;
+  plans: PlansTable;
+  api_keys: ApiKeysTable;
+  model_prices: ModelPricesTable;
+  subscriptions: SubscriptionsTable;
+  usage_records: UsageRecordsTable;
 }
 
 type Json<T> = ColumnType<T, string, string>;
@@ -409,4 +414,62 @@ export interface ModelsTable {
   metrics: ColumnType<Record<string, number>, string | undefined, string>;
   lineage: Json<Record<string, unknown>>;
   created_at: Timestamp;
+}
+
+export interface PlansTable {
+  name: string;
+  fee: Numeric;
+  period_seconds: number;
+  token_quota: number;
+  requests_per_minute: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ApiKeysTable {
+  id: Generated<number>;
+  owner: string;
+  name: string;
+  prefix: string;
+  secret_hash: string;
+  /** The registry names the key may call (JSON array), or null for every model. */
+  models: NullableJson<string[]>;
+  plan: NullableText;
+  created_at: Timestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface ModelPricesTable {
+  model: string;
+  prompt_per_1k: Numeric;
+  completion_per_1k: Numeric;
+  updated_at: Timestamp;
+}
+
+export interface SubscriptionsTable {
+  id: Generated<number>;
+  account: string;
+  plan: string;
+  fee: Numeric;
+  token_quota: number;
+  requests_per_minute: number;
+  starts_at: RequiredTimestamp;
+  ends_at: RequiredTimestamp;
+  created_at: Timestamp;
+}
+
+export type UsageBilling = "balance" | "plan" | "subscription";
+
+export interface UsageRecordsTable {
+  id: Generated<number>;
+  key_id: number | null;
+  account: string;
+  model: string | null;
+  model_id: number | null;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cost: Numeric;
+  billing: UsageBilling;
+  created_at: Timestamp;
+  epoch: ColumnType<number | null, number | null | undefined, number | null>;
 }

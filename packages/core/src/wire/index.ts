@@ -18,7 +18,21 @@ import {
 } from "./fl.ts";
 import { Leaderboard, LeaderboardEntry } from "./leaderboard.ts";
 import { Model, ModelFiles, Models } from "./model.ts";
-import { CreditAccount } from "./moonbase.ts";
+import {
+  ApiKey,
+  ApiKeys,
+  CreateApiKeyRequest,
+  CreatedApiKey,
+  CreditAccount,
+  ModelPrices,
+  Plan,
+  Plans,
+  SetModelPriceRequest,
+  SubscribeRequest,
+  Subscription,
+  UsageHistory,
+  UsageRecord,
+} from "./moonbase.ts";
 import { Health, Network } from "./network.ts";
 import { PublicArtifact } from "./publicArtifact.ts";
 import {
@@ -88,4 +102,16 @@ export const WIRE_SCHEMAS = {
   Models,
   ModelFiles,
   CreditAccount,
+  ApiKey,
+  CreatedApiKey,
+  ApiKeys,
+  CreateApiKeyRequest,
+  UsageRecord,
+  UsageHistory,
+  ModelPrices,
+  SetModelPriceRequest,
+  Plan,
+  Plans,
+  SubscribeRequest,
+  Subscription,
 } as const;

@@ -14,6 +14,7 @@ import * as flContributions from "./0012_fl_contributions.ts";
 import * as flServerState from "./0013_fl_server_state.ts";
 import * as models from "./0014_models.ts";
 import * as credits from "./0015_credits.ts";
+import * as apiAccess from "./0016_api_access.ts";
 
 /**
  * Every migration, in order. Names sort in application order; never rename or edit a shipped
@@ -35,6 +36,7 @@ export const migrations: Record<string, Migration> = {
   "0013_fl_server_state": flServerState,
   "0014_models": models,
   "0015_credits": credits,
+  "0016_api_access": apiAccess,
 };
 
 /** Kysely's migration provider over the in-code list (no file-system scanning). */
