@@ -1,5 +1,6 @@
 import { contentId, FlockError, type wire } from "@flock/core";
 import { type Hex, type LocalAccount, sha256 } from "viem";
+import { toCreditAccount } from "./credits.ts";
 import { errorFromResponse } from "./errors.ts";
 import { signRequest } from "./signing.ts";
 import type {
@@ -547,6 +548,15 @@ export function createFlockClient(options: FlockClientOptions) {
        */
       onnx: (ref: number | string, options: { seqLen?: number } = {}) =>
         bytes(`/models/${encodeURIComponent(String(ref))}/onnx`, { query: { seqLen: options.seqLen } }),
+    },
+
+    /**
+     * Moonbase's prepaid usage credit (SPEC §2.4): what an account deposited into the UsageCredits contract,
+     * withdrew, was charged for collected usage, has requested to withdraw, and its balance on-chain. Public.
+     */
+    credits: {
+      get: async (account: string) =>
+        toCreditAccount(await send<wire.CreditAccount>("GET", `/credits/${encodeURIComponent(account)}`)),
     },
 
     /**

@@ -1,4 +1,5 @@
 export * from "./client.ts";
+export * from "./credits.ts";
 export * from "./errors.ts";
 export * from "./signing.ts";
 export type * from "./types.ts";

@@ -4,7 +4,9 @@ import { createLogger, REQUEST_SIGNING, ValidationError } from "@flock/core";
 import { CompletionEngine } from "@flock/serving";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { installAuth } from "./auth/authHook.ts";
+import { chainFactIndexerOf } from "./chain/chainFactIndexer.ts";
 import { journaledChainGateway } from "./chain/journaledChainGateway.ts";
+import { registerCreditRoutes } from "./credits/creditRoutes.ts";
 import {
   type AppContext,
   type AppDeps,
@@ -206,6 +208,7 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
   registerFlRoutes(http, ctx, indexer);
   registerFlWebRoutes(http, ctx);
   registerModelRoutes(http, ctx);
+  registerCreditRoutes(http, ctx);
   await registerOpenAiRoutes(
     http,
     deps.completions ?? new CompletionEngine(registryModelCatalog(ctx), { batchRows: 4 }),
@@ -280,6 +283,10 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
         indexer
           .sync()
           .catch((error: unknown) => logger.warn({ error: errorText(error) }, "stake indexing failed"));
+        // prepaid credit (UsageCredits deposits and withdrawal requests) counts as soon as it is indexed
+        chainFactIndexerOf(ctx)
+          .sync()
+          .catch((error: unknown) => logger.warn({ error: errorText(error) }, "chain fact indexing failed"));
       }, config.indexerPollMs);
     },
     close: async () => {

@@ -60,22 +60,23 @@ export async function depositCredits(
   await approve(client, { token: "FLOCK", spender: "UsageCredits", amount });
   const address = client.addresses.UsageCredits;
   const receipt = await submit(client, "deposit usage credit", async () => {
-    const { request } =
-      account === undefined
-        ? await client.publicClient.simulateContract({
-            account: client.account,
-            address,
-            abi: usageCreditsAbi,
-            functionName: "deposit",
-            args: [amount],
-          })
-        : await client.publicClient.simulateContract({
-            account: client.account,
-            address,
-            abi: usageCreditsAbi,
-            functionName: "depositFor",
-            args: [account, amount],
-          });
+    if (account === undefined) {
+      const { request } = await client.publicClient.simulateContract({
+        account: client.account,
+        address,
+        abi: usageCreditsAbi,
+        functionName: "deposit",
+        args: [amount],
+      });
+      return client.walletClient.writeContract(request);
+    }
+    const { request } = await client.publicClient.simulateContract({
+      account: client.account,
+      address,
+      abi: usageCreditsAbi,
+      functionName: "depositFor",
+      args: [account, amount],
+    });
     return client.walletClient.writeContract(request);
   });
   const event = eventArgs(receipt, usageCreditsAbi, address, "CreditDeposited");

@@ -90,6 +90,36 @@ export interface SlashRequest {
   prover: string;
 }
 
+/** One payer's usage charge of an epoch, collected from its prepaid credit (FLOCK base units). */
+export interface UsageCharge {
+  account: `0x${string}`;
+  amount: bigint;
+}
+
+/** An epoch's usage charges, collected on-chain before its roots are posted. */
+export interface UsageCollection {
+  epoch: bigint;
+  charges: readonly UsageCharge[];
+}
+
+/** An epoch's collection as the chain holds it (its UsageCollected event). */
+export interface CollectedUsage {
+  /** Null when nothing was sent (no charges), or when the collecting event could not be found. */
+  transactionHash: Hex | null;
+  /** Σ charges moved into the RewardDistributor. */
+  total: bigint;
+}
+
+/** An account's usage credit in the UsageCredits contract. */
+export interface ChainCreditBalance {
+  /** deposited − withdrawn − collected, FLOCK base units. */
+  balance: bigint;
+  /** Requested for withdrawal (0 without a request). */
+  pendingWithdrawal: bigint;
+  /** When the request may be withdrawn; null without one. */
+  availableAt: Date | null;
+}
+
 /**
  * Everything the coordinator asks of the chain. One interface so the app can be built without a chain
  * in unit tests; `createChainGateway` is the real implementation over `@flock/chain`.
@@ -115,6 +145,19 @@ export interface ChainGateway {
    * crash) return the transaction that posted them; other values are refused (EPOCH_POSTED_OTHERWISE).
    */
   postEpochRoot(post: EpochRootPost): Promise<{ transactionHash: Hex }>;
+  /**
+   * Collect an epoch's usage charges from the payers' prepaid credit into the RewardDistributor (UsageCredits
+   * `collect`), where they are unallocated FLOCK the epoch's post reserves. An empty list sends nothing
+   * (`transactionHash` null). Reconciled: an epoch the chain already collected with the same total (a retry after a
+   * crash between send and mine) returns its UsageCollected transaction; another total is refused
+   * (USAGE_COLLECTED_OTHERWISE). A charge above an account's on-chain credit refuses the whole collection
+   * (CREDIT_INSUFFICIENT).
+   */
+  collectUsage(collection: UsageCollection): Promise<CollectedUsage>;
+  /** An epoch's collection as the chain holds it; null when its usage was not collected. */
+  collectedUsage(epoch: bigint): Promise<CollectedUsage | null>;
+  /** An account's usage credit as UsageCredits holds it. */
+  creditBalance(account: string): Promise<ChainCreditBalance>;
   /** A task as the chain holds it (status `none` when never registered). */
   chainTask(taskId: number): Promise<ChainTaskState>;
   /** An epoch's posted roots; null when the epoch was not posted. */

@@ -1,7 +1,9 @@
 import {
   cancelTaskPool,
+  collectUsage,
   createFlockClient,
   createTask,
+  creditBalanceOf,
   type FlockAddresses,
   firstBlockAfter,
   getMinStakeFloor,
@@ -9,6 +11,7 @@ import {
   getSnapshotStake,
   getTaskPool,
   isOperator,
+  isUsageCollected,
   mintEmission,
   postEpochRoot,
   readEvents,
@@ -17,7 +20,14 @@ import {
 } from "@flock/chain";
 import { ChainError, isFlockError } from "@flock/core";
 import { type Address, type Hex, TransactionNotFoundError, TransactionReceiptNotFoundError } from "viem";
-import type { ChainGateway, ChainTaskRegistration, EpochRootPost, PostedEpochRoot } from "./chainGateway.ts";
+import type {
+  ChainGateway,
+  ChainTaskRegistration,
+  CollectedUsage,
+  EpochRootPost,
+  PostedEpochRoot,
+  UsageCollection,
+} from "./chainGateway.ts";
 import { readChainEpoch, readChainTask } from "./chainState.ts";
 
 export interface ChainGatewayOptions {
@@ -75,6 +85,26 @@ function postedOtherwise(post: EpochRootPost, held: PostedEpochRoot): ChainError
   );
 }
 
+function collectedOtherwise(
+  collection: UsageCollection,
+  total: bigint,
+  held: { transactionHash: Hex; total: bigint },
+): ChainError {
+  return new ChainError(
+    "USAGE_COLLECTED_OTHERWISE",
+    `the usage of epoch ${collection.epoch} was collected on-chain with a total of ${held.total}, not the ${total} the coordinator recorded`,
+    {
+      hint: "the chain's collection is what the epoch's revenue was paid from: check the usage records against its UsageCharged events (another coordinator on the same contracts, or a database restored from an older backup)",
+      details: {
+        epoch: collection.epoch.toString(),
+        onChain: { total: held.total.toString(), transactionHash: held.transactionHash },
+        recorded: { total: total.toString() },
+        permanent: true,
+      },
+    },
+  );
+}
+
 /**
  * The real chain gateway: `@flock/chain` actions signed with the coordinator's key. `@flock/chain` sends
  * each account's transactions one after another, so concurrent requests (tasks created by many creators at
@@ -108,6 +138,24 @@ export function createChainGateway(options: ChainGatewayOptions): ChainGateway {
       total: held.total,
       transactionHash,
     };
+  }
+  /**
+   * An epoch's collection with the transaction and total of its UsageCollected event; the event null when the
+   * epoch is collected but its event is out of reach (a chain pruned of its logs).
+   */
+  async function collectedUsage(
+    epoch: bigint,
+  ): Promise<{ event: { transactionHash: Hex; total: bigint } | null } | null> {
+    if (!(await isUsageCollected(client, { epoch }))) return null;
+    for await (const event of readEvents(client, {
+      fromBlock: options.startBlock,
+      kinds: ["usageCollected"],
+    })) {
+      if (event.kind === "usageCollected" && event.args.epoch === epoch) {
+        return { event: { transactionHash: event.transactionHash, total: event.args.total } };
+      }
+    }
+    return { event: null };
   }
   return {
     chainId: options.chainId,
@@ -176,6 +224,47 @@ export function createChainGateway(options: ChainGatewayOptions): ChainGateway {
         }
         throw error;
       }
+    },
+    async collectUsage(collection) {
+      const total = collection.charges.reduce((sum, charge) => sum + charge.amount, 0n);
+      if (collection.charges.length === 0) return { transactionHash: null, total: 0n };
+      // Read first: a collection mined before a crash is done, not sent again (USAGE_ALREADY_COLLECTED).
+      const alreadyCollected = async (): Promise<CollectedUsage | null> => {
+        const held = await collectedUsage(collection.epoch);
+        if (held === null) return null;
+        if (held.event === null) return { transactionHash: null, total };
+        if (held.event.total !== total) throw collectedOtherwise(collection, total, held.event);
+        return held.event;
+      };
+      const done = await alreadyCollected();
+      if (done !== null) return done;
+      try {
+        const collected = await collectUsage(client, {
+          epoch: collection.epoch,
+          charges: collection.charges.map((charge) => ({ account: charge.account, amount: charge.amount })),
+        });
+        return { transactionHash: collected.transactionHash, total: collected.total };
+      } catch (error) {
+        if (isFlockError(error) && error.code === "USAGE_ALREADY_COLLECTED") {
+          const collected = await alreadyCollected();
+          if (collected !== null) return collected;
+        }
+        throw error;
+      }
+    },
+    async collectedUsage(epoch) {
+      const held = await collectedUsage(epoch);
+      if (held === null) return null;
+      // collected, but the event that says how much is out of reach
+      return held.event ?? { transactionHash: null, total: 0n };
+    },
+    async creditBalance(account) {
+      const held = await creditBalanceOf(client, { account: account as Address });
+      return {
+        balance: held.balance,
+        pendingWithdrawal: held.pendingWithdrawal,
+        availableAt: held.availableAt === null ? null : dateOf(held.availableAt),
+      };
     },
     async chainTask(taskId) {
       const held = await readChainTask(client, taskId);

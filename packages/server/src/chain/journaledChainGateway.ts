@@ -13,7 +13,12 @@ import type { ChainGateway } from "./chainGateway.ts";
  * Wraps any gateway: every other property reads through to `inner` (also ones a test replaces later).
  */
 export function journaledChainGateway(inner: ChainGateway, journal: ChainWriteRepository): ChainGateway {
-  async function journaled<T>(kind: string, key: string, write: () => Promise<T>, hashOf?: (r: T) => string) {
+  async function journaled<T>(
+    kind: string,
+    key: string,
+    write: () => Promise<T>,
+    hashOf?: (r: T) => string | null,
+  ) {
     await journal.intend({ kind, key });
     const result = await onTransactionSent(async (hash) => {
       await journal.markSent(key, hash);
@@ -32,6 +37,16 @@ export function journaledChainGateway(inner: ChainGateway, journal: ChainWriteRe
         () => inner.postEpochRoot(post),
         (r) => r.transactionHash,
       ),
+    collectUsage: (collection) =>
+      // An empty collection sends nothing, so there is nothing to journal.
+      collection.charges.length === 0
+        ? inner.collectUsage(collection)
+        : journaled(
+            "collectUsage",
+            `epoch:${collection.epoch}:usage`,
+            () => inner.collectUsage(collection),
+            (r) => r.transactionHash,
+          ),
     closeTask: (taskId) => journaled("setTaskStatus", `task:${taskId}:closed`, () => inner.closeTask(taskId)),
     cancelTaskPool: (taskId) =>
       journaled("cancelTaskPool", `task:${taskId}:cancelPool`, () => inner.cancelTaskPool(taskId)),
@@ -43,7 +58,7 @@ export function journaledChainGateway(inner: ChainGateway, journal: ChainWriteRe
       ),
   } satisfies Pick<
     ChainGateway,
-    "registerTask" | "postEpochRoot" | "closeTask" | "cancelTaskPool" | "slash"
+    "registerTask" | "postEpochRoot" | "collectUsage" | "closeTask" | "cancelTaskPool" | "slash"
   >);
   return gateway;
 }

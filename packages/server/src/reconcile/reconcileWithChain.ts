@@ -233,9 +233,18 @@ export async function reconcileWithChain(
   return { at: ctx.clock.now(), differences };
 }
 
-/** Confirm an unconfirmed write when the chain's state shows it done (roots posted, task registered or closed). */
+/**
+ * Confirm an unconfirmed write when the chain's state shows it done (usage collected, roots posted, task registered
+ * or closed).
+ */
 async function confirmFromChainState(ctx: AppContext, key: string): Promise<boolean> {
   const [scope, id, what] = key.split(":");
+  if (scope === "epoch" && what === "usage") {
+    const held = await ctx.chain.collectedUsage(BigInt(id!));
+    if (held === null) return false;
+    await ctx.repos.chainWrites.confirm(key, held.transactionHash);
+    return true;
+  }
   if (scope === "epoch" && what === "root") {
     const held = await ctx.chain.postedEpoch(BigInt(id!));
     if (held === null) return false;

@@ -4,6 +4,7 @@ import type {
   ChainGateway,
   ChainTaskRegistration,
   ChainTaskState,
+  CollectedUsage,
   EpochRootPost,
   SlashRequest,
 } from "../chain/chainGateway.ts";
@@ -33,6 +34,10 @@ export interface RecordingChainGateway extends ChainGateway {
   transactions: Map<string, "success" | "reverted" | "pending">;
   /** Task ids whose pools were cancelled (cancelTaskPool). */
   cancelledPools: Set<number>;
+  /** Usage credit by lowercase account (what UsageCredits would hold); collections are refused beyond it. */
+  credits: Map<string, bigint>;
+  /** Collected epochs' usage, by epoch; a collection adds its total to rewardBalance, as on-chain. */
+  collections: Map<bigint, CollectedUsage & { charges: { account: string; amount: bigint }[] }>;
 }
 
 /** The TaskStaking address the recording gateway reports (no contract is deployed there). */
@@ -49,7 +54,58 @@ export function createRecordingChainGateway(
   const closed: number[] = [];
   let outstanding = 0n;
   const taskPools = new Map<number, bigint>();
+  const credits = new Map<string, bigint>();
+  const collections: RecordingChainGateway["collections"] = new Map();
   const gateway: RecordingChainGateway = {
+    credits,
+    collections,
+    async collectUsage(collection) {
+      const total = collection.charges.reduce((sum, charge) => sum + charge.amount, 0n);
+      if (collection.charges.length === 0) return { transactionHash: null, total: 0n };
+      const held = collections.get(collection.epoch);
+      if (held !== undefined) {
+        // reconciled as the real gateway is: the same total is done, another is refused
+        if (held.total !== total) {
+          throw new ChainError(
+            "USAGE_COLLECTED_OTHERWISE",
+            `epoch ${collection.epoch} was collected otherwise`,
+            {
+              hint: "the recorded collection differs",
+              details: { permanent: true },
+            },
+          );
+        }
+        return { transactionHash: held.transactionHash, total };
+      }
+      const after = new Map(credits);
+      for (const charge of collection.charges) {
+        const account = charge.account.toLowerCase();
+        const balance = after.get(account) ?? 0n;
+        if (charge.amount > balance) {
+          throw new ChainError("CREDIT_INSUFFICIENT", `${account} has ${balance} of usage credit`, {
+            hint: "the recorded usage credit holds less",
+            details: { errorName: "InsufficientCredit" },
+          });
+        }
+        after.set(account, balance - charge.amount);
+      }
+      for (const [account, balance] of after) credits.set(account, balance);
+      const transactionHash = `0x${collection.epoch.toString(16).padStart(64, "c")}` as const;
+      collections.set(collection.epoch, {
+        transactionHash,
+        total,
+        charges: collection.charges.map((c) => ({ account: c.account.toLowerCase(), amount: c.amount })),
+      });
+      gateway.rewardBalance += total;
+      return { transactionHash, total };
+    },
+    async collectedUsage(epoch) {
+      const held = collections.get(epoch);
+      return held === undefined ? null : { transactionHash: held.transactionHash, total: held.total };
+    },
+    async creditBalance(account) {
+      return { balance: credits.get(account.toLowerCase()) ?? 0n, pendingWithdrawal: 0n, availableAt: null };
+    },
     taskPools,
     frozenStakes: new Map(),
     // Dev account 0, the local network's admin, is an operator from deployment.
