@@ -1,2 +1,3 @@
+export * from "./openAiServer.ts";
 export * from "./tinyAdapters.ts";
 export * from "./tinyChatModel.ts";
