@@ -11,6 +11,7 @@ import { runFlCreate, runFlJoin, runFlList, runFlRounds, runFlShards, runFlShow 
 import { runFlSimulate } from "./commands/flSimulate.ts";
 import { FL_SIMULATE_DEFAULTS as FL } from "./commands/flSimulateOptions.ts";
 import { runJoin } from "./commands/join.ts";
+import { runCreditsBalance, runCreditsDeposit, runCreditsWithdraw } from "./commands/credits.ts";
 import { runModelsCard, runModelsDownload, runModelsList, runModelsShow } from "./commands/models.ts";
 import { runTrain, runValidate } from "./commands/nodes.ts";
 import {
@@ -267,6 +268,27 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .description("FLOCK, gmFLOCK and ETH of an account (a key name or address)")
     .addOption(account())
     .action(run(runBalance));
+
+  const credits = program
+    .command("credits")
+    .description("the prepaid FLOCK balance that pays for Moonbase API calls (UsageCredits)");
+  credits
+    .command("deposit <amount>")
+    .description("move FLOCK from your wallet into your usage credit (or --for another account's)")
+    .option("--for <account>", "fund this account's credit instead (a key name or address)")
+    .addOption(account())
+    .action(run(runCreditsDeposit));
+  credits
+    .command("withdraw")
+    .description("withdraw the requested credit once its delay has passed; --request <amount> asks first (0 cancels)")
+    .option("--request <amount>", "ask to withdraw this much after the contract's delay")
+    .addOption(account())
+    .action(run(runCreditsWithdraw));
+  credits
+    .command("balance [account]")
+    .description("an account's usage credit: deposited, withdrawn, charged, pending withdrawal, on-chain balance")
+    .addOption(account())
+    .action(run(runCreditsBalance));
 
   program
     .command("train")
