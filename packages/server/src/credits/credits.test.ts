@@ -10,7 +10,6 @@ import {
   requestCreditWithdrawal,
 } from "@flock/chain";
 import { ChainError, createLogger, parseFlock } from "@flock/core";
-import { createFlockClient } from "@flock/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChainGateway } from "../chain/chainGateway.ts";
 import { journaledChainGateway } from "../chain/journaledChainGateway.ts";
@@ -31,7 +30,6 @@ describe("usage credits through the coordinator (anvil, real chain gateway, HTTP
   let chain: LocalChain;
   let gateway: ChainGateway;
   let t: TestApp;
-  let api: ReturnType<typeof createFlockClient>;
   let baseUrl: string;
   let alice: FlockClient;
   let bob: FlockClient;
@@ -44,7 +42,6 @@ describe("usage credits through the coordinator (anvil, real chain gateway, HTTP
     ({ chain, gateway } = await startChainWithGateway(join(dataDir, "chain")));
     t = await startTestApp({ chain: gateway, clock, dataDir: join(dataDir, "coordinator") });
     baseUrl = await t.app.http.listen({ host: "127.0.0.1", port: 0 });
-    api = createFlockClient({ baseUrl, retries: 0 });
     alice = chain.clientFor(chain.accounts[3]!);
     bob = chain.clientFor(chain.accounts[4]!);
     sponsor = chain.clientFor(chain.accounts[5]!);
@@ -57,6 +54,25 @@ describe("usage credits through the coordinator (anvil, real chain gateway, HTTP
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  /** GET /credits/:account over HTTP, amounts parsed to bigint. */
+  const api = {
+    credits: {
+      async get(account: string) {
+        const response = await fetch(`${baseUrl}/credits/${account}`);
+        expect(response.status).toBe(200);
+        const body = (await response.json()) as Record<string, string | null>;
+        return {
+          account: body.account,
+          deposited: BigInt(body.deposited!),
+          withdrawn: BigInt(body.withdrawn!),
+          charged: BigInt(body.charged!),
+          pendingWithdrawal: BigInt(body.pendingWithdrawal!),
+          pendingAvailableAt: body.pendingAvailableAt === null ? null : new Date(body.pendingAvailableAt!),
+          onChainBalance: BigInt(body.onChainBalance!),
+        };
+      },
+    },
+  };
   const address = (client: FlockClient) => client.account.address.toLowerCase() as `0x${string}`;
   const onChain = async (client: FlockClient) =>
     (await creditBalanceOf(alice, { account: client.account.address })).balance;
