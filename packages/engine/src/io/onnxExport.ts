@@ -32,6 +32,9 @@ import { readTabularModel, TABULAR_MODEL_KEY, type TabularModelSpec } from "./ta
 export const ONNX_EXPORT_FORMAT = "flock-onnx/1";
 export const ONNX_EXPORT_OPSET = OPSET;
 
+/** Weights above this do not fit one protobuf message (ONNX's 2 GiB limit, less room for the graph). */
+const MAX_ONNX_WEIGHT_BYTES = 2 ** 31 - 64 * 2 ** 20;
+
 export type OnnxExportKind = "causal-lm" | "classifier" | "regressor";
 
 export interface OnnxExport {
@@ -61,6 +64,15 @@ function embedWeights(
   metadata: Record<string, string>,
   doc: string,
 ): OnnxExport {
+  let weightBytes = 0;
+  for (const p of weights.values()) weightBytes += p.data.byteLength;
+  if (weightBytes > MAX_ONNX_WEIGHT_BYTES) {
+    throw unsupported(
+      `its ${weightBytes} bytes of weights do not fit one ONNX protobuf file (2 GiB at most)`,
+      undefined,
+      "download the Hugging Face folder instead",
+    );
+  }
   const lowered = exportOnnx(graph);
   const proto = onnxProto.onnx.ModelProto.decode(lowered.bytes);
   const g = proto.graph!;
@@ -216,9 +228,11 @@ export function onnxFromArtifact(
   throw unsupported(`its format is ${metadata.flock_format ?? "not a Flock model format"}`);
 }
 
-function unsupported(why: string, cause?: unknown): ValidationError {
+function unsupported(why: string, cause?: unknown, hint?: string): ValidationError {
   return new ValidationError("ONNX_EXPORT_UNSUPPORTED", `the artifact has no ONNX export: ${why}`, {
-    hint: `ONNX exports are made of ${BASE_MODEL_FORMAT} decoders, ${ADAPTER_ARTIFACT_FORMAT} adapters (with their base model) and tabular MLPs`,
+    hint:
+      hint ??
+      `ONNX exports are made of ${BASE_MODEL_FORMAT} decoders, ${ADAPTER_ARTIFACT_FORMAT} adapters (with their base model) and tabular MLPs`,
     ...(cause === undefined ? {} : { cause }),
   });
 }

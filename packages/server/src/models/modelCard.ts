@@ -187,6 +187,20 @@ function howToDownload(model: ModelRecord, ctx: ModelCardContext, url: string): 
     "",
     `or file by file from \`${url}/models/${model.id}/files/<name>\`: ${ctx.files.map((f) => `\`${f}\``).join(", ")}.`,
   ];
+  if (!ctx.files.includes("flock-artifact.bin")) {
+    out.push(
+      "",
+      isLanguage(model)
+        ? "As one ONNX file (opset 17, weights inside, a LoRA adapter merged into its base) for onnxruntime-web in a browser or any ONNX runtime: `input_ids` and `attention_mask` (int64 [batch, seq], right-padded) give `logits` (float32 [batch, seq, vocab]):"
+        : "As one ONNX file (opset 17, weights inside) for onnxruntime-web in a browser or any ONNX runtime: `features` (float32 [batch, features]) give `logits` (classifier) or `prediction` (regressor):",
+      "",
+      "```sh",
+      `flock models download ${model.name}@${model.version} --format onnx --out ./${model.name.split("/")[1]}-onnx`,
+      "```",
+      "",
+      `or \`${url}/models/${model.id}/onnx\` (\`?seqLen=n\` for a shorter fixed sequence length).`,
+    );
+  }
   if (baseModelRelationOf(model) === "adapter") {
     out.push(
       "",

@@ -191,6 +191,12 @@ describe("a registry model's ONNX export", () => {
     }
     const zero = await fetch(`${origin}/models/flock%2Flm-lora-browser/onnx?seqLen=0`);
     expect(zero.status).toBe(400);
+    // The card tells how to get the file; a model without an export does not offer one.
+    const card = await (await fetch(`${origin}/models/flock%2Flm-lora-browser/card`)).text();
+    expect(card).toContain("flock models download flock/lm-lora-browser@1 --format onnx");
+    expect(card).toMatch(/`http:\/\/127\.0\.0\.1:\d+\/models\/\d+\/onnx`/);
+    const rawCard = await (await fetch(`${origin}/models/flock%2Fraw-model/card`)).text();
+    expect(rawCard).not.toContain("--format onnx");
   });
 
   it.skipIf(chromium.kind === "missing")(
