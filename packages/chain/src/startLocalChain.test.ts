@@ -131,6 +131,14 @@ describe("startLocalChain", () => {
       message: expect.stringContaining("(RewardDistributor)"),
     });
     expect(existsSync(join(dataDir, "anvil.pid"))).toBe(false);
+    // A folder deployed before a contract was added to the deployment (here: without UsageCredits) too.
+    delete manifest.contracts.UsageCredits;
+    writeFileSync(join(dataDir, "deployment.json"), JSON.stringify(manifest));
+    await expect(startLocalChain({ dataDir })).rejects.toMatchObject({
+      code: "LOCAL_CHAIN_CONTRACTS_OUTDATED",
+      message: expect.stringContaining("added contracts (UsageCredits)"),
+    });
+    expect(existsSync(join(dataDir, "anvil.pid"))).toBe(false);
   });
 
   it("two data folders run side by side without touching each other", async () => {

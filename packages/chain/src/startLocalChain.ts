@@ -109,7 +109,7 @@ export async function startLocalChain(parameters: StartLocalChainParameters): Pr
     await waitUntilAnswering(endpoint);
 
     let manifest: DeploymentManifest | undefined = existsSync(manifestPath)
-      ? readManifest(manifestPath)
+      ? readLocalManifest(manifestPath)
       : undefined;
     if (manifest !== undefined) manifest = await checkResumedChain(endpoint, manifest);
     const deployed = manifest === undefined;
@@ -298,6 +298,34 @@ async function waitUntilAnswering(endpoint: { rpcUrl: string; chainId: number })
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+}
+
+/**
+ * The manifest of a data folder; one written before a contract was added to the deployment (it names fewer
+ * contracts than this package deploys) is refused as outdated, with the contracts it lacks.
+ */
+function readLocalManifest(path: string): DeploymentManifest {
+  let raw: { contracts?: Record<string, unknown> } | undefined;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8")) as typeof raw;
+  } catch {
+    raw = undefined; // unreadable: readManifest says so with its own code
+  }
+  const held = raw?.contracts;
+  if (typeof held === "object" && held !== null) {
+    const missing = CONTRACT_NAMES.filter((name) => held[name] === undefined);
+    if (missing.length > 0) {
+      throw new ChainError(
+        "LOCAL_CHAIN_CONTRACTS_OUTDATED",
+        `the local chain was deployed before this version of Flock added contracts (${missing.join(", ")})`,
+        {
+          hint: "Delete the data folder to start a fresh local chain with the current contracts.",
+          details: { outdated: missing },
+        },
+      );
+    }
+  }
+  return readManifest(path);
 }
 
 /**
