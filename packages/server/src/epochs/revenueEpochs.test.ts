@@ -56,7 +56,12 @@ describe("usage revenue settles to the model's lineage (anvil, PGlite, HTTP)", (
     expect(response.status, path).toBe(200);
     return (await response.json()) as T;
   };
-  const meter = (payer: FlockClient, cost: bigint, model: string | null = modelName) =>
+  const meter = (
+    payer: FlockClient,
+    cost: bigint,
+    model: string | null = modelName,
+    billing: "balance" | "plan" | "subscription" = model === null ? "subscription" : "balance",
+  ) =>
     t.repos.usage.record({
       keyId: null,
       account: address(payer),
@@ -65,7 +70,7 @@ describe("usage revenue settles to the model's lineage (anvil, PGlite, HTTP)", (
       promptTokens: 10,
       completionTokens: 20,
       cost,
-      billing: model === null ? "subscription" : "balance",
+      billing,
       createdAt: clock.now(),
     });
 
@@ -245,5 +250,23 @@ describe("usage revenue settles to the model's lineage (anvil, PGlite, HTTP)", (
     ]);
     expect((await creditBalanceOf(alice, { account: alice.account.address })).balance).toBe(parseFlock("38"));
     expect(await closeEpoch(ctx)).toBeNull();
+  }, 120_000);
+
+  it("a subscription fee is spread over the models its plan's calls used, and pays their lineage", async () => {
+    await meter(bob, 0n, modelName, "plan");
+    await meter(bob, parseFlock("3"), null);
+    clock.advance(60_000);
+    const epoch = await closeEpoch(ctx);
+    const report = JSON.parse(await (await fetch(`${baseUrl}/epochs/${epoch!.number}/report`)).text());
+    const recomputed = computeEpoch(epochInputsFromReport(report));
+    expect(recomputed.reportHash).toBe(epoch!.reportHash);
+    expect(recomputed.stages.revenue.map((m) => [m.model, m.revenue])).toEqual([
+      [`${modelName}@1`, parseFlock("3")],
+    ]);
+    const usage = await get<wire.EpochUsage>(`/epochs/${epoch!.number}/usage`);
+    expect(usage.byModel.map((m) => [m.model, m.amount, m.records])).toEqual([
+      [modelName, "0", 1],
+      [null, parseFlock("3").toString(), 1],
+    ]);
   }, 120_000);
 });
