@@ -1,7 +1,6 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { createLogger, REQUEST_SIGNING, ValidationError } from "@flock/core";
-import { CompletionEngine } from "@flock/serving";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { installAuth } from "./auth/authHook.ts";
 import { chainFactIndexerOf } from "./chain/chainFactIndexer.ts";
@@ -42,7 +41,7 @@ import { registerSubmissionRoutes } from "./routes/submissionRoutes.ts";
 import { registerTaskRoutes } from "./routes/taskRoutes.ts";
 import { registerValidationRoutes } from "./routes/validationRoutes.ts";
 import { createScheduler, jobTaskId, type Scheduler } from "./scheduler/scheduler.ts";
-import { registryModelCatalog } from "./serving/registryModelCatalog.ts";
+import { servingEngine } from "./serving/servingEngine.ts";
 import { createStakeIndexer, type StakeIndexer } from "./stakes/stakeIndexer.ts";
 import { slashCopyHandlers } from "./submissions/slashCopy.ts";
 import { taskJobHandlers } from "./tasks/taskJobs.ts";
@@ -211,7 +210,7 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
   registerCreditRoutes(http, ctx);
   await registerOpenAiRoutes(
     http,
-    deps.completions ?? new CompletionEngine(registryModelCatalog(ctx), { batchRows: 4 }),
+    deps.completions ?? servingEngine(ctx, config.serving),
   );
 
   const scheduler = createScheduler({

@@ -5,6 +5,7 @@ import type { CompletionEngine } from "@flock/serving";
 import type { ArtifactStore, FlockDatabase, Repositories } from "@flock/store";
 import type { ChainGateway } from "./chain/chainGateway.ts";
 import type { SubmissionEvaluator } from "./disputes/submissionEvaluator.ts";
+import { defaultServingConfig, type ServingConfig } from "./serving/servingConfig.ts";
 
 /** The coordinator's clock; tests pass a manual one to cross deadlines without waiting. */
 export interface Clock {
@@ -15,6 +16,8 @@ export const systemClock: Clock = { now: () => new Date() };
 
 /** Coordinator settings (network parameters; SPEC: defaults, not constants). */
 export interface ServerConfig {
+  /** How `/v1` serves models: batch rows, LoRA adapters kept loaded, upstream routes (see serving/servingConfig.ts). */
+  serving: ServingConfig;
   /** Largest artifact upload in bytes. */
   maxArtifactBytes: number;
   /** Largest public artifact (a base model, a training set) in bytes. */
@@ -90,6 +93,7 @@ export interface ServerConfig {
 }
 
 export const defaultServerConfig: ServerConfig = {
+  serving: defaultServingConfig,
   maxArtifactBytes: 256 * 1024 * 1024,
   maxPublicArtifactBytes: 2 * 1024 * 1024 * 1024,
   maxTaskDurationMs: 30 * 24 * 60 * 60 * 1000,
