@@ -259,7 +259,8 @@ export function createChainGateway(options: ChainGatewayOptions): ChainGateway {
       return held.event ?? { transactionHash: null, total: 0n };
     },
     async creditBalance(account) {
-      const held = await creditBalanceOf(client, { account: account as Address });
+      // lowercase: a mixed-case address with a wrong checksum still names the account
+      const held = await creditBalanceOf(client, { account: account.toLowerCase() as Address });
       return {
         balance: held.balance,
         pendingWithdrawal: held.pendingWithdrawal,
