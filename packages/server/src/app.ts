@@ -15,7 +15,7 @@ import {
 } from "./deps.ts";
 import { disputeJobHandlers } from "./disputes/disputeJobs.ts";
 import { lazyEngineEvaluator } from "./disputes/lazyEngineEvaluator.ts";
-import { epochJobHandlers } from "./epochs/epochJobs.ts";
+import { closeRevenueEpochIfDue, epochJobHandlers } from "./epochs/epochJobs.ts";
 import { flJobHandlers } from "./fl/flJobs.ts";
 import { installBoundedInput, strictFormatsAjvOptions } from "./http/boundedInput.ts";
 import { installErrorHandling } from "./http/errorHandler.ts";
@@ -237,6 +237,8 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
   let nonceTimer: NodeJS.Timeout | undefined;
   let reconcileTimer: NodeJS.Timeout | undefined;
   let minting: Promise<void> = Promise.resolve();
+  let revenueTimer: NodeJS.Timeout | undefined;
+  let revenueClosing: Promise<unknown> = Promise.resolve();
   return {
     http,
     scheduler,
@@ -272,6 +274,12 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
         mint();
         emissionTimer = setInterval(mint, config.emissionPollMs);
       }
+      // SPEC §2.4: usage revenue settles every epoch period, also when no task is ready (one close at a time).
+      revenueTimer ??= setInterval(() => {
+        revenueClosing = revenueClosing
+          .then(() => closeRevenueEpochIfDue(ctx))
+          .catch((error: unknown) => logger.warn({ error: errorText(error) }, "revenue epoch not closed"));
+      }, config.emissionPollMs);
       // Used nonces are kept only while their requests could still pass the timestamp check.
       nonceTimer ??= setInterval(() => {
         deps.repos.nonces
@@ -291,9 +299,11 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
     close: async () => {
       if (indexTimer !== undefined) clearInterval(indexTimer);
       if (emissionTimer !== undefined) clearInterval(emissionTimer);
+      if (revenueTimer !== undefined) clearInterval(revenueTimer);
       if (nonceTimer !== undefined) clearInterval(nonceTimer);
       if (reconcileTimer !== undefined) clearInterval(reconcileTimer);
       await minting;
+      await revenueClosing;
       await scheduler.stop();
       await http.close();
     },

@@ -1,3 +1,4 @@
+import { type Epoch, UsageSettlementRepository } from "@flock/store";
 import type { AppContext } from "../deps.ts";
 import { JOB_KINDS, jobInput, readJobPayload } from "../jobs/jobPayloads.ts";
 import type { JobHandler } from "../scheduler/scheduler.ts";
@@ -27,6 +28,20 @@ export async function requestEpochClose(ctx: AppContext, taskId: number): Promis
       payload: { taskId },
     }),
   );
+}
+
+/**
+ * SPEC §2.4: usage revenue settles every epoch period even when no task is ready. When the current period has
+ * ended (`epochLengthMs` after the previous epoch; at once with a zero period) and some charged usage is still
+ * uncollected, the epoch closes now for it. Returns the epoch, or null when nothing was due.
+ */
+export async function closeRevenueEpochIfDue(ctx: AppContext): Promise<Epoch | null> {
+  const latest = await ctx.repos.epochs.latest();
+  const now = ctx.clock.now();
+  if (latest !== undefined && now.getTime() < latest.createdAt.getTime() + ctx.config.epochLengthMs)
+    return null;
+  if ((await new UsageSettlementRepository(ctx.db).uncollected(now)).total === 0n) return null;
+  return closeEpoch(ctx);
 }
 
 export function epochJobHandlers(ctx: AppContext): Record<string, JobHandler> {
