@@ -1,5 +1,6 @@
 import { contentId, FlockError, type wire } from "@flock/core";
 import { type Hex, type LocalAccount, sha256 } from "viem";
+import { toModelPrices, toPlan, toSubscription, toUsageHistory } from "./access.ts";
 import { toCreditAccount } from "./credits.ts";
 import { errorFromResponse } from "./errors.ts";
 import { signRequest } from "./signing.ts";
@@ -557,6 +558,67 @@ export function createFlockClient(options: FlockClientOptions) {
     credits: {
       get: async (account: string) =>
         toCreditAccount(await send<wire.CreditAccount>("GET", `/credits/${encodeURIComponent(account)}`)),
+    },
+
+    /**
+     * API keys for Moonbase's OpenAI-compatible API (/v1), signed by their owner: the secret is returned once, at
+     * creation; `models` scopes a key to those registry names, `plan` bills its calls to a subscription.
+     */
+    keys: {
+      create: (request: wire.CreateApiKeyRequest) =>
+        send<wire.CreatedApiKey>("POST", "/keys", { signed: true, json: request }),
+      list: async () => (await send<wire.ApiKeys>("GET", "/keys", { signed: true })).items,
+      revoke: (id: number) => send<wire.ApiKey>("DELETE", `/keys/${id}`, { signed: true }),
+    },
+
+    /** A key's usage history (signed by its owner), in [from, to): JSON with bigint costs, or CSV text. */
+    usage: {
+      get: async (keyId: number, range: { from?: Date; to?: Date } = {}) =>
+        toUsageHistory(
+          await send<wire.UsageHistory>("GET", `/keys/${keyId}/usage`, {
+            signed: true,
+            query: { from: range.from?.toISOString(), to: range.to?.toISOString() },
+          }),
+        ),
+      csv: async (keyId: number, range: { from?: Date; to?: Date } = {}) =>
+        (
+          await respond(
+            "GET",
+            withQuery(`/keys/${keyId}/usage`, {
+              format: "csv",
+              from: range.from?.toISOString(),
+              to: range.to?.toISOString(),
+            }),
+            { signed: true },
+          )
+        ).text(),
+    },
+
+    /** Plans (public), token prices (public) and subscriptions (signed); setting prices and plans is an operator's. */
+    plans: {
+      list: async () => (await send<wire.Plans>("GET", "/plans")).items.map(toPlan),
+      set: async (plan: wire.Plan) =>
+        toPlan(await send<wire.Plan>("PUT", "/admin/plans", { signed: true, json: plan })),
+      subscribe: async (plan: string) =>
+        toSubscription(
+          await send<wire.Subscription>("POST", "/subscriptions", { signed: true, json: { plan } }),
+        ),
+      current: async () =>
+        toSubscription(await send<wire.Subscription>("GET", "/subscriptions/current", { signed: true })),
+    },
+    prices: {
+      list: async () => toModelPrices(await send<wire.ModelPrices>("GET", "/prices")),
+      set: async (model: string, price: { promptPer1k: bigint; completionPer1k: bigint }) =>
+        toModelPrices(
+          await send<wire.ModelPrices>("PUT", "/admin/prices", {
+            signed: true,
+            json: {
+              model,
+              promptPer1k: price.promptPer1k.toString(),
+              completionPer1k: price.completionPer1k.toString(),
+            },
+          }),
+        ),
     },
 
     /**

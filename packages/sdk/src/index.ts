@@ -1,3 +1,4 @@
+export * from "./access.ts";
 export * from "./client.ts";
 export * from "./credits.ts";
 export * from "./errors.ts";

@@ -2,6 +2,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { createLogger, REQUEST_SIGNING, ValidationError } from "@flock/core";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { createApiAccess } from "./access/apiAccess.ts";
 import { installAuth } from "./auth/authHook.ts";
 import { chainFactIndexerOf } from "./chain/chainFactIndexer.ts";
 import { journaledChainGateway } from "./chain/journaledChainGateway.ts";
@@ -26,6 +27,7 @@ import { errorResponses } from "./http/schemas.ts";
 import { timedUpload } from "./http/uploadTimeouts.ts";
 import { registerWireSchemas, wireRef, wireSchemaReferences } from "./http/wireSchemas.ts";
 import { createReconciler } from "./reconcile/reconciler.ts";
+import { registerAccessRoutes } from "./routes/accessRoutes.ts";
 import { registerAdminRoutes } from "./routes/adminRoutes.ts";
 import { registerArtifactRoutes } from "./routes/artifactRoutes.ts";
 import { registerDisputeRoutes } from "./routes/disputeRoutes.ts";
@@ -208,10 +210,9 @@ export async function createApp(deps: AppDeps): Promise<FlockApp> {
   registerFlWebRoutes(http, ctx);
   registerModelRoutes(http, ctx);
   registerCreditRoutes(http, ctx);
-  await registerOpenAiRoutes(
-    http,
-    deps.completions ?? servingEngine(ctx, config.serving),
-  );
+  const apiAccess = createApiAccess(ctx);
+  registerAccessRoutes(http, ctx, apiAccess);
+  await registerOpenAiRoutes(http, deps.completions ?? servingEngine(ctx, config.serving), apiAccess);
 
   const scheduler = createScheduler({
     repos: deps.repos,

@@ -90,6 +90,14 @@ export interface ServerConfig {
   jobMaxBackoffMs: number;
   /** How often the store is compared with the chain (also once at start) and the differences repaired or reported. */
   reconcileIntervalMs: number;
+  /** /v1 refuses calls without an API key (401); false serves keyless calls unmetered (a private coordinator). */
+  requireApiKey: boolean;
+  /** Requests per minute of an API key without a plan (429 with retry-after beyond). */
+  apiKeyRequestsPerMinute: number;
+  /** The network's price per 1,000 prompt tokens of a model the operator has not priced, FLOCK base units. */
+  defaultPromptPricePer1k: bigint;
+  /** The same per 1,000 completion tokens. */
+  defaultCompletionPricePer1k: bigint;
 }
 
 export const defaultServerConfig: ServerConfig = {
@@ -126,6 +134,11 @@ export const defaultServerConfig: ServerConfig = {
   jobLeaseMs: 30_000,
   jobMaxBackoffMs: 30_000,
   reconcileIntervalMs: 60_000,
+  requireApiKey: true,
+  apiKeyRequestsPerMinute: 60,
+  // 0.001 FLOCK per 1,000 prompt tokens, 0.002 per 1,000 completion tokens.
+  defaultPromptPricePer1k: 10n ** 15n,
+  defaultCompletionPricePer1k: 2n * 10n ** 15n,
 };
 
 /** What `createApp` is built from: real parts in production, the same parts over temp folders in tests. */

@@ -21,12 +21,17 @@ export function modelList(models: readonly CatalogModel[]): ModelList {
   };
 }
 
-function usageOf(result: CompletionResult): CompletionUsage {
-  return {
+/** What a finished call cost (FLOCK base units, decimal): the caller bills it when asked. */
+export type CostOf = (result: CompletionResult) => Promise<string>;
+
+async function usageOf(result: CompletionResult, costOf: CostOf | undefined): Promise<CompletionUsage> {
+  const usage: CompletionUsage = {
     prompt_tokens: result.promptTokens,
     completion_tokens: result.completionTokens,
     total_tokens: result.promptTokens + result.completionTokens,
   };
+  if (costOf !== undefined) usage.cost = await costOf(result);
+  return usage;
 }
 
 function finishOf(result: CompletionResult): FinishReason {
@@ -34,13 +39,15 @@ function finishOf(result: CompletionResult): FinishReason {
   return result.finishReason === "abort" ? "stop" : result.finishReason;
 }
 
-/** The whole answer of a non-streaming request. */
+/** The whole answer of a non-streaming request; with `costOf`, its usage carries the cost. */
 export async function completeOnce(
   prepared: PreparedCompletion,
   request: CompletionRequest,
   signal?: AbortSignal,
+  costOf?: CostOf,
 ): Promise<ChatCompletion | TextCompletion> {
   const result = await prepared.run(signal === undefined ? {} : { signal });
+  const usage = await usageOf(result, costOf);
   const head = { id: prepared.id, created: prepared.created, model: prepared.model };
   if (request.kind === "chat")
     return {
@@ -54,14 +61,14 @@ export async function completeOnce(
           finish_reason: finishOf(result),
         },
       ],
-      usage: usageOf(result),
+      usage,
       system_fingerprint: SYSTEM_FINGERPRINT,
     };
   return {
     ...head,
     object: "text_completion",
     choices: [{ index: 0, text: result.text, logprobs: null, finish_reason: finishOf(result) }],
-    usage: usageOf(result),
+    usage,
     system_fingerprint: SYSTEM_FINGERPRINT,
   };
 }
@@ -77,13 +84,15 @@ export const SSE_DONE = "data: [DONE]\n\n";
  * Stream an answer as OpenAI does: a first chunk with the role, one chunk per piece of text, a chunk with the
  * finish reason, with `include_usage` a last chunk with `choices: []` and the usage (`usage: null` on the
  * others), then `data: [DONE]`. An error after the first byte is sent as a `data: {"error": …}` event.
- * `write` resolves when the event may be followed by the next (back-pressure).
+ * `write` resolves when the event may be followed by the next (back-pressure). With `costOf`, the usage chunk
+ * carries the cost. Returns the result (also of an aborted stream), or undefined when decoding failed.
  */
 export async function completeStreaming(
   prepared: PreparedCompletion,
   request: CompletionRequest,
   write: (event: string) => Promise<void>,
   signal?: AbortSignal,
+  costOf?: CostOf,
 ): Promise<CompletionResult | undefined> {
   const head = { id: prepared.id, created: prepared.created, model: prepared.model };
   const usageField = request.includeUsage ? { usage: null } : {};
@@ -124,7 +133,7 @@ export async function completeStreaming(
   const finish = finishOf(result);
   await write(sseData(request.kind === "chat" ? chat({}, finish) : text("", finish)));
   if (request.includeUsage) {
-    const usage = usageOf(result);
+    const usage = await usageOf(result, costOf);
     const last =
       request.kind === "chat"
         ? {

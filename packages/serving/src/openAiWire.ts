@@ -36,6 +36,8 @@ export interface CompletionUsage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /** Moonbase: what the call was billed, FLOCK base units as a decimal string. */
+  cost?: string;
 }
 
 export type FinishReason = "stop" | "length";

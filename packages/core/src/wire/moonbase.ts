@@ -24,6 +24,10 @@ export const CreditAccount = Type.Object(
     /** When the pending request may be withdrawn; null without one. */
     pendingAvailableAt: Nullable(DateTime),
     onChainBalance: Amount,
+    /** Usage metered and not yet collected on-chain (Moonbase's API). */
+    uncollected: Amount,
+    /** deposited − withdrawn − charged − pendingWithdrawal − uncollected (floored at 0): what calls may spend. */
+    spendable: Amount,
   },
   { $id: "CreditAccount" },
 );

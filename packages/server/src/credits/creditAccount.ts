@@ -1,5 +1,6 @@
 import { ValidationError } from "@flock/core";
 import type { CreditAccount } from "@flock/store";
+import { spendableOf } from "../access/spendable.ts";
 import { chainFactIndexerOf } from "../chain/chainFactIndexer.ts";
 import type { AppContext } from "../deps.ts";
 
@@ -7,6 +8,10 @@ import type { AppContext } from "../deps.ts";
 export interface CreditAccountView extends CreditAccount {
   /** UsageCredits' `balanceOf(account)` at the chain's head. */
   onChainBalance: bigint;
+  /** Σ cost of the account's usage metered and not yet collected on-chain. */
+  uncollected: bigint;
+  /** deposited − withdrawn − charged − pendingWithdrawal − uncollected (floored at 0): what calls may spend. */
+  spendable: bigint;
 }
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
@@ -26,9 +31,15 @@ export async function creditAccount(
     });
   }
   await chainFactIndexerOf(ctx).sync();
-  const [totals, onChain] = await Promise.all([
+  const [totals, onChain, uncollected] = await Promise.all([
     ctx.repos.credits.get(account),
     ctx.chain.creditBalance(account),
+    ctx.repos.usage.uncollectedOf(account),
   ]);
-  return { ...totals, onChainBalance: onChain.balance };
+  return {
+    ...totals,
+    onChainBalance: onChain.balance,
+    uncollected,
+    spendable: spendableOf({ ...totals, uncollected }),
+  };
 }

@@ -15,6 +15,8 @@ export function creditAccountJson(view: CreditAccountView): wire.CreditAccount {
     pendingWithdrawal: view.pendingWithdrawal.toString(),
     pendingAvailableAt: view.pendingAvailableAt?.toISOString() ?? null,
     onChainBalance: view.onChainBalance.toString(),
+    uncollected: view.uncollected.toString(),
+    spendable: view.spendable.toString(),
   };
 }
 

@@ -103,6 +103,9 @@ describe("usage credits through the coordinator (anvil, real chain gateway, HTTP
       pendingWithdrawal: parseFlock("30"),
       pendingAvailableAt: new Date(Number(request.availableAt) * 1000),
       onChainBalance: parseFlock("120"),
+      // nothing metered yet; the requested withdrawal is no longer spendable
+      uncollected: 0n,
+      spendable: parseFlock("90"),
     });
     // an account that never deposited reads all zero
     expect(await api.credits.get(bob.account.address)).toMatchObject({ deposited: 0n, onChainBalance: 0n });

@@ -1,6 +1,8 @@
+import type { wire } from "@flock/core";
 import { CompletionEngine, staticModelCatalog } from "@flock/serving";
 import { tinyChatModel } from "@flock/serving/testing";
-import OpenAI, { BadRequestError, NotFoundError } from "openai";
+import OpenAI, { AuthenticationError, BadRequestError, NotFoundError, RateLimitError } from "openai";
+import { type LocalAccount, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../testing/testApp.ts";
 
@@ -16,6 +18,27 @@ let t: TestApp;
 let engine: CompletionEngine;
 let client: OpenAI;
 let url: string;
+let apiKey: string;
+
+const caller = privateKeyToAccount(`0x${"c1".padStart(64, "0")}`);
+
+/** An API key of `account`, made by a signed POST /keys, with a prepaid balance of 1 FLOCK behind it. */
+async function fundedKey(
+  app: TestApp,
+  account: LocalAccount,
+  request: wire.CreateApiKeyRequest,
+): Promise<string> {
+  await app.repos.credits.apply({
+    kind: "deposited",
+    account: account.address.toLowerCase(),
+    amount: 10n ** 18n,
+    blockNumber: Math.floor(Math.random() * 1e9),
+    logIndex: 0,
+  });
+  const created = await app.signed(account, "POST", "/keys", request);
+  expect(created.statusCode, created.body).toBe(201);
+  return (created.json() as wire.CreatedApiKey).secret;
+}
 
 beforeAll(async () => {
   // Four rows: concurrent requests of a model share batched decode steps.
@@ -25,7 +48,8 @@ beforeAll(async () => {
   );
   t = await startTestApp({ completions: engine });
   url = await t.app.http.listen({ host: "127.0.0.1", port: 0 });
-  client = new OpenAI({ baseURL: `${url}/v1`, apiKey: "sk-flock-test", maxRetries: 0 });
+  apiKey = await fundedKey(t, caller, { name: "conformance" });
+  client = new OpenAI({ baseURL: `${url}/v1`, apiKey, maxRetries: 0 });
 });
 afterAll(() => t?.dispose());
 
@@ -218,18 +242,83 @@ describe("the official openai client against Moonbase's /v1", () => {
   it("answers bad JSON and unknown /v1 routes in OpenAI's error shape", async () => {
     const bad = await fetch(`${url}/v1/chat/completions`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
       body: "{not json",
     });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({
       error: { type: "invalid_request_error", flock_code: "BODY_NOT_JSON", message: expect.any(String) },
     });
-    const missing = await fetch(`${url}/v1/embeddings`, { method: "POST" });
+    const missing = await fetch(`${url}/v1/embeddings`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}` },
+    });
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({
       error: { flock_code: "ROUTE_NOT_FOUND", param: null, code: null },
     });
+  });
+});
+
+describe("the official openai client meets Moonbase's access rules", () => {
+  it("every answer's usage carries its cost: the whole answer (and x-flock-cost), and the stream's final usage chunk", async () => {
+    const { data, response } = await client.chat.completions
+      .create({ model: MODEL, messages, max_tokens: 8, seed: 5 })
+      .withResponse();
+    const cost = (data.usage as { cost?: string }).cost;
+    expect(cost).toMatch(/^[1-9][0-9]*$/);
+    expect(response.headers.get("x-flock-cost")).toBe(cost);
+    const stream = await client.chat.completions.create({
+      model: MODEL,
+      messages,
+      max_tokens: 8,
+      seed: 5,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let last: OpenAI.ChatCompletionChunk | undefined;
+    for await (const chunk of stream) last = chunk;
+    expect(last!.choices).toEqual([]);
+    expect(last!.usage).toEqual(data.usage);
+  });
+
+  it("401 is the client's AuthenticationError with code invalid_api_key", async () => {
+    for (const key of ["sk-not-a-flock-key", `${apiKey.slice(0, -3)}abc`]) {
+      const error = await new OpenAI({ baseURL: `${url}/v1`, apiKey: key, maxRetries: 0 }).models
+        .list()
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AuthenticationError);
+      expect(error).toMatchObject({ status: 401, code: "invalid_api_key", type: "authentication_error" });
+    }
+  });
+
+  it("429 beyond a plan's requests per minute is the client's RateLimitError with retry-after", async () => {
+    // The recording chain's coordinator (dev account 1) may set plans.
+    const coordinator = privateKeyToAccount(
+      "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    );
+    const plan = {
+      name: "two-a-minute",
+      fee: "0",
+      periodSeconds: 3600,
+      tokenQuota: 100_000,
+      requestsPerMinute: 2,
+    };
+    expect((await t.signed(coordinator, "PUT", "/admin/plans", plan)).statusCode).toBe(200);
+    const subscriber = privateKeyToAccount(`0x${"c2".padStart(64, "0")}`);
+    const planKey = await fundedKey(t, subscriber, { name: "rate limited", plan: plan.name });
+    expect((await t.signed(subscriber, "POST", "/subscriptions", { plan: plan.name })).statusCode).toBe(201);
+    const limited = new OpenAI({ baseURL: `${url}/v1`, apiKey: planKey, maxRetries: 0 });
+    await limited.models.list();
+    await limited.chat.completions.create({ model: MODEL, messages, max_tokens: 2 });
+    const error = await limited.chat.completions
+      .create({ model: MODEL, messages, max_tokens: 2 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect(error).toMatchObject({ status: 429, code: "rate_limit_exceeded", type: "rate_limit_error" });
+    const retryAfter = Number((error as RateLimitError).headers?.get("retry-after"));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
   });
 });
 
@@ -275,7 +364,11 @@ describe("a coordinator's /v1 serves the registry's language models", () => {
       },
     });
     const base = await r.app.http.listen({ host: "127.0.0.1", port: 0 });
-    registry = new OpenAI({ baseURL: `${base}/v1`, apiKey: "sk-flock-test", maxRetries: 0 });
+    registry = new OpenAI({
+      baseURL: `${base}/v1`,
+      apiKey: await fundedKey(r, caller, { name: "registry" }),
+      maxRetries: 0,
+    });
   });
   afterAll(() => r?.dispose());
 
