@@ -1,6 +1,18 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  collectUsage,
+  createFlockReader,
+  depositCredits,
+  type LocalChain,
+  manifestAddresses,
+  startLocalChain,
+} from "@flock/chain";
+import { parseFlock } from "@flock/core";
 import { computeEpoch, type EpochInputs } from "@flock/protocol";
 import { describe, expect, it } from "vitest";
-import { revenueChecks } from "./revenueChecks.ts";
+import { revenueChecks, usageChargedOf } from "./revenueChecks.ts";
 
 const acct = (n: number) => `0x${n.toString(16).padStart(40, "0")}`;
 const inputs = (charges: { account: string; amount: bigint }[]): EpochInputs => ({
@@ -80,4 +92,46 @@ describe("flock audit: usage revenue checks", () => {
     });
     expect(checks).toEqual([]);
   });
+
+  it("reads the epoch's UsageCharged events from a real chain; a forged charge fails against them", async () => {
+    const root = mkdtempSync(join(tmpdir(), "flock-cli-revenue-"));
+    let chain: LocalChain | undefined;
+    try {
+      chain = await startLocalChain({ dataDir: join(root, "chain") });
+      const [alice, bob] = [chain.clientFor(chain.accounts[3]!), chain.clientFor(chain.accounts[4]!)];
+      await depositCredits(alice, { amount: parseFlock("10") });
+      await depositCredits(bob, { amount: parseFlock("10") });
+      const coordinator = chain.clientFor(chain.roles.coordinator);
+      const charges = [
+        { account: alice.account.address.toLowerCase() as `0x${string}`, amount: parseFlock("3") },
+        { account: bob.account.address.toLowerCase() as `0x${string}`, amount: parseFlock("2") },
+      ];
+      await collectUsage(coordinator, { epoch: 4n, charges });
+      await collectUsage(coordinator, { epoch: 5n, charges: [charges[0]!] });
+      const reader = createFlockReader({
+        rpcUrl: chain.rpcUrl,
+        chainId: chain.chainId,
+        addresses: manifestAddresses(chain.manifest),
+      });
+      const charged = await usageChargedOf(reader, 4, BigInt(chain.manifest.blockNumber));
+      expect(charged.sort((a, b) => (a.account < b.account ? -1 : 1))).toEqual(
+        [...charges].sort((a, b) => (a.account < b.account ? -1 : 1)),
+      );
+      const honest = revenueChecks({
+        recomputed: computeEpoch(inputs(charges)),
+        published: published(charges),
+        charged,
+      });
+      expect(honest.every((c) => c.ok)).toBe(true);
+      const forged = revenueChecks({
+        recomputed: computeEpoch(inputs([{ ...charges[0]!, amount: parseFlock("4") }, charges[1]!])),
+        published: published(charges),
+        charged,
+      });
+      expect(forged.filter((c) => !c.ok)).toHaveLength(2);
+    } finally {
+      await chain?.stop();
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
