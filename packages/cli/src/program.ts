@@ -5,13 +5,14 @@ import { runLocks, runUse, runWhoami } from "./commands/account.ts";
 import { runAdminJobRetry, runAdminJobs } from "./commands/admin.ts";
 import { runAudit } from "./commands/audit.ts";
 import { runClaim } from "./commands/claim.ts";
+import { runCreditsBalance, runCreditsDeposit, runCreditsWithdraw } from "./commands/credits.ts";
 import { runDemoCommand } from "./commands/demo.ts";
 import { runEpochs, runTaskLeaderboard } from "./commands/epochs.ts";
 import { runFlCreate, runFlJoin, runFlList, runFlRounds, runFlShards, runFlShow } from "./commands/fl.ts";
 import { runFlSimulate } from "./commands/flSimulate.ts";
 import { FL_SIMULATE_DEFAULTS as FL } from "./commands/flSimulateOptions.ts";
 import { runJoin } from "./commands/join.ts";
-import { runCreditsBalance, runCreditsDeposit, runCreditsWithdraw } from "./commands/credits.ts";
+import { runKeysCreate, runKeysList, runKeysRevoke, runUsage } from "./commands/keys.ts";
 import { runModelsCard, runModelsDownload, runModelsList, runModelsShow } from "./commands/models.ts";
 import { runTrain, runValidate } from "./commands/nodes.ts";
 import {
@@ -280,15 +281,43 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .action(run(runCreditsDeposit));
   credits
     .command("withdraw")
-    .description("withdraw the requested credit once its delay has passed; --request <amount> asks first (0 cancels)")
+    .description(
+      "withdraw the requested credit once its delay has passed; --request <amount> asks first (0 cancels)",
+    )
     .option("--request <amount>", "ask to withdraw this much after the contract's delay")
     .addOption(account())
     .action(run(runCreditsWithdraw));
   credits
     .command("balance [account]")
-    .description("an account's usage credit: deposited, withdrawn, charged, pending withdrawal, on-chain balance")
+    .description(
+      "an account's usage credit: deposited, withdrawn, charged, pending withdrawal, on-chain balance",
+    )
     .addOption(account())
     .action(run(runCreditsBalance));
+
+  const keys = program.command("keys").description("API keys for Moonbase's OpenAI-compatible API (/v1)");
+  keys
+    .command("create <name>")
+    .description("create an API key (its secret is printed once)")
+    .option("--models <names>", "only these models (comma-separated registry names); default: all")
+    .option("--plan <plan>", "bill its calls to your subscription of this plan instead of your usage credit")
+    .addOption(account())
+    .action(local(runKeysCreate));
+  keys.command("list").description("your API keys").addOption(account()).action(local(runKeysList));
+  keys
+    .command("revoke <id>")
+    .description("revoke an API key: /v1 refuses it from now on")
+    .addOption(account())
+    .action(local(runKeysRevoke));
+  program
+    .command("usage <keyId>")
+    .description("an API key's usage history: every call with its tokens, cost and model")
+    .option("--csv", "CSV (RFC 4180, with a header row) instead of a table")
+    .option("--out <file>", "with --csv: write to this file")
+    .option("--from <time>", "from this time (ISO 8601)")
+    .option("--to <time>", "before this time (ISO 8601)")
+    .addOption(account())
+    .action(local(runUsage));
 
   program
     .command("train")

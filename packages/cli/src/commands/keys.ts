@@ -1,0 +1,117 @@
+import { writeFileSync } from "node:fs";
+import { formatFlock } from "@flock/core";
+import { createFlockClient } from "@flock/sdk";
+import { privateKeyToAccount } from "viem/accounts";
+import type { CommandContext } from "../context.ts";
+import { keyFor, resolveAccount } from "../keys.ts";
+import { readNetworkInfo } from "../network/networkFile.ts";
+import { table } from "../output.ts";
+
+/** The coordinator's API signed by `--account` (API keys need no chain: only the signature). */
+function signedApi(ctx: CommandContext, account: string | undefined) {
+  const network = readNetworkInfo(ctx.home);
+  const name = resolveAccount(ctx.home, account);
+  return {
+    name,
+    api: createFlockClient({
+      baseUrl: network.apiUrl,
+      account: privateKeyToAccount(keyFor(ctx.home, name)),
+      chainId: network.chainId,
+    }),
+    apiUrl: network.apiUrl,
+  };
+}
+
+/**
+ * `flock keys create <name> [--models a,b] [--plan p]`: an API key for Moonbase's OpenAI-compatible API. The
+ * secret is printed once; the coordinator keeps only its sha256.
+ */
+export async function runKeysCreate(
+  ctx: CommandContext,
+  name: string,
+  options: { models?: string; plan?: string; account?: string },
+) {
+  const { api, apiUrl } = signedApi(ctx, options.account);
+  const models = options.models
+    ?.split(",")
+    .map((m) => m.trim())
+    .filter((m) => m !== "");
+  const created = await api.keys.create({
+    name,
+    ...(models === undefined || models.length === 0 ? {} : { models }),
+    ...(options.plan === undefined ? {} : { plan: options.plan }),
+  });
+  ctx.output.result(created, () => [
+    `API key ${created.key.id} "${created.key.name}" — ${created.key.models === null ? "every model" : created.key.models.join(", ")}, ${created.key.plan === null ? "paid from your usage credit" : `billed to plan ${created.key.plan}`}`,
+    `secret (shown once, keep it safe): ${created.secret}`,
+    `use it: new OpenAI({ baseURL: "${apiUrl}/v1", apiKey: "<secret>" })`,
+  ]);
+}
+
+/** `flock keys list`: the account's API keys (prefix, scope, plan, revoked or not). */
+export async function runKeysList(ctx: CommandContext, options: { account?: string }) {
+  const { api } = signedApi(ctx, options.account);
+  const keys = await api.keys.list();
+  ctx.output.result(keys, () =>
+    keys.length === 0
+      ? "no API keys yet: flock keys create <name>"
+      : table(
+          ["id", "name", "prefix", "models", "plan", "created", "revoked"],
+          keys.map((k) => [
+            String(k.id),
+            k.name,
+            `${k.prefix}…`,
+            k.models === null ? "all" : k.models.join(","),
+            k.plan ?? "-",
+            k.createdAt,
+            k.revokedAt ?? "-",
+          ]),
+        ),
+  );
+}
+
+/** `flock keys revoke <id>`: the key is refused (401) from now on. */
+export async function runKeysRevoke(ctx: CommandContext, id: string, options: { account?: string }) {
+  const { api } = signedApi(ctx, options.account);
+  const revoked = await api.keys.revoke(Number(id));
+  ctx.output.result(revoked, () => `revoked API key ${revoked.id} "${revoked.name}" at ${revoked.revokedAt}`);
+}
+
+/**
+ * `flock usage <key id> [--csv] [--out file] [--from t] [--to t]`: every call the key made with its tokens,
+ * cost and model; CSV (RFC 4180, header row) to stdout or a file.
+ */
+export async function runUsage(
+  ctx: CommandContext,
+  id: string,
+  options: { csv?: boolean; out?: string; from?: string; to?: string; account?: string },
+) {
+  const { api } = signedApi(ctx, options.account);
+  const range = {
+    ...(options.from === undefined ? {} : { from: new Date(options.from) }),
+    ...(options.to === undefined ? {} : { to: new Date(options.to) }),
+  };
+  if (options.csv === true) {
+    const csv = await api.usage.csv(Number(id), range);
+    if (options.out !== undefined) {
+      writeFileSync(options.out, csv);
+      ctx.output.note(`wrote ${csv.split("\r\n").length - 2} usage records to ${options.out}`);
+    } else ctx.output.io.stdout.write(csv);
+    return;
+  }
+  const history = await api.usage.get(Number(id), range);
+  ctx.output.result(history, () => [
+    table(
+      ["time", "model", "billing", "prompt", "completion", "cost (FLOCK)"],
+      history.items.map((r) => [
+        r.createdAt,
+        r.model ?? "(subscription)",
+        r.billing,
+        String(r.promptTokens),
+        String(r.completionTokens),
+        formatFlock(r.cost),
+      ]),
+    ),
+    `${history.totals.requests} calls, ${history.totals.promptTokens} prompt + ${history.totals.completionTokens} completion tokens, ${formatFlock(history.totals.cost)} FLOCK`,
+  ]);
+}
