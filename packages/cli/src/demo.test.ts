@@ -133,6 +133,17 @@ function expectStoryTold(report: DemoReport) {
   // A LoRA of the Arena's winner: lower held-out bits per byte than the winner itself.
   expect(fl.startingModel).toContain("Arena winner");
   expect(fl.finalBpc).toBeLessThan(fl.baseBpc);
+
+  // Moonbase: the winner is registered with a Hugging Face card naming its base, and answers the official
+  // openai client, whole and streamed, with usage counted.
+  const moonbase = report.moonbase;
+  expect(moonbase.cardFrontMatter.some((line) => line.startsWith("base_model:"))).toBe(true);
+  expect(moonbase.answers.map((a) => a.streamed)).toEqual([false, true]);
+  for (const answer of moonbase.answers) {
+    expect(answer.promptTokens).toBeGreaterThan(0);
+    expect(answer.completionTokens).toBeGreaterThan(0);
+    expect(answer.answer.length).toBeGreaterThan(0);
+  }
 }
 
 describe("npm start (flock up --demo) on one home, end to end (anvil, PGlite, HTTP on 127.0.0.1)", () => {

@@ -28,6 +28,7 @@ import { demoData } from "./demoData.ts";
 import type { DemoSettings } from "./demoSettings.ts";
 import { type DemoFlReport, renderFlReport, runFlChapter } from "./flChapter.ts";
 import { delegatesTo, poolSigma, reusableLock, withdrawClosedStakes } from "./homeReuse.ts";
+import { type DemoMoonbaseReport, renderMoonbaseReport, runMoonbaseChapter } from "./moonbaseChapter.ts";
 
 /** The demo's cast: dev accounts 3–9 (see keys.ts). */
 const CREATOR = "ada";
@@ -70,6 +71,8 @@ export interface DemoReport {
   audit: { verified: boolean; checks: AuditCheck[] };
   /** The FL chapter after the Arena: a federated task under secure aggregation, settled by its own epoch. */
   fl: DemoFlReport;
+  /** The Moonbase chapter: the winner in the registry, called with the official openai client. */
+  moonbase: DemoMoonbaseReport;
   seconds: number;
 }
 
@@ -388,6 +391,10 @@ export async function runDemo(
         ? {}
         : { winner: { submissionId: winner.submissionId, name: winner.name, recipe: winner.recipe } }),
     });
+    const moonbase = await runMoonbaseChapter(ctx, network, who, {
+      taskId: task.id,
+      winnerSubmissionId: winner?.submissionId ?? null,
+    });
     const report: DemoReport = {
       taskId: task.id,
       epoch: epoch.number,
@@ -398,6 +405,7 @@ export async function runDemo(
       balances,
       audit: { verified: audit.checks.every((c) => c.ok), checks: audit.checks },
       fl,
+      moonbase,
       seconds: Math.round((performance.now() - started) / 100) / 10,
     };
     return report;
@@ -456,6 +464,7 @@ export function renderDemoReport(report: DemoReport): string[] {
     "",
     `Audit of epoch ${report.epoch}: ${report.audit.verified ? "verified" : "FAILED"} (${report.audit.checks.filter((c) => c.ok).length}/${report.audit.checks.length} checks)`,
     ...renderFlReport(report.fl),
+    ...renderMoonbaseReport(report.moonbase),
     `Demo finished in ${report.seconds} s`,
   ];
 }
