@@ -10,6 +10,7 @@ import { createRepositories, type Repositories } from "./repositories.ts";
 import { settlementCases } from "./settlement.cases.ts";
 import { submissionCases } from "./submissions.cases.ts";
 import { taskCases } from "./tasks.cases.ts";
+import { usageSettlementCases } from "./usageSettlement.cases.ts";
 import type { StoreTestContext } from "./testing/fixtures.ts";
 import { openTestDatabase, postgresAvailability, type TestDatabase } from "./testing/testDatabases.ts";
 import { validationCases } from "./validation.cases.ts";
@@ -70,5 +71,6 @@ for (const dialect of DIALECTS) {
     describe("federated tasks, rounds and messages", () => flCases(ctx));
     describe("model registry", () => modelCases(ctx));
     describe("usage credits", () => creditCases(ctx));
+    describe("usage settlement", () => usageSettlementCases(ctx));
   });
 }

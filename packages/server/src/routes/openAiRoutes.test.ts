@@ -384,6 +384,14 @@ describe("a coordinator's /v1 serves the registry's language models", () => {
       seed: 1,
     });
     expect(answer.usage!.completion_tokens).toBeGreaterThan(0);
+    // The call is metered against the registry version that answered (what settlement pays the lineage of).
+    const [record] = await r.repos.usage.listByAccount(caller.address);
+    expect(record).toMatchObject({
+      model: "flock/lm-full-tiny",
+      modelId: (await r.repos.models.get("flock/lm-full-tiny")).id,
+      completionTokens: answer.usage!.completion_tokens,
+      cost: BigInt((answer.usage as { cost?: string }).cost!),
+    });
     const error = await registry.chat.completions
       .create({ model: "flock/lm-full-tiny@1", messages })
       .catch((e: unknown) => e);
