@@ -10,9 +10,9 @@ import { createRepositories, type Repositories } from "./repositories.ts";
 import { settlementCases } from "./settlement.cases.ts";
 import { submissionCases } from "./submissions.cases.ts";
 import { taskCases } from "./tasks.cases.ts";
-import { usageSettlementCases } from "./usageSettlement.cases.ts";
 import type { StoreTestContext } from "./testing/fixtures.ts";
 import { openTestDatabase, postgresAvailability, type TestDatabase } from "./testing/testDatabases.ts";
+import { usageSettlementCases } from "./usageSettlement.cases.ts";
 import { validationCases } from "./validation.cases.ts";
 
 // One suite, every dialect (kysely's per-dialect test loop): PGlite in a temp folder and a real

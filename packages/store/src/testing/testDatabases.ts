@@ -6,6 +6,7 @@ import { findPostgresBinaries, type PostgresServer, startPostgresServer } from "
 
 /** Every table the migrations create, children before parents, for wiping between tests. */
 const TABLES = [
+  "usage_records",
   "models",
   "fl_messages",
   "fl_rounds",
