@@ -488,3 +488,30 @@ describe("plans and subscriptions", () => {
     expect(current.tokensUsed).toBe(used);
   });
 });
+
+describe("a private coordinator (requireApiKey false)", () => {
+  it("serves keyless calls unmetered at cost 0, and still refuses a wrong key that is sent", async () => {
+    const open = await startTestApp({
+      completions: new CompletionEngine(staticModelCatalog([tinyChatModel(A)])),
+      config: { requireApiKey: false },
+    });
+    try {
+      const base = await open.app.http.listen({ host: "127.0.0.1", port: 0 });
+      const keyless = await fetch(`${base}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: A, messages, max_tokens: 3 }),
+      });
+      expect(keyless.status).toBe(200);
+      expect(keyless.headers.get("x-flock-cost")).toBe("0");
+      expect(((await keyless.json()) as { usage: { cost: string } }).usage.cost).toBe("0");
+      expect(await open.repos.usage.listByAccount(alice.address)).toEqual([]);
+      const wrong = await new OpenAI({ baseURL: `${base}/v1`, apiKey: "flk_wrong", maxRetries: 0 }).models
+        .list()
+        .catch((e: unknown) => e);
+      expect(wrong).toBeInstanceOf(AuthenticationError);
+    } finally {
+      await open.dispose();
+    }
+  });
+});
