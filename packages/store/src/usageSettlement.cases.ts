@@ -71,4 +71,17 @@ export function usageSettlementCases(ctx: StoreTestContext): void {
     expect(first.byModel).toEqual([{ model: "flock/a", modelId: 7, amount: 8n, records: 2, tokens: 30n }]);
     expect((await settlement.collectedIn(3)).total).toBe(0n);
   });
+
+  it("leaves out excluded payers: their usage is neither read nor marked", async () => {
+    const settlement = new UsageSettlementRepository(ctx.db);
+    await record(account(1), 5n, 1);
+    await record(account(2), 3n, 2);
+    const read = await settlement.uncollected(at(10), {
+      exclude: [account(2).toUpperCase().replace("0X", "0x")],
+    });
+    expect(read.excluded).toEqual([account(2)]);
+    expect(read.groups.map((g) => g.account)).toEqual([account(1)]);
+    expect(await settlement.markCollected(1, read)).toEqual({ records: 1, total: 5n });
+    expect(await ctx.repos.usage.uncollectedOf(account(2))).toBe(3n);
+  });
 }

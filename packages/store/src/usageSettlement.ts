@@ -1,6 +1,7 @@
 import { ConflictError, toAmount } from "@flock/core";
 import { type Kysely, sql } from "kysely";
 import type { Database, UsageBilling } from "./schema.ts";
+import { normalizeAddress } from "./values.ts";
 
 /** Uncollected usage of one payer on one served model version (or its subscription fees), summed. */
 export interface UsageGroup {
@@ -22,6 +23,8 @@ export interface UsageGroup {
  */
 export interface UncollectedUsage {
   upTo: Date;
+  /** Payers left out (their usage waits, uncollected): lowercase addresses, sorted. */
+  excluded: string[];
   /** The highest record id included; null when there is none. */
   throughId: number | null;
   /** The oldest record's time (the start of the period the revenue was earned in); null when none. */
@@ -57,16 +60,21 @@ export class UsageSettlementRepository {
     this.#db = db;
   }
 
-  /** Uncollected usage created before `upTo`, grouped (see UncollectedUsage). */
-  async uncollected(upTo: Date): Promise<UncollectedUsage> {
+  /**
+   * Uncollected usage created before `upTo`, grouped (see UncollectedUsage); the payers in `exclude` are left
+   * out (settlement leaves out a payer whose on-chain credit cannot cover its charge: its usage waits).
+   */
+  async uncollected(upTo: Date, options: { exclude?: readonly string[] } = {}): Promise<UncollectedUsage> {
+    const excluded = [...new Set((options.exclude ?? []).map((a) => normalizeAddress(a)))].sort();
     const bounds = await this.#db
       .selectFrom("usage_records")
       .select([sql<number | null>`max(id)`.as("through"), sql<Date | null>`min(created_at)`.as("since")])
       .where("epoch", "is", null)
       .where("created_at", "<", upTo)
+      .$if(excluded.length > 0, (q) => q.where("account", "not in", excluded))
       .executeTakeFirstOrThrow();
     const throughId = bounds.through === null ? null : Number(bounds.through);
-    if (throughId === null) return { upTo, throughId: null, since: null, groups: [], total: 0n };
+    if (throughId === null) return { upTo, excluded, throughId: null, since: null, groups: [], total: 0n };
     const rows = await this.#db
       .selectFrom("usage_records")
       .select([
@@ -81,6 +89,7 @@ export class UsageSettlementRepository {
       .where("epoch", "is", null)
       .where("created_at", "<", upTo)
       .where("id", "<=", throughId)
+      .$if(excluded.length > 0, (q) => q.where("account", "not in", excluded))
       .groupBy(["account", "model", "model_id", "billing"])
       .orderBy("account")
       .orderBy("model")
@@ -98,6 +107,7 @@ export class UsageSettlementRepository {
     }));
     return {
       upTo,
+      excluded,
       throughId,
       since: bounds.since === null ? null : new Date(bounds.since),
       groups,
@@ -117,6 +127,7 @@ export class UsageSettlementRepository {
       .where("epoch", "is", null)
       .where("created_at", "<", usage.upTo)
       .where("id", "<=", usage.throughId)
+      .$if(usage.excluded.length > 0, (q) => q.where("account", "not in", usage.excluded))
       .returning(["cost"])
       .execute();
     const total = rows.reduce((sum, r) => sum + toAmount(r.cost, "usage cost"), 0n);

@@ -272,4 +272,28 @@ describe("usage revenue settles to the model's lineage (anvil, PGlite, HTTP)", (
       [null, parseFlock("3").toString(), 1],
     ]);
   }, 120_000);
+
+  it("attack: a payer whose on-chain credit cannot cover its charge is left out; its usage waits, the rest settles", async () => {
+    const charlie = chain.clientFor(chain.accounts[9]!);
+    await meter(charlie, parseFlock("1"));
+    await meter(alice, parseFlock("1"));
+    clock.advance(60_000);
+    const now = { ...ctx, config: { ...ctx.config, epochLengthMs: 0 } };
+    const epoch = await closeRevenueEpochIfDue(now);
+    expect(epoch!.txHash).not.toBeNull();
+    const usage = await get<wire.EpochUsage>(`/epochs/${epoch!.number}/usage`);
+    expect(usage.byAccount.map((a) => a.account)).toEqual([address(alice)]);
+    expect(await t.repos.usage.uncollectedOf(address(charlie))).toBe(parseFlock("1"));
+    // Once its credit covers the charge, the next epoch collects it.
+    await depositCredits(charlie, { amount: parseFlock("5") });
+    clock.advance(60_000);
+    const next = await closeRevenueEpochIfDue(now);
+    const later = await get<wire.EpochUsage>(`/epochs/${next!.number}/usage`);
+    expect(later.byAccount).toEqual([
+      { account: address(charlie), amount: parseFlock("1").toString(), records: 1 },
+    ]);
+    expect((await creditBalanceOf(charlie, { account: charlie.account.address })).balance).toBe(
+      parseFlock("4"),
+    );
+  }, 120_000);
 });

@@ -119,7 +119,20 @@ export async function epochUsage(
   upTo: Date,
   sigmas: ReadonlyMap<string, number>,
 ): Promise<EpochUsage> {
-  const usage = await new UsageSettlementRepository(ctx.db).uncollected(upTo);
+  const settlement = new UsageSettlementRepository(ctx.db);
+  let usage = await settlement.uncollected(upTo);
+  // A payer whose on-chain credit cannot cover its charge (UsageCredits.collect would refuse the whole epoch)
+  // is left out: its usage waits, uncollected, and the epoch settles everyone else's.
+  const owed = new Map<string, bigint>();
+  for (const g of usage.groups) owed.set(g.account, (owed.get(g.account) ?? 0n) + g.cost);
+  const short: string[] = [];
+  for (const [account, amount] of owed) {
+    if (amount > 0n && (await ctx.chain.creditBalance(account)).balance < amount) short.push(account);
+  }
+  if (short.length > 0) {
+    ctx.logger.warn({ accounts: short }, "usage left uncollected: on-chain credit below the charge");
+    usage = await settlement.uncollected(upTo, { exclude: short });
+  }
   if (usage.total === 0n) return { usage, revenue: null };
   const period = { since: usage.since ?? upTo, upTo };
   const revenueOf = new Map<string, bigint>();
