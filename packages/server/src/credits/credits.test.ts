@@ -69,6 +69,8 @@ describe("usage credits through the coordinator (anvil, real chain gateway, HTTP
           pendingWithdrawal: BigInt(body.pendingWithdrawal!),
           pendingAvailableAt: body.pendingAvailableAt === null ? null : new Date(body.pendingAvailableAt!),
           onChainBalance: BigInt(body.onChainBalance!),
+          uncollected: BigInt(body.uncollected!),
+          spendable: BigInt(body.spendable!),
         };
       },
     },
