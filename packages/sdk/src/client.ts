@@ -436,6 +436,11 @@ export function createFlockClient(options: FlockClientOptions) {
         const p = await send<wire.EpochProofs>("GET", `/epochs/${n}/proofs/${account}`);
         return { epoch: p.epoch, account: p.account, liquid: toClaim(p.liquid), vesting: toClaim(p.vesting) };
       },
+      /**
+       * The usage the epoch collected (SPEC §2.4): per payer — what UsageCredits.collect debited it — and per served
+       * model version, amounts as decimal strings of FLOCK base units.
+       */
+      usage: (n: number) => send<wire.EpochUsage>("GET", `/epochs/${n}/usage`),
     },
 
     /**

@@ -14,7 +14,7 @@ import type { CommandContext } from "../context.ts";
 import { readNetworkInfo } from "../network/networkFile.ts";
 import { type AuditCheck, epochInputChecks, type PublishedDraw } from "./auditInputs.ts";
 import { flContributionChecks } from "./flContributionChecks.ts";
-import { fetchEpochUsage, revenueChecks, usageChargedOf } from "./revenueChecks.ts";
+import { revenueChecks, usageChargedOf } from "./revenueChecks.ts";
 import { publicClient } from "./task.ts";
 import { parseInteger } from "./wallet.ts";
 
@@ -206,7 +206,9 @@ export async function auditEpoch(
   checks.push(
     ...revenueChecks({
       recomputed,
-      published: await fetchEpochUsage(network.apiUrl, epochNumber),
+      published: await client.epochs
+        .usage(epochNumber)
+        .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))),
       charged: await usageChargedOf(reader, epochNumber, BigInt(manifest.blockNumber)),
     }),
   );

@@ -84,14 +84,3 @@ export async function usageChargedOf(
   }
   return charged;
 }
-
-/** An epoch's published usage from a coordinator (`GET /epochs/:n/usage`), or the error reading it. */
-export async function fetchEpochUsage(apiUrl: string, epoch: number): Promise<wire.EpochUsage | Error> {
-  try {
-    const response = await fetch(`${apiUrl}/epochs/${epoch}/usage`);
-    if (!response.ok) return new Error(`GET /epochs/${epoch}/usage answered ${response.status}`);
-    return (await response.json()) as wire.EpochUsage;
-  } catch (error) {
-    return error instanceof Error ? error : new Error(String(error));
-  }
-}
