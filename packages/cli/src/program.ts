@@ -310,8 +310,10 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .addOption(account())
     .action(local(runKeysRevoke));
   program
-    .command("usage <keyId>")
-    .description("an API key's usage history: every call with its tokens, cost and model")
+    .command("usage [keyId]")
+    .description(
+      "an API key's usage history (without one, all your keys'): every call with its tokens, cost and model",
+    )
     .option("--csv", "CSV (RFC 4180, with a header row) instead of a table")
     .option("--out <file>", "with --csv: write to this file")
     .option("--from <time>", "from this time (ISO 8601)")

@@ -111,6 +111,10 @@ describe("flock keys and flock usage", () => {
     const usage = await flock("usage", String(key.id));
     expect(usage.code, usage.err).toBe(0);
     expect(usage.out).toContain("1 calls, 12 prompt + 30 completion tokens, 0.000072 FLOCK");
+    // Without a key id: every key of the account (here one call in all).
+    const all = await flock("usage");
+    expect(all.code, all.err).toBe(0);
+    expect(all.out).toContain("1 calls, 12 prompt + 30 completion tokens, 0.000072 FLOCK");
     const out = join(root, "usage.csv");
     const csv = await flock("usage", String(key.id), "--csv", "--out", out);
     expect(csv.code, csv.err).toBe(0);

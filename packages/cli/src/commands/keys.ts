@@ -78,12 +78,12 @@ export async function runKeysRevoke(ctx: CommandContext, id: string, options: { 
 }
 
 /**
- * `flock usage <key id> [--csv] [--out file] [--from t] [--to t]`: every call the key made with its tokens,
- * cost and model; CSV (RFC 4180, header row) to stdout or a file.
+ * `flock usage [key id] [--csv] [--out file] [--from t] [--to t]`: every call the key (or, without one, each of the
+ * account's keys) made with its tokens, cost and model; CSV (RFC 4180, header row) to stdout or a file.
  */
 export async function runUsage(
   ctx: CommandContext,
-  id: string,
+  id: string | undefined,
   options: { csv?: boolean; out?: string; from?: string; to?: string; account?: string },
 ) {
   const { api } = signedApi(ctx, options.account);
@@ -91,20 +91,33 @@ export async function runUsage(
     ...(options.from === undefined ? {} : { from: new Date(options.from) }),
     ...(options.to === undefined ? {} : { to: new Date(options.to) }),
   };
+  const keyIds = id === undefined ? (await api.keys.list()).map((k) => k.id) : [Number(id)];
   if (options.csv === true) {
-    const csv = await api.usage.csv(Number(id), range);
+    // One header row, then every key's rows in key order.
+    const parts = await Promise.all(keyIds.map((k) => api.usage.csv(k, range)));
+    const header = parts[0]?.split("\r\n")[0] ?? USAGE_CSV_HEADER;
+    const rows = parts.flatMap((part) => part.split("\r\n").slice(1, -1));
+    const csv = `${[header, ...rows].join("\r\n")}\r\n`;
     if (options.out !== undefined) {
       writeFileSync(options.out, csv);
-      ctx.output.note(`wrote ${csv.split("\r\n").length - 2} usage records to ${options.out}`);
+      ctx.output.note(`wrote ${rows.length} usage records to ${options.out}`);
     } else ctx.output.io.stdout.write(csv);
     return;
   }
-  const history = await api.usage.get(Number(id), range);
-  ctx.output.result(history, () => [
+  const histories = await Promise.all(keyIds.map((k) => api.usage.get(k, range)));
+  const items = histories.flatMap((h) => h.items).sort((a, b) => a.id - b.id);
+  const totals = {
+    requests: items.length,
+    promptTokens: items.reduce((sum, r) => sum + r.promptTokens, 0),
+    completionTokens: items.reduce((sum, r) => sum + r.completionTokens, 0),
+    cost: items.reduce((sum, r) => sum + r.cost, 0n),
+  };
+  ctx.output.result(id === undefined ? { items, totals } : histories[0], () => [
     table(
-      ["time", "model", "billing", "prompt", "completion", "cost (FLOCK)"],
-      history.items.map((r) => [
+      ["time", "key", "model", "billing", "prompt", "completion", "cost (FLOCK)"],
+      items.map((r) => [
         r.createdAt,
+        String(r.keyId ?? "-"),
         r.model ?? "(subscription)",
         r.billing,
         String(r.promptTokens),
@@ -112,6 +125,9 @@ export async function runUsage(
         formatFlock(r.cost),
       ]),
     ),
-    `${history.totals.requests} calls, ${history.totals.promptTokens} prompt + ${history.totals.completionTokens} completion tokens, ${formatFlock(history.totals.cost)} FLOCK`,
+    `${totals.requests} calls, ${totals.promptTokens} prompt + ${totals.completionTokens} completion tokens, ${formatFlock(totals.cost)} FLOCK`,
   ]);
 }
+
+const USAGE_CSV_HEADER =
+  "id,created_at,key_id,account,model,billing,prompt_tokens,completion_tokens,cost,epoch";
