@@ -277,10 +277,19 @@ describe("usage revenue settles to the model's lineage (anvil, PGlite, HTTP)", (
     const charlie = chain.clientFor(chain.accounts[9]!);
     await meter(charlie, parseFlock("1"));
     await meter(alice, parseFlock("1"));
+    // a call to a model the registry does not know earns for the treasury
+    await meter(alice, parseFlock("1"), "flock/not-registered");
     clock.advance(60_000);
     const now = { ...ctx, config: { ...ctx.config, epochLengthMs: 0 } };
     const epoch = await closeRevenueEpochIfDue(now);
     expect(epoch!.txHash).not.toBeNull();
+    const report = JSON.parse(await (await fetch(`${baseUrl}/epochs/${epoch!.number}/report`)).text());
+    expect(
+      computeEpoch(epochInputsFromReport(report)).stages.revenue.map((m) => [m.model, m.revenue]),
+    ).toEqual([
+      [`${modelName}@1`, parseFlock("1")],
+      [UNATTRIBUTED_REVENUE, parseFlock("1")],
+    ]);
     const usage = await get<wire.EpochUsage>(`/epochs/${epoch!.number}/usage`);
     expect(usage.byAccount.map((a) => a.account)).toEqual([address(alice)]);
     expect(await t.repos.usage.uncollectedOf(address(charlie))).toBe(parseFlock("1"));

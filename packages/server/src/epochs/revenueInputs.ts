@@ -1,3 +1,4 @@
+import { FlockError } from "@flock/core";
 import {
   DEFAULT_REVENUE_SHARES,
   distributeProRata,
@@ -29,8 +30,15 @@ const keyOf = (model: ModelRecord) => `${model.name}@${model.version}`;
 async function modelOf(ctx: AppContext, group: UsageGroup): Promise<ModelRecord | null> {
   try {
     return await ctx.repos.models.get(group.modelId ?? group.model!);
-  } catch {
-    return null;
+  } catch (error) {
+    // A model the registry does not know (or a name it cannot hold) earned its revenue for the treasury.
+    if (
+      error instanceof FlockError &&
+      (error.code === "MODEL_NOT_FOUND" || error.code === "MODEL_NAME_MALFORMED")
+    ) {
+      return null;
+    }
+    throw error;
   }
 }
 
