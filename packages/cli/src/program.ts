@@ -12,7 +12,14 @@ import { runFlCreate, runFlJoin, runFlList, runFlRounds, runFlShards, runFlShow 
 import { runFlSimulate } from "./commands/flSimulate.ts";
 import { FL_SIMULATE_DEFAULTS as FL } from "./commands/flSimulateOptions.ts";
 import { runJoin } from "./commands/join.ts";
-import { runKeysCreate, runKeysList, runKeysRevoke, runUsage } from "./commands/keys.ts";
+import {
+  runKeysCreate,
+  runKeysList,
+  runKeysPlans,
+  runKeysRevoke,
+  runKeysSubscribe,
+  runUsage,
+} from "./commands/keys.ts";
 import { runModelsCard, runModelsDownload, runModelsList, runModelsShow } from "./commands/models.ts";
 import { runTrain, runValidate } from "./commands/nodes.ts";
 import {
@@ -309,6 +316,18 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .description("revoke an API key: /v1 refuses it from now on")
     .addOption(account())
     .action(local(runKeysRevoke));
+  keys
+    .command("plans")
+    .description("the subscription plans on offer and the token prices")
+    .addOption(account())
+    .action(local(runKeysPlans));
+  keys
+    .command("subscribe <plan>")
+    .description(
+      "subscribe to a plan: its fee is paid from your usage credit, keys with --plan <plan> bill its quota",
+    )
+    .addOption(account())
+    .action(local(runKeysSubscribe));
   program
     .command("usage [keyId]")
     .description(

@@ -126,6 +126,32 @@ describe("flock keys and flock usage", () => {
       new RegExp(`^\\d+,[^,]+,${key.id},${owner},flock/a,balance,12,30,72000000000000,$`),
     );
 
+    // Plans: listed with the prices; subscribing without the fee in the usage credit is refused
+    await repos.plans.upsertPlan({
+      name: "starter",
+      fee: 10n ** 18n,
+      periodSeconds: 3600,
+      tokenQuota: 1000,
+      requestsPerMinute: 10,
+    });
+    const plans = await flock("keys", "plans");
+    expect(plans.code, plans.err).toBe(0);
+    expect(plans.out).toMatch(/starter\s+1\s+3600 s\s+1000\s+10/);
+    expect(plans.out).toContain("(any other)");
+    const poor = await flock("keys", "subscribe", "starter");
+    expect(poor.code).toBe(1);
+    expect(poor.err).toContain("error CREDIT_BALANCE_TOO_LOW");
+    await repos.credits.apply({
+      kind: "deposited",
+      account: owner,
+      amount: 2n * 10n ** 18n,
+      blockNumber: 1,
+      logIndex: 0,
+    });
+    const subscribed = await flock("keys", "subscribe", "starter");
+    expect(subscribed.code, subscribed.err).toBe(0);
+    expect(subscribed.out).toContain("subscribed to starter until");
+
     const revoked = await flock("keys", "revoke", String(key.id));
     expect(revoked.code, revoked.err).toBe(0);
     expect(revoked.out).toContain(`revoked API key ${key.id} "laptop"`);

@@ -131,3 +131,40 @@ export async function runUsage(
 
 const USAGE_CSV_HEADER =
   "id,created_at,key_id,account,model,billing,prompt_tokens,completion_tokens,cost,epoch";
+
+/** `flock keys plans`: the plans on offer and the token prices (public). */
+export async function runKeysPlans(ctx: CommandContext, options: { account?: string }) {
+  const { api } = signedApi(ctx, options.account);
+  const [plans, prices] = await Promise.all([api.plans.list(), api.prices.list()]);
+  ctx.output.result({ plans, prices }, () => [
+    plans.length === 0
+      ? "no plans on offer"
+      : table(
+          ["plan", "fee (FLOCK)", "period", "token quota", "requests/min"],
+          plans.map((p) => [
+            p.name,
+            formatFlock(p.fee),
+            `${p.periodSeconds} s`,
+            String(p.tokenQuota),
+            String(p.requestsPerMinute),
+          ]),
+        ),
+    table(
+      ["model", "prompt / 1k tokens", "completion / 1k tokens"],
+      [
+        ...prices.items.map((p) => [p.model, formatFlock(p.promptPer1k), formatFlock(p.completionPer1k)]),
+        ["(any other)", formatFlock(prices.default.promptPer1k), formatFlock(prices.default.completionPer1k)],
+      ],
+    ),
+  ]);
+}
+
+/** `flock keys subscribe <plan>`: pay the plan's fee from the usage credit; keys with that plan then bill its quota. */
+export async function runKeysSubscribe(ctx: CommandContext, plan: string, options: { account?: string }) {
+  const { api } = signedApi(ctx, options.account);
+  const subscription = await api.plans.subscribe(plan);
+  ctx.output.result(subscription, () => [
+    `subscribed to ${subscription.plan} until ${subscription.endsAt}: ${subscription.tokenQuota} tokens, ${subscription.requestsPerMinute} requests/min, paid ${formatFlock(subscription.fee)} FLOCK`,
+    `keys created with --plan ${subscription.plan} now bill this subscription`,
+  ]);
+}
