@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, it } from "vitest";
+import { apiAccessCases } from "./apiAccess.cases.ts";
 import { chainIndexCases } from "./chainIndex.cases.ts";
 import { creditCases } from "./credits.cases.ts";
 import type { DialectName } from "./database.ts";
@@ -72,5 +73,6 @@ for (const dialect of DIALECTS) {
     describe("model registry", () => modelCases(ctx));
     describe("usage credits", () => creditCases(ctx));
     describe("usage settlement", () => usageSettlementCases(ctx));
+    describe("api access: keys, prices, plans, usage", () => apiAccessCases(ctx));
   });
 }
