@@ -1,4 +1,5 @@
-import { FlockError, type wire } from "@flock/core";
+import { depositCredits } from "@flock/chain";
+import { FlockError, formatFlock, parseFlock, type wire } from "@flock/core";
 import OpenAI from "openai";
 import type { CommandContext } from "../context.ts";
 import type { EmbeddedNetwork } from "../network/embeddedNetwork.ts";
@@ -13,6 +14,8 @@ export const CONSUMER = "ada";
  * with the chat template and the answer); the second answer is streamed.
  */
 const QUESTIONS = ["What is 12 + 7?", "Convert 3 km to m."] as const;
+/** FLOCK the consumer keeps in its usage credit to pay for the demo's calls. */
+const DEMO_CREDIT = parseFlock("10");
 /** Bytes of answer asked for: the quick demo's context holds the template, the question and this. */
 const MAX_TOKENS = 24;
 
@@ -94,8 +97,20 @@ export async function runMoonbaseChapter(
   output.note(`${model.name}@${model.version} (${model.kind}) on ${model.baseModel}`);
   for (const line of cardFrontMatter) output.note(`  ${line}`);
 
+  step(`${CONSUMER} pays for calls from a prepaid balance and makes an API key`);
+  const consumer = who(CONSUMER);
+  // The coordinator meters every /v1 call against the UsageCredits balance (reading it syncs its index).
+  if ((await consumer.api.credits.get(consumer.address)).spendable < DEMO_CREDIT) {
+    await depositCredits(consumer.chain, { amount: DEMO_CREDIT });
+  }
+  const credit = await consumer.api.credits.get(consumer.address);
+  const { key, secret } = await consumer.api.keys.create({ name: "demo", models: [model.name] });
+  output.note(
+    `usage credit ${formatFlock(credit.spendable)} FLOCK spendable; API key ${key.prefix}… scoped to ${model.name}`,
+  );
+
   step(`${CONSUMER} calls ${model.name} with the official openai client`);
-  const client = new OpenAI({ baseURL: `${network.apiUrl}/v1`, apiKey: "flock-demo", maxRetries: 0 });
+  const client = new OpenAI({ baseURL: `${network.apiUrl}/v1`, apiKey: secret, maxRetries: 0 });
   const answers: DemoAnswer[] = [];
   {
     const question = QUESTIONS[0];
