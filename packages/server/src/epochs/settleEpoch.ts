@@ -269,6 +269,9 @@ export async function closeEpoch(ctx: AppContext): Promise<Epoch | null> {
   await finishRecordedEpochs(ctx);
   const closeAt = ctx.clock.now();
   const tasks = await tasksReadyToSettle(ctx);
+  if (tasks.length === 0 && (await new UsageSettlementRepository(ctx.db).uncollected(closeAt)).total === 0n) {
+    return null;
+  }
   const facts = await chainFacts(
     ctx,
     tasks.map((t) => t.id),

@@ -89,7 +89,13 @@ describe("settlement lists the task's executed slashes and waits for its slash j
     expect(recorder.posted).toHaveLength(0);
     // Closing the epoch by hand meanwhile leaves the task out: the report would miss a slash the job may still
     // execute, so the task waits for a later epoch.
-    const ctx = { repos: t.repos, chain, clock, config: defaultServerConfig } as unknown as AppContext;
+    const ctx = {
+      db: t.db,
+      repos: t.repos,
+      chain,
+      clock,
+      config: defaultServerConfig,
+    } as unknown as AppContext;
     expect(await closeEpoch(ctx)).toBeNull();
     expect(await t.repos.epochs.list({ taskId: task.taskId })).toEqual([]);
 
