@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CompletionEngine } from "./completionEngine.ts";
@@ -27,6 +28,8 @@ let failing: TestHttpServer;
 let silent: TestHttpServer;
 let closedPort: string;
 let front: TestHttpServer;
+/** An upstream that streams a fixed answer with whatever usage the test sets (a buggy or dishonest server). */
+let lying: { url: string; usage: unknown; close(): Promise<void> };
 let engine: CompletionEngine;
 
 const route = (baseUrl: string, extra: Partial<UpstreamRoute> = {}): UpstreamRoute => ({
@@ -61,6 +64,21 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
   closedPort = `http://127.0.0.1:${(probe.address() as { port: number }).port}`;
   await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const liar = createHttpServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    const chunk = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
+    chunk({ choices: [{ index: 0, delta: { content: "four bytes" }, finish_reason: null }] });
+    chunk({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] });
+    chunk({ choices: [], usage: lying.usage });
+    res.end("data: [DONE]\n\n");
+  });
+  await new Promise<void>((resolve) => liar.listen(0, "127.0.0.1", resolve));
+  lying = {
+    url: `http://127.0.0.1:${(liar.address() as { port: number }).port}`,
+    usage: null,
+    close: () => new Promise((resolve) => liar.close(() => resolve())),
+  };
   engine = new CompletionEngine(
     staticModelCatalog([
       routed("routed/fallbacks", [
@@ -71,6 +89,7 @@ beforeAll(async () => {
       ]),
       routed("routed/long", [route(upstream.url, { model: LONG_MODEL })]),
       routed("routed/no-usage", [route(noUsage.url)]),
+      routed("routed/lying", [route(lying.url)]),
       routed("routed/refused", [route(upstream.url, { model: "no/such-model" }), route(noUsage.url)]),
       routed("routed/down", [route(closedPort, { apiKey: "sk-upstream-secret" }), route(failing.url)]),
     ]),
@@ -78,7 +97,7 @@ beforeAll(async () => {
   front = await serveOpenAi(engine);
 });
 afterAll(async () => {
-  for (const server of [front, upstream, noUsage, failing, silent]) await server?.close();
+  for (const server of [front, upstream, noUsage, failing, silent, lying]) await server?.close();
   await engine?.close();
   await upstreamEngine?.close();
 });
@@ -195,6 +214,33 @@ describe("routing a model to OpenAI-compatible upstreams", () => {
     );
     expect(result.promptTokens).toBe(own.promptTokens);
     expect(result.text).toBe(own.text);
+  });
+
+  it("bills no unbelievable usage: negative, fractional or above max_tokens is ignored and counted here", async () => {
+    const counted = { prompt: 0, completion: new TextEncoder().encode("four bytes").length };
+    for (const usage of [
+      { prompt_tokens: -5, completion_tokens: 3 },
+      { prompt_tokens: 10, completion_tokens: 2.5 },
+      { prompt_tokens: 10, completion_tokens: 1e12 },
+      { prompt_tokens: "10", completion_tokens: 3 },
+      { prompt_tokens: 10, completion_tokens: 21 },
+    ]) {
+      lying.usage = usage;
+      const request = parseChatCompletionRequest(chat("routed/lying"));
+      const prepared = await engine.prepare(request);
+      counted.prompt = prepared.promptTokens;
+      const result = await prepared.run({});
+      expect(result).toMatchObject({
+        text: "four bytes",
+        promptTokens: counted.prompt,
+        completionTokens: counted.completion,
+        upstream: { usage: "counted" },
+      });
+    }
+    // A believable report (within max_tokens: 20) is the upstream's.
+    lying.usage = { prompt_tokens: 7, completion_tokens: 20 };
+    const result = await (await engine.prepare(parseChatCompletionRequest(chat("routed/lying")))).run({});
+    expect(result).toMatchObject({ promptTokens: 7, completionTokens: 20, upstream: { usage: "upstream" } });
   });
 
   it("returns an upstream's 4xx as it is, without trying the next route", async () => {

@@ -80,6 +80,21 @@ function countPrompt(request: CompletionRequest): number {
     : 1 + tokenizer.encode(request.input.prompt).length;
 }
 
+/**
+ * An upstream's reported usage, when it is believable: whole non-negative numbers, the completion within the
+ * request's `max_tokens`. Anything else (a buggy or dishonest upstream) is ignored and the usage counted here.
+ */
+function usageOf(
+  reported: NonNullable<UpstreamChunk["usage"]>,
+  request: CompletionRequest,
+): { prompt: number; completion: number } | undefined {
+  const { prompt_tokens: prompt, completion_tokens: completion } = reported;
+  const whole = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+  if (!whole(prompt) || !whole(completion)) return undefined;
+  if (request.maxTokens !== undefined && completion > request.maxTokens) return undefined;
+  return { prompt, completion };
+}
+
 interface Opened {
   route: UpstreamRoute;
   response: Response;
@@ -231,11 +246,7 @@ export async function prepareUpstream(
             await onText?.(piece);
           }
           if (choice?.finish_reason === "length") finish = "length";
-          if (
-            typeof chunk.usage?.prompt_tokens === "number" &&
-            typeof chunk.usage.completion_tokens === "number"
-          )
-            usage = { prompt: chunk.usage.prompt_tokens, completion: chunk.usage.completion_tokens };
+          if (chunk.usage !== undefined && chunk.usage !== null) usage = usageOf(chunk.usage, request);
         }
       } catch (error) {
         if (signal?.aborted !== true) {
