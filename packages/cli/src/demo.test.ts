@@ -138,12 +138,30 @@ function expectStoryTold(report: DemoReport) {
   // openai client, whole and streamed, with usage counted.
   const moonbase = report.moonbase;
   expect(moonbase.cardFrontMatter.some((line) => line.startsWith("base_model:"))).toBe(true);
-  expect(moonbase.answers.map((a) => a.streamed)).toEqual([false, true]);
+  // Two questions to the Arena winner (one streamed), one to the federated global model.
+  expect(moonbase.answers.map((a) => a.streamed)).toEqual([false, true, false]);
+  expect(new Set(moonbase.answers.map((a) => a.model)).size).toBe(2);
   for (const answer of moonbase.answers) {
     expect(answer.promptTokens).toBeGreaterThan(0);
     expect(answer.completionTokens).toBeGreaterThan(0);
     expect(answer.answer.length).toBeGreaterThan(0);
+    expect(answer.cost).toBeGreaterThan(0n);
   }
+  // The next epoch collected exactly what the calls cost and paid it to the models' lineages: the winner's
+  // trainer, its three validators and, through the trainer's pool, the delegator; the federation's
+  // contributors; the audit checks it against the chain.
+  expect(moonbase.collected).toBe(moonbase.answers.reduce((sum, a) => sum + a.cost, 0n));
+  const earned = new Map(moonbase.claims.map((c) => [c.name, c]));
+  expect(earned.get(report.leaderboard.find((l) => l.rank === 0)!.name)?.roles).toContain("Arena trainer");
+  for (const name of ["ed", "flo", "gus"]) expect(earned.get(name)?.roles).toContain("validator");
+  expect(moonbase.claims.some((c) => c.roles.includes("FL contributor"))).toBe(true);
+  if (report.leaderboard.find((l) => l.rank === 0)!.name === "di") {
+    expect(earned.get("ada")?.roles).toEqual(["delegator"]);
+  }
+  const paid = moonbase.claims.reduce((sum, c) => sum + c.amount, 0n);
+  expect(paid).toBeGreaterThan(0n);
+  expect(paid).toBeLessThanOrEqual(moonbase.collected);
+  expect(moonbase.audit.verified).toBe(true);
 }
 
 describe("npm start (flock up --demo) on one home, end to end (anvil, PGlite, HTTP on 127.0.0.1)", () => {

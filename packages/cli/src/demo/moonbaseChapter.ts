@@ -1,6 +1,8 @@
 import { depositCredits } from "@flock/chain";
 import { FlockError, formatFlock, parseFlock, type wire } from "@flock/core";
 import OpenAI from "openai";
+import { type AuditCheck, auditEpoch } from "../commands/audit.ts";
+import { claimAll } from "../commands/claim.ts";
 import type { CommandContext } from "../context.ts";
 import type { EmbeddedNetwork } from "../network/embeddedNetwork.ts";
 import type { Participant } from "../network/participant.ts";
@@ -16,15 +18,31 @@ export const CONSUMER = "ada";
 const QUESTIONS = ["What is 12 + 7?", "Convert 3 km to m."] as const;
 /** FLOCK the consumer keeps in its usage credit to pay for the demo's calls. */
 const DEMO_CREDIT = parseFlock("10");
+/** Asked of the federated model (the FL chapter's global adapter on the Arena winner). */
+const FL_QUESTION = "Sort these numbers: 9, 2, 5.";
+/** The demo's accounts that may earn a share of the revenue (trainers, validators, FL organizations, delegators). */
+const EARNERS = ["ada", "bo", "cy", "di", "ed", "flo", "gus"] as const;
+/** How long the chapter waits for the coordinator to settle the revenue epoch. */
+const SETTLE_TIMEOUT_MS = 120_000;
 /** Bytes of answer asked for: the quick demo's context holds the template, the question and this. */
 const MAX_TOKENS = 24;
 
 export interface DemoAnswer {
+  model: string;
   question: string;
   answer: string;
   streamed: boolean;
   promptTokens: number;
   completionTokens: number;
+  /** What the call cost, in FLOCK base units (the coordinator's `usage.cost`). */
+  cost: bigint;
+}
+
+/** One account's claim of the revenue epoch, with why it earned. */
+export interface DemoRevenueClaim {
+  name: string;
+  roles: string[];
+  amount: bigint;
 }
 
 export interface DemoMoonbaseReport {
@@ -33,6 +51,13 @@ export interface DemoMoonbaseReport {
   /** The model card's YAML front matter, as Hugging Face reads it. */
   cardFrontMatter: string[];
   answers: DemoAnswer[];
+  /** The epoch that collected the calls' cost on-chain and paid it to the models' lineages. */
+  epoch: number;
+  /** FLOCK collected from the consumer's credit by that epoch. */
+  collected: bigint;
+  /** Who claimed what of it (the treasury's share is not claimed). */
+  claims: DemoRevenueClaim[];
+  audit: { verified: boolean; checks: AuditCheck[] };
   seconds: number;
 }
 
@@ -75,6 +100,30 @@ async function arenaModel(
   return model;
 }
 
+/** The federated task's global model (or the version an earlier run registered for the same adapter). */
+async function flModel(who: (name: string) => Participant, flTaskId: number): Promise<wire.Model> {
+  const models = await who(CONSUMER).api.models.list({ versions: "all" });
+  const model = models.find((m) => m.taskId === flTaskId) ?? models.find((m) => m.kind === "fl-global");
+  if (model === undefined) {
+    throw chapterError(
+      "DEMO_MODEL_NOT_REGISTERED",
+      `the registry holds no global model of federated task ${flTaskId}`,
+      "a federated task's model is registered once a round is accepted: check the coordinator's log in <home>/logs",
+    );
+  }
+  return model;
+}
+
+/** The cost the coordinator put in a call's usage (a decimal string of FLOCK base units). */
+function costOf(usage: unknown): bigint {
+  const cost = (usage as { cost?: unknown } | undefined)?.cost;
+  return typeof cost === "string" ? BigInt(cost) : 0n;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /**
  * Moonbase (SPEC §2.4): the Arena's winner is in the registry with its lineage and Hugging Face card, and a
  * consumer calls it over the OpenAI-compatible API with the official `openai` client, unchanged: one answer
@@ -85,6 +134,7 @@ export async function runMoonbaseChapter(
   network: EmbeddedNetwork,
   who: (name: string) => Participant,
   arena: { taskId: number; winnerSubmissionId: number | null },
+  fl: { taskId: number },
 ): Promise<DemoMoonbaseReport> {
   const started = performance.now();
   const { output } = ctx;
@@ -104,11 +154,16 @@ export async function runMoonbaseChapter(
     await depositCredits(consumer.chain, { amount: DEMO_CREDIT });
   }
   const credit = await consumer.api.credits.get(consumer.address);
-  const { key, secret } = await consumer.api.keys.create({ name: "demo", models: [model.name] });
+  const federated = await flModel(who, fl.taskId);
+  const { key, secret } = await consumer.api.keys.create({
+    name: "demo",
+    models: [model.name, federated.name],
+  });
   output.note(
-    `usage credit ${formatFlock(credit.spendable)} FLOCK spendable; API key ${key.prefix}… scoped to ${model.name}`,
+    `usage credit ${formatFlock(credit.spendable)} FLOCK spendable; API key ${key.prefix}… scoped to ${model.name} and ${federated.name}`,
   );
 
+  const before = (await consumer.api.epochs.list()).reduce((max, e) => Math.max(max, e.number), 0);
   step(`${CONSUMER} calls ${model.name} with the official openai client`);
   const client = new OpenAI({ baseURL: `${network.apiUrl}/v1`, apiKey: secret, maxRetries: 0 });
   const answers: DemoAnswer[] = [];
@@ -123,11 +178,13 @@ export async function runMoonbaseChapter(
     const answer = completion.choices[0]?.message.content ?? "";
     output.note(`Q: ${question}\nA: ${answer}`);
     answers.push({
+      model: model.name,
       question,
       answer,
       streamed: false,
       promptTokens: completion.usage?.prompt_tokens ?? 0,
       completionTokens: completion.usage?.completion_tokens ?? 0,
+      cost: costOf(completion.usage),
     });
   }
   {
@@ -151,18 +208,97 @@ export async function runMoonbaseChapter(
     }
     output.note(`A (streamed): ${answer}`);
     answers.push({
+      model: model.name,
       question,
       answer,
       streamed: true,
       promptTokens: usage?.prompt_tokens ?? 0,
       completionTokens: usage?.completion_tokens ?? 0,
+      cost: costOf(usage),
     });
   }
+  {
+    const completion = await client.chat.completions.create({
+      model: federated.name,
+      messages: [{ role: "user", content: FL_QUESTION }],
+      max_tokens: MAX_TOKENS,
+      temperature: 0,
+    });
+    const answer = completion.choices[0]?.message.content ?? "";
+    output.note(`Q (${federated.name}): ${FL_QUESTION}\nA: ${answer}`);
+    answers.push({
+      model: federated.name,
+      question: FL_QUESTION,
+      answer,
+      streamed: false,
+      promptTokens: completion.usage?.prompt_tokens ?? 0,
+      completionTokens: completion.usage?.completion_tokens ?? 0,
+      cost: costOf(completion.usage),
+    });
+  }
+  for (const a of answers)
+    output.note(`${a.promptTokens}+${a.completionTokens} tokens cost ${formatFlock(a.cost)} FLOCK`);
+
+  step("the next epoch collects the usage on-chain and pays it to the models' lineages");
+  let epoch: wire.Epoch | undefined;
+  let usage: wire.EpochUsage | undefined;
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  for (;;) {
+    const settled = (await consumer.api.epochs.list()).filter((e) => e.number > before && e.txHash !== null);
+    for (const candidate of settled) {
+      const collected = await consumer.api.epochs.usage(candidate.number);
+      if (collected.total !== "0") {
+        epoch = candidate;
+        usage = collected;
+      }
+    }
+    if (epoch !== undefined && usage !== undefined) break;
+    if (Date.now() > deadline) {
+      throw chapterError(
+        "DEMO_NOT_SETTLED",
+        `no epoch collected the usage within ${SETTLE_TIMEOUT_MS / 1000} s`,
+        "the coordinator closes a revenue epoch on its emission poll: check its log in <home>/logs",
+      );
+    }
+    await sleep(500);
+  }
+  output.note(`epoch ${epoch.number} collected ${formatFlock(BigInt(usage.total))} FLOCK of usage on-chain`);
+  const roles = new Map<string, string[]>();
+  const role = (account: string, what: string) => {
+    const list = roles.get(account.toLowerCase()) ?? [];
+    if (!list.includes(what)) list.push(what);
+    roles.set(account.toLowerCase(), list);
+  };
+  for (const trainer of model.lineage.trainers) role(trainer, "Arena trainer");
+  for (const v of model.lineage.validators) role(v.account, "validator");
+  for (const contributor of federated.lineage.trainers) role(contributor, "FL contributor");
+  const claims: DemoRevenueClaim[] = [];
+  for (const name of EARNERS) {
+    const lines = await claimAll(ctx, name, epoch.number);
+    const amount = lines.reduce((sum, l) => sum + (l.paid ?? 0n), 0n);
+    if (amount === 0n) continue;
+    const own = roles.get(who(name).address.toLowerCase()) ?? [];
+    claims.push({ name, roles: own.length === 0 ? ["delegator"] : own, amount });
+    output.note(
+      `${name.padEnd(4)} claimed ${formatFlock(amount)} FLOCK of revenue (${claims.at(-1)!.roles.join(", ")})`,
+    );
+  }
+  const audit = await auditEpoch(ctx, epoch.number);
+  const verified = audit.checks.every((c) => c.ok);
+  for (const c of audit.checks.filter((c) => !c.ok))
+    output.note(`FAIL ${c.check}: expected ${c.expected}, got ${c.actual}`);
+  output.note(
+    `audit of epoch ${epoch.number}: ${verified ? "verified" : "FAILED"} (${audit.checks.filter((c) => c.ok).length}/${audit.checks.length} checks)`,
+  );
 
   return {
     model: { name: model.name, version: model.version, baseModel: model.baseModel, metrics: model.metrics },
     cardFrontMatter,
     answers,
+    epoch: epoch.number,
+    collected: BigInt(usage.total),
+    claims,
+    audit: { verified, checks: audit.checks },
     seconds: Math.round((performance.now() - started) / 100) / 10,
   };
 }
@@ -173,14 +309,21 @@ export function renderMoonbaseReport(moonbase: DemoMoonbaseReport): string[] {
     "",
     `Moonbase: ${moonbase.model.name}@${moonbase.model.version} served over the OpenAI-compatible API`,
     table(
-      ["question", "streamed", "prompt tokens", "completion tokens"],
+      ["model", "question", "streamed", "tokens in+out", "cost FLOCK"],
       moonbase.answers.map((a) => [
+        a.model,
         a.question,
         a.streamed ? "yes" : "no",
-        String(a.promptTokens),
-        String(a.completionTokens),
+        `${a.promptTokens}+${a.completionTokens}`,
+        formatFlock(a.cost),
       ]),
     ),
+    `Epoch ${moonbase.epoch} collected ${formatFlock(moonbase.collected)} FLOCK of usage and paid it to the lineages:`,
+    table(
+      ["account", "earned as", "revenue claimed FLOCK"],
+      moonbase.claims.map((c) => [c.name, c.roles.join(", "), formatFlock(c.amount)]),
+    ),
+    `Audit of epoch ${moonbase.epoch} (revenue): ${moonbase.audit.verified ? "verified" : "FAILED"} (${moonbase.audit.checks.filter((c) => c.ok).length}/${moonbase.audit.checks.length} checks)`,
     `Moonbase chapter ${moonbase.seconds} s`,
   ];
 }

@@ -39,8 +39,11 @@ const TRAINERS = [
   { name: "cy", recipe: "balanced", stake: "6000" },
   { name: "di", recipe: "bold", stake: "9000" },
 ] as const;
-/** The trainer whose delegation pool the creator backs. */
-const DELEGATEE = "cy";
+/**
+ * The trainer whose delegation pool the creator backs: the boldest recipe, which usually wins, so the creator
+ * also earns through it when the winner's model is called on Moonbase.
+ */
+const DELEGATEE = "di";
 const VALIDATORS = [
   { name: "ed", stake: "5000" },
   { name: "flo", stake: "5000" },
@@ -391,10 +394,13 @@ export async function runDemo(
         ? {}
         : { winner: { submissionId: winner.submissionId, name: winner.name, recipe: winner.recipe } }),
     });
-    const moonbase = await runMoonbaseChapter(ctx, network, who, {
-      taskId: task.id,
-      winnerSubmissionId: winner?.submissionId ?? null,
-    });
+    const moonbase = await runMoonbaseChapter(
+      ctx,
+      network,
+      who,
+      { taskId: task.id, winnerSubmissionId: winner?.submissionId ?? null },
+      { taskId: fl.taskId },
+    );
     const report: DemoReport = {
       taskId: task.id,
       epoch: epoch.number,

@@ -121,7 +121,8 @@ export async function startEmbeddedNetwork(options: EmbeddedNetworkOptions): Pro
       // The embedded network is a development network: an epoch closes as soon as a task is ready to settle
       // (each emission mint still funds one epoch) and validators have 30 s after a task's end to reveal their
       // scores, so a story ends in minutes instead of at the day's end.
-      config: { epochLengthMs: 0, revealWindowMs: 30_000, ...options.serverConfig },
+      // Epochs close as soon as something is ready; usage revenue is looked for every few seconds.
+      config: { epochLengthMs: 0, revealWindowMs: 30_000, emissionPollMs: 5_000, ...options.serverConfig },
     });
     stops.push(() => app.close());
     try {

@@ -4,6 +4,7 @@ import {
   ByteTokenizer,
   createRng,
   decodeBaseModel,
+  encodeAdapterArtifact,
   initLoraParameters,
   loraParameterShapes,
   type ParameterSet,
@@ -117,4 +118,30 @@ export async function startLoraTask(ctx: AppContext, body: wire.CreateFlTaskRequ
     size: layoutOf(adapter).size,
     seqLen: recipe.seqLen,
   };
+}
+
+/**
+ * A federated LoRA task's global model as a `flock-lora-adapter/1` file (the Arena's adapter format, which the
+ * registry serves, converts to PEFT and exports to ONNX): its arrays with the recipe's LoRA shape, on the task's
+ * base model. Stored (content-addressed, so the same adapter is one file); returns its content id.
+ */
+export async function storeLoraAdapterArtifact(
+  ctx: AppContext,
+  task: { baseModel: string; trainConfig: wire.CreateFlTaskRequest["trainConfig"] },
+  globalModel: string,
+): Promise<string> {
+  const base = decodeBaseModel(await ctx.artifacts.read(task.baseModel));
+  const { lora } = flLoraRecipeOf(task.trainConfig ?? {}, base.config);
+  const bytes = encodeAdapterArtifact({
+    lora,
+    adapter: (await readArrays(ctx, globalModel)) as ParameterSet,
+    baseModel: task.baseModel,
+  });
+  const stored = await ctx.artifacts.put(bytes, { maxBytes: bytes.byteLength });
+  await ctx.repos.artifacts.record({
+    id: stored.id,
+    size: stored.size,
+    mediaType: "application/octet-stream",
+  });
+  return stored.id;
 }

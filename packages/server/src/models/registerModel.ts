@@ -1,6 +1,7 @@
 import type { FlRoundRecord, ModelKind, ModelLineage, ModelRecord, Task } from "@flock/store";
 import type { AppContext } from "../deps.ts";
 import { leaderboard } from "../epochs/leaderboard.ts";
+import { storeLoraAdapterArtifact } from "../fl/loraTerms.ts";
 import { countedStakes } from "../stakes/freezeStakes.ts";
 
 /** The license of every model the network registers (its makers' work is published under it). */
@@ -141,7 +142,15 @@ async function registerFlGlobalModel(ctx: AppContext, task: Task): Promise<Model
     kind: "fl-global",
     taskId: task.id,
     baseModel: task.baseModel,
-    artifact: terms.globalModel,
+    // A LoRA federation's global arrays are kept as the adapter file the registry serves and converts.
+    artifact:
+      task.type === "lm-lora"
+        ? await storeLoraAdapterArtifact(
+            ctx,
+            { baseModel: task.baseModel, trainConfig: terms.trainConfig },
+            terms.globalModel,
+          )
+        : terms.globalModel,
     license: MODEL_LICENSE,
     metrics: Object.fromEntries(Object.entries(last.metrics).filter(([, v]) => Number.isFinite(v))),
     lineage,
