@@ -145,12 +145,13 @@ function expectStoryTold(report: DemoReport) {
     expect(answer.promptTokens).toBeGreaterThan(0);
     expect(answer.completionTokens).toBeGreaterThan(0);
     expect(answer.answer.length).toBeGreaterThan(0);
-    expect(answer.cost).toBeGreaterThan(0n);
+    expect(BigInt(answer.cost)).toBeGreaterThan(0n);
   }
   // The next epoch collected exactly what the calls cost and paid it to the models' lineages: the winner's
   // trainer, its three validators and, through the trainer's pool, the delegator; the federation's
   // contributors; the audit checks it against the chain.
-  expect(moonbase.collected).toBe(moonbase.answers.reduce((sum, a) => sum + a.cost, 0n));
+  // (amounts arrive as decimal strings in the --json report)
+  expect(BigInt(moonbase.collected)).toBe(moonbase.answers.reduce((sum, a) => sum + BigInt(a.cost), 0n));
   const earned = new Map(moonbase.claims.map((c) => [c.name, c]));
   expect(earned.get(report.leaderboard.find((l) => l.rank === 0)!.name)?.roles).toContain("Arena trainer");
   for (const name of ["ed", "flo", "gus"]) expect(earned.get(name)?.roles).toContain("validator");
@@ -158,9 +159,9 @@ function expectStoryTold(report: DemoReport) {
   if (report.leaderboard.find((l) => l.rank === 0)!.name === "di") {
     expect(earned.get("ada")?.roles).toEqual(["delegator"]);
   }
-  const paid = moonbase.claims.reduce((sum, c) => sum + c.amount, 0n);
+  const paid = moonbase.claims.reduce((sum, c) => sum + BigInt(c.amount), 0n);
   expect(paid).toBeGreaterThan(0n);
-  expect(paid).toBeLessThanOrEqual(moonbase.collected);
+  expect(paid).toBeLessThanOrEqual(BigInt(moonbase.collected));
   expect(moonbase.audit.verified).toBe(true);
 }
 

@@ -1,6 +1,7 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { createLogger, REQUEST_SIGNING, ValidationError } from "@flock/core";
+import { readRevenueShares } from "@flock/protocol";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { createApiAccess } from "./access/apiAccess.ts";
 import { installAuth } from "./auth/authHook.ts";
@@ -65,6 +66,8 @@ export interface FlockApp {
 /** Build the coordinator from its dependencies; nothing listens or runs until the caller says so. */
 export async function createApp(deps: AppDeps): Promise<FlockApp> {
   const config: ServerConfig = { ...defaultServerConfig, ...deps.config };
+  // A share table that could not settle an epoch is refused now, not at the first epoch with revenue.
+  readRevenueShares(config.revenueShares);
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger("flock-server");
   const http = Fastify({

@@ -1,6 +1,6 @@
 import type { DeploymentManifest } from "@flock/chain";
 import type { Logger } from "@flock/core";
-import { DEFAULT_EPOCH_PARAMS } from "@flock/protocol";
+import { DEFAULT_EPOCH_PARAMS, DEFAULT_REVENUE_SHARES, type RevenueShares } from "@flock/protocol";
 import type { CompletionEngine } from "@flock/serving";
 import type { ArtifactStore, FlockDatabase, Repositories } from "@flock/store";
 import type { ChainGateway } from "./chain/chainGateway.ts";
@@ -98,6 +98,11 @@ export interface ServerConfig {
   defaultPromptPricePer1k: bigint;
   /** The same per 1,000 completion tokens. */
   defaultCompletionPricePer1k: bigint;
+  /**
+   * How each epoch splits usage revenue (SPEC §2.4): the treasury's cut first, then the role shares of a model's
+   * lineage (trainers, validators, FL contributors, data miners; summing to 10000 bps). Checked at start.
+   */
+  revenueShares: RevenueShares;
 }
 
 export const defaultServerConfig: ServerConfig = {
@@ -139,6 +144,7 @@ export const defaultServerConfig: ServerConfig = {
   // 0.001 FLOCK per 1,000 prompt tokens, 0.002 per 1,000 completion tokens.
   defaultPromptPricePer1k: 10n ** 15n,
   defaultCompletionPricePer1k: 2n * 10n ** 15n,
+  revenueShares: DEFAULT_REVENUE_SHARES,
 };
 
 /** What `createApp` is built from: real parts in production, the same parts over temp folders in tests. */

@@ -1,10 +1,5 @@
 import { FlockError } from "@flock/core";
-import {
-  DEFAULT_REVENUE_SHARES,
-  distributeProRata,
-  type EpochRevenueInput,
-  type RevenueModelInput,
-} from "@flock/protocol";
+import { distributeProRata, type EpochRevenueInput, type RevenueModelInput } from "@flock/protocol";
 import {
   type ModelRecord,
   type UncollectedUsage,
@@ -184,7 +179,7 @@ export async function epochUsage(
   return {
     usage,
     revenue: {
-      shares: DEFAULT_REVENUE_SHARES,
+      shares: ctx.config.revenueShares,
       models: inputs,
       charges: [...charges].map(([account, amount]) => ({ account, amount })),
     },
