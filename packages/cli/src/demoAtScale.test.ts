@@ -67,14 +67,14 @@ describe.skipIf(availability.kind === "url" || (availability.kind === "missing" 
         ).rows;
         const federated = (await client.query("select id from tasks where kind = 'federated'")).rows;
         const flRounds = (await client.query("select round from fl_rounds")).rows;
-        // The Arena's epoch and the one that settled the FL chapter's task.
+        // The Arena's epoch, the one that settled the FL chapter's task and the one that paid Moonbase's usage.
         const epochs = (await client.query("select report_id from epochs order by number")).rows;
         const submissions = (await client.query("select artifact_id from submissions")).rows;
         expect(task).toHaveLength(1);
         expect(federated).toHaveLength(1);
         expect(flRounds.length).toBeGreaterThanOrEqual(report.fl.rounds.length);
         expect(report.fl.audit.verified).toBe(true);
-        expect(epochs.length).toBe(new Set([report.epoch, report.fl.epoch]).size);
+        expect(epochs.length).toBe(new Set([report.epoch, report.fl.epoch, report.moonbase.epoch]).size);
         expect(submissions).toHaveLength(3);
         ids = [
           task[0].base_model,

