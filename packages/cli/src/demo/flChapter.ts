@@ -118,6 +118,21 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Audit an epoch and say on screen what failed and how many checks passed. */
+export async function auditAndNote(
+  ctx: CommandContext,
+  epoch: number,
+): Promise<{ audit: Awaited<ReturnType<typeof auditEpoch>>; verified: boolean }> {
+  const audit = await auditEpoch(ctx, epoch);
+  const verified = audit.checks.every((c) => c.ok);
+  for (const c of audit.checks.filter((c) => !c.ok))
+    ctx.output.note(`FAIL ${c.check}: expected ${c.expected}, got ${c.actual}`);
+  ctx.output.note(
+    `audit of epoch ${epoch}: ${verified ? "verified" : "FAILED"} (${audit.checks.filter((c) => c.ok).length}/${audit.checks.length} checks)`,
+  );
+  return { audit, verified };
+}
+
 function chapterError(code: string, message: string, hint: string): FlockError {
   return new FlockError(code, message, { hint });
 }
@@ -513,13 +528,7 @@ export async function runFlChapter(
       const after = (await getBalances(who(name).chain, { account: who(name).address as Address })).flock;
       if (after !== before) output.note(`${name.padEnd(4)} claimed ${formatFlock(after - before)} FLOCK`);
     }
-    const audit = await auditEpoch(ctx, epoch.number);
-    const verified = audit.checks.every((c) => c.ok);
-    for (const c of audit.checks.filter((c) => !c.ok))
-      output.note(`FAIL ${c.check}: expected ${c.expected}, got ${c.actual}`);
-    output.note(
-      `audit of epoch ${epoch.number}: ${verified ? "verified" : "FAILED"} (${audit.checks.filter((c) => c.ok).length}/${audit.checks.length} checks)`,
-    );
+    const { audit, verified } = await auditAndNote(ctx, epoch.number);
     return {
       taskId: task.id,
       dataset: "instructions",

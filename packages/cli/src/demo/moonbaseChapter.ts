@@ -1,12 +1,13 @@
 import { depositCredits } from "@flock/chain";
 import { FlockError, formatFlock, parseFlock, type wire } from "@flock/core";
 import OpenAI from "openai";
-import { type AuditCheck, auditEpoch } from "../commands/audit.ts";
+import type { AuditCheck } from "../commands/audit.ts";
 import { claimAll } from "../commands/claim.ts";
 import type { CommandContext } from "../context.ts";
 import type { EmbeddedNetwork } from "../network/embeddedNetwork.ts";
 import type { Participant } from "../network/participant.ts";
 import { table } from "../output.ts";
+import { auditAndNote } from "./flChapter.ts";
 
 /** The consumer who calls the Arena's winner: the creator of its task, now using what it paid for. */
 export const CONSUMER = "ada";
@@ -283,13 +284,7 @@ export async function runMoonbaseChapter(
       `${name.padEnd(4)} claimed ${formatFlock(amount)} FLOCK of revenue (${claims.at(-1)!.roles.join(", ")})`,
     );
   }
-  const audit = await auditEpoch(ctx, epoch.number);
-  const verified = audit.checks.every((c) => c.ok);
-  for (const c of audit.checks.filter((c) => !c.ok))
-    output.note(`FAIL ${c.check}: expected ${c.expected}, got ${c.actual}`);
-  output.note(
-    `audit of epoch ${epoch.number}: ${verified ? "verified" : "FAILED"} (${audit.checks.filter((c) => c.ok).length}/${audit.checks.length} checks)`,
-  );
+  const { audit, verified } = await auditAndNote(ctx, epoch.number);
 
   return {
     model: { name: model.name, version: model.version, baseModel: model.baseModel, metrics: model.metrics },

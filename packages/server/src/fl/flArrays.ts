@@ -3,8 +3,12 @@ import { type Arrays, decodeArrays, encodeArrays } from "@flock/fl";
 import type { AppContext } from "../deps.ts";
 
 /** Arrays into the artifact store as safetensors; returns their content id (the same arrays, the same id). */
-export async function storeArrays(ctx: AppContext, arrays: Arrays): Promise<string> {
-  const bytes = encodeArrays(arrays);
+export function storeArrays(ctx: AppContext, arrays: Arrays): Promise<string> {
+  return storeModelFile(ctx, encodeArrays(arrays));
+}
+
+/** A model file the coordinator made into the artifact store and its records; returns its content id. */
+export async function storeModelFile(ctx: AppContext, bytes: Uint8Array): Promise<string> {
   const stored = await ctx.artifacts.put(bytes, { maxBytes: bytes.byteLength });
   await ctx.repos.artifacts.record({
     id: stored.id,

@@ -11,7 +11,7 @@ import {
 } from "@flock/engine";
 import { flLoraRecipeOf, layoutOf, unknownFlLoraKeys } from "@flock/fl";
 import type { AppContext } from "../deps.ts";
-import { readArrays, storeArrays } from "./flArrays.ts";
+import { readArrays, storeArrays, storeModelFile } from "./flArrays.ts";
 
 /** What a federated LoRA task starts from: its first global model (the adapter) and its size. */
 export interface LoraTaskStart {
@@ -137,11 +137,5 @@ export async function storeLoraAdapterArtifact(
     adapter: (await readArrays(ctx, globalModel)) as ParameterSet,
     baseModel: task.baseModel,
   });
-  const stored = await ctx.artifacts.put(bytes, { maxBytes: bytes.byteLength });
-  await ctx.repos.artifacts.record({
-    id: stored.id,
-    size: stored.size,
-    mediaType: "application/octet-stream",
-  });
-  return stored.id;
+  return storeModelFile(ctx, bytes);
 }
